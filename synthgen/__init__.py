@@ -1,0 +1,21 @@
+"""synthgen: synthetic training data for OCR, document and face models."""
+
+__version__ = "0.1.0"
+
+
+def load_pipeline(name_or_path: str = "ocr_scene", seed: int | None = None, **overrides):
+    """Load a pipeline config (a name in `pipelines/` or a .yaml path) with dotted overrides."""
+    from .pipeline import load_pipeline as _load
+
+    return _load(name_or_path, seed=seed, **overrides)
+
+
+def render(pipeline="ocr_scene", n: int = 1000, out=None, seed=None, shard_size=None, workers=None, executor="process", overrides=None, progress=True):
+    """Render `n` samples into WebDataset shards; see `synthgen render --help`."""
+    from .run.job import render as _render
+
+    return _render(pipeline, n=n, out=out, seed=seed, shard_size=shard_size, workers=workers,
+                   executor=executor, overrides=overrides, progress=progress)
+
+
+__all__ = ["__version__", "load_pipeline", "render"]

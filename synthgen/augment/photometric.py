@@ -1,0 +1,79 @@
+"""Photometric augmentation: changes pixels, never labels.
+
+Like albumentations, an op draws its parameters once (`get_params`, recorded as factors) and
+then applies them (`apply`). Every magnitude scales with one `strength` in [0, 1].
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+from ..draws import Draws
+
+
+class BrightnessContrast:
+    name = "brightness_contrast"
+
+    def get_params(self, d: Draws, strength: float) -> dict:
+        return {
+            "alpha": d.uniform("augment.contrast", 1 - 0.4 * strength, 1 + 0.4 * strength),
+            "beta": d.uniform("augment.brightness", -50 * strength, 50 * strength),
+        }
+
+    def apply(self, img: np.ndarray, p: dict) -> np.ndarray:
+        if p["alpha"] == 1 and p["beta"] == 0:
+            return img
+        return cv2.convertScaleAbs(img, alpha=p["alpha"], beta=p["beta"])
+
+
+class Blur:
+    name = "blur"
+
+    def get_params(self, d: Draws, strength: float) -> dict:
+        return {"sigma": d.uniform("augment.blur_sigma", 0.0, 1.6 * strength)}
+
+    def apply(self, img: np.ndarray, p: dict) -> np.ndarray:
+        if p["sigma"] < 0.3:  # below a third of a pixel a blur changes nothing visible
+            return img
+        return cv2.GaussianBlur(img, (0, 0), p["sigma"])
+
+
+@lru_cache(maxsize=2)
+def _noise_bank(size: int) -> np.ndarray:
+    # Unit-variance noise made once per process from a fixed seed; samples crop it.
+    rng = np.random.Generator(np.random.PCG64(0x0015E))
+    return rng.standard_normal((size, size, 3)).astype(np.float32)
+
+
+class Noise:
+    name = "noise"
+
+    def get_params(self, d: Draws, strength: float) -> dict:
+        return {
+            "sigma": d.uniform("augment.noise_sigma", 0.0, 14.0 * strength),
+            "x": d.uniform("augment.noise_x", 0.0, 1.0),
+            "y": d.uniform("augment.noise_y", 0.0, 1.0),
+        }
+
+    def apply(self, img: np.ndarray, p: dict) -> np.ndarray:
+        if p["sigma"] < 0.5:
+            return img
+        h, w = img.shape[:2]
+        size = max(1024, 2 * max(h, w))
+        bank = _noise_bank(size)
+        x, y = int(p["x"] * (size - w)), int(p["y"] * (size - h))
+        out = img.astype(np.float32)
+        cv2.scaleAdd(bank[y : y + h, x : x + w], p["sigma"], out, dst=out)
+        return np.clip(out, 0, 255).astype(np.uint8)
+
+
+DEFAULT_OPS = (BrightnessContrast(), Blur(), Noise())
+
+
+def photometric(img: np.ndarray, d: Draws, strength: float, ops=DEFAULT_OPS) -> np.ndarray:
+    for op in ops:
+        img = op.apply(img, op.get_params(d, strength))
+    return img

@@ -1,0 +1,42 @@
+"""Benchmarks (not tests): images/s and peak memory of real renders into shards."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import resource
+import sys
+import tempfile
+import time
+from typing import Any
+
+
+def _child(conn, kwargs: dict[str, Any]) -> None:
+    from .run.job import render
+
+    with tempfile.TemporaryDirectory(prefix="synthgen-bench-") as tmp:
+        t0 = time.perf_counter()
+        m = render(out=f"{tmp}/out", progress=False, **kwargs)
+        dt = time.perf_counter() - t0
+        size = sum(s["bytes"] for s in m["shards"])
+    self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    conn.send({"seconds": dt, "bytes": size, "rss_self_mb": self_kb / 1024, "rss_worker_mb": kids_kb / 1024})
+
+
+def bench_render(pipeline: str = "ocr_scene", n: int = 2000, workers: int = 1, shard_size: int = 500,
+                 executor: str = "process", overrides: dict | None = None, seed: int | None = None) -> dict:
+    """Run one render in a fresh process (so peak RSS is this run's alone) and print the figures."""
+    ctx = mp.get_context("fork")
+    a, b = ctx.Pipe()
+    kw = dict(pipeline=pipeline, n=n, workers=workers, shard_size=shard_size, executor=executor,
+              overrides=overrides or {}, seed=seed)
+    p = ctx.Process(target=_child, args=(b, kw))
+    p.start()
+    r = a.recv()
+    p.join()
+    ips = n / r["seconds"]
+    r.update(n=n, workers=workers, images_per_s=ips, images_per_s_per_worker=ips / workers)
+    print(f"{pipeline} n={n} workers={workers} executor={executor}: {ips:.1f} images/s "
+          f"({ips / workers:.1f}/worker), {r['seconds']:.1f} s, {r['bytes'] / n / 1024:.1f} KiB/sample, "
+          f"peak RSS driver {r['rss_self_mb']:.0f} MB, worker {r['rss_worker_mb']:.0f} MB", file=sys.stdout, flush=True)
+    return r

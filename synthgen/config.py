@@ -1,0 +1,254 @@
+"""Pipeline configs: YAML files in `pipelines/`, validated on load.
+
+Unknown keys and wrong types are errors that name the key path. Overrides use dotted paths
+(`augment.strength=0.4`), from the CLI's `--set` or from Python keyword arguments.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import UserError
+
+REPO = Path(__file__).resolve().parent.parent
+PIPELINES = REPO / "pipelines"
+FONTS = REPO / "fonts"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _range(v: Any) -> Any:
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return [v, v]
+    return v
+
+
+class ImageCfg(Strict):
+    width: int = Field(512, ge=16, le=8192)
+    height: int = Field(512, ge=16, le=8192)
+
+
+class FontsCfg(Strict):
+    families: list[str] = Field(default_factory=lambda: ["dejavu"])
+    folders: list[str] = Field(default_factory=list)  # user folders of .ttf/.otf/.ttc files
+    on_missing_glyph: Literal["error", "redraw"] = "redraw"
+
+
+class TextCfg(Strict):
+    corpus: list[str] = Field(default_factory=lambda: ["en_words"])
+    words: tuple[int, int] = (3, 12)
+    size: tuple[float, float] = (10.0, 64.0)  # font size in px
+    angle: tuple[float, float] = (-30.0, 30.0)  # degrees, counter-clockwise on screen
+    min_readable: float = Field(8.0, ge=0)  # text shorter than this (px) is marked ignore
+    case: dict[str, float] = Field(default_factory=lambda: {"as_is": 3, "lower": 1, "upper": 1, "title": 1})
+    contrast: float = Field(60.0, ge=0, le=255)  # least luma gap between text and background
+
+    _ranges = field_validator("words", "size", "angle", mode="before")(_range)
+
+    @field_validator("words", "size", "angle")
+    @classmethod
+    def _ordered(cls, v: tuple) -> tuple:
+        if v[0] > v[1]:
+            raise ValueError(f"range must be [low, high], got {list(v)}")
+        return v
+
+    @field_validator("words")
+    @classmethod
+    def _positive_words(cls, v: tuple) -> tuple:
+        if v[0] < 1:
+            raise ValueError("need at least 1 word per image")
+        return v
+
+    @field_validator("case")
+    @classmethod
+    def _cases(cls, v: dict) -> dict:
+        bad = set(v) - {"as_is", "lower", "upper", "title"}
+        if bad:
+            raise ValueError(f"unknown case {sorted(bad)}; use as_is, lower, upper, title")
+        return v
+
+
+class BackgroundCfg(Strict):
+    weights: dict[str, float] = Field(
+        default_factory=lambda: {"plain": 1, "gradient": 1, "texture": 3, "noise": 1}
+    )
+    folders: list[str] = Field(default_factory=list)  # user image folders ("image" kind)
+
+    @field_validator("weights")
+    @classmethod
+    def _kinds(cls, v: dict) -> dict:
+        bad = set(v) - {"plain", "gradient", "texture", "noise", "image"}
+        if bad:
+            raise ValueError(f"unknown background kind {sorted(bad)}")
+        if not any(w > 0 for w in v.values()):
+            raise ValueError("at least one background weight must be > 0")
+        return v
+
+
+class AugmentCfg(Strict):
+    strength: float = Field(0.3, ge=0.0, le=1.0)
+
+
+class LabelsCfg(Strict):
+    stride: int = Field(4, ge=1, le=32)
+    min_text_size: float = Field(10.0, ge=0)
+    store: list[Literal["score", "geo_rbox", "geo_quad", "mask"]] = Field(default_factory=lambda: ["score"])
+
+
+class OutputCfg(Strict):
+    format: Literal["jpg", "png"] = "jpg"
+    quality: int = Field(90, ge=1, le=100)
+    shard_size: int = Field(1000, ge=1)
+
+
+class PipelineConfig(Strict):
+    name: str
+    kind: Literal["scene"] = "scene"
+    description: str = ""
+    seed: int = 0
+    image: ImageCfg = Field(default_factory=ImageCfg)
+    fonts: FontsCfg = Field(default_factory=FontsCfg)
+    text: TextCfg = Field(default_factory=TextCfg)
+    background: BackgroundCfg = Field(default_factory=BackgroundCfg)
+    augment: AugmentCfg = Field(default_factory=AugmentCfg)
+    labels: LabelsCfg = Field(default_factory=LabelsCfg)
+    output: OutputCfg = Field(default_factory=OutputCfg)
+
+    @model_validator(mode="after")
+    def _fits(self) -> "PipelineConfig":
+        if self.image.width % self.labels.stride or self.image.height % self.labels.stride:
+            raise ValueError(f"image size must be a multiple of labels.stride={self.labels.stride}")
+        return self
+
+
+def available() -> list[str]:
+    return sorted(p.stem for p in PIPELINES.glob("*.yaml"))
+
+
+def resolve_path(name_or_path: str | Path) -> Path:
+    p = Path(name_or_path)
+    if p.suffix in (".yaml", ".yml"):
+        if not p.is_file():
+            raise UserError(f"pipeline file {str(p)!r} does not exist")
+        return p
+    cand = PIPELINES / f"{name_or_path}.yaml"
+    if not cand.is_file():
+        raise UserError(
+            f"unknown pipeline {str(name_or_path)!r}; available: {', '.join(available()) or 'none'}"
+            " (or give a path to a .yaml file)"
+        )
+    return cand
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        raise UserError(f"{path}: malformed YAML at{where}: {problem}") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise UserError(f"{path}: cannot read: {e}") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: a pipeline config must be a YAML mapping, got {type(data).__name__}")
+    return data
+
+
+def parse_set(items: list[str]) -> dict[str, Any]:
+    """`["augment.strength=0.4", ...]` -> `{"augment.strength": 0.4}`; values parsed as YAML."""
+    out: dict[str, Any] = {}
+    for item in items:
+        if "=" not in item:
+            raise UserError(f"--set {item!r}: expected KEY=VALUE, e.g. --set augment.strength=0.4")
+        k, v = item.split("=", 1)
+        try:
+            out[k.strip()] = yaml.safe_load(v) if v.strip() else ""
+        except yaml.YAMLError:
+            out[k.strip()] = v
+    return out
+
+
+def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    data = json.loads(json.dumps(data))  # deep copy of plain data
+    for key, value in overrides.items():
+        parts = key.replace("__", ".").split(".")
+        node = data
+        for p in parts[:-1]:
+            nxt = node.get(p)
+            if nxt is None:
+                nxt = node[p] = {}
+            if not isinstance(nxt, dict):
+                raise UserError(f"override {key!r}: {p!r} is not a section")
+            node = nxt
+        if isinstance(value, dict) and isinstance(node.get(parts[-1]), dict):
+            node[parts[-1]] = {**node[parts[-1]], **value}
+        else:
+            node[parts[-1]] = value
+    return data
+
+
+def validate(data: dict[str, Any], source: str) -> PipelineConfig:
+    try:
+        return PipelineConfig.model_validate(data)
+    except ValidationError as e:
+        errs = e.errors()
+        first = errs[0]
+        loc = ".".join(str(x) for x in first["loc"]) or "(top level)"
+        msg = first["msg"]
+        if first["type"] == "extra_forbidden":
+            msg = "unknown key (check the spelling; see pipelines/ocr_scene.yaml for the keys)"
+        more = f" (and {len(errs) - 1} more)" if len(errs) > 1 else ""
+        raise UserError(f"{source}: {loc}: {msg}{more}") from None
+
+
+def load_config(name_or_path: str | Path, overrides: dict[str, Any] | None = None) -> tuple[PipelineConfig, PipelineConfig]:
+    """Return (resolved config, the file's own config before overrides)."""
+    path = resolve_path(name_or_path)
+    data = read_yaml(path)
+    base = validate(data, str(path))
+    cfg = validate(apply_overrides(data, overrides or {}), str(path)) if overrides else base
+    return cfg, base
+
+
+def fingerprint(cfg: PipelineConfig) -> str:
+    blob = json.dumps(cfg.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _flat(d: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(d, dict):
+        out: dict[str, Any] = {}
+        for k, v in d.items():
+            out.update(_flat(v, f"{prefix}{k}."))
+        return out
+    return {prefix[:-1]: d}
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, (list, tuple)):
+        return "-".join(_fmt(x) for x in v)
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v).replace("/", "-").replace(" ", "")
+
+
+def dataset_name(cfg: PipelineConfig, base: PipelineConfig, seed: int) -> str:
+    """`ocr_scene.strength_0.35.fonts_cjk.seed_7`: what differs from the pipeline's defaults."""
+    a, b = _flat(cfg.model_dump(mode="json")), _flat(base.model_dump(mode="json"))
+    parts = [cfg.name]
+    for k in sorted(a):
+        if k in ("seed", "name", "description") or a[k] == b.get(k):
+            continue
+        parts.append(f"{k.split('.')[-1]}_{_fmt(a[k])}")
+    if seed != base.seed:
+        parts.append(f"seed_{seed}")
+    return ".".join(parts)

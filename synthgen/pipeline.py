@@ -1,0 +1,88 @@
+"""`Pipeline.sample(i)`: the one pure function everything else calls.
+
+render -> augment -> labels, drawing only from the generator keyed by (seed, i).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from typing import Any
+
+import cv2
+import numpy as np
+
+from . import __version__
+from .augment.photometric import photometric
+from .config import PipelineConfig, dataset_name, load_config
+from .core import Sample, key_for
+from .draws import Draws, sample_rng
+from .labels.east import east_targets, score_map
+from .renderers.scene import SceneRenderer
+
+
+class Pipeline:
+    def __init__(self, cfg: PipelineConfig, seed: int | None = None, base: PipelineConfig | None = None) -> None:
+        self.cfg = cfg
+        self.base = base or cfg
+        self.seed = cfg.seed if seed is None else int(seed)
+        self.renderer = SceneRenderer(cfg)
+
+    @property
+    def name(self) -> str:
+        return dataset_name(self.cfg, self.base, self.seed)
+
+    def sample(self, index: int, pinned: dict[str, Any] | None = None, bias: dict[str, Any] | None = None) -> Sample:
+        """Sample `index`: same (config, seed, index, pins, bias) -> same bytes, always."""
+        d = Draws(sample_rng(self.seed, index), pinned=pinned, bias=bias)
+        image, instances = self.renderer.render(d)
+        image = photometric(image, d, self.cfg.augment.strength)
+        lab = self.cfg.labels
+        H, W = image.shape[:2]
+        maps: dict[str, np.ndarray] = {}
+        quads = [inst.quad for inst in instances]
+        ignore = [inst.ignore for inst in instances]
+        maps["score"] = score_map(quads, ignore, (H, W), stride=lab.stride)
+        extra = [m for m in lab.store if m != "score"]
+        if extra:
+            maps.update(east_targets(instances, (H, W), stride=lab.stride, min_text_size=lab.min_text_size, maps=tuple(extra)))
+        meta = {"seed": self.seed, "index": index, "pipeline": self.cfg.name, "version": __version__}
+        return Sample(key_for(index), image, instances, d.factors, meta, maps)
+
+    # -- serialisation for shards ---------------------------------------------------------
+    def encode(self, s: Sample) -> list[tuple[str, bytes]]:
+        """(extension, bytes) pairs in a fixed order: the tar members of one sample."""
+        out = self.cfg.output
+        bgr = cv2.cvtColor(s.image, cv2.COLOR_RGB2BGR)
+        if out.format == "jpg":
+            ok, img = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, out.quality])
+        else:
+            ok, img = cv2.imencode(".png", bgr, [cv2.IMWRITE_PNG_COMPRESSION, 3])
+        assert ok
+        js = json.dumps(s.to_json(), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        ok, score = cv2.imencode(".png", (s.maps["score"] * 255).astype(np.uint8), [cv2.IMWRITE_PNG_COMPRESSION, 1])
+        members = [(out.format, img.tobytes()), ("json", js), ("score.png", score.tobytes())]
+        extra = {k: v.astype(np.float16) for k, v in s.maps.items() if k != "score"}
+        if extra:
+            members.append(("east.npz", npz_bytes(extra)))
+        return members
+
+
+def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
+    """An .npz that `np.load(..., allow_pickle=False)` reads, with fixed zip timestamps so
+    shards stay byte-reproducible (np.savez stamps the current time)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for k in sorted(arrays):
+            info = zipfile.ZipInfo(f"{k}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            with zf.open(info, "w") as f:
+                np.lib.format.write_array(f, np.ascontiguousarray(arrays[k]), allow_pickle=False)
+    return buf.getvalue()
+
+
+def load_pipeline(name_or_path: str = "ocr_scene", seed: int | None = None, **overrides: Any) -> Pipeline:
+    """`load_pipeline("ocr_scene", seed=0, **{"augment.strength": 0.4})` or `augment={"strength": 0.4}`."""
+    cfg, base = load_config(name_or_path, overrides)
+    return Pipeline(cfg, seed=seed, base=base)
