@@ -48,14 +48,17 @@ class Draws:
 
     # -- lookup helpers -------------------------------------------------------------------
     def _lookup(self, table: dict[str, Any], name: str) -> Any:
+        if not table:  # the common case: nothing pinned or biased, skip the name parsing
+            return None
         if name in table:
             return table[name]
         return table.get(generic(name))
 
     def _record(self, name: str, value: Any) -> Any:
-        pin = self._lookup(self.pinned, name)
-        if pin is not None:
-            value = pin
+        if self.pinned:
+            pin = self._lookup(self.pinned, name)
+            if pin is not None:
+                value = pin
         self.factors[name] = value
         return value
 
@@ -80,18 +83,22 @@ class Draws:
     def choice(self, name: str, options: Sequence[Any], weights: Sequence[float] | None = None) -> Any:
         if len(options) == 0:
             raise ValueError(f"no options to draw {name!r} from")
-        w = np.ones(len(options)) if weights is None else np.asarray(weights, dtype=np.float64)
+        w = [1.0] * len(options) if weights is None else [float(x) for x in weights]
         b = self._lookup(self.bias, name)
         if isinstance(b, dict):
-            w = w * np.array([float(b.get(str(o), 1.0)) for o in options])
-        total = w.sum()
+            w = [wi * float(b.get(str(o), 1.0)) for wi, o in zip(w, options)]
+        total = sum(w)
         if not total > 0:
             raise ValueError(f"weights for {name!r} sum to zero")
         # One uniform draw per choice whatever the weights: pinning or biasing keeps the stream aligned.
-        u = self.rng.random()
-        idx = int(np.searchsorted(np.cumsum(w) / total, u, side="right"))
-        value = options[min(idx, len(options) - 1)]
-        return self._record(name, value)
+        u = self.rng.random() * total
+        idx, acc = len(options) - 1, 0.0
+        for k, wk in enumerate(w):
+            acc += wk
+            if u < acc:
+                idx = k
+                break
+        return self._record(name, options[idx])
 
     def bernoulli(self, name: str, p: float) -> bool:
         u = self.rng.random()

@@ -26,7 +26,8 @@ class BrightnessContrast:
     def apply(self, img: np.ndarray, p: dict) -> np.ndarray:
         if p["alpha"] == 1 and p["beta"] == 0:
             return img
-        return cv2.convertScaleAbs(img, alpha=p["alpha"], beta=p["beta"])
+        # addWeighted saturates to [0, 255]; convertScaleAbs would fold negatives back up.
+        return cv2.addWeighted(img, p["alpha"], img, 0.0, p["beta"])
 
 
 class Blur:
@@ -41,11 +42,14 @@ class Blur:
         return cv2.GaussianBlur(img, (0, 0), p["sigma"])
 
 
+NOISE_SCALE = 32.0  # the bank stores 128 + 32 * N(0, 1) as uint8
+
+
 @lru_cache(maxsize=2)
 def _noise_bank(size: int) -> np.ndarray:
-    # Unit-variance noise made once per process from a fixed seed; samples crop it.
+    # Gaussian noise made once per process from a fixed seed; samples crop it at random offsets.
     rng = np.random.Generator(np.random.PCG64(0x0015E))
-    return rng.standard_normal((size, size, 3)).astype(np.float32)
+    return np.clip(128.0 + NOISE_SCALE * rng.standard_normal((size, size, 3)), 0, 255).astype(np.uint8)
 
 
 class Noise:
@@ -65,9 +69,9 @@ class Noise:
         size = max(1024, 2 * max(h, w))
         bank = _noise_bank(size)
         x, y = int(p["x"] * (size - w)), int(p["y"] * (size - h))
-        out = img.astype(np.float32)
-        cv2.scaleAdd(bank[y : y + h, x : x + w], p["sigma"], out, dst=out)
-        return np.clip(out, 0, 255).astype(np.uint8)
+        k = p["sigma"] / NOISE_SCALE
+        # img + sigma * N(0,1) in one saturating pass
+        return cv2.addWeighted(img, 1.0, bank[y : y + h, x : x + w], k, -128.0 * k)
 
 
 DEFAULT_OPS = (BrightnessContrast(), Blur(), Noise())

@@ -63,7 +63,8 @@ def bank(size: int) -> dict[str, tuple[np.ndarray, ...]]:
         g = (g - g.min()) / max(float(np.ptp(g)), 1e-6)
         gradients.append(_to_u8(0.85 * g + 0.15 * _octaves(rng, size, 1, 3, 0.5)))
     noises = [_to_u8(np.clip(rng.normal(0.5, 0.18, (size, size)), 0, 1)) for _ in range(2)]
-    return {"texture": tuple(textures), "gradient": tuple(gradients), "noise": tuple(noises)}
+    three = lambda ts: tuple(cv2.merge([t, t, t]) for t in ts)  # noqa: E731  (LUT colours 3 channels)
+    return {"texture": three(textures), "gradient": three(gradients), "noise": three(noises)}
 
 
 def _lut(c0: np.ndarray, c1: np.ndarray, gamma: float) -> np.ndarray:
@@ -115,9 +116,9 @@ def render_background(d: Draws, weights: dict[str, float], folders: list[str], w
     tex = options[d.integers("background.texture", 0, len(options) - 1)]
     x = d.integers("background.x", 0, size - width)
     y = d.integers("background.y", 0, size - height)
-    crop = tex[y : y + height, x : x + width]
+    crop = tex[y : y + height, x : x + width]  # 3 equal channels: the LUT colours them
     flip = d.integers("background.flip", 0, 3)
     if flip:
         crop = cv2.flip(crop, flip - 2)  # -1 both, 0 vertical, 1 horizontal
     gamma = d.uniform("background.gamma", 0.5, 2.0)
-    return cv2.LUT(cv2.merge([crop, crop, crop]), _lut(c0, c1, gamma))
+    return cv2.LUT(crop, _lut(c0, c1, gamma))
