@@ -76,6 +76,29 @@ class TextCfg(Strict):
         return v
 
 
+class LayoutCfg(Strict):
+    """How scene text is arranged: single words, multi-line blocks, perspective planes, tiny text."""
+
+    block: float = Field(0.15, ge=0, le=1)  # chance an item is a multi-line block of words
+    block_lines: tuple[int, int] = (2, 4)
+    block_words: tuple[int, int] = (1, 3)  # words per block line
+    leading: tuple[float, float] = (1.1, 1.5)  # line pitch / font size
+    perspective: float = Field(0.3, ge=0, le=1)  # chance an item lies on a tilted plane
+    tilt: float = Field(0.15, ge=0, le=0.5)  # most projective foreshortening across an item
+    small: float = Field(0.1, ge=0, le=1)  # chance of a tiny, unreadable word (marked ignore)
+    small_size: tuple[float, float] = (5.0, 9.0)
+    distractors: tuple[int, int] = (0, 4)  # non-text shapes per image (lines, boxes, circles)
+
+    _ranges = field_validator("block_lines", "block_words", "leading", "small_size", "distractors", mode="before")(_range)
+
+    @field_validator("block_lines", "block_words", "leading", "small_size", "distractors")
+    @classmethod
+    def _ordered(cls, v: tuple) -> tuple:
+        if v[0] > v[1] or v[0] < 0:
+            raise ValueError(f"range must be [low, high] with low >= 0, got {list(v)}")
+        return v
+
+
 class BackgroundCfg(Strict):
     weights: dict[str, float] = Field(
         default_factory=lambda: {"plain": 1, "gradient": 1, "texture": 3, "noise": 1}
@@ -117,6 +140,7 @@ class PipelineConfig(Strict):
     image: ImageCfg = Field(default_factory=ImageCfg)
     fonts: FontsCfg = Field(default_factory=FontsCfg)
     text: TextCfg = Field(default_factory=TextCfg)
+    layout: LayoutCfg = Field(default_factory=LayoutCfg)
     background: BackgroundCfg = Field(default_factory=BackgroundCfg)
     augment: AugmentCfg = Field(default_factory=AugmentCfg)
     labels: LabelsCfg = Field(default_factory=LabelsCfg)

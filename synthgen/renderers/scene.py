@@ -46,27 +46,47 @@ def apply_affine(M: np.ndarray, pts: np.ndarray) -> np.ndarray:
     return (pts @ M[:, :2].T + M[:, 2]).astype(np.float32)
 
 
+def apply_h(Hm: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """Points (..., 2) through a 3 x 3 homography."""
+    p = np.asarray(pts, np.float64)
+    q = p @ Hm[:2, :2].T + Hm[:2, 2]
+    w = p @ Hm[2, :2] + Hm[2, 2]
+    return (q / w[..., None]).astype(np.float32)
+
+
+def _translate(tx: float, ty: float) -> np.ndarray:
+    return np.array([[1, 0, tx], [0, 1, ty], [0, 0, 1]], np.float64)
+
+
 def blend(img: np.ndarray, mask: np.ndarray, M: np.ndarray, color: np.ndarray) -> None:
-    """Warp `mask` by affine M (pixel-corner coordinates) and blend `color` into `img` under it,
-    touching only the warped mask's bounding box."""
+    """Warp `mask` by M (2 x 3 affine or 3 x 3 homography, pixel-corner coordinates) and blend
+    `color` into `img` under it, touching only the warped mask's bounding box."""
     H, W = img.shape[:2]
     h, w = mask.shape
-    corners = apply_affine(M, np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32))
+    Hm = M if M.shape == (3, 3) else np.vstack([M, [0, 0, 1]])
+    corners = apply_h(Hm, np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32))
     x0, y0 = max(0, int(math.floor(corners[:, 0].min()))), max(0, int(math.floor(corners[:, 1].min())))
     x1, y1 = min(W, int(math.ceil(corners[:, 0].max()))), min(H, int(math.ceil(corners[:, 1].max())))
     if x1 <= x0 or y1 <= y0:
         return
     # OpenCV samples at pixel centres: shift corner coordinates by half a pixel on both sides.
-    Mc = M.astype(np.float64).copy()
-    Mc[:, 2] += Mc[:, :2] @ np.array([0.5, 0.5]) - 0.5
-    Mc[:, 2] -= (x0, y0)
-    a = cv2.warpAffine(mask, Mc, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    Hc = _translate(-0.5 - x0, -0.5 - y0) @ Hm @ _translate(0.5, 0.5)
+    size = (x1 - x0, y1 - y0)
+    if np.allclose(Hc[2], (0, 0, 1)):
+        a = cv2.warpAffine(mask, Hc[:2], size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    else:
+        a = cv2.warpPerspective(mask, Hc, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     roi = img[y0:y1, x0:x1]
     # roi += (color - roi) * a / 255, in OpenCV calls on the ROI only
     a3 = cv2.merge([a, a, a])
     c = color.astype(np.float64) / 255.0
     fg = cv2.multiply(a3, (float(c[0]), float(c[1]), float(c[2]), 0.0))
     np.copyto(roi, cv2.add(cv2.multiply(roi, cv2.bitwise_not(a3), scale=1 / 255), fg))
+
+
+def quad_height(q: np.ndarray) -> float:
+    """Distance between the midpoints of the top and bottom edges."""
+    return float(np.linalg.norm((q[3] + q[2]) / 2 - (q[0] + q[1]) / 2))
 
 
 def luma(rgb: np.ndarray) -> float:
@@ -129,36 +149,107 @@ class SceneRenderer:
         cfg = self.cfg
         W, H = cfg.image.width, cfg.image.height
         img = render_background(d, cfg.background.weights, cfg.background.folders, W, H)
+        draw_distractors(d, img, cfg.layout.distractors)
         occupied = np.zeros((H // GRID + 2, W // GRID + 2), np.uint8)
-        n_words = d.integers("words", *cfg.text.words)
+        n_items = d.integers("words", *cfg.text.words)
         instances: list[Instance] = []
-        for i in range(n_words):
-            inst = self._word(d, f"word[{i}]", img, occupied)
-            if inst is not None:
-                instances.append(inst)
+        for i in range(n_items):
+            instances += self._item(d, f"word[{i}]", img, occupied)
         d.factors["words_placed"] = len(instances)
         return img, instances
 
-    def _word(self, d: Draws, name: str, img: np.ndarray, occupied: np.ndarray) -> Instance | None:
-        t = self.cfg.text
-        H, W = img.shape[:2]
+    def _layout(self, d: Draws, name: str) -> tuple[Layout, list[tuple[str, list[int]]], float]:
+        """Lay out one item: a word, or a block of lines. Returns the layout, the words as
+        (text, char indices into layout.boxes), and the font size."""
+        t, lay_cfg = self.cfg.text, self.cfg.layout
+        small = d.bernoulli(f"{name}.small", lay_cfg.small)
+        block = not small and d.bernoulli(f"{name}.block", lay_cfg.block)
         text, face = self.pick_text(d, name)
-        size = int(round(d.uniform(f"{name}.size", *t.size)))
-        angle = d.uniform(f"{name}.angle", *t.angle)
-        lay: Layout = layout_line(face.path, face.index, max(size, 4), text)
-        R = rotation(angle)
-        ink_quad = box_corners(lay.ink)
+        size = int(round(d.uniform(f"{name}.size", *(lay_cfg.small_size if small else t.size))))
+        size = max(size, 4)
+        if not block:
+            lay = layout_line(face.path, face.index, size, text)
+            return lay, [(text, list(range(len(text))))], size
+        # A block: lines of words in one face, left-aligned, stacked at a random leading.
+        n_lines = d.integers(f"{name}.lines", *lay_cfg.block_lines)
+        pitch = size * d.uniform(f"{name}.leading", *lay_cfg.leading)
+        lines: list[list[str]] = []
+        k = 0
+        for li in range(n_lines):
+            words = []
+            for _ in range(d.integers(f"{name}.line[{li}].words", *lay_cfg.block_words)):
+                if k == 0:
+                    w = text
+                else:
+                    w = self._pick_word_for(d, f"{name}.w[{k}]", face)
+                words.append(w)
+                k += 1
+            lines.append(words)
+        return self._stack(face, size, lines, pitch), [(w, idx) for w, idx in self._word_index(lines)], size
+
+    def _pick_word_for(self, d: Draws, name: str, face: FontFace) -> str:
+        corpus = self.corpora[0]
+        for _ in range(10):
+            w = corpus[d.integers(f"{name}.index", 0, len(corpus) - 1)]
+            if face.covers(w):
+                return w
+        return "".join(c for c in w if face.covers(c)) or "text"
+
+    @staticmethod
+    def _word_index(lines: list[list[str]]):
+        k = 0
+        for words in lines:
+            for w in words:
+                yield w, list(range(k, k + len(w)))
+                k += len(w)
+
+    @staticmethod
+    def _stack(face: FontFace, size: int, lines: list[list[str]], pitch: float) -> Layout:
+        """Stack word-spaced lines into one mask; char boxes of the words only (spaces dropped)."""
+        lays = [layout_line(face.path, face.index, size, " ".join(ws), pad=0) for ws in lines]
+        width = int(max(l.mask.shape[1] for l in lays)) + 2
+        tops = [int(round(i * pitch)) for i in range(len(lays))]
+        height = int(max(t + l.mask.shape[0] for t, l in zip(tops, lays))) + 2
+        mask = np.zeros((height, width), np.uint8)
+        boxes = []
+        for top, l, ws in zip(tops, lays, lines):
+            h, w = l.mask.shape
+            region = mask[1 + top : 1 + top + h, 1 : 1 + w]
+            np.maximum(region, l.mask, out=region)
+            text = " ".join(ws)
+            for ch, b in zip(text, l.boxes):
+                if ch != " ":
+                    boxes.append(b + (1, 1 + top, 1, 1 + top))
+        ys, xs = np.nonzero(mask)
+        ink = np.array([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], np.float32)
+        return Layout(mask, np.array(boxes, np.float32).reshape(-1, 4), ink)
+
+    def _transform(self, d: Draws, name: str, lay: Layout) -> np.ndarray:
+        """Homography from layout coordinates to coordinates centred on the item: rotation, and
+        sometimes a projective tilt (text on a plane seen at an angle)."""
+        lc = self.cfg.layout
         centre = (lay.ink[:2] + lay.ink[2:]) / 2.0
-        rel = (ink_quad - centre) @ R.T
-        half = np.abs(rel).max(axis=0)
-        if half[0] * 2 > W - 2 or half[1] * 2 > H - 2:
-            d.factors[f"{name}.placed"] = False
+        R = np.eye(3)
+        R[:2, :2] = rotation(d.uniform(f"{name}.angle", *self.cfg.text.angle))
+        P = np.eye(3)
+        if d.bernoulli(f"{name}.perspective", lc.perspective):
+            # Tilt in the text's own frame, normalised by its half extents: the scale across the
+            # item varies by at most 1 +- tilt whatever its size or angle.
+            half = np.maximum((lay.ink[2:] - lay.ink[:2]) / 2.0, 1.0)
+            P[2, 0] = d.uniform(f"{name}.tilt_x", -lc.tilt, lc.tilt) / half[0]
+            P[2, 1] = d.uniform(f"{name}.tilt_y", -lc.tilt, lc.tilt) / half[1]
+        return R @ P @ _translate(-centre[0], -centre[1])
+
+    def _place(self, d: Draws, name: str, rel: np.ndarray, W: int, H: int, occupied: np.ndarray):
+        """A free spot for the item's quad `rel` (centred); marks it occupied. None if none found."""
+        lo, hi = rel.min(axis=0), rel.max(axis=0)
+        if hi[0] - lo[0] > W - 2 or hi[1] - lo[1] > H - 2:
             return None
         for _ in range(PLACEMENT_TRIES):
-            cx = d.uniform(f"{name}.x", half[0] + 1, W - half[0] - 1)
-            cy = d.uniform(f"{name}.y", half[1] + 1, H - half[1] - 1)
+            cx = d.uniform(f"{name}.x", 1 - lo[0], W - 1 - hi[0])
+            cy = d.uniform(f"{name}.y", 1 - lo[1], H - 1 - hi[1])
             quad = rel + (cx, cy)
-            # Occupancy on a coarse grid, inside the word's own box; one free cell kept around words.
+            # Occupancy on a coarse grid, inside the item's own box; one free cell kept around items.
             g = np.round(quad / GRID).astype(np.int32)
             gx0, gy0 = max(0, int(g[:, 0].min()) - 1), max(0, int(g[:, 1].min()) - 1)
             gx1, gy1 = int(g[:, 0].max()) + 2, int(g[:, 1].max()) + 2
@@ -166,21 +257,61 @@ class SceneRenderer:
             cv2.fillConvexPoly(cell, g - (gx0, gy0), 1)
             grown = cv2.dilate(cell, _KERNEL)
             if not cv2.countNonZero(grown & occupied[gy0:gy1, gx0:gx1][: grown.shape[0], : grown.shape[1]]):
-                break
-        else:
-            d.factors[f"{name}.placed"] = False
-            return None
-        d.factors[f"{name}.placed"] = True
-        region = occupied[gy0:gy1, gx0:gx1]
-        region |= cell[: region.shape[0], : region.shape[1]]
-        M = np.hstack([R, (np.array([cx, cy]) - R @ centre)[:, None]])
+                region = occupied[gy0:gy1, gx0:gx1]
+                region |= cell[: region.shape[0], : region.shape[1]]
+                return cx, cy
+        return None
+
+    def _item(self, d: Draws, name: str, img: np.ndarray, occupied: np.ndarray) -> list[Instance]:
+        t = self.cfg.text
+        H, W = img.shape[:2]
+        lay, words, _size = self._layout(d, name)
+        Hrel = self._transform(d, name, lay)
+        ink_quad = box_corners(lay.ink)
+        rel = apply_h(Hrel, ink_quad)
+        spot = self._place(d, name, rel, W, H, occupied)
+        d.factors[f"{name}.placed"] = spot is not None
+        if spot is None:
+            return []
+        Hm = _translate(*spot) @ Hrel
+        quad = rel + spot
         x0, y0 = int(max(0, quad[:, 0].min())), int(max(0, quad[:, 1].min()))
         x1, y1 = int(min(W, quad[:, 0].max() + 1)), int(min(H, quad[:, 1].max() + 1))
         bg = np.array(cv2.mean(img[y0:y1, x0:x1])[:3])
         color = text_color(d, name, luma(bg), t.contrast)
-        blend(img, lay.mask, M, color)
-        chars = apply_affine(M, box_corners(lay.boxes).reshape(-1, 2)).reshape(-1, 4, 2)
-        height = float(lay.ink[3] - lay.ink[1])
-        return Instance(
-            quad=apply_affine(M, ink_quad), text=text, chars=chars, kind="word", ignore=height < t.min_readable
-        )
+        blend(img, lay.mask, Hm, color)
+        all_chars = apply_h(Hm, box_corners(lay.boxes))
+        out = []
+        for text, idx in words:
+            b = lay.boxes[idx]
+            box = np.array([b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()], np.float32)
+            wq = apply_h(Hm, box_corners(box))
+            out.append(Instance(quad=wq, text=text, chars=all_chars[idx], kind="word",
+                                ignore=quad_height(wq) < t.min_readable))
+        return out
+
+
+DISTRACTORS = ("line", "rect", "circle", "polyline", "ellipse")
+
+
+def draw_distractors(d: Draws, img: np.ndarray, count: tuple[int, int]) -> None:
+    """Non-text shapes (strokes, boxes, rings) so a detector learns that not every edge is text."""
+    H, W = img.shape[:2]
+    for k in range(d.integers("distractors", *count)):
+        n = f"distractor[{k}]"
+        kind = d.choice(f"{n}.kind", DISTRACTORS)
+        color = tuple(int(d.uniform(f"{n}.color.{c}", 0, 255)) for c in "rgb")
+        thick = d.integers(f"{n}.thickness", 1, 4)
+        x, y = int(d.uniform(f"{n}.x", 0, W)), int(d.uniform(f"{n}.y", 0, H))
+        a, b = int(d.uniform(f"{n}.a", 8, W / 3)), int(d.uniform(f"{n}.b", 8, H / 3))
+        if kind == "line":
+            cv2.line(img, (x, y), (x + a, y + b - H // 6), color, thick, cv2.LINE_AA)
+        elif kind == "rect":
+            cv2.rectangle(img, (x, y), (x + a, y + b), color, thick, cv2.LINE_AA)
+        elif kind == "circle":
+            cv2.circle(img, (x, y), min(a, b) // 2, color, thick, cv2.LINE_AA)
+        elif kind == "ellipse":
+            cv2.ellipse(img, (x, y), (a // 2, b // 3), d.uniform(f"{n}.angle", 0, 180), 0, 360, color, thick, cv2.LINE_AA)
+        else:
+            pts = np.array([[x + int(d.uniform(f"{n}.p{j}x", -a, a)), y + int(d.uniform(f"{n}.p{j}y", -b, b))] for j in range(4)], np.int32)
+            cv2.polylines(img, [pts], False, color, thick, cv2.LINE_AA)
