@@ -1,0 +1,102 @@
+"""Recorded draws (pin, bias, keyed seeding) and the scene renderer's geometry, as properties."""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import synthgen
+from synthgen.draws import Draws, sample_rng
+from synthgen.renderers.scene import _translate, apply_h, blend, box_corners, rotation
+
+
+def signed_area(q):
+    x, y = q[:, 0], q[:, 1]
+    return 0.5 * float(np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y))
+
+
+def test_sample_rng_is_keyed_not_sequential():
+    a = sample_rng(5, 10).random(4)
+    assert np.array_equal(a, sample_rng(5, 10).random(4))
+    assert not np.array_equal(a, sample_rng(5, 11).random(4))
+    assert not np.array_equal(a, sample_rng(6, 10).random(4))
+
+
+def test_pinning_one_factor_leaves_the_others():
+    d1 = Draws(sample_rng(0, 1))
+    v = [d1.uniform("a", 0, 1), d1.choice("b", ["x", "y", "z"]), d1.integers("c", 0, 100)]
+    d2 = Draws(sample_rng(0, 1), pinned={"b": "q"})
+    w = [d2.uniform("a", 0, 1), d2.choice("b", ["x", "y", "z"]), d2.integers("c", 0, 100)]
+    assert w[0] == v[0] and w[2] == v[2] and w[1] == "q"
+    assert d2.factors == {"a": v[0], "b": "q", "c": v[2]}
+
+
+def test_pins_match_generic_names():
+    d = Draws(sample_rng(0, 1), pinned={"word.size": 33.0})
+    assert d.uniform("word[4].size", 10, 20) == 33.0
+
+
+def test_bias_shifts_categorical_and_binned_draws():
+    picks = []
+    vals = []
+    for i in range(400):
+        d = Draws(sample_rng(0, i), bias={"kind": {"b": 9.0}, "size": {"bins": [0, 50, 100], "weights": [0, 1]}})
+        picks.append(d.choice("kind", ["a", "b"]))
+        vals.append(d.uniform("size", 0, 100))
+    assert picks.count("b") > 300  # ~90% expected with weight 9 vs 1
+    assert min(vals) >= 50
+
+
+def test_pipeline_sample_replays_from_factors():
+    pipe = synthgen.load_pipeline("ocr_scene", **{"image.width": 128, "image.height": 128})
+    s = pipe.sample(4)
+    # Pinning every recorded factor reproduces the sample exactly.
+    again = pipe.sample(4, pinned=s.factors)
+    assert np.array_equal(s.image, again.image)
+    # Pinning a factor changes just that choice.
+    t = pipe.sample(4, pinned={"background.kind": "plain"})
+    assert t.factors["background.kind"] == "plain"
+
+
+@settings(max_examples=60, deadline=None)
+@given(angle=st.floats(-180, 180), tx=st.floats(-0.15, 0.15), ty=st.floats(-0.15, 0.15),
+       w=st.integers(20, 80), h=st.integers(8, 30))
+def test_warped_ink_stays_in_its_transformed_quad(angle, tx, ty, w, h):
+    """What blend() draws lies inside the quad that apply_h() reports (within 1 px), and quads
+    stay clockwise on screen from the reading-direction top-left."""
+    mask = np.zeros((h + 2, w + 2), np.uint8)
+    mask[1:-1, 1:-1] = 255
+    R = np.eye(3)
+    R[:2, :2] = rotation(angle)
+    P = np.eye(3)
+    P[2, 0], P[2, 1] = tx / (w / 2 + 1), ty / (h / 2 + 1)
+    Hm = _translate(100, 100) @ R @ P @ _translate(-(w + 2) / 2, -(h + 2) / 2)
+    img = np.zeros((200, 200, 3), np.uint8)
+    blend(img, mask, Hm, np.array([255, 255, 255], np.uint8))
+    quad = apply_h(Hm, box_corners(np.array([1, 1, w + 1, h + 1], np.float32)))
+    assert signed_area(quad) > 0  # y points down: positive area is clockwise on screen
+    ys, xs = np.nonzero(img[..., 0] > 127)
+    import cv2
+
+    c = quad.reshape(-1, 1, 2)
+    dist = [cv2.pointPolygonTest(c, (float(x) + 0.5, float(y) + 0.5), True) for x, y in zip(xs[::7], ys[::7])]
+    assert min(dist) >= -1.0
+    # and the quad is covered: its centre pixel is inked
+    cx, cy = quad.mean(axis=0)
+    assert img[int(cy), int(cx), 0] > 127
+
+
+def test_scene_quads_in_bounds_and_chars_in_words():
+    from .helpers import inside
+
+    pipe = synthgen.load_pipeline("ocr_scene", **{"image.width": 256, "image.height": 256})
+    n_inst = n_ign = 0
+    for i in range(40):
+        s = pipe.sample(i)
+        for inst in s.instances:
+            n_inst += 1
+            n_ign += inst.ignore
+            assert signed_area(inst.quad) > 0
+            assert inst.chars.shape == (len(inst.text), 4, 2)
+            assert (inst.quad >= -0.01).all() and (inst.quad <= 256.01).all()
+            assert inside(inst.quad, inst.chars, tol=1.0)
+    assert n_inst > 100 and 0 < n_ign < n_inst  # some tiny text is marked don't-care, not all
