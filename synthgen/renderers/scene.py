@@ -72,7 +72,7 @@ def blend(img: np.ndarray, mask: np.ndarray, M: np.ndarray, color: np.ndarray) -
     # OpenCV samples at pixel centres: shift corner coordinates by half a pixel on both sides.
     Hc = _translate(-0.5 - x0, -0.5 - y0) @ Hm @ _translate(0.5, 0.5)
     size = (x1 - x0, y1 - y0)
-    if np.allclose(Hc[2], (0, 0, 1)):
+    if Hc[2, 0] == 0 and Hc[2, 1] == 0:  # affine: the cheaper warp
         a = cv2.warpAffine(mask, Hc[:2], size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     else:
         a = cv2.warpPerspective(mask, Hc, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
@@ -220,9 +220,9 @@ class SceneRenderer:
             for ch, b in zip(text, l.boxes):
                 if ch != " ":
                     boxes.append(b + (1, 1 + top, 1, 1 + top))
-        ys, xs = np.nonzero(mask)
-        ink = np.array([xs.min(), ys.min(), xs.max() + 1, ys.max() + 1], np.float32)
-        return Layout(mask, np.array(boxes, np.float32).reshape(-1, 4), ink)
+        b = np.array(boxes, np.float32).reshape(-1, 4)
+        ink = np.array([b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()], np.float32)
+        return Layout(mask, b, ink)
 
     def _transform(self, d: Draws, name: str, lay: Layout) -> np.ndarray:
         """Homography from layout coordinates to coordinates centred on the item: rotation, and
