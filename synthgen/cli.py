@@ -7,6 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+from .commands import export as _export_cmd
+from .commands import fonts as _fonts_cmd
 from .errors import UserError
 
 EPILOG_RENDER = """\
@@ -71,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--workers", default="1", help="comma-separated worker counts (default 1)")
     b.add_argument("--shard-size", default="500", help="samples per shard (default 500)")
     b.add_argument("--executor", choices=["serial", "process", "ray"], default="process")
+
+    _export_cmd.add_parser(sub)
+    _fonts_cmd.add_parser(sub)
     return ap
 
 
@@ -113,7 +118,8 @@ def _cmd_bench(a: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"render": _cmd_render, "preview": _cmd_preview, "bench": _cmd_bench}
+COMMANDS = {"render": _cmd_render, "preview": _cmd_preview, "bench": _cmd_bench,
+            "export": _export_cmd.run, "fonts": _fonts_cmd.run}
 
 
 def main(argv: list[str] | None = None) -> int:
