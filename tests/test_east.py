@@ -53,6 +53,35 @@ def test_shrink_reference_box():
                                [[6, 6], [14, 6], [14, 94], [6, 94]], atol=1e-5)
 
 
+def ref_shrink(p, R=0.3):
+    """The definition, one vertex at a time (independent of the vectorised code)."""
+    p = [np.array(v, np.float64) for v in p]
+    L = lambda a, b: float(np.hypot(*(p[a] - p[b])))  # noqa: E731
+    r = [min(L(i, (i + 1) % 4), L(i, (i - 1) % 4)) for i in range(4)]
+
+    def edge(a, b):
+        d = p[b] - p[a]
+        u = d / np.hypot(*d)
+        p[a] = p[a] + R * r[a] * u
+        p[b] = p[b] - R * r[b] * u
+
+    pairs = [[(0, 1), (3, 2)], [(0, 3), (1, 2)]]
+    if not L(0, 1) + L(2, 3) > L(0, 3) + L(1, 2):
+        pairs = pairs[::-1]
+    for pair in pairs:
+        for a, b in pair:
+            edge(a, b)
+    return np.array(p)
+
+
+@SETTINGS
+@given(st.lists(st.floats(-12, 12), min_size=8, max_size=8), st.floats(20, 120),
+       st.floats(12, 60), st.floats(-math.pi, math.pi))
+def test_shrink_matches_definition_on_irregular_quads(jit, w, h, a):
+    q = rot_rect(200, 200, w, h, a) + np.array(jit, np.float32).reshape(4, 2)
+    np.testing.assert_allclose(shrink_quad(q), ref_shrink(q), atol=1e-3)
+
+
 @SETTINGS
 @given(st.floats(20, 200), st.floats(20, 200), st.floats(-math.pi, math.pi))
 def test_shrink_rect_is_inset_rect(w, h, a):
@@ -226,6 +255,22 @@ def test_more_than_255_quads_all_labelled():
     assert len({tuple(o) for o in owners}) == len(quads)
 
 
+@pytest.mark.parametrize("maps", [("score", "geo_quad"), ("geo_quad",)])
+def test_overlapping_quads_later_one_owns_the_cell(maps):
+    a = rot_rect(100, 100, 120, 60, 0.0)
+    b = rot_rect(130, 110, 120, 60, 0.5)
+    g = east_targets([{"quad": a}, {"quad": b}], (256, 256), maps=maps)["geo_quad"]
+    px, py = cell_points(*map_shape((256, 256)))
+    in_a = inside(shrink_quad(a), px, py) == 1
+    in_b = inside(shrink_quad(b), px, py) == 1
+    both, only_a = in_a & in_b, in_a & ~in_b
+    assert both.sum() > 5 and only_a.sum() > 5
+    pts = np.stack([px, py], -1)[:, :, None, :]
+    verts = g.reshape(*g.shape[:2], 4, 2) + pts
+    assert np.abs(verts[both] - b).max() < 0.5
+    assert np.abs(verts[only_a] - a).max() < 0.5
+
+
 # ---------------------------------------------------------------------------------------------
 # decoder round trip
 
@@ -282,8 +327,8 @@ def test_east_targets_from_sample_json():
     js = json.loads(json.dumps(sample))
     a = east_targets(js["instances"], (256, 192))
     b = east_targets(js, (256, 192))
-    c = east_targets([SimpleNamespace(quad=q1, ignore=False), SimpleNamespace(quad=q2, ignore=True)],
-                     (256, 192))
+    objs = [SimpleNamespace(quad=q1, ignore=False), SimpleNamespace(quad=q2, ignore=True)]
+    c = east_targets(objs, (256, 192))
     assert set(a) == {"score", "geo_rbox", "geo_quad", "mask"}
     shapes = {"score": (64, 48), "geo_rbox": (64, 48, 5), "geo_quad": (64, 48, 8),
               "mask": (64, 48)}
