@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError, field_validator, model_serializer,
+                      model_validator)
 
 from .errors import UserError
 
@@ -132,9 +133,149 @@ class OutputCfg(Strict):
     shard_size: int = Field(1000, ge=1)
 
 
+# -- kind: line (recognition crops; synthgen/renderers/line.py) -------------------------------
+
+
+def _ordered_pair(v: tuple) -> tuple:
+    if v[0] > v[1]:
+        raise ValueError(f"range must be [low, high], got {list(v)}")
+    return v
+
+
+class LineCorpusCfg(Strict):
+    # Source -> weight. A source is a shipped corpus (en_words, zh_words, zh_chars), a UTF-8
+    # text file or a folder of .txt files (one entry per line), or a generator gen:numbers,
+    # gen:dates, gen:prices, gen:phones, gen:codes. Weights are exact shares of the word slots.
+    sources: dict[str, float] = Field(default_factory=lambda: {"en_words": 1.0})
+    words: tuple[int, int] = (1, 3)  # entries joined per line (space; none between CJK)
+    char_run: tuple[int, int] = (2, 10)  # characters per entry of a single-character corpus
+    max_chars: int = Field(32, ge=1)
+    balance: Literal["none", "length", "chars"] = "none"
+    case: dict[str, float] = Field(default_factory=lambda: {"as_is": 6, "lower": 1, "upper": 1, "title": 1})
+
+    _ranges = field_validator("words", "char_run", mode="before")(_range)
+
+    @field_validator("words", "char_run")
+    @classmethod
+    def _pairs(cls, v: tuple) -> tuple:
+        if v[0] < 1:
+            raise ValueError("need at least 1")
+        return _ordered_pair(v)
+
+    @field_validator("sources")
+    @classmethod
+    def _sources(cls, v: dict) -> dict:
+        if any(w < 0 for w in v.values()) or not any(w > 0 for w in v.values()):
+            raise ValueError("give at least one source with weight > 0 (and none below 0)")
+        return v
+
+    @field_validator("case")
+    @classmethod
+    def _cases(cls, v: dict) -> dict:
+        bad = set(v) - {"as_is", "lower", "upper", "title"}
+        if bad:
+            raise ValueError(f"unknown case {sorted(bad)}; use as_is, lower, upper, title")
+        return v
+
+
+class ChanceRange(Strict):
+    p: float = Field(0.0, ge=0, le=1)  # chance the style is used
+    range: tuple[float, float] = (0.0, 0.0)
+
+    _ranges = field_validator("range", mode="before")(_range)
+    _ord = field_validator("range")(_ordered_pair)
+
+
+class ShadowCfg(Strict):
+    p: float = Field(0.15, ge=0, le=1)
+    offset: tuple[float, float] = (1.0, 3.0)  # px, each axis, random sign
+    blur: tuple[float, float] = (0.0, 1.5)  # Gaussian sigma, px
+    opacity: tuple[float, float] = (0.4, 0.9)
+
+    _ranges = field_validator("offset", "blur", "opacity", mode="before")(_range)
+    _ord = field_validator("offset", "blur", "opacity")(_ordered_pair)
+
+
+class UnderlineCfg(Strict):
+    p: float = Field(0.05, ge=0, le=1)
+    gap: tuple[float, float] = (1.0, 3.0)  # px below the baseline
+    thickness: tuple[float, float] = (1.0, 2.0)  # px
+
+    _ranges = field_validator("gap", "thickness", mode="before")(_range)
+    _ord = field_validator("gap", "thickness")(_ordered_pair)
+
+
+class LineStyleCfg(Strict):
+    # Extra advance after every character, as a fraction of the font size.
+    spacing: ChanceRange = Field(default_factory=lambda: ChanceRange(p=0.3, range=(-0.04, 0.3)))
+    # Border around the glyphs, px (integer radius; 0 = none).
+    stroke: ChanceRange = Field(default_factory=lambda: ChanceRange(p=0.15, range=(1, 2)))
+    shadow: ShadowCfg = Field(default_factory=ShadowCfg)
+    underline: UnderlineCfg = Field(default_factory=UnderlineCfg)
+
+
+class LineLayoutCfg(Strict):
+    # straight | arc | sine | vertical (vertical only for text with CJK; others fall back to straight)
+    weights: dict[str, float] = Field(default_factory=lambda: {"straight": 10, "arc": 1, "sine": 1, "vertical": 1})
+    arc: tuple[float, float] = (0.15, 0.6)  # sagitta / font size, random sign
+    sine_amplitude: tuple[float, float] = (0.05, 0.2)  # x font size
+    sine_wavelength: tuple[float, float] = (4.0, 10.0)  # x font size
+    vertical_rotate: bool = False  # true: turn vertical lines 90 deg so every crop is `height` px high
+
+    _ranges = field_validator("arc", "sine_amplitude", "sine_wavelength", mode="before")(_range)
+    _ord = field_validator("arc", "sine_amplitude", "sine_wavelength")(_ordered_pair)
+
+    @field_validator("weights")
+    @classmethod
+    def _kinds(cls, v: dict) -> dict:
+        bad = set(v) - {"straight", "arc", "sine", "vertical"}
+        if bad:
+            raise ValueError(f"unknown line layout {sorted(bad)}; use straight, arc, sine, vertical")
+        if not any(w > 0 for w in v.values()):
+            raise ValueError("at least one layout weight must be > 0")
+        return v
+
+
+class LineGeometryCfg(Strict):
+    rotate: tuple[float, float] = (-2.0, 2.0)  # degrees, counter-clockwise
+    skew: tuple[float, float] = (-10.0, 10.0)  # degrees of horizontal shear (> 0 leans right)
+    perspective: float = Field(0.2, ge=0, le=1)  # chance of a tilted plane
+    tilt: float = Field(0.08, ge=0, le=0.4)  # most projective foreshortening across the line
+
+    _ranges = field_validator("rotate", "skew", mode="before")(_range)
+    _ord = field_validator("rotate", "skew")(_ordered_pair)
+
+
+class LineCfg(Strict):
+    height: int = Field(32, ge=8, le=512)  # crop height (for unrotated vertical lines: its width)
+    width: int | None = Field(None, ge=16, le=512)  # null: from the content; a number: fixed width
+    max_width: int = Field(512, ge=16, le=512)  # longer lines drop words, then shrink to fit
+    width_multiple: int = Field(4, ge=1, le=64)  # content widths rounded up to a multiple of this
+    size: tuple[float, float] = (0.55, 0.85)  # font size / height
+    padding: tuple[float, float] = (0.0, 0.3)  # left and right margins, x height, drawn separately
+    contrast: float = Field(60.0, ge=0, le=255)  # least luma gap between text and background
+    corpus: LineCorpusCfg = Field(default_factory=LineCorpusCfg)
+    style: LineStyleCfg = Field(default_factory=LineStyleCfg)
+    layout: LineLayoutCfg = Field(default_factory=LineLayoutCfg)
+    geometry: LineGeometryCfg = Field(default_factory=LineGeometryCfg)
+
+    _ranges = field_validator("size", "padding", mode="before")(_range)
+
+    @field_validator("size", "padding")
+    @classmethod
+    def _fractions(cls, v: tuple) -> tuple:
+        if v[0] < 0 or v[1] > 2:
+            raise ValueError(f"expected fractions of the height in [0, 2], got {list(v)}")
+        return _ordered_pair(v)
+
+
+# Top-level sections that only kind: scene reads (a line config setting them is a mistake).
+SCENE_ONLY = ("image", "text", "layout")
+
+
 class PipelineConfig(Strict):
     name: str
-    kind: Literal["scene"] = "scene"
+    kind: Literal["scene", "line"] = "scene"
     description: str = ""
     seed: int = 0
     image: ImageCfg = Field(default_factory=ImageCfg)
@@ -145,6 +286,47 @@ class PipelineConfig(Strict):
     augment: AugmentCfg = Field(default_factory=AugmentCfg)
     labels: LabelsCfg = Field(default_factory=LabelsCfg)
     output: OutputCfg = Field(default_factory=OutputCfg)
+    line: LineCfg | None = None  # kind: line only (defaults filled in)
+
+    @model_serializer(mode="wrap")
+    def _drop_unused_line(self, handler):
+        # A scene config dumps exactly as before the line section existed (same fingerprints).
+        # A line config dumps without the scene-only sections it does not read.
+        d = handler(self)
+        if isinstance(d, dict):
+            if self.line is None:
+                d.pop("line", None)
+            else:
+                for k in SCENE_ONLY:
+                    d.pop(k, None)
+        return d
+
+    @model_validator(mode="after")
+    def _canonical_order(self) -> "PipelineConfig":
+        # Weighted draws walk their options in order, so a weights mapping must not depend on
+        # the order keys were written in: the YAML's order and the sorted JSON a worker gets
+        # would otherwise give different samples for the same config.
+        self.background.weights = dict(sorted(self.background.weights.items()))
+        if self.line is not None:
+            self.line.corpus.sources = dict(sorted(self.line.corpus.sources.items()))
+        return self
+
+    @model_validator(mode="after")
+    def _kind_sections(self) -> "PipelineConfig":
+        if self.kind == "line":
+            scene_only = [k for k in SCENE_ONLY
+                          if k in self.model_fields_set and getattr(self, k) != type(self).model_fields[k].default_factory()]
+            if scene_only:
+                raise ValueError(f"section(s) {scene_only} are for kind: scene; a line pipeline takes its "
+                                 "size, text and layout under line: (see pipelines/ocr_line.yaml)")
+            if self.line is None:
+                self.line = LineCfg()
+            if self.labels.store and self.line.height % self.labels.stride:
+                raise ValueError(f"line.height must be a multiple of labels.stride={self.labels.stride} "
+                                 "when labels.store asks for EAST maps")
+        elif self.line is not None:
+            raise ValueError("section line: is for kind: line (set kind: line, or remove it)")
+        return self
 
     @model_validator(mode="after")
     def _fits(self) -> "PipelineConfig":

@@ -19,6 +19,7 @@ from .config import PipelineConfig, dataset_name, load_config
 from .core import Sample, key_for
 from .draws import Draws, sample_rng
 from .labels.east import east_targets, score_map
+from .renderers.line import LineRenderer
 from .renderers.scene import SceneRenderer
 
 
@@ -27,27 +28,44 @@ class Pipeline:
         self.cfg = cfg
         self.base = base or cfg
         self.seed = cfg.seed if seed is None else int(seed)
-        self.renderer = SceneRenderer(cfg)
+        self.renderer = LineRenderer(cfg, self.seed) if cfg.kind == "line" else SceneRenderer(cfg)
 
     @property
     def name(self) -> str:
         return dataset_name(self.cfg, self.base, self.seed)
 
-    def sample(self, index: int, pinned: dict[str, Any] | None = None, bias: dict[str, Any] | None = None) -> Sample:
-        """Sample `index`: same (config, seed, index, pins, bias) -> same bytes, always."""
+    def sample(self, index: int, pinned: dict[str, Any] | None = None, bias: dict[str, Any] | None = None,
+               debug_ink: bool = False) -> Sample:
+        """Sample `index`: same (config, seed, index, pins, bias) -> same bytes, always.
+
+        `debug_ink=True` (line pipelines) also returns `maps["ink"]`: the text's coverage
+        (uint8, fill and stroke; not shadows or underlines) exactly as composited, before
+        photometric augmentation. For label checks; never written to shards."""
         d = Draws(sample_rng(self.seed, index), pinned=pinned, bias=bias)
-        image, instances = self.renderer.render(d)
+        meta = {"seed": self.seed, "index": index, "pipeline": self.cfg.name, "version": __version__}
+        ink = None
+        if self.cfg.kind == "line":
+            image, instances, ink = self.renderer.render(d, index, want_ink=debug_ink)
+            meta["pipeline_kind"] = "line"
+        else:
+            if debug_ink:
+                raise ValueError("debug_ink: the scene renderer has no ink hook; render the sample twice with "
+                                 "different pinned text colours and compare instead")
+            image, instances = self.renderer.render(d)
         image = photometric(image, d, self.cfg.augment.strength)
         lab = self.cfg.labels
         H, W = image.shape[:2]
         maps: dict[str, np.ndarray] = {}
         quads = [inst.quad for inst in instances]
         ignore = [inst.ignore for inst in instances]
-        maps["score"] = score_map(quads, ignore, (H, W), stride=lab.stride)
+        # Scene samples always carry the score map; line crops only the maps labels.store asks for.
+        if self.cfg.kind != "line" or "score" in lab.store:
+            maps["score"] = score_map(quads, ignore, (H, W), stride=lab.stride)
         extra = [m for m in lab.store if m != "score"]
         if extra:
             maps.update(east_targets(instances, (H, W), stride=lab.stride, min_text_size=lab.min_text_size, maps=tuple(extra)))
-        meta = {"seed": self.seed, "index": index, "pipeline": self.cfg.name, "version": __version__}
+        if ink is not None:
+            maps["ink"] = ink
         return Sample(key_for(index), image, instances, d.factors, meta, maps)
 
     # -- serialisation for shards ---------------------------------------------------------
@@ -61,9 +79,11 @@ class Pipeline:
             ok, img = cv2.imencode(".png", bgr, [cv2.IMWRITE_PNG_COMPRESSION, 3])
         assert ok
         js = json.dumps(s.to_json(), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-        ok, score = cv2.imencode(".png", (s.maps["score"] * 255).astype(np.uint8), [cv2.IMWRITE_PNG_COMPRESSION, 1])
-        members = [(out.format, img.tobytes()), ("json", js), ("score.png", score.tobytes())]
-        extra = {k: v.astype(np.float16) for k, v in s.maps.items() if k != "score"}
+        members = [(out.format, img.tobytes()), ("json", js)]
+        if "score" in s.maps:
+            ok, score = cv2.imencode(".png", (s.maps["score"] * 255).astype(np.uint8), [cv2.IMWRITE_PNG_COMPRESSION, 1])
+            members.append(("score.png", score.tobytes()))
+        extra = {k: v.astype(np.float16) for k, v in s.maps.items() if k not in ("score", "ink")}
         if extra:
             members.append(("east.npz", npz_bytes(extra)))
         return members

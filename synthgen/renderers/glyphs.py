@@ -13,7 +13,11 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .fonts import pil_font
+from .fonts import load_faces, pil_font
+
+
+class MissingGlyph(ValueError):
+    """The font has no glyph for a character: drawing it would give a box ("tofu")."""
 
 
 @dataclass(frozen=True)
@@ -30,21 +34,40 @@ class Glyph:
 
 @lru_cache(maxsize=65536)
 def glyph(path: str, index: int, size: int, ch: str) -> Glyph:
+    """The cached mask of `ch`. A character outside the font's cmap raises MissingGlyph instead of
+    drawing the font's .notdef box (checked once per key: the result is cached)."""
+    face = load_faces(path)[index]
+    if not face.covers(ch):
+        raise MissingGlyph(f"font {face.name!r} ({path}) has no glyph for {ch!r} (U+{ord(ch):04X})")
     font = pil_font(path, index, size)
     advance = float(font.getlength(ch))
-    l, t, r, b = font.getbbox(ch)  # origin: left of pen, top of ascender ("la" anchor)
-    w, h = max(0, r - l), max(0, b - t)
-    if w == 0 or h == 0:
+    m, ox, oy = _rasterise(font, ch)
+    if m is None:
         return Glyph(np.zeros((0, 0), np.uint8), 0, 0, advance)
-    im = Image.new("L", (w, h), 0)
-    ImageDraw.Draw(im).text((-l, -t), ch, font=font, fill=255)
-    m = np.asarray(im)
     ys, xs = np.nonzero(m)
     if len(xs) == 0:
         return Glyph(np.zeros((0, 0), np.uint8), 0, 0, advance)
-    # Trim to the true ink: getbbox can be a pixel loose.
+    # Trim to the true ink: the bitmap can be a pixel loose.
     m = np.ascontiguousarray(m[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1])
-    return Glyph(m, int(l + xs.min()), int(t + ys.min()), advance)
+    return Glyph(m, int(ox + xs.min()), int(oy + ys.min()), advance)
+
+
+def _rasterise(font, ch: str) -> tuple[np.ndarray | None, int, int]:
+    """The glyph's bitmap and its offset from the "la" origin (left of the pen, top of the
+    ascender). One FreeType render through getmask2 (rendering CFF hanzi is the expensive part
+    of a cache miss); the public draw-based path if that internal API is missing."""
+    try:
+        core, (ox, oy) = font.getmask2(ch, mode="L", anchor="la")
+        if core.size[0] == 0 or core.size[1] == 0:
+            return None, 0, 0
+        return np.asarray(Image.Image()._new(core)), ox, oy
+    except (AttributeError, TypeError):  # pragma: no cover - older/newer Pillow internals
+        l, t, r, b = font.getbbox(ch)
+        if r <= l or b <= t:
+            return None, 0, 0
+        im = Image.new("L", (r - l, b - t), 0)
+        ImageDraw.Draw(im).text((-l, -t), ch, font=font, fill=255)
+        return np.asarray(im), l, t
 
 
 @dataclass

@@ -1,0 +1,135 @@
+"""Text generators for structured strings OCR must read: numbers, dates, prices, phone
+numbers and codes. Used as corpus sources `gen:<kind>`.
+
+Every random choice goes through the sample's `Draws` under `<name>.<factor>` (for example
+`line.word[0].gen.format`), so generated strings are reproducible, pinnable and biasable like
+everything else. Long random strings come from one recorded integer, not one draw per
+character, to keep the factor record small.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ..draws import Draws
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+          "October", "November", "December")
+_DIGITS = "0123456789"
+_UPPER = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I, O: as on many real codes
+_HEX = "0123456789ABCDEF"
+
+
+def _digits(d: Draws, name: str, n: int, first_nonzero: bool = True) -> str:
+    """`n` random decimal digits from one recorded draw."""
+    lo = 10 ** (n - 1) if first_nonzero and n > 1 else 0
+    return str(d.integers(name, lo, 10**n - 1)).zfill(n)
+
+
+def _from_pattern(d: Draws, name: str, pattern: str) -> str:
+    """Fill a pattern (A = letter, 9 = digit, H = hex digit, anything else literal) from one
+    recorded 53-bit draw (fresh bits are folded in for patterns longer than it covers)."""
+    v = d.integers(name, 0, 2**53 - 1)
+    out = []
+    for c in pattern:
+        alphabet = {"A": _UPPER, "9": _DIGITS, "H": _HEX}.get(c)
+        if alphabet is None:
+            out.append(c)
+            continue
+        if v < len(alphabet):
+            v = v * 2654435761 + 0x9E3779B9 + len(out)  # stretch: deterministic, well spread
+        v, r = divmod(v, len(alphabet))
+        out.append(alphabet[r])
+    return "".join(out)
+
+
+def _group(s: str, sep: str) -> str:
+    head, rest = s[: len(s) % 3 or 3], s[len(s) % 3 or 3 :]
+    return head + "".join(sep + rest[i : i + 3] for i in range(0, len(rest), 3))
+
+
+def numbers(d: Draws, name: str) -> str:
+    fmt = d.choice(f"{name}.format", ("int", "grouped", "decimal", "percent", "signed", "european"),
+                   (3, 2, 3, 1, 1, 1))
+    n = d.integers(f"{name}.digits", 1, 7)
+    whole = str(int(_digits(d, f"{name}.value", n)))
+    frac = _digits(d, f"{name}.frac", d.integers(f"{name}.places", 1, 3), first_nonzero=False)
+    if fmt == "int":
+        return whole
+    if fmt == "grouped":
+        return _group(whole, ",")
+    if fmt == "decimal":
+        return f"{whole}.{frac}"
+    if fmt == "percent":
+        return f"{whole[:2]}.{frac[:1]}%"
+    if fmt == "signed":
+        return ("-" if d.bernoulli(f"{name}.negative", 0.6) else "+") + f"{whole}.{frac}"
+    return _group(whole, ".") + "," + frac[:2]  # european: 1.234.567,89
+
+
+def dates(d: Draws, name: str) -> str:
+    y = d.integers(f"{name}.year", 1950, 2035)
+    m = d.integers(f"{name}.month", 1, 12)
+    day = d.integers(f"{name}.day", 1, (31, 29 if y % 4 == 0 else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)[m - 1])
+    fmt = d.choice(f"{name}.format", ("iso", "dmy_slash", "mdy_slash", "dmy_dot", "d_mon_y", "month_d_y",
+                                      "zh", "ymd_slash", "dd_mon_yy"))
+    mon = MONTHS[m - 1]
+    return {
+        "iso": f"{y:04d}-{m:02d}-{day:02d}",
+        "dmy_slash": f"{day:02d}/{m:02d}/{y:04d}",
+        "mdy_slash": f"{m:02d}/{day:02d}/{y:04d}",
+        "dmy_dot": f"{day:02d}.{m:02d}.{y:04d}",
+        "d_mon_y": f"{day} {mon[:3]} {y}",
+        "month_d_y": f"{mon} {day}, {y}",
+        "zh": f"{y}年{m}月{day}日",
+        "ymd_slash": f"{y}/{m}/{day}",
+        "dd_mon_yy": f"{day:02d}-{mon[:3].upper()}-{y % 100:02d}",
+    }[fmt]
+
+
+CURRENCIES = (("$", "prefix"), ("€", "prefix"), ("£", "prefix"), ("¥", "prefix"), ("€", "suffix"),
+              ("USD", "code"), ("EUR", "code"), ("元", "suffix_tight"), ("￥", "prefix"))
+
+
+def prices(d: Draws, name: str) -> str:
+    sym, where = d.choice(f"{name}.currency", CURRENCIES, (4, 2, 1, 1, 1, 1, 1, 1, 1))
+    whole = str(int(_digits(d, f"{name}.value", d.integers(f"{name}.digits", 1, 5))))
+    cents = _digits(d, f"{name}.cents", 2, first_nonzero=False)
+    style = d.choice(f"{name}.style", ("cents", "whole", "grouped"), (3, 1, 1))
+    amount = {"cents": f"{whole}.{cents}", "whole": whole, "grouped": _group(whole, ",") + "." + cents}[style]
+    if where == "suffix":
+        return amount.replace(".", ",") + " " + sym
+    if where == "code":
+        return f"{amount} {sym}" if d.bernoulli(f"{name}.code_after", 0.5) else f"{sym} {amount}"
+    if where == "suffix_tight":
+        return amount + sym
+    return sym + amount
+
+
+PHONES = ("+1 (999) 999-9999", "999-999-9999", "(999) 999-9999", "999.999.9999", "+44 99 9999 9999",
+          "+86 199-9999-9999", "199 9999 9999", "(09) 9999 9999", "+49 999 99999999", "0999-999999")
+
+
+def phones(d: Draws, name: str) -> str:
+    return _from_pattern(d, f"{name}.value", d.choice(f"{name}.format", PHONES))
+
+
+CODES = ("AA99-AA99", "A9A9A9", "SKU-999999", "#HHHHHH", "INV/9999/9999", "0xHHHH", "AAA 9999",
+         "AAAAA99999", "99-AAA-99", "A999999", "AA-9999-AA", "HHHHHHHH-HHHH")
+
+
+def codes(d: Draws, name: str) -> str:
+    return _from_pattern(d, f"{name}.value", d.choice(f"{name}.format", CODES))
+
+
+GENERATORS: dict[str, Callable[[Draws, str], str]] = {
+    "numbers": numbers,
+    "dates": dates,
+    "prices": prices,
+    "phones": phones,
+    "codes": codes,
+}
+
+
+def generate(kind: str, d: Draws, name: str) -> str:
+    return GENERATORS[kind](d, name)

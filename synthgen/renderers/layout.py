@@ -1,0 +1,337 @@
+"""Text layout primitives with exact per-character quads: straight, curved (arc, sine) and
+vertical lines.
+
+Every function returns a `TextLayout`: a uint8 coverage mask of the text, one quad per
+character (n x 4 x 2, pixel-corner coordinates of the mask, clockwise on screen starting at
+the glyph's own top-left in its reading direction) and a quad for the whole text, oriented
+along the reading direction (first vertex = the text's own top-left). Glyph masks come from
+the per-process cache in `glyphs.glyph`, so a layout is a few array pastes.
+
+A caller places the layout with any 3 x 3 homography `Hm` (layout -> image coordinates):
+warp `mask` with it (see `line.warp`, or `scene.blend`) and push `chars` / `quad` through the
+same matrix (`apply_h`). Because each glyph is moved rigidly (translated, or rotated as a
+whole for curves), the ink of glyph k lies inside `chars[k]` up to the half pixel of
+interpolation fringe that any warp adds.
+
+Conventions:
+* Spaces (and other blank glyphs) get a quad spanning their advance and the text's ink
+  height (horizontal) or width (vertical), so every character of `text` has a quad.
+* Vertical text reads top to bottom. CJK characters stand upright in a column one em wide;
+  other characters (Latin, digits, brackets, dashes) are turned 90 degrees clockwise, as in
+  printed vertical CJK. The text's own top-left is then the column's top-right on screen.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+from .fonts import pil_font
+from .glyphs import glyph
+
+_CORNERS = np.array([[0, 1], [2, 1], [2, 3], [0, 3]])
+
+
+@dataclass
+class TextLayout:
+    mask: np.ndarray  # uint8 h x w coverage
+    chars: np.ndarray  # n x 4 x 2 float32 per-character quads (mask coordinates)
+    quad: np.ndarray  # 4 x 2 float32 quad of the whole text, along its reading direction
+    text: str
+    kind: str = "straight"  # straight | arc | sine | vertical | shaped
+    # Points along the baseline (m x 2, mask coordinates) for decorations such as underlines;
+    # None where a baseline does not apply (vertical text).
+    baseline: np.ndarray | None = None
+
+    @property
+    def vertical(self) -> bool:
+        return self.kind == "vertical"
+
+
+def box_quads(boxes: np.ndarray) -> np.ndarray:
+    """[x0, y0, x1, y1] (... x 4) -> quads (... x 4 x 2): TL, TR, BR, BL (clockwise on screen)."""
+    return np.asarray(boxes, np.float32)[..., _CORNERS]
+
+
+def apply_h(Hm: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """Points (..., 2) through a 3 x 3 homography."""
+    p = np.asarray(pts, np.float64)
+    q = p @ Hm[:2, :2].T + Hm[:2, 2]
+    w = p @ Hm[2, :2] + Hm[2, 2]
+    return (q / w[..., None]).astype(np.float32)
+
+
+def oriented_quad(points: np.ndarray, angle: float) -> np.ndarray:
+    """The rectangle along direction `angle` (radians, screen coordinates, y down) that holds
+    every point, as TL, TR, BR, BL of that direction's frame (clockwise on screen)."""
+    c, s = math.cos(angle), math.sin(angle)
+    e = np.array([c, s])  # reading direction
+    n = np.array([-s, c])  # the text's "down"
+    p = np.asarray(points, np.float64).reshape(-1, 2)
+    u, v = p @ e, p @ n
+    u0, u1, v0, v1 = u.min(), u.max(), v.min(), v.max()
+    uv = np.array([[u0, v0], [u1, v0], [u1, v1], [u0, v1]])
+    return (uv[:, :1] * e + uv[:, 1:] * n).astype(np.float32)
+
+
+def expand_quads(quads: np.ndarray, r: float) -> np.ndarray:
+    """Grow parallelogram quads (... x 4 x 2) by `r` px on every side, along their own edges."""
+    if r == 0:
+        return np.asarray(quads, np.float32)
+    q = np.asarray(quads, np.float64)
+    ex = q[..., 1, :] - q[..., 0, :]
+    ey = q[..., 3, :] - q[..., 0, :]
+    ex /= np.maximum(np.linalg.norm(ex, axis=-1, keepdims=True), 1e-9)
+    ey /= np.maximum(np.linalg.norm(ey, axis=-1, keepdims=True), 1e-9)
+    out = q.copy()
+    out[..., 0, :] += -r * ex - r * ey
+    out[..., 1, :] += r * ex - r * ey
+    out[..., 2, :] += r * ex + r * ey
+    out[..., 3, :] += -r * ex + r * ey
+    return out.astype(np.float32)
+
+
+@lru_cache(maxsize=256)
+def metrics(path: str, index: int, size: int) -> tuple[int, int]:
+    """(ascent, descent) in px: the baseline lies `ascent` below a glyph origin's top."""
+    return pil_font(path, index, size).getmetrics()
+
+
+# -- straight ---------------------------------------------------------------------------------
+
+
+def straight(path: str, index: int, size: int, text: str, spacing: float = 0.0, pad: int = 1) -> TextLayout:
+    """One horizontal line; `spacing` px added after every character's advance."""
+    glyphs = [glyph(path, index, size, c) for c in text]
+    # Pass 1: pen positions and the ink's extent (plain Python: a line has ~10-30 glyphs).
+    x = 0.0
+    pens = []
+    place = []
+    x_min = y_min = 1 << 30
+    x_max = y_max = -(1 << 30)
+    for g in glyphs:
+        pens.append(x)
+        if g.blank:
+            place.append(None)
+        else:
+            gx, gy = int(round(x)) + g.x0, g.y0
+            h, w = g.mask.shape
+            place.append((gx, gy, w, h))
+            x_min, y_min = min(x_min, gx), min(y_min, gy)
+            x_max, y_max = max(x_max, gx + w), max(y_max, gy + h)
+        x += g.advance + spacing
+    if x_max < x_min:
+        raise ValueError(f"text {text!r} has no ink")
+    ox, oy = pad - x_min, pad - y_min
+    W, H = x_max - x_min + 2 * pad, y_max - y_min + 2 * pad
+    # Pass 2: paste the cached masks (max, so overlapping neighbours keep both inks).
+    canvas = np.zeros((H, W), np.uint8)
+    boxes = []
+    for g, pen, pl in zip(glyphs, pens, place):
+        if pl is None:
+            x0 = pen + ox
+            boxes.append((x0, pad, x0 + max(g.advance, 1.0), H - pad))
+            continue
+        gx, gy, w, h = pl
+        x0, y0 = gx + ox, gy + oy
+        region = canvas[y0 : y0 + h, x0 : x0 + w]
+        np.maximum(region, g.mask, out=region)
+        boxes.append((x0, y0, x0 + w, y0 + h))
+    b = np.array(boxes, np.float32)
+    base_y = oy + metrics(path, index, size)[0]
+    baseline = np.array([[pad, base_y], [W - pad, base_y]], np.float32)
+    # The ink box (blank characters at either end may reach past it: include them).
+    qx0 = min(float(pad), float(b[:, 0].min()))
+    qx1 = max(float(W - pad), float(b[:, 2].max()))
+    quad = np.array([[qx0, pad], [qx1, pad], [qx1, H - pad], [qx0, H - pad]], np.float32)
+    return TextLayout(canvas, b[:, _CORNERS], quad, text, "straight", baseline)
+
+
+# -- curved -----------------------------------------------------------------------------------
+
+
+def curved(path: str, index: int, size: int, text: str, kind: str = "arc", bend: float = 0.1,
+           wavelength: float = 6.0, phase: float = 0.0, spacing: float = 0.0, pad: int = 2) -> TextLayout:
+    """Glyphs along a curved baseline, each turned (rigidly) to the curve's tangent.
+
+    kind="arc": a circular arc whose sagitta (rise of the middle over the ends) is `bend` x
+    size (> 0 arches the text up like a rainbow, < 0 bends it down like a smile); relative to
+    the font size, so long lines bend gently and stay readable in a fixed-height crop.
+    kind="sine": y = A sin(2 pi x / L + phase) with A = `bend` x size and L = `wavelength` x size.
+    """
+    glyphs = [glyph(path, index, size, c) for c in text]
+    n = len(glyphs)
+    if all(g.blank for g in glyphs):
+        raise ValueError(f"text {text!r} has no ink")
+    asc, desc = metrics(path, index, size)
+    # Box of each glyph relative to its pen point on the baseline (x along, y down).
+    rel = np.empty((n, 4), np.float64)
+    pens = np.empty(n, np.float64)
+    x = 0.0
+    for i, g in enumerate(glyphs):
+        pens[i] = x
+        if g.blank:
+            rel[i] = (0.0, -asc, max(g.advance, 1.0), desc)
+        else:
+            h, w = g.mask.shape
+            rel[i] = (g.x0, g.y0 - asc, g.x0 + w, g.y0 - asc + h)
+        x += g.advance + spacing
+    total = max(x - spacing, 1.0)
+
+    def curve(s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Point and tangent angle at baseline position s (measured from the text's middle)."""
+        if kind == "arc":
+            sag = min(bend * size, 0.45 * total)  # at most a half circle
+            if abs(sag) < 1e-3:
+                return s, np.zeros_like(s), np.zeros_like(s)
+            half = total / 2.0
+            R = (half * half + sag * sag) / (2.0 * sag)  # signed radius from the sagitta
+            th = s / R
+            return R * np.sin(th), R * (1.0 - np.cos(th)), th
+        if kind == "sine":
+            amp, lam = bend * size, max(wavelength * size, 1.0)
+            k = 2.0 * math.pi / lam
+            return s, amp * np.sin(k * s + phase), np.arctan(amp * k * np.cos(k * s + phase))
+        raise ValueError(f"unknown curve {kind!r}; use arc or sine")
+
+    cx = (rel[:, 0] + rel[:, 2]) / 2.0
+    px, py, th = curve(pens + cx - total / 2.0)
+    cos, sin = np.cos(th), np.sin(th)
+    # Corners about the glyph's pen point on the baseline, turned by th, moved onto the curve.
+    lx = rel[:, [0, 2, 2, 0]] - cx[:, None]
+    ly = rel[:, [1, 1, 3, 3]]
+    quads = np.empty((n, 4, 2), np.float64)
+    quads[:, :, 0] = lx * cos[:, None] - ly * sin[:, None] + px[:, None]
+    quads[:, :, 1] = lx * sin[:, None] + ly * cos[:, None] + py[:, None]
+    lo = np.floor(quads.reshape(-1, 2).min(axis=0)) - pad
+    hi = np.ceil(quads.reshape(-1, 2).max(axis=0)) + pad
+    quads -= lo
+    W, H = int(hi[0] - lo[0]), int(hi[1] - lo[1])
+    canvas = np.zeros((H, W), np.uint8)
+    # Each glyph mask maps rigidly onto its quad: mask corner (0, 0) -> quad vertex 0. Warp it
+    # into its own bounding box only (OpenCV indexes pixel centres: half-pixel shifts).
+    bx0 = np.floor(quads[:, :, 0].min(axis=1)).astype(int).tolist()
+    by0 = np.floor(quads[:, :, 1].min(axis=1)).astype(int).tolist()
+    bx1 = np.ceil(quads[:, :, 0].max(axis=1)).astype(int).tolist()
+    by1 = np.ceil(quads[:, :, 1].max(axis=1)).astype(int).tolist()
+    tx = (quads[:, 0, 0] + 0.5 * (cos - sin) - 0.5).tolist()
+    ty = (quads[:, 0, 1] + 0.5 * (sin + cos) - 0.5).tolist()
+    cl, sl = cos.tolist(), sin.tolist()
+    for i, g in enumerate(glyphs):
+        if g.blank:
+            continue
+        x0, y0, x1, y1 = bx0[i], by0[i], bx1[i], by1[i]
+        A = np.array([[cl[i], -sl[i], tx[i] - x0], [sl[i], cl[i], ty[i] - y0]])
+        a = cv2.warpAffine(g.mask, A, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
+                           borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        region = canvas[y0:y1, x0:x1]
+        np.maximum(region, a, out=region)
+    chars = quads.astype(np.float32)
+    # Word quad: along the chord from the first to the last character.
+    dv = chars[-1].mean(axis=0) - chars[0].mean(axis=0) if n > 1 else np.array([1.0, 0.0])
+    angle = math.atan2(float(dv[1]), float(dv[0])) if float(np.hypot(*dv)) > 1e-6 else 0.0
+    quad = oriented_quad(chars, angle)
+    bx, by, _ = curve(np.linspace(-total / 2.0, total / 2.0, max(2, n * 2 + 1)))
+    baseline = (np.stack([bx, by], axis=1) - lo).astype(np.float32)
+    return TextLayout(canvas, chars, quad, text, kind, baseline)
+
+
+# -- vertical ---------------------------------------------------------------------------------
+
+# Characters turned 90 degrees clockwise in vertical CJK text even though they are fullwidth.
+_ROTATE_V = set("（）［］｛｝〈〉《》「」『』【】〔〕〖〗〘〙〚〛—―…‥～－＿ー〜()[]{}<>")
+# Punctuation that sits in the top-right corner of its cell in vertical text.
+_CORNER_V = set("、。，．")
+
+
+def upright_in_vertical(ch: str) -> bool:
+    if ch in _ROTATE_V:
+        return False
+    o = ord(ch)
+    return (
+        0x2E80 <= o <= 0x2FDF  # CJK radicals
+        or 0x3000 <= o <= 0x303F  # CJK symbols and punctuation
+        or 0x3040 <= o <= 0x30FF  # kana
+        or 0x3100 <= o <= 0x31FF  # bopomofo, kana extensions
+        or 0x3200 <= o <= 0x4DBF  # enclosed CJK, compatibility, extension A
+        or 0x4E00 <= o <= 0x9FFF  # unified ideographs
+        or 0xAC00 <= o <= 0xD7AF  # hangul
+        or 0xF900 <= o <= 0xFAFF  # compatibility ideographs
+        or 0xFE30 <= o <= 0xFE4F  # CJK compatibility forms
+        or 0xFF01 <= o <= 0xFF60  # fullwidth forms
+        or 0xFFE0 <= o <= 0xFFE6
+        or 0x20000 <= o <= 0x3FFFF
+    )
+
+
+def has_cjk(text: str) -> bool:
+    return any(upright_in_vertical(c) and not c.isspace() for c in text)
+
+
+def vertical(path: str, index: int, size: int, text: str, spacing: float = 0.0, pad: int = 1) -> TextLayout:
+    """A column read top to bottom: CJK upright in one-em cells, other characters turned 90
+    degrees clockwise with their own advance as height."""
+    asc, desc = metrics(path, index, size)
+    line_h = asc + desc
+    col_w = max(size, line_h)  # column wide enough for both kinds of character
+    cx = col_w / 2.0
+    em_top = asc - 0.88 * size  # ideographic em box: 0.88 em above the baseline, 0.12 below
+    n = len(text)
+    quads = np.empty((n, 4, 2), np.float64)
+    items: list[tuple[np.ndarray, int, int] | None] = []
+    y = 0.0
+    for i, ch in enumerate(text):
+        g = glyph(path, index, size, ch)
+        if upright_in_vertical(ch):
+            adv = float(size)
+            if g.blank:
+                quads[i] = box_quads(np.array([cx - size / 2.0, y, cx + size / 2.0, y + adv]))
+                items.append(None)
+            else:
+                h, w = g.mask.shape
+                ex = g.x0 + (size - g.advance) / 2.0  # ink x inside the em cell
+                ey = g.y0 - em_top  # ink y inside the em cell
+                if ch in _CORNER_V:
+                    ex, ey = size - ex - w, size - ey - h
+                x0, y0 = int(round(cx - size / 2.0 + ex)), int(round(y + ey))
+                quads[i] = box_quads(np.array([x0, y0, x0 + w, y0 + h], np.float64))
+                items.append((g.mask, x0, y0))
+        else:
+            adv = max(g.advance, 1.0)
+            left = cx - line_h / 2.0
+            if g.blank:
+                # own top-left is the screen top-right: TR, BR, BL, TL
+                x0, x1, y0, y1 = left, left + line_h, y, y + adv
+                quads[i] = np.array([[x1, y0], [x1, y1], [x0, y1], [x0, y0]])
+                items.append(None)
+            else:
+                h, w = g.mask.shape
+                m = np.ascontiguousarray(np.rot90(g.mask, -1))  # clockwise: shape (w, h)
+                x0 = int(round(left + line_h - (g.y0 + h)))
+                y0 = int(round(y + g.x0))
+                x1, y1 = x0 + h, y0 + w
+                quads[i] = np.array([[x1, y0], [x1, y1], [x0, y1], [x0, y0]], np.float64)
+                items.append((m, x0, y0))
+        y += adv + spacing
+    if all(it is None for it in items):
+        raise ValueError(f"text {text!r} has no ink")
+    pts = quads.reshape(-1, 2)
+    lo = np.floor(pts.min(axis=0)) - pad
+    hi = np.ceil(pts.max(axis=0)) + pad
+    quads -= lo
+    W, H = int(hi[0] - lo[0]), int(hi[1] - lo[1])
+    canvas = np.zeros((H, W), np.uint8)
+    for it in items:
+        if it is None:
+            continue
+        m, x0, y0 = it
+        x0, y0 = x0 - int(lo[0]), y0 - int(lo[1])
+        h, w = m.shape
+        region = canvas[y0 : y0 + h, x0 : x0 + w]
+        np.maximum(region, m, out=region)
+    chars = quads.astype(np.float32)
+    return TextLayout(canvas, chars, oriented_quad(chars, math.pi / 2.0), text, "vertical", None)

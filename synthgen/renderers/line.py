@@ -1,0 +1,331 @@
+"""Text lines for recognition: one crop `line.height` px high (default 32) holding 1-3 words,
+with a transcription, a quad for the line and a quad per character.
+
+Per sample: text (keyed permutation of the corpus, see corpus.py) -> a face covering all of
+it -> a layout from cached glyph masks (straight, arc, sine, vertical CJK; raqm-shaped for
+scripts that need it) -> stroke/underline masks in layout space -> ONE warp of those masks
+into the crop (rotation, skew, a mild perspective plane, fit-to-height scale and placement
+composed into a single homography) -> shadow, stroke and fill blended over a cached-bank
+background crop. Quads go through the same homography, so they follow every style.
+
+Labels: char quads are the glyphs' ink boxes (grown by the stroke width when there is a
+stroke); the line quad holds all of them. Shadows and underlines are decoration, not text:
+they are drawn but not labelled (a recogniser should read "abc", not the rule under it).
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+from ..config import PipelineConfig
+from ..core import Instance
+from ..draws import Draws
+from ..errors import UserError
+from . import layout as L
+from . import shaping
+from .backgrounds import render_background
+from .corpus import TextSampler
+from .fonts import FontFace, resolve_faces
+from .styles import blend, contrasting, luma, shadow, stroke, underline
+
+CASES = ("as_is", "lower", "upper", "title")
+REDRAWS = 10
+# Glyphs are rasterised at a few sizes only (the next size up this x1.33-1.5 ladder) and scaled
+# down in the one warp every line gets anyway. Rasterising a hanzi costs ~0.15 ms (FreeType, CFF
+# outlines): with 2 sizes per 32 px line instead of 10, the glyph cache warms 5x sooner.
+RASTER_SIZES = (6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
+MIN_SQUEEZE = 0.6  # below this scale a too-long line drops its last word instead of shrinking
+
+
+def apply_case(text: str, case: str) -> str:
+    return {"lower": text.lower(), "upper": text.upper(), "title": text.title()}.get(case, text)
+
+
+def join(parts: list[str]) -> str:
+    """Words joined by spaces, except between two CJK characters (Chinese has no spaces)."""
+    out = parts[0]
+    for p in parts[1:]:
+        out += ("" if L.has_cjk(out[-1]) and L.has_cjk(p[0]) else " ") + p
+    return out
+
+
+def _translate(tx: float, ty: float) -> np.ndarray:
+    return np.array([[1, 0, tx], [0, 1, ty], [0, 0, 1]], np.float64)
+
+
+def _scale(s: float) -> np.ndarray:
+    return np.diag([s, s, 1.0])
+
+
+def _rot(deg: float) -> np.ndarray:
+    """Counter-clockwise on screen (y down)."""
+    a = math.radians(deg)
+    c, s = math.cos(a), math.sin(a)
+    return np.array([[c, s, 0], [-s, c, 0], [0, 0, 1]], np.float64)
+
+
+def warp(mask: np.ndarray, Hm: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """`mask` (h x w or h x w x k, k <= 4) through homography Hm given in pixel-corner
+    coordinates, into an image of `size` = (width, height)."""
+    # OpenCV maps pixel-centre indices: shift by half a pixel on both sides.
+    Hc = _translate(-0.5, -0.5) @ Hm @ _translate(0.5, 0.5)
+    if abs(Hc[2, 0]) < 1e-12 and abs(Hc[2, 1]) < 1e-12:
+        return cv2.warpAffine(mask, (Hc[:2] / Hc[2, 2]), size, flags=cv2.INTER_LINEAR,
+                              borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return cv2.warpPerspective(mask, Hc, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+
+class LineRenderer:
+    def __init__(self, cfg: PipelineConfig, seed: int) -> None:
+        if cfg.line is None:
+            raise ValueError("LineRenderer needs a kind: line config")
+        self.cfg = cfg
+        self.lc = cfg.line
+        self.faces: list[FontFace] = resolve_faces(cfg.fonts.families, cfg.fonts.folders)
+        cc = self.lc.corpus
+        self.sampler = TextSampler(cc.sources, seed, cc.balance, cc.char_run)
+        self.case_names = [c for c in CASES if cc.case.get(c, 0) > 0]
+        self.case_weights = [cc.case[c] for c in self.case_names]
+        lw = self.lc.layout.weights
+        self.layout_names = [k for k in ("straight", "arc", "sine", "vertical") if lw.get(k, 0) > 0]
+        self.layout_weights = [lw[k] for k in self.layout_names]
+        self._chars: dict[str, tuple[int, bool]] = {}
+
+    # -- text and font ----------------------------------------------------------------------
+    def _char(self, c: str) -> tuple[int, bool]:
+        """(bit mask of the faces that have a glyph for c, whether c needs shaping), cached."""
+        info = self._chars.get(c)
+        if info is None:
+            mask = 0
+            for k, f in enumerate(self.faces):
+                if f.covers(c):
+                    mask |= 1 << k
+            info = self._chars[c] = (mask, shaping.needs_shaping(c))
+        return info
+
+    def faces_for(self, text: str) -> tuple[list[FontFace], bool]:
+        """The faces covering every character of `text`, and whether it needs shaping."""
+        mask, shaped = (1 << len(self.faces)) - 1, False
+        for c in set(text):
+            m, sh = self._char(c)
+            mask &= m
+            shaped = shaped or sh
+        return [f for k, f in enumerate(self.faces) if mask >> k & 1], shaped
+
+    def pick(self, d: Draws, index: int) -> tuple[str, list[str], FontFace, bool]:
+        """The line's text (recorded as `line.text`, pinnable), its words, a face that has a
+        glyph for every character, and whether the text needs complex shaping. A string no face covers is drawn again, or is an error, per
+        fonts.on_missing_glyph; never drawn with boxes."""
+        cc = self.lc.corpus
+        max_words = cc.words[1]
+        text = ""
+        for attempt in range(REDRAWS):
+            n = d.integers("line.words", *cc.words)
+            words = [self.sampler.word(d, f"line.word[{k}]", index * max_words + k, random=attempt > 0)
+                     for k in range(n)]
+            case = d.choice("line.case", self.case_names, self.case_weights) if self.case_names else "as_is"
+            # Case applies to corpus words; generated strings (codes, dates, ...) keep theirs.
+            parts = [" ".join((w if generated else apply_case(w, case)).split()) for w, generated in words]
+            parts = [p for p in parts if p] or ["?"]
+            while len(parts) > 1 and len(join(parts)) > cc.max_chars:
+                parts.pop()
+            if len(parts[0]) > cc.max_chars:
+                parts = [parts[0][: cc.max_chars].strip() or parts[0][: cc.max_chars]]
+            text = join(parts)
+            pinned = d._record("line.text", text)
+            if pinned != text:
+                text, parts = str(pinned), [str(pinned)]
+            faces, shaped = self.faces_for(text)
+            if faces and (not shaped or shaping.available()):
+                face = faces[d.integers("line.font_index", 0, len(faces) - 1)]
+                d.factors["line.font"] = face.name
+                return text, parts, face, shaped
+            if self.cfg.fonts.on_missing_glyph == "error" or d._lookup(d.pinned, "line.text") is not None:
+                if not faces:
+                    missing = sorted({c for c in text if not any(f.covers(c) for f in self.faces)})
+                    raise UserError(
+                        f"no configured font covers {''.join(missing)!r} in {text!r}; add a font that has these "
+                        "glyphs (fonts.families / fonts.folders) or set fonts.on_missing_glyph=redraw")
+                raise UserError(f"{text!r} needs complex shaping but this Pillow has no raqm layout engine; "
+                                "install libraqm (e.g. apt-get install libraqm0) or remove such text from the corpus")
+        raise UserError(f"after {REDRAWS} draws no configured font covers the line text (last: {text!r}); "
+                        "check fonts against the corpus with `synthgen fonts check`")
+
+    # -- rendering --------------------------------------------------------------------------
+    def _layout(self, kind: str, face: FontFace, size: int, text: str, spacing: float, pad: int,
+                curve: tuple[float, float, float]) -> L.TextLayout:
+        if kind == "shaped":
+            return shaping.shaped(face.path, face.index, size, text, pad)
+        if kind == "vertical":
+            return L.vertical(face.path, face.index, size, text, spacing, pad)
+        if kind in ("arc", "sine"):
+            bend, wavelength, phase = curve
+            return L.curved(face.path, face.index, size, text, kind, bend, wavelength, phase, spacing, pad)
+        return L.straight(face.path, face.index, size, text, spacing, pad)
+
+    def render(self, d: Draws, index: int, want_ink: bool = False) -> tuple[np.ndarray, list[Instance], np.ndarray | None]:
+        lc = self.lc
+        st, lg, lo = lc.style, lc.geometry, lc.layout
+        H = lc.height
+        text, parts, face, shaped = self.pick(d, index)
+
+        # -- every draw happens whatever the outcome, so pinning one factor moves no other --
+        size = max(6.0, H * d.uniform("line.size", *lc.size))  # px, before fitting
+        kind = d.choice("line.layout", self.layout_names, self.layout_weights)
+        bend = d.uniform("line.layout.arc", *lo.arc)
+        arc_up = d.bernoulli("line.layout.arc_up", 0.5)
+        amp = d.uniform("line.layout.sine_amplitude", *lo.sine_amplitude)
+        wavelength = d.uniform("line.layout.sine_wavelength", *lo.sine_wavelength)
+        phase = d.uniform("line.layout.sine_phase", 0.0, 2 * math.pi)
+        spacing_on = d.bernoulli("line.style.spacing", st.spacing.p)
+        spacing = d.uniform("line.style.spacing_amount", *st.spacing.range) * size
+        spacing = spacing if spacing_on else 0.0
+        stroke_on = d.bernoulli("line.style.stroke", st.stroke.p)
+        r = int(round(d.uniform("line.style.stroke_width", *st.stroke.range)))
+        r = r if stroke_on else 0
+        shadow_on = d.bernoulli("line.style.shadow", st.shadow.p)
+        sdx = d.uniform("line.style.shadow_dx", *st.shadow.offset) * (1 if d.bernoulli("line.style.shadow_right", 0.5) else -1)
+        sdy = d.uniform("line.style.shadow_dy", *st.shadow.offset) * (1 if d.bernoulli("line.style.shadow_down", 0.7) else -1)
+        sblur = d.uniform("line.style.shadow_blur", *st.shadow.blur)
+        sop = d.uniform("line.style.shadow_opacity", *st.shadow.opacity)
+        ul_on = d.bernoulli("line.style.underline", st.underline.p)
+        ul_gap = d.uniform("line.style.underline_gap", *st.underline.gap)
+        ul_th = d.uniform("line.style.underline_thickness", *st.underline.thickness)
+        rot = d.uniform("line.geometry.rotate", *lg.rotate)
+        skew = d.uniform("line.geometry.skew", *lg.skew)
+        persp = d.bernoulli("line.geometry.perspective", lg.perspective)
+        tilt_x = d.uniform("line.geometry.tilt_x", -lg.tilt, lg.tilt)
+        tilt_y = d.uniform("line.geometry.tilt_y", -lg.tilt, lg.tilt)
+        pad_l = d.uniform("line.pad_left", *lc.padding) * H
+        pad_r = d.uniform("line.pad_right", *lc.padding) * H
+        u_cross = d.uniform("line.offset_cross", 0.0, 1.0)
+        u_along = d.uniform("line.offset_along", 0.0, 1.0)
+
+        if shaped:
+            kind = "shaped"  # one straight run shaped by raqm; no per-glyph curves or columns
+            spacing = 0.0  # letter-spacing would break joining
+        elif kind == "vertical" and not L.has_cjk(text):
+            kind = "straight"
+        d.factors["line.layout"] = kind
+        vertical_out = kind == "vertical" and not lo.vertical_rotate  # a tall crop
+        curve = (bend if arc_up else -bend, wavelength, phase) if kind == "arc" else (amp, wavelength, phase)
+        pad = r + 2
+        raster = next((z for z in RASTER_SIZES if z >= size - 0.5), RASTER_SIZES[-1])
+        res = size / raster  # the warp scales raster-size glyphs to the drawn size
+        spacing *= raster / size
+
+        # -- lay out; drop trailing words (then shrink) while the line is too long ------------
+        limit = lc.width or lc.max_width
+        while True:
+            lay = self._layout(kind, face, raster, text, spacing, pad, curve)
+            centre = lay.quad.mean(axis=0)
+            G = np.eye(3)
+            if kind == "vertical":
+                G = np.array([[1, 0, 0], [math.tan(math.radians(skew)), 1, 0], [0, 0, 1]]) @ G
+            else:
+                G = np.array([[1, -math.tan(math.radians(skew)), 0], [0, 1, 0], [0, 0, 1]]) @ G
+            if persp:
+                half = np.maximum(np.abs(lay.quad - centre).max(axis=0), 1.0)
+                P = np.eye(3)
+                P[2, 0], P[2, 1] = tilt_x / half[0], tilt_y / half[1]
+                G = G @ P
+            if kind == "vertical" and lo.vertical_rotate:
+                G = _rot(90.0) @ G
+            G = _rot(rot) @ _scale(res) @ G @ _translate(-centre[0], -centre[1])
+            chars_l = L.expand_quads(lay.chars, r)
+            quad_l = L.expand_quads(lay.quad, r)
+            if kind in ("arc", "sine", "vertical") and r:
+                # Grown rotated char quads can poke out of the grown text quad: re-fit it.
+                e = lay.quad[1] - lay.quad[0]
+                quad_l = L.oriented_quad(np.concatenate([chars_l.reshape(-1, 2), quad_l]), math.atan2(e[1], e[0]))
+            outline = L.apply_h(G, quad_l)
+            mn, mx = outline.min(axis=0), outline.max(axis=0)
+            ext = mx - mn
+            along_ax, cross_ax = (1, 0) if vertical_out else (0, 1)
+            scale = min(1.0, (H - 2.0) / max(float(ext[cross_ax]), 1.0))
+            room = limit - pad_l - pad_r - 2.0  # and a pixel of margin at each end
+            if ext[along_ax] * scale > room:
+                fit = max(room, 4.0) / float(ext[along_ax])
+                if fit < MIN_SQUEEZE * scale and len(parts) > 1:
+                    parts = parts[:-1]
+                    text = join(parts)
+                    continue
+                scale = min(scale, fit)
+            break
+        d.factors["line.text"] = text
+        d.factors["line.scale"] = scale
+        along_len = float(ext[along_ax]) * scale
+        if lc.width is not None:
+            n_along = lc.width
+        else:
+            m = lc.width_multiple
+            n_along = int(math.ceil((along_len + pad_l + pad_r + 2.0) / m) * m)
+            n_along = max(16, min(n_along, lc.max_width))
+        free_along = max(0.0, n_along - along_len - pad_l - pad_r - 2.0)
+        free_cross = max(0.0, H - float(ext[cross_ax]) * scale)
+        off = np.zeros(2)
+        off[along_ax] = 1.0 + pad_l + (u_along * free_along if lc.width is not None else 0.0)
+        off[cross_ax] = u_cross * free_cross
+        M = _translate(off[0], off[1]) @ _scale(scale) @ _translate(-mn[0], -mn[1]) @ G
+        Wo, Ho = (H, n_along) if vertical_out else (n_along, H)
+
+        # -- masks in layout space, one warp into the crop ---------------------------------
+        layers = [lay.mask]
+        if r:
+            layers.append(stroke(lay.mask, r))
+        ul = ul_on and lay.baseline is not None
+        if ul:
+            layers.append(underline(lay.mask.shape, lay.baseline, ul_gap, ul_th))
+        stack = layers[0] if len(layers) == 1 else cv2.merge(layers)
+        warped = warp(stack, M, (Wo, Ho))
+        if warped.ndim == 2:
+            warped = warped[:, :, None]
+        fill_a = warped[:, :, 0]
+        stroke_a = warped[:, :, 1] if r else None
+        ul_a = warped[:, :, len(layers) - 1] if ul else None
+
+        img = render_background(d, self.cfg.background.weights, self.cfg.background.folders, Wo, Ho)
+        if not img.flags.writeable:
+            img = img.copy()
+        bg_luma = luma(cv2.mean(img)[:3])
+        color = contrasting(d, "line.color", bg_luma, lc.contrast)
+        stroke_color = contrasting(d, "line.style.stroke_color", luma(color), lc.contrast)
+        shadow_color = contrasting(d, "line.style.shadow_color", bg_luma, lc.contrast / 2)
+        body = stroke_a if stroke_a is not None else fill_a
+        if shadow_on:
+            sa = body if ul_a is None else np.maximum(body, ul_a)
+            blend(img, shadow(sa, int(round(sdx)), int(round(sdy)), sblur), shadow_color, sop)
+        if stroke_a is not None:
+            blend(img, stroke_a, stroke_color)
+        blend(img, fill_a if ul_a is None else np.maximum(fill_a, ul_a), color)
+
+        n = len(chars_l)
+        pts = L.apply_h(M, np.concatenate([chars_l.reshape(-1, 2), quad_l]))
+        inst = Instance(quad=pts[4 * n :], text=text, chars=pts[: 4 * n].reshape(n, 4, 2), kind="line")
+        ink = np.maximum(fill_a, stroke_a) if (want_ink and stroke_a is not None) else (fill_a.copy() if want_ink else None)
+        # Magnitudes of styles not used were drawn (to keep the stream aligned) but changed
+        # nothing: drop them from the record. Replaying from the record redraws them identically.
+        unused: list[str] = []
+        if not spacing_on or kind == "shaped":
+            unused.append("line.style.spacing_amount")
+        if not stroke_on:
+            unused += ["line.style.stroke_width", *(f"line.style.stroke_color.{k}" for k in ("r", "g", "b", "gap"))]
+        if not shadow_on:
+            unused += [f"line.style.shadow_{k}" for k in ("dx", "right", "dy", "down", "blur", "opacity")]
+            unused += [f"line.style.shadow_color.{k}" for k in ("r", "g", "b", "gap")]
+        if not ul:
+            unused += ["line.style.underline_gap", "line.style.underline_thickness"]
+        if kind != "arc":
+            unused += ["line.layout.arc", "line.layout.arc_up"]
+        if kind != "sine":
+            unused += ["line.layout.sine_amplitude", "line.layout.sine_wavelength", "line.layout.sine_phase"]
+        if not persp:
+            unused += ["line.geometry.tilt_x", "line.geometry.tilt_y"]
+        if lc.width is None:
+            unused.append("line.offset_along")
+        for k in unused:
+            d.factors.pop(k, None)
+        return img, [inst], ink

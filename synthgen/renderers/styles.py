@@ -1,0 +1,80 @@
+"""Text styles: stroke (border), shadow, underline, colours, and the alpha blend they share.
+
+Masks are uint8 coverage (0..255). Everything works on the small arrays of one text line or
+word, never on a full frame. Style *choices* are made by the renderer through `Draws`; the
+functions here are deterministic.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+from ..draws import Draws
+
+
+@lru_cache(maxsize=16)
+def disc(r: int) -> np.ndarray:
+    """A filled disc of radius r (2r+1 square) as a dilation kernel."""
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+
+
+def stroke(mask: np.ndarray, r: int) -> np.ndarray:
+    """The glyphs grown by r px in every direction (the border is this minus the fill). The
+    mask needs >= r px of zero padding for the border not to be cut."""
+    return cv2.dilate(mask, disc(r)) if r > 0 else mask
+
+
+def underline(shape: tuple[int, int], baseline: np.ndarray, gap: float, thickness: float) -> np.ndarray:
+    """A line `gap` px below the baseline polyline (m x 2), `thickness` px thick, as a mask."""
+    m = np.zeros(shape, np.uint8)
+    pts = np.asarray(baseline, np.float64) + (0.0, gap + thickness / 2.0)
+    shift = 4
+    p = np.round(pts * (1 << shift) - (1 << shift) / 2).astype(np.int32).reshape(-1, 1, 2)
+    cv2.polylines(m, [p], False, 255, max(1, int(round(thickness))), cv2.LINE_AA, shift)
+    return m
+
+
+def luma(rgb) -> float:
+    return float(0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2])
+
+
+def contrasting(d: Draws, name: str, against: float, contrast: float) -> tuple[int, int, int]:
+    """A random RGB colour whose luma is at least `contrast` away from `against`."""
+    r, g, b = d.uniform(f"{name}.r", 0, 255), d.uniform(f"{name}.g", 0, 255), d.uniform(f"{name}.b", 0, 255)
+    gap = d.uniform(f"{name}.gap", contrast, contrast + 60)
+    y = 0.299 * r + 0.587 * g + 0.114 * b
+    if abs(y - against) < contrast:
+        target = min(255.0, max(0.0, against - gap if against >= 128 else against + gap))
+        shift = target - y
+        r, g, b = (min(255.0, max(0.0, v + shift)) for v in (r, g, b))
+        if abs(0.299 * r + 0.587 * g + 0.114 * b - against) < contrast:  # clipping ate the shift: grey
+            r = g = b = target
+    return int(round(r)), int(round(g)), int(round(b))
+
+
+def blend(img: np.ndarray, alpha: np.ndarray, color, opacity: float = 1.0) -> None:
+    """In place: img += (color - img) * alpha / 255 * opacity (img H x W x 3 uint8)."""
+    if opacity <= 0:
+        return
+    a = alpha if opacity >= 1 else cv2.multiply(alpha, opacity)
+    a3 = cv2.merge([a, a, a])
+    c = np.asarray(color, np.float64) / 255.0
+    fg = cv2.multiply(a3, (float(c[0]), float(c[1]), float(c[2]), 0.0))
+    cv2.add(cv2.multiply(img, cv2.bitwise_not(a3), scale=1 / 255), fg, dst=img)
+
+
+def shadow(alpha: np.ndarray, dx: int, dy: int, blur: float) -> np.ndarray:
+    """`alpha` shifted by (dx, dy) px (same size, zero filled) and blurred (Gaussian sigma)."""
+    H, W = alpha.shape
+    out = np.zeros_like(alpha)
+    xs, xd = (0, dx) if dx >= 0 else (-dx, 0)
+    ys, yd = (0, dy) if dy >= 0 else (-dy, 0)
+    w, h = W - abs(dx), H - abs(dy)
+    if w > 0 and h > 0:
+        out[yd : yd + h, xd : xd + w] = alpha[ys : ys + h, xs : xs + w]
+    if blur >= 0.3:
+        out = cv2.GaussianBlur(out, (0, 0), blur)
+    return out
