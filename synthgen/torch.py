@@ -54,7 +54,7 @@ class SynthDataset(Dataset):
             "instances": [inst.to_json() for inst in s.instances],
         }
         wanted = [m for m in self.maps if m != "score"]
-        if "score" in self.maps:
+        if "score" in self.maps and "score" in s.maps:  # line crops carry no detection maps
             out["score"] = torch.from_numpy(s.maps["score"].astype(np.float32))
         if wanted:
             from .labels.east import east_targets

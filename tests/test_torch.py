@@ -30,3 +30,10 @@ def test_epochs_give_fresh_samples():
     assert torch.equal(ds[1]["image"], torch.from_numpy(ds.pipeline.sample(5).image.transpose(2, 0, 1).copy()))
     with pytest.raises(IndexError):
         ds[4]
+
+
+def test_line_pipeline_items():
+    ds = SynthDataset("ocr_line", n=3)
+    item = ds[0]
+    assert item["image"].shape[1] == 32 and "score" not in item
+    assert item["instances"][0]["kind"] == "line" and item["instances"][0]["text"]
