@@ -10,12 +10,15 @@ def load_pipeline(name_or_path: str = "ocr_scene", seed: int | None = None, **ov
     return _load(name_or_path, seed=seed, **overrides)
 
 
-def render(pipeline="ocr_scene", n: int = 1000, out=None, seed=None, shard_size=None, workers=None, executor="process", overrides=None, progress=True):
-    """Render `n` samples into WebDataset shards; see `synthgen render --help`."""
+def render(pipeline="ocr_scene", n: int = 1000, out=None, seed=None, shard_size=None, workers=None,
+           executor="process", overrides=None, progress=True, ray_address=None):
+    """Render `n` samples into WebDataset shards and return the manifest; see `synthgen render --help`.
+    `executor`: "process" (default), "serial" or "ray" (`ray_address` "auto", "ray://host:port",
+    or None for $RAY_ADDRESS / a local Ray)."""
     from .run.job import render as _render
 
     return _render(pipeline, n=n, out=out, seed=seed, shard_size=shard_size, workers=workers,
-                   executor=executor, overrides=overrides, progress=progress)
+                   executor=executor, overrides=overrides, progress=progress, ray_address=ray_address)
 
 
 __all__ = ["__version__", "load_pipeline", "render"]

@@ -76,6 +76,11 @@ def _check_local_out(path: Path) -> None:
         raise UserError(f"output folder {str(probe)!r} is not writable; choose another --out")
 
 
+def _protocols(fs) -> tuple[str, ...]:
+    p = fs.protocol
+    return (p,) if isinstance(p, str) else tuple(p)
+
+
 def _diff(old: dict, new: dict, prefix: str = "") -> list[str]:
     keys = sorted(set(old) | set(new))
     out = []
@@ -111,6 +116,10 @@ def render(
     n = parse_count(n)
     if executor not in EXECUTORS:
         raise UserError(f"unknown executor {executor!r}; use one of {', '.join(EXECUTORS)}")
+    if executor == "ray":
+        from .ray_exec import preflight
+
+        preflight(ray_address)  # no Ray, or no cluster at the address: one line, nothing written
     cfg, base = load_config(pipeline, overrides or {})
     seed = cfg.seed if seed is None else int(seed)
     shard_size = cfg.output.shard_size if shard_size is None else parse_count(shard_size, "--shard-size")
@@ -120,6 +129,9 @@ def render(
     fs, root = url_to_fs(out)
     if isinstance(fs, LocalFileSystem):
         _check_local_out(Path(root))
+    if "memory" in _protocols(fs) and not (executor == "serial" or (executor == "process" and workers == 1)):
+        raise UserError(f"--out {out!r}: memory:// lives inside one process, so other workers cannot write to it; "
+                        "use --executor serial, or a folder or shared storage URL")
 
     config_json = json.dumps(cfg.model_dump(mode="json"), sort_keys=True)
     job = {
@@ -162,13 +174,20 @@ def render(
         fs.makedirs(root, exist_ok=True)
     except OSError as e:
         raise UserError(f"cannot create output folder {out!r} ({e.strerror or e}); choose another --out") from None
-    for p in fs.ls(root, detail=False):
+    try:
+        listing = fs.ls(root, detail=False)
+    except FileNotFoundError:  # object stores: an empty prefix does not exist until written
+        listing = []
+    present = set()  # one listing, not one request per shard (object stores)
+    for p in listing:
         if p.endswith(PARTIAL_SUFFIX):  # left by a killed run
             fs.rm(p)
+        else:
+            present.add(posixpath.basename(p.rstrip("/")))
     kept: dict[int, ShardInfo] = {}
     for t in tasks:
         path = posixpath.join(root, shard_name(t.index))
-        if fs.exists(path):
+        if shard_name(t.index) in present:
             info = inspect_shard(fs, path)
             if info is not None and info.count == t.count:
                 kept[t.index] = info
@@ -178,7 +197,8 @@ def render(
     _write_json(fs, manifest_path, {**job, "state": "running", "versions": versions()})
 
     todo = [t for t in tasks if t.index not in kept]
-    spec = JobSpec(config_json=config_json, seed=seed, out=out)
+    # Workers get an absolute path for local folders: a Ray worker's working directory is not ours.
+    spec = JobSpec(config_json=config_json, seed=seed, out=root if isinstance(fs, LocalFileSystem) else out)
     bar = tqdm(total=n, initial=sum(i.count for i in kept.values()), unit="img", desc=name, file=sys.stderr,
                disable=not progress, smoothing=0.1, dynamic_ncols=True)
     try:

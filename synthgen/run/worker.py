@@ -46,17 +46,49 @@ def _pipeline(config_json: str, seed: int):
     return Pipeline(PipelineConfig.model_validate(json.loads(config_json)), seed=seed)
 
 
+def _faults_once() -> dict[int, tuple[str, str]]:
+    """Test hook: `SYNTHGEN_TEST_FAULT_ONCE=<raise|kill>:<global sample index>:<marker file>[,...]`.
+
+    The first process to reach that sample creates the marker file and then raises OSError
+    (`raise`) or SIGKILLs itself (`kill`); once the marker exists the sample renders normally.
+    So each fault happens exactly once, which is what retry tests need.
+    """
+    v = os.environ.get("SYNTHGEN_TEST_FAULT_ONCE")
+    faults: dict[int, tuple[str, str]] = {}
+    for item in filter(None, (v or "").split(",")):
+        kind, index, marker = item.split(":", 2)
+        if kind not in ("raise", "kill"):
+            raise ValueError(f"SYNTHGEN_TEST_FAULT_ONCE: kind must be raise or kill, got {kind!r}")
+        faults[int(index)] = (kind, marker)
+    return faults
+
+
+def _inject_fault(index: int, kind: str, marker: str) -> None:
+    try:
+        os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+    except FileExistsError:
+        return  # already happened once
+    if kind == "kill":
+        os.kill(os.getpid(), signal.SIGKILL)
+    raise OSError(f"SYNTHGEN_TEST_FAULT_ONCE: injected I/O error at sample {index}")
+
+
 def run_shard(spec: JobSpec, task: ShardTask, progress: Callable[[int], None] | None = None) -> ShardInfo:
     pipe = _pipeline(spec.config_json, spec.seed)
     fs, root = url_to_fs(spec.out)
 
-    kill_at = int(os.environ.get("SYNTHGEN_TEST_KILL_AT", "-1"))  # fault injection for resume tests
+    # Test hooks (fault injection): SIGKILL at a sample every time (resume tests), or one
+    # fault the first time a sample is reached (retry tests); see _faults_once.
+    kill_at = int(os.environ.get("SYNTHGEN_TEST_KILL_AT", "-1"))
+    once = _faults_once()
 
     def samples():
         pending = 0
         for i in range(task.start, task.start + task.count):
             if i == kill_at:
                 os.kill(os.getpid(), signal.SIGKILL)
+            if i in once:
+                _inject_fault(i, *once[i])
             s = pipe.sample(i)
             yield s.key, pipe.encode(s)
             pending += 1

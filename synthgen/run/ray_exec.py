@@ -1,0 +1,285 @@
+"""The Ray executor: one Ray task per shard, on a local Ray instance or an existing cluster.
+
+Same contract as the local executors (`run.local`): take shard tasks, yield `ShardInfo` as
+shards finish, call `on_progress(k)` as samples complete. Every task calls the pure
+`worker.run_shard`, which writes its shard under a temporary name and renames it when
+complete, so a retried task (worker died, I/O error) writes the same bytes again and never
+leaves a half shard under the final name. The driver (`job.render`) writes the manifest last.
+
+- Tasks: `num_cpus=1`, `max_retries` (default 3, env `SYNTHGEN_RAY_MAX_RETRIES`), retried on
+  worker death (Ray's system failures) and on `OSError` (I/O to shared storage); other
+  exceptions are bugs and fail the job at once.
+- Progress by samples: a tiny actor (`num_cpus=0`) holds, per shard, the most samples any
+  attempt has finished; tasks tell it every `worker.PROGRESS_EVERY` samples (fire and forget)
+  and the driver polls it. Taking the maximum per shard means a retried shard is not counted
+  twice. Without the actor (it failed to start), progress falls back to whole shards.
+- Back-pressure: at most a few tasks per cluster CPU are in flight, so `--n 1e8` does not
+  submit 10^5 tasks at once.
+- Ray is imported lazily; without it the user gets one line saying how to install it.
+- No address (argument or `RAY_ADDRESS`): start a local Ray (`num_cpus=workers`, no
+  dashboard, quiet) and shut it down at the end. An address (`auto`, `host:port`,
+  `ray://host:port`): connect, and disconnect at the end. If the caller has already called
+  `ray.init`, that connection is used and left up.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from ..errors import UserError
+from ..io.shards import ShardInfo, shard_name
+from .worker import JobSpec, ShardTask, run_shard
+
+DEFAULT_MAX_RETRIES = 3
+POLL_S = 0.5  # driver loop: collect finished shards, refresh the progress counts
+IN_FLIGHT_PER_CPU = 2
+# Environment variables the tasks need to see on the workers (test hooks); a local Ray's
+# workers inherit the driver's environment when Ray starts, but an already running Ray's don't.
+FORWARD_ENV_PREFIXES = ("SYNTHGEN_TEST_",)
+
+
+def import_ray():
+    try:
+        import ray
+    except ImportError:
+        raise UserError('the ray executor needs Ray, which is not installed: pip install "synthgen[ray]"') from None
+    return ray
+
+
+def _address(address: str | None) -> str | None:
+    """The cluster to join: the argument, else $RAY_ADDRESS, else None (start a local Ray)."""
+    return (address or os.environ.get("RAY_ADDRESS") or "").strip() or None
+
+
+def preflight(address: str | None) -> None:
+    """Checks that need nothing written: Ray is installed, and the cluster address answers."""
+    ray = import_ray()
+    address = _address(address)
+    if address and not ray.is_initialized():
+        try:
+            _check_reachable(address)
+        except (ConnectionError, ValueError) as e:
+            raise UserError(f"cannot connect to Ray at {address!r} ({e}); start a cluster with "
+                            f"`ray start --head`, or leave --ray-address/RAY_ADDRESS unset for a local Ray") from None
+
+
+def _max_retries(value: int | None) -> int:
+    if value is not None:
+        return int(value)
+    env = os.environ.get("SYNTHGEN_RAY_MAX_RETRIES")
+    if env is None:
+        return DEFAULT_MAX_RETRIES
+    try:
+        return int(env)
+    except ValueError:
+        raise UserError(f"SYNTHGEN_RAY_MAX_RETRIES must be a whole number, got {env!r}") from None
+
+
+class _Progress:
+    """Ray actor: shard index -> most samples finished by any attempt, for shards in flight."""
+
+    def __init__(self) -> None:
+        self.done: dict[int, int] = {}
+        self.closed: set[int] = set()
+
+    def report(self, shard: int, done: int) -> None:
+        if done > self.done.get(shard, 0) and shard not in self.closed:
+            self.done[shard] = done
+
+    def finish(self, shard: int) -> None:
+        """The driver has the shard: forget it (snapshots stay as small as the work in flight)."""
+        self.closed.add(shard)
+        self.done.pop(shard, None)
+
+    def snapshot(self) -> dict[int, int]:
+        return dict(self.done)
+
+
+def _shard_task(spec: JobSpec, task: ShardTask, tracker: Any) -> ShardInfo:
+    """Body of the Ray task (module level, so workers import it rather than unpickle code)."""
+    if tracker is None:
+        return run_shard(spec, task)
+    done = 0
+
+    def progress(k: int) -> None:
+        nonlocal done
+        done += k
+        try:
+            tracker.report.remote(task.index, done)  # fire and forget
+        except Exception:  # progress is cosmetic; never fail a shard for it
+            pass
+
+    return run_shard(spec, task, progress)
+
+
+def _forwarded_env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if k.startswith(FORWARD_ENV_PREFIXES)}
+
+
+def _check_reachable(address: str, timeout: float = 10.0) -> None:
+    """Raise ConnectionError unless something listens at the address's host:port."""
+    target = address.strip()
+    if target.startswith("ray://"):
+        target = target[len("ray://"):]
+    elif target == "auto":
+        try:  # the address `ray start` recorded on this machine (None: Ray will say so itself)
+            from ray._private.services import canonicalize_bootstrap_address
+
+            target = canonicalize_bootstrap_address("auto")
+        except Exception:
+            return
+        if not target:
+            return
+    target = target.split("/", 1)[0]
+    host, sep, port = target.rpartition(":")
+    if not sep or not port.isdigit():
+        raise ValueError("expected auto, host:port or ray://host:port")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+    except OSError as e:
+        raise ConnectionError(f"nothing answers at {host}:{port}: {e.strerror or e}") from None
+
+
+def _connect(ray, workers: int, address: str | None) -> bool:
+    """Make sure Ray is up; True if we started or connected it (and so must shut it down)."""
+    if ray.is_initialized():
+        return False
+    quiet = dict(log_to_driver=False, logging_level=logging.ERROR)
+    if address:
+        try:
+            # Ray itself retries an unreachable address for minutes; fail fast instead.
+            _check_reachable(address)
+            ray.init(address=address, **quiet)
+        except (ConnectionError, TimeoutError, ValueError) as e:
+            msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise UserError(f"cannot connect to Ray at {address!r} ({msg}); start a cluster with "
+                            f"`ray start --head`, or leave --ray-address/RAY_ADDRESS unset for a local Ray") from None
+    else:
+        # "local": a new instance even if `ray start` left one running on this machine
+        # loopback only: a local instance needs no other interface
+        ray.init(address="local", num_cpus=workers, include_dashboard=False, _node_ip_address="127.0.0.1", **quiet)
+    return True
+
+
+def run_ray(spec: JobSpec, tasks: list[ShardTask], on_progress: Callable[[int], None], workers: int = 1,
+            address: str | None = None, max_retries: int | None = None) -> Iterator[ShardInfo]:
+    """Run shard tasks as Ray tasks; yield ShardInfo as shards finish (in completion order)."""
+    ray = import_ray()
+    address = _address(address)
+    retries = _max_retries(max_retries)
+    if not tasks:
+        return
+    owns = _connect(ray, workers, address)
+    tracker = None
+    refs: dict[Any, ShardTask] = {}
+    try:
+        options: dict[str, Any] = dict(num_cpus=1, max_retries=retries, retry_exceptions=[OSError])
+        env = _forwarded_env()
+        if env:
+            options["runtime_env"] = {"env_vars": env}
+        remote = ray.remote(_shard_task).options(**options)
+        try:
+            tracker = ray.remote(_Progress).options(num_cpus=0, max_restarts=-1).remote()
+        except Exception:
+            tracker = None
+
+        def in_flight_limit() -> int:  # a cluster may grow or shrink: ask again now and then
+            try:
+                cpus = int(ray.cluster_resources().get("CPU", 0))
+            except Exception:
+                cpus = 0
+            return max(2, IN_FLIGHT_PER_CPU * (cpus or workers))
+
+        limit, limit_at = in_flight_limit(), time.monotonic()
+        queue = list(reversed(tasks))
+        finished: set[int] = set()  # shards that are done
+        finished_samples = 0
+        live: dict[int, int] = {}  # shard -> samples done, from the progress actor
+        snap = None  # pending snapshot request to the actor
+        shown = 0
+
+        def show(live: dict[int, int]) -> None:
+            nonlocal shown
+            total = finished_samples + sum(v for s, v in live.items() if s not in finished)
+            if total > shown:
+                on_progress(total - shown)
+                shown = total
+
+        while queue or refs:
+            if queue and time.monotonic() - limit_at > 10:
+                limit, limit_at = in_flight_limit(), time.monotonic()
+            while queue and len(refs) < limit:
+                t = queue.pop()
+                refs[remote.remote(spec, t, tracker)] = t
+            ready, _ = ray.wait(list(refs), num_returns=len(refs), timeout=POLL_S)
+            if snap is not None and ray.wait([snap], timeout=0)[0]:
+                try:
+                    live = ray.get(snap)
+                except Exception:  # actor lost: keep the last counts, ask again
+                    pass
+                snap = None
+            if snap is None and tracker is not None:
+                snap = tracker.snapshot.remote()
+            for ref in ready:
+                t = refs.pop(ref)
+                try:
+                    info = ray.get(ref)
+                except ray.exceptions.RayError as e:
+                    cause = getattr(e, "cause", None) or e
+                    last = (str(cause).strip().splitlines() or [""])[-1]
+                    raise RuntimeError(f"{shard_name(t.index)} (samples {t.start}..{t.start + t.count - 1}) failed: "
+                                       f"{type(cause).__name__}: {last} (Ray retries on worker death and OSError: "
+                                       f"{retries})") from e
+                finished.add(t.index)
+                finished_samples += info.count
+                if tracker is not None:
+                    tracker.finish.remote(t.index)
+                show(live)
+                yield info
+            show(live)
+    finally:
+        for ref in refs:
+            try:
+                ray.cancel(ref, force=True)
+            except Exception:
+                pass
+        if tracker is not None:
+            try:
+                ray.kill(tracker)
+            except Exception:
+                pass
+        if owns:
+            ray.shutdown()
+
+
+def start_cost(workers: int = 2) -> dict[str, float]:
+    """Seconds to import Ray, start a local instance, run a first trivial task, and shut down."""
+    t0 = time.perf_counter()
+    ray = import_ray()
+    t1 = time.perf_counter()
+    if ray.is_initialized():
+        raise RuntimeError("start_cost needs Ray not to be running in this process")
+    ray.init(address="local", num_cpus=workers, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False, logging_level=logging.ERROR)
+    t2 = time.perf_counter()
+    ray.get(ray.remote(num_cpus=1)(_noop).remote())
+    t3 = time.perf_counter()
+    ray.shutdown()
+    t4 = time.perf_counter()
+    return {"import_s": t1 - t0, "init_s": t2 - t1, "first_task_s": t3 - t2, "shutdown_s": t4 - t3, "total_s": t4 - t0}
+
+
+def _noop() -> int:
+    return 1
+
+
+if __name__ == "__main__":  # python -m synthgen.run.ray_exec [workers]: Ray's fixed start cost
+    import sys
+
+    r = start_cost(int(sys.argv[1]) if len(sys.argv) > 1 else 2)
+    print(f"Ray fixed cost: import {r['import_s']:.2f} s, ray.init {r['init_s']:.2f} s, first task "
+          f"{r['first_task_s']:.2f} s, shutdown {r['shutdown_s']:.2f} s; total {r['total_s']:.2f} s")
