@@ -83,13 +83,18 @@ def key_for(index: int, width: int = 9) -> str:
 
 
 def _jsonable(x: Any) -> Any:
+    t = type(x)
+    if t is float:  # the common case first: most factors are plain floats
+        return round(x, 4)
+    if t in (int, str, bool) or x is None:
+        return x
     if isinstance(x, dict):
         return {str(k): _jsonable(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
         return [_jsonable(v) for v in x]
     if isinstance(x, np.ndarray):
         return _jsonable(x.tolist())
-    if isinstance(x, (np.floating, float)):
+    if isinstance(x, np.floating):
         return round(float(x), 4)
     if isinstance(x, np.integer):
         return int(x)

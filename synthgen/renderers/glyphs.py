@@ -80,32 +80,34 @@ class Layout:
 def layout_line(path: str, index: int, size: int, text: str, spacing: float = 0.0, pad: int = 1) -> Layout:
     """Lay `text` out on one horizontal line. Blank characters (spaces) get a box spanning their
     advance and the line's ink height, so every character has a quad."""
+    # Plain Python over the characters (numpy scalars would cost more than they save here).
     glyphs = [glyph(path, index, size, c) for c in text]
-    pens = np.zeros(len(text), np.float64)
+    pens: list[float] = []
     x = 0.0
-    for i, g in enumerate(glyphs):
-        pens[i] = x
+    for g in glyphs:
+        pens.append(x)
         x += g.advance + spacing
-    inked = [(int(round(pens[i])) + g.x0, g.y0, g) for i, g in enumerate(glyphs) if not g.blank]
+    gx = [int(round(p)) + g.x0 for p, g in zip(pens, glyphs)]
+    inked = [i for i, g in enumerate(glyphs) if not g.blank]
     if not inked:
         raise ValueError(f"text {text!r} has no ink")
-    x_min = min(a for a, _, _ in inked)
-    y_min = min(b for _, b, _ in inked)
-    x_max = max(a + g.mask.shape[1] for a, _, g in inked)
-    y_max = max(b + g.mask.shape[0] for _, b, g in inked)
+    x_min = min(gx[i] for i in inked)
+    y_min = min(glyphs[i].y0 for i in inked)
+    x_max = max(gx[i] + glyphs[i].mask.shape[1] for i in inked)
+    y_max = max(glyphs[i].y0 + glyphs[i].mask.shape[0] for i in inked)
     ox, oy = pad - x_min, pad - y_min
     W, H = x_max - x_min + 2 * pad, y_max - y_min + 2 * pad
     canvas = np.zeros((H, W), np.uint8)
-    boxes = np.zeros((len(text), 4), np.float32)
+    boxes = []
     for i, g in enumerate(glyphs):
         if g.blank:
             x0 = pens[i] + ox
-            boxes[i] = (x0, pad, x0 + max(g.advance, 1.0), H - pad)
+            boxes.append((x0, pad, x0 + max(g.advance, 1.0), H - pad))
             continue
-        gx, gy = int(round(pens[i])) + g.x0 + ox, g.y0 + oy
+        x0, y0 = gx[i] + ox, g.y0 + oy
         h, w = g.mask.shape
-        region = canvas[gy : gy + h, gx : gx + w]
+        region = canvas[y0 : y0 + h, x0 : x0 + w]
         np.maximum(region, g.mask, out=region)
-        boxes[i] = (gx, gy, gx + w, gy + h)
+        boxes.append((x0, y0, x0 + w, y0 + h))
     ink = np.array([pad, pad, W - pad, H - pad], np.float32)
-    return Layout(canvas, boxes, ink)
+    return Layout(canvas, np.array(boxes, np.float32).reshape(-1, 4), ink)

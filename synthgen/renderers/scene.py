@@ -242,23 +242,25 @@ class SceneRenderer:
 
     def _place(self, d: Draws, name: str, rel: np.ndarray, W: int, H: int, occupied: np.ndarray):
         """A free spot for the item's quad `rel` (centred); marks it occupied. None if none found."""
-        lo, hi = rel.min(axis=0), rel.max(axis=0)
-        if hi[0] - lo[0] > W - 2 or hi[1] - lo[1] > H - 2:
+        lo_x, lo_y = float(rel[:, 0].min()), float(rel[:, 1].min())
+        hi_x, hi_y = float(rel[:, 0].max()), float(rel[:, 1].max())
+        if hi_x - lo_x > W - 2 or hi_y - lo_y > H - 2:
             return None
         for _ in range(PLACEMENT_TRIES):
-            cx = d.uniform(f"{name}.x", 1 - lo[0], W - 1 - hi[0])
-            cy = d.uniform(f"{name}.y", 1 - lo[1], H - 1 - hi[1])
-            quad = rel + (cx, cy)
+            cx = d.uniform(f"{name}.x", 1 - lo_x, W - 1 - hi_x)
+            cy = d.uniform(f"{name}.y", 1 - lo_y, H - 1 - hi_y)
             # Occupancy on a coarse grid, inside the item's own box; one free cell kept around items.
-            g = np.round(quad / GRID).astype(np.int32)
-            gx0, gy0 = max(0, int(g[:, 0].min()) - 1), max(0, int(g[:, 1].min()) - 1)
-            gx1, gy1 = int(g[:, 0].max()) + 2, int(g[:, 1].max()) + 2
+            gx0 = max(0, int(round((lo_x + cx) / GRID)) - 1)
+            gy0 = max(0, int(round((lo_y + cy) / GRID)) - 1)
+            gx1, gy1 = int(round((hi_x + cx) / GRID)) + 2, int(round((hi_y + cy) / GRID)) + 2
             cell = np.zeros((gy1 - gy0, gx1 - gx0), np.uint8)
-            cv2.fillConvexPoly(cell, g - (gx0, gy0), 1)
+            g = np.round((rel + (cx, cy)) / GRID).astype(np.int32) - (gx0, gy0)
+            cv2.fillConvexPoly(cell, g, 1)
             grown = cv2.dilate(cell, _KERNEL)
-            if not cv2.countNonZero(grown & occupied[gy0:gy1, gx0:gx1][: grown.shape[0], : grown.shape[1]]):
-                region = occupied[gy0:gy1, gx0:gx1]
-                region |= cell[: region.shape[0], : region.shape[1]]
+            region = occupied[gy0:gy1, gx0:gx1]
+            rh, rw = region.shape
+            if not cv2.countNonZero(grown[:rh, :rw] & region):
+                region |= cell[:rh, :rw]
                 return cx, cy
         return None
 
@@ -274,9 +276,8 @@ class SceneRenderer:
         if spot is None:
             return []
         Hm = _translate(*spot) @ Hrel
-        quad = rel + spot
-        x0, y0 = int(max(0, quad[:, 0].min())), int(max(0, quad[:, 1].min()))
-        x1, y1 = int(min(W, quad[:, 0].max() + 1)), int(min(H, quad[:, 1].max() + 1))
+        x0, y0, bw, bh = cv2.boundingRect((rel + spot).astype(np.float32))
+        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(W, x0 + bw), min(H, y0 + bh)
         bg = np.array(cv2.mean(img[y0:y1, x0:x1])[:3])
         color = text_color(d, name, luma(bg), t.contrast)
         blend(img, lay.mask, Hm, color)
