@@ -32,6 +32,19 @@ def _range(v: Any) -> Any:
     return v
 
 
+def _ordered_pair(v: tuple) -> tuple:
+    if v[0] > v[1]:
+        raise ValueError(f"range must be [low, high], got {list(v)}")
+    return v
+
+
+def _check_cases(v: dict) -> dict:
+    bad = set(v) - {"as_is", "lower", "upper", "title"}
+    if bad:
+        raise ValueError(f"unknown case {sorted(bad)}; use as_is, lower, upper, title")
+    return v
+
+
 class ImageCfg(Strict):
     width: int = Field(512, ge=16, le=8192)
     height: int = Field(512, ge=16, le=8192)
@@ -54,12 +67,7 @@ class TextCfg(Strict):
 
     _ranges = field_validator("words", "size", "angle", mode="before")(_range)
 
-    @field_validator("words", "size", "angle")
-    @classmethod
-    def _ordered(cls, v: tuple) -> tuple:
-        if v[0] > v[1]:
-            raise ValueError(f"range must be [low, high], got {list(v)}")
-        return v
+    _ord = field_validator("words", "size", "angle")(_ordered_pair)
 
     @field_validator("words")
     @classmethod
@@ -68,13 +76,7 @@ class TextCfg(Strict):
             raise ValueError("need at least 1 word per image")
         return v
 
-    @field_validator("case")
-    @classmethod
-    def _cases(cls, v: dict) -> dict:
-        bad = set(v) - {"as_is", "lower", "upper", "title"}
-        if bad:
-            raise ValueError(f"unknown case {sorted(bad)}; use as_is, lower, upper, title")
-        return v
+    _case = field_validator("case")(_check_cases)
 
 
 class LayoutCfg(Strict):
@@ -136,12 +138,6 @@ class OutputCfg(Strict):
 # -- kind: line (recognition crops; synthgen/renderers/line.py) -------------------------------
 
 
-def _ordered_pair(v: tuple) -> tuple:
-    if v[0] > v[1]:
-        raise ValueError(f"range must be [low, high], got {list(v)}")
-    return v
-
-
 class LineCorpusCfg(Strict):
     # Source -> weight. A source is a shipped corpus (en_words, zh_words, zh_chars), a UTF-8
     # text file or a folder of .txt files (one entry per line), or a generator gen:numbers,
@@ -169,13 +165,7 @@ class LineCorpusCfg(Strict):
             raise ValueError("give at least one source with weight > 0 (and none below 0)")
         return v
 
-    @field_validator("case")
-    @classmethod
-    def _cases(cls, v: dict) -> dict:
-        bad = set(v) - {"as_is", "lower", "upper", "title"}
-        if bad:
-            raise ValueError(f"unknown case {sorted(bad)}; use as_is, lower, upper, title")
-        return v
+    _case = field_validator("case")(_check_cases)
 
 
 class ChanceRange(Strict):
