@@ -124,3 +124,16 @@ def test_preview_sheet(tmp_path):
     assert r.returncode == 0, r.stderr
     img = cv2.imread(str(out))
     assert img is not None and img.shape[1] == 256
+
+
+def test_resume_trusts_recorded_shards_without_reading_them(tmp_path, small, monkeypatch):
+    out = tmp_path / "r"
+    m = synthgen.render(n=12, out=str(out), shard_size=6, workers=1, overrides=small, progress=False)
+    import synthgen.run.job as job
+
+    def no_reads(*a, **k):
+        raise AssertionError("a recorded, intact shard was read back")
+
+    monkeypatch.setattr(job, "inspect_shard", no_reads)
+    again = synthgen.render(n=12, out=str(out), shard_size=6, workers=1, overrides=small, progress=False)
+    assert again["shards"] == m["shards"]

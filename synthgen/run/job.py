@@ -13,6 +13,7 @@ import os
 import platform
 import posixpath
 import sys
+import time
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from ..io.shards import PARTIAL_SUFFIX, ShardInfo, inspect_shard, shard_name, ur
 from .worker import JobSpec, plan
 
 MANIFEST = "manifest.json"
+CHECKPOINT_EVERY_S = 5.0  # rewrite the running manifest at most this often
 EXECUTORS = ("serial", "process", "ray")
 
 
@@ -93,6 +95,13 @@ def _diff(old: dict, new: dict, prefix: str = "") -> list[str]:
     return out
 
 
+def _size(fs, path: str) -> int | None:
+    try:
+        return int(fs.size(path))
+    except (OSError, TypeError, ValueError):
+        return None
+
+
 def _write_json(fs, path: str, data: dict) -> None:
     tmp = path + PARTIAL_SUFFIX
     with fs.open(tmp, "wb") as f:
@@ -145,6 +154,7 @@ def render(
     }
     manifest_path = posixpath.join(root, MANIFEST)
     fresh = not fs.exists(root)
+    recorded: dict[str, dict] = {}  # shards a previous run finished, as its manifest recorded them
     if not fresh:
         listing = [posixpath.basename(p.rstrip("/")) for p in fs.ls(root, detail=False)]
         if MANIFEST in listing:
@@ -155,6 +165,7 @@ def render(
                 raise UserError(f"{out}: manifest.json is unreadable ({e}); delete the folder or pick another --out") from None
             prev = {k: old.get(k) for k in ("config", "seed", "n", "shard_size")}
             changes = _diff(prev, {k: job[k] for k in prev})
+            recorded = {sh["name"]: sh for sh in (old.get("shards") or []) if isinstance(sh, dict) and "name" in sh}
             if changes:
                 raise UserError(
                     f"{out} holds a dataset made with a different config ({'; '.join(changes[:3])}"
@@ -188,13 +199,26 @@ def render(
     for t in tasks:
         path = posixpath.join(root, shard_name(t.index))
         if shard_name(t.index) in present:
+            rec = recorded.get(shard_name(t.index))
+            if rec and rec.get("count") == t.count and _size(fs, path) == rec.get("bytes"):
+                # Recorded when it was finished and still that size: no need to read it back
+                # (on object stores a full read of every shard would cost more than the render).
+                kept[t.index] = ShardInfo(rec["name"], rec["count"], rec["sha256"], rec["bytes"])
+                continue
             info = inspect_shard(fs, path)
             if info is not None and info.count == t.count:
                 kept[t.index] = info
             else:
                 print(f"synthgen: {shard_name(t.index)} is truncated or corrupt; rendering it again", file=sys.stderr)
                 fs.rm(path)
-    _write_json(fs, manifest_path, {**job, "state": "running", "versions": versions()})
+    running = {**job, "state": "running", "versions": versions()}
+
+    def checkpoint() -> None:
+        """The manifest, with the shards finished so far, so a resume can trust them unread."""
+        done = [kept[t.index].to_json() for t in tasks if t.index in kept]
+        _write_json(fs, manifest_path, {**running, "shards": done})
+
+    checkpoint()
 
     todo = [t for t in tasks if t.index not in kept]
     # Workers get an absolute path for local folders: a Ray worker's working directory is not ours.
@@ -211,8 +235,12 @@ def render(
 
             runner = run_serial if executor == "serial" else run_process
             results = runner(spec, todo, bar.update, workers=workers)
+        last = time.monotonic()
         for info in results:
             kept[tasks[int(info.name[6:12])].index] = info
+            if time.monotonic() - last > CHECKPOINT_EVERY_S:
+                checkpoint()
+                last = time.monotonic()
     finally:
         bar.close()
 
