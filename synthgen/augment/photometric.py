@@ -75,9 +75,20 @@ class Noise:
 
 
 DEFAULT_OPS = (BrightnessContrast(), Blur(), Noise())
+_BC, _BLUR, _NOISE = DEFAULT_OPS
 
 
-def photometric(img: np.ndarray, d: Draws, strength: float, ops=DEFAULT_OPS) -> np.ndarray:
-    for op in ops:
-        img = op.apply(img, op.get_params(d, strength))
-    return img
+def photometric(img: np.ndarray, d: Draws, strength: float) -> np.ndarray:
+    """Blur, then contrast/brightness and noise fused into one saturating pass over the image.
+    Parameters are drawn first, in a fixed order, exactly as the separate ops would draw them;
+    blurring first is equivalent because the tone change is affine."""
+    bc, bl, nz = _BC.get_params(d, strength), _BLUR.get_params(d, strength), _NOISE.get_params(d, strength)
+    img = _BLUR.apply(img, bl)
+    if nz["sigma"] < 0.5:
+        return _BC.apply(img, bc)
+    h, w = img.shape[:2]
+    size = max(1024, 2 * max(h, w))
+    x, y = int(nz["x"] * (size - w)), int(nz["y"] * (size - h))
+    k = nz["sigma"] / NOISE_SCALE
+    # alpha * img + beta + sigma * N(0, 1)
+    return cv2.addWeighted(img, bc["alpha"], _noise_bank(size)[y : y + h, x : x + w], k, bc["beta"] - 128.0 * k)

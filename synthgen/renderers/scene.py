@@ -281,15 +281,18 @@ class SceneRenderer:
         bg = np.array(cv2.mean(img[y0:y1, x0:x1])[:3])
         color = text_color(d, name, luma(bg), t.contrast)
         blend(img, lay.mask, Hm, color)
-        all_chars = apply_h(Hm, box_corners(lay.boxes))
-        out = []
-        for text, idx in words:
-            b = lay.boxes[idx]
-            box = np.array([b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()], np.float32)
-            wq = apply_h(Hm, box_corners(box))
-            out.append(Instance(quad=wq, text=text, chars=all_chars[idx], kind="word",
-                                ignore=quad_height(wq) < t.min_readable))
-        return out
+        if len(words) == 1:  # a single word's box is the layout's ink box, already placed
+            all_chars = apply_h(Hm, box_corners(lay.boxes))
+            word_quads = [(rel + spot).astype(np.float32)]
+        else:  # one transform for every char and word box of the block
+            wb = np.array([[lay.boxes[i][:, 0].min(), lay.boxes[i][:, 1].min(), lay.boxes[i][:, 2].max(),
+                            lay.boxes[i][:, 3].max()] for _, i in words], np.float32)
+            q = apply_h(Hm, box_corners(np.concatenate([lay.boxes, wb])))
+            all_chars, word_quads = q[: len(lay.boxes)], q[len(lay.boxes) :]
+        return [
+            Instance(quad=wq, text=text, chars=all_chars[idx], kind="word", ignore=quad_height(wq) < t.min_readable)
+            for (text, idx), wq in zip(words, word_quads)
+        ]
 
 
 DISTRACTORS = ("line", "rect", "circle", "polyline", "ellipse")
