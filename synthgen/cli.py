@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from .commands import export as _export_cmd
@@ -132,6 +133,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("synthgen: interrupted; rerun the same command to resume", file=sys.stderr)
         return 130
+    except BrokenProcessPool:
+        print("synthgen: error: a worker process died (killed, or out of memory); finished shards are kept, "
+              "rerun the same command to resume (with fewer --workers if memory is short)", file=sys.stderr)
+        return 1
     except BrokenPipeError:
         return 0
 

@@ -30,6 +30,9 @@ def _cases(tmp_path, bad_yaml, unknown_key):
     ro.mkdir()
     ro.chmod(0o500)
     out = str(tmp_path / "out")
+    badfonts = tmp_path / "badfonts"
+    badfonts.mkdir()
+    (badfonts / "broken.ttf").write_bytes(b"\x00\x01\x00\x00" + bytes(range(256)) * 8)
     return {
         "malformed yaml": (["render", str(bad_yaml), "--n", "4", "--out", out], "malformed YAML"),
         "unknown key": (["render", str(unknown_key), "--n", "4", "--out", out], "text.wrods: unknown key"),
@@ -45,6 +48,7 @@ def _cases(tmp_path, bad_yaml, unknown_key):
         "unwritable out": (["render", "--n", "4", "--out", "/sys/synthgen-out" if os.geteuid() == 0 else str(ro / "sub")],
                            "cannot create output folder" if os.geteuid() == 0 else "not writable"),
         "unknown font folder": (["render", "--n", "4", "--out", out, "--set", "fonts.folders=[/no/such/fonts]"], "font folder '/no/such/fonts' does not exist"),
+        "corrupt font": (["render", "--n", "4", "--out", out, "--set", f"fonts.folders=[{badfonts}]"], "broken.ttf"),
         "unknown font family": (["render", "--n", "4", "--out", out, "--set", "fonts.families=[comic]"], "unknown font family 'comic'"),
         "unknown corpus": (["render", "--n", "4", "--out", out, "--set", "text.corpus=[/no/words.txt]"], "unknown corpus"),
         "bad set syntax": (["render", "--n", "4", "--out", out, "--set", "augment.strength"], "expected KEY=VALUE"),
@@ -54,7 +58,7 @@ def _cases(tmp_path, bad_yaml, unknown_key):
 
 
 CASES = ["malformed yaml", "unknown key", "wrong type", "out of range", "unknown pipeline", "n zero", "n negative",
-         "n not a number", "n fractional", "out is a file", "unwritable out", "unknown font folder",
+         "n not a number", "n fractional", "out is a file", "unwritable out", "unknown font folder", "corrupt font",
          "unknown font family", "unknown corpus", "bad set syntax", "bad shard size", "preview not png"]
 
 

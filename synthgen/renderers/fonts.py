@@ -52,6 +52,8 @@ def load_faces(path: str) -> tuple[FontFace, ...]:
                 raise UserError(f"font {path!r} face {i} has no usable character map")
             name = f["name"].getBestFullName() or p.stem
             faces.append(FontFace(path=str(p), index=i, name=str(name), cmap=frozenset(cmap)))
+            # FreeType must open it too: fontTools reads tables lazily and can accept files it cannot draw.
+            ImageFont.truetype(str(p), size=12, index=i)
         return tuple(faces)
     except UserError:
         raise
