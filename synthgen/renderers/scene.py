@@ -79,28 +79,30 @@ def blend(img: np.ndarray, mask: np.ndarray, M: np.ndarray, color: np.ndarray) -
     roi = img[y0:y1, x0:x1]
     # roi += (color - roi) * a / 255, in OpenCV calls on the ROI only
     a3 = cv2.merge([a, a, a])
-    c = color.astype(np.float64) / 255.0
-    fg = cv2.multiply(a3, (float(c[0]), float(c[1]), float(c[2]), 0.0))
+    r, g, b = (float(v) / 255.0 for v in color)
+    fg = cv2.multiply(a3, (r, g, b, 0.0))
     np.copyto(roi, cv2.add(cv2.multiply(roi, cv2.bitwise_not(a3), scale=1 / 255), fg))
 
 
 def quad_height(q: np.ndarray) -> float:
     """Distance between the midpoints of the top and bottom edges."""
-    return float(np.linalg.norm((q[3] + q[2]) / 2 - (q[0] + q[1]) / 2))
+    (x0, y0), (x1, y1), (x2, y2), (x3, y3) = q.tolist()
+    return math.hypot((x3 + x2 - x0 - x1) / 2, (y3 + y2 - y0 - y1) / 2)
 
 
-def luma(rgb: np.ndarray) -> float:
+def luma(rgb) -> float:
     return float(0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2])
 
 
-def text_color(d: Draws, name: str, background_luma: float, contrast: float) -> np.ndarray:
-    """A random colour at least `contrast` away in luma from the background under the text."""
-    c = np.array([d.uniform(f"{name}.color.{k}", 0, 255) for k in "rgb"], np.float64)
+def text_color(d: Draws, name: str, background_luma: float, contrast: float) -> tuple[int, int, int]:
+    """A random colour (r, g, b) at least `contrast` away in luma from the background under the text."""
+    c = [d.uniform(f"{name}.color.{k}", 0, 255) for k in "rgb"]
     gap = d.uniform(f"{name}.contrast", contrast, contrast + 60)
+    shift = 0.0
     if abs(luma(c) - background_luma) < contrast:
         target = background_luma - gap if background_luma >= 128 else background_luma + gap
-        c = c + (np.clip(target, 0, 255) - luma(c))
-    return np.clip(np.round(c), 0, 255).astype(np.uint8)
+        shift = min(255.0, max(0.0, target)) - luma(c)
+    return tuple(min(255, max(0, int(round(v + shift)))) for v in c)
 
 
 def apply_case(text: str, case: str) -> str:
@@ -150,7 +152,7 @@ class SceneRenderer:
         W, H = cfg.image.width, cfg.image.height
         img = render_background(d, cfg.background.weights, cfg.background.folders, W, H)
         draw_distractors(d, img, cfg.layout.distractors)
-        occupied = np.zeros((H // GRID + 2, W // GRID + 2), np.uint8)
+        occupied = (np.zeros((H // GRID + 2, W // GRID + 2), np.uint8), [])  # grid, boxes of placed items
         n_items = d.integers("words", *cfg.text.words)
         instances: list[Instance] = []
         for i in range(n_items):
@@ -240,31 +242,38 @@ class SceneRenderer:
             P[2, 1] = d.uniform(f"{name}.tilt_y", -lc.tilt, lc.tilt) / half[1]
         return R @ P @ _translate(-centre[0], -centre[1])
 
-    def _place(self, d: Draws, name: str, rel: np.ndarray, W: int, H: int, occupied: np.ndarray):
+    def _place(self, d: Draws, name: str, rel: np.ndarray, W: int, H: int, occupied: tuple):
         """A free spot for the item's quad `rel` (centred); marks it occupied. None if none found."""
         lo_x, lo_y = float(rel[:, 0].min()), float(rel[:, 1].min())
         hi_x, hi_y = float(rel[:, 0].max()), float(rel[:, 1].max())
         if hi_x - lo_x > W - 2 or hi_y - lo_y > H - 2:
             return None
+        grid, boxes = occupied
         for _ in range(PLACEMENT_TRIES):
             cx = d.uniform(f"{name}.x", 1 - lo_x, W - 1 - hi_x)
             cy = d.uniform(f"{name}.y", 1 - lo_y, H - 1 - hi_y)
             # Occupancy on a coarse grid, inside the item's own box; one free cell kept around items.
-            gx0 = max(0, int(round((lo_x + cx) / GRID)) - 1)
-            gy0 = max(0, int(round((lo_y + cy) / GRID)) - 1)
-            gx1, gy1 = int(round((hi_x + cx) / GRID)) + 2, int(round((hi_y + cy) / GRID)) + 2
-            cell = np.zeros((gy1 - gy0, gx1 - gx0), np.uint8)
-            g = np.round((rel + (cx, cy)) / GRID).astype(np.int32) - (gx0, gy0)
-            cv2.fillConvexPoly(cell, g, 1)
-            grown = cv2.dilate(cell, _KERNEL)
-            region = occupied[gy0:gy1, gx0:gx1]
-            rh, rw = region.shape
-            if not cv2.countNonZero(grown[:rh, :rw] & region):
+            # the item's cells are [cx0, cx1) x [cy0, cy1); the test box is one cell wider all round
+            cx0, cy0 = int(round((lo_x + cx) / GRID)), int(round((lo_y + cy) / GRID))
+            cx1, cy1 = int(round((hi_x + cx) / GRID)) + 1, int(round((hi_y + cy) / GRID)) + 1
+            gx0, gy0, gx1, gy1 = max(0, cx0 - 1), max(0, cy0 - 1), cx1 + 1, cy1 + 1
+            g = np.round((rel + (cx, cy)) / GRID).astype(np.int32)
+            # Only boxes that meet this one's grid box can collide: the exact test runs only then.
+            if any(bx0 < gx1 and gx0 < bx1 and by0 < gy1 and gy0 < by1 for bx0, by0, bx1, by1 in boxes):
+                cell = np.zeros((gy1 - gy0, gx1 - gx0), np.uint8)
+                cv2.fillConvexPoly(cell, g - (gx0, gy0), 1)
+                region = grid[gy0:gy1, gx0:gx1]
+                rh, rw = region.shape
+                if cv2.countNonZero(cv2.dilate(cell, _KERNEL)[:rh, :rw] & region):
+                    continue
                 region |= cell[:rh, :rw]
-                return cx, cy
+            else:
+                cv2.fillConvexPoly(grid, g, 1)
+            boxes.append((cx0, cy0, cx1, cy1))
+            return cx, cy
         return None
 
-    def _item(self, d: Draws, name: str, img: np.ndarray, occupied: np.ndarray) -> list[Instance]:
+    def _item(self, d: Draws, name: str, img: np.ndarray, occupied: tuple) -> list[Instance]:
         t = self.cfg.text
         H, W = img.shape[:2]
         lay, words, _size = self._layout(d, name)
@@ -278,8 +287,7 @@ class SceneRenderer:
         Hm = _translate(*spot) @ Hrel
         x0, y0, bw, bh = cv2.boundingRect((rel + spot).astype(np.float32))
         x0, y0, x1, y1 = max(0, x0), max(0, y0), min(W, x0 + bw), min(H, y0 + bh)
-        bg = np.array(cv2.mean(img[y0:y1, x0:x1])[:3])
-        color = text_color(d, name, luma(bg), t.contrast)
+        color = text_color(d, name, luma(cv2.mean(img[y0:y1, x0:x1])), t.contrast)
         blend(img, lay.mask, Hm, color)
         if len(words) == 1:  # a single word's box is the layout's ink box, already placed
             all_chars = apply_h(Hm, box_corners(lay.boxes))
