@@ -85,14 +85,9 @@ def expand_quads(quads: np.ndarray, r: float) -> np.ndarray:
     q = np.asarray(quads, np.float64)
     ex = q[..., 1, :] - q[..., 0, :]
     ey = q[..., 3, :] - q[..., 0, :]
-    ex /= np.maximum(np.linalg.norm(ex, axis=-1, keepdims=True), 1e-9)
-    ey /= np.maximum(np.linalg.norm(ey, axis=-1, keepdims=True), 1e-9)
-    out = q.copy()
-    out[..., 0, :] += -r * ex - r * ey
-    out[..., 1, :] += r * ex - r * ey
-    out[..., 2, :] += r * ex + r * ey
-    out[..., 3, :] += -r * ex + r * ey
-    return out.astype(np.float32)
+    ex *= r / np.maximum(np.hypot(ex[..., 0], ex[..., 1]), 1e-9)[..., None]  # r px along each edge
+    ey *= r / np.maximum(np.hypot(ey[..., 0], ey[..., 1]), 1e-9)[..., None]
+    return (q + np.stack([-ex - ey, ex - ey, ex + ey, ey - ex], axis=-2)).astype(np.float32)
 
 
 @lru_cache(maxsize=256)
@@ -131,6 +126,7 @@ def straight(path: str, index: int, size: int, text: str, spacing: float = 0.0, 
     # Pass 2: paste the cached masks (max, so overlapping neighbours keep both inks).
     canvas = np.zeros((H, W), np.uint8)
     boxes = []
+    right = 0  # everything pasted so far lies left of this column
     for g, pen, pl in zip(glyphs, pens, place):
         if pl is None:
             x0 = pen + ox
@@ -138,8 +134,12 @@ def straight(path: str, index: int, size: int, text: str, spacing: float = 0.0, 
             continue
         gx, gy, w, h = pl
         x0, y0 = gx + ox, gy + oy
-        region = canvas[y0 : y0 + h, x0 : x0 + w]
-        np.maximum(region, g.mask, out=region)
+        if x0 >= right:  # clear of every earlier glyph: a plain copy is the same as the max
+            canvas[y0 : y0 + h, x0 : x0 + w] = g.mask
+        else:
+            region = canvas[y0 : y0 + h, x0 : x0 + w]
+            np.maximum(region, g.mask, out=region)
+        right = max(right, x0 + w)
         boxes.append((x0, y0, x0 + w, y0 + h))
     b = np.array(boxes, np.float32)
     base_y = oy + metrics(path, index, size)[0]
@@ -221,6 +221,7 @@ def curved(path: str, index: int, size: int, text: str, kind: str = "arc", bend:
     tx = (quads[:, 0, 0] + 0.5 * (cos - sin) - 0.5).tolist()
     ty = (quads[:, 0, 1] + 0.5 * (sin + cos) - 0.5).tolist()
     cl, sl = cos.tolist(), sin.tolist()
+    right = 0  # everything pasted so far lies left of this column
     for i, g in enumerate(glyphs):
         if g.blank:
             continue
@@ -228,8 +229,12 @@ def curved(path: str, index: int, size: int, text: str, kind: str = "arc", bend:
         A = np.array([[cl[i], -sl[i], tx[i] - x0], [sl[i], cl[i], ty[i] - y0]])
         a = cv2.warpAffine(g.mask, A, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
                            borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-        region = canvas[y0:y1, x0:x1]
-        np.maximum(region, a, out=region)
+        if x0 >= right:  # clear of every earlier glyph: a plain copy is the same as the max
+            canvas[y0:y1, x0:x1] = a
+        else:
+            region = canvas[y0:y1, x0:x1]
+            np.maximum(region, a, out=region)
+        right = max(right, x1)
     chars = quads.astype(np.float32)
     # Word quad: along the chord from the first to the last character.
     dv = chars[-1].mean(axis=0) - chars[0].mean(axis=0) if n > 1 else np.array([1.0, 0.0])

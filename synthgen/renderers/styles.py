@@ -61,8 +61,7 @@ def blend(img: np.ndarray, alpha: np.ndarray, color, opacity: float = 1.0) -> No
         return
     a = alpha if opacity >= 1 else cv2.multiply(alpha, opacity)
     a3 = cv2.merge([a, a, a])
-    c = np.asarray(color, np.float64) / 255.0
-    fg = cv2.multiply(a3, (float(c[0]), float(c[1]), float(c[2]), 0.0))
+    fg = cv2.multiply(a3, (color[0] / 255.0, color[1] / 255.0, color[2] / 255.0, 0.0))
     cv2.add(cv2.multiply(img, cv2.bitwise_not(a3), scale=1 / 255), fg, dst=img)
 
 
