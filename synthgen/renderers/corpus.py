@@ -307,3 +307,12 @@ class TextSampler:
             stride = self.char_run[1]
             return "".join(self.entry(d, f"{name}.c[{t}]", src, sub * stride + t, random) for t in range(run)), False
         return self.entry(d, name, src, sub, random), False
+
+
+def apply_case(text: str, case: str) -> str:
+    """`as_is`, `lower`, `upper` or `title`; only the asked-for case is computed."""
+    if case == "lower":
+        return text.lower()
+    if case == "upper":
+        return text.upper()
+    return text.title() if case == "title" else text

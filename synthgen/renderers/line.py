@@ -27,7 +27,7 @@ from ..errors import UserError
 from . import layout as L
 from . import shaping
 from .backgrounds import render_background
-from .corpus import TextSampler
+from .corpus import TextSampler, apply_case
 from .fonts import FontFace, resolve_faces
 from .styles import blend, contrasting, luma, shadow, stroke, underline
 
@@ -39,13 +39,6 @@ REDRAWS = 10
 RASTER_SIZES = (6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
 MIN_SQUEEZE = 0.6  # below this scale a too-long line drops its last word instead of shrinking
 
-
-def apply_case(text: str, case: str) -> str:
-    if case == "lower":
-        return text.lower()
-    if case == "upper":
-        return text.upper()
-    return text.title() if case == "title" else text
 
 
 def join(parts: list[str]) -> str:

@@ -17,9 +17,13 @@ from ..core import Instance
 from ..draws import Draws
 from ..errors import UserError
 from .backgrounds import render_background
-from .corpus import load_corpus
+from .corpus import apply_case, load_corpus
 from .fonts import FontFace, resolve_faces
 from .glyphs import Layout, layout_line
+from .layout import apply_h
+from .layout import box_quads as box_corners
+from .styles import blend as blend_color
+from .styles import contrasting, luma
 
 CASES = ("as_is", "lower", "upper", "title")
 PLACEMENT_TRIES = 8
@@ -27,31 +31,11 @@ GRID = 4  # occupancy grid cell, px
 _KERNEL = np.ones((3, 3), np.uint8)
 
 
-def box_corners(box: np.ndarray) -> np.ndarray:
-    """[x0, y0, x1, y1] (n x 4) -> quads (n x 4 x 2): TL, TR, BR, BL (clockwise on screen)."""
-    return np.asarray(box)[..., _CORNER_INDEX]
-
-
-_CORNER_INDEX = np.array([[0, 1], [2, 1], [2, 3], [0, 3]])
-
-
 def rotation(angle_deg: float) -> np.ndarray:
     """2 x 2 matrix turning text counter-clockwise on screen (y axis points down)."""
     a = math.radians(angle_deg)
     c, s = math.cos(a), math.sin(a)
     return np.array([[c, s], [-s, c]], np.float64)
-
-
-def apply_affine(M: np.ndarray, pts: np.ndarray) -> np.ndarray:
-    return (pts @ M[:, :2].T + M[:, 2]).astype(np.float32)
-
-
-def apply_h(Hm: np.ndarray, pts: np.ndarray) -> np.ndarray:
-    """Points (..., 2) through a 3 x 3 homography."""
-    p = np.asarray(pts, np.float64)
-    q = p @ Hm[:2, :2].T + Hm[:2, 2]
-    w = p @ Hm[2, :2] + Hm[2, 2]
-    return (q / w[..., None]).astype(np.float32)
 
 
 def _translate(tx: float, ty: float) -> np.ndarray:
@@ -76,37 +60,13 @@ def blend(img: np.ndarray, mask: np.ndarray, M: np.ndarray, color: np.ndarray) -
         a = cv2.warpAffine(mask, Hc[:2], size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     else:
         a = cv2.warpPerspective(mask, Hc, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    roi = img[y0:y1, x0:x1]
-    # roi += (color - roi) * a / 255, in OpenCV calls on the ROI only
-    a3 = cv2.merge([a, a, a])
-    r, g, b = (float(v) / 255.0 for v in color)
-    fg = cv2.multiply(a3, (r, g, b, 0.0))
-    np.copyto(roi, cv2.add(cv2.multiply(roi, cv2.bitwise_not(a3), scale=1 / 255), fg))
+    blend_color(img[y0:y1, x0:x1], a, color)  # on the ROI only
 
 
 def quad_height(q: np.ndarray) -> float:
     """Distance between the midpoints of the top and bottom edges."""
     (x0, y0), (x1, y1), (x2, y2), (x3, y3) = q.tolist()
     return math.hypot((x3 + x2 - x0 - x1) / 2, (y3 + y2 - y0 - y1) / 2)
-
-
-def luma(rgb) -> float:
-    return float(0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2])
-
-
-def text_color(d: Draws, name: str, background_luma: float, contrast: float) -> tuple[int, int, int]:
-    """A random colour (r, g, b) at least `contrast` away in luma from the background under the text."""
-    c = [d.uniform(f"{name}.color.{k}", 0, 255) for k in "rgb"]
-    gap = d.uniform(f"{name}.contrast", contrast, contrast + 60)
-    shift = 0.0
-    if abs(luma(c) - background_luma) < contrast:
-        target = background_luma - gap if background_luma >= 128 else background_luma + gap
-        shift = min(255.0, max(0.0, target)) - luma(c)
-    return tuple(min(255, max(0, int(round(v + shift)))) for v in c)
-
-
-def apply_case(text: str, case: str) -> str:
-    return {"lower": text.lower(), "upper": text.upper(), "title": text.title()}.get(case, text)
 
 
 class SceneRenderer:
@@ -287,7 +247,7 @@ class SceneRenderer:
         Hm = _translate(*spot) @ Hrel
         x0, y0, bw, bh = cv2.boundingRect((rel + spot).astype(np.float32))
         x0, y0, x1, y1 = max(0, x0), max(0, y0), min(W, x0 + bw), min(H, y0 + bh)
-        color = text_color(d, name, luma(cv2.mean(img[y0:y1, x0:x1])), t.contrast)
+        color = contrasting(d, f"{name}.color", luma(cv2.mean(img[y0:y1, x0:x1])), t.contrast)
         blend(img, lay.mask, Hm, color)
         if len(words) == 1:  # a single word's box is the layout's ink box, already placed
             all_chars = apply_h(Hm, box_corners(lay.boxes))
