@@ -300,3 +300,16 @@ def make_dataset(folder: Path, samples, kind="scene") -> Path:
                             "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}]}
     (folder / "manifest.json").write_text(json.dumps(manifest))
     return folder
+
+
+def test_line_dataset_to_lmdb_end_to_end(tmp_path):
+    synthgen.render("ocr_line", n=6, out=str(tmp_path / "lines"), shard_size=3, workers=1, progress=False)
+    assert main(["export", str(tmp_path / "lines"), "--to", "lmdb", str(tmp_path / "db"), "-q"]) == 0
+    env = lmdb.open(str(tmp_path / "db"), readonly=True, lock=False)
+    with env.begin() as txn:
+        assert txn.get(b"num-samples") == b"6"
+        for k in range(1, 7):
+            img = cv2.imdecode(np.frombuffer(txn.get(b"image-%09d" % k), np.uint8), cv2.IMREAD_COLOR)
+            assert img is not None and img.shape[0] == 32
+            assert txn.get(b"label-%09d" % k).decode().strip()
+    env.close()
