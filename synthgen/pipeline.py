@@ -43,15 +43,9 @@ class Pipeline:
         photometric augmentation. For label checks; never written to shards."""
         d = Draws(sample_rng(self.seed, index), pinned=pinned, bias=bias)
         meta = {"seed": self.seed, "index": index, "pipeline": self.cfg.name, "version": __version__}
-        ink = None
-        if self.cfg.kind == "line":
-            image, instances, ink = self.renderer.render(d, index, want_ink=debug_ink)
+        if self.cfg.kind == "line":  # exports tell recognition crops from scenes by this
             meta["pipeline_kind"] = "line"
-        else:
-            if debug_ink:
-                raise ValueError("debug_ink: the scene renderer has no ink hook; render the sample twice with "
-                                 "different pinned text colours and compare instead")
-            image, instances = self.renderer.render(d)
+        image, instances, ink = self.renderer.render(d, index, want_ink=debug_ink)
         image = photometric(image, d, self.cfg.augment.strength)
         lab = self.cfg.labels
         H, W = image.shape[:2]

@@ -29,6 +29,9 @@ from . import shaping
 from .backgrounds import render_background
 from .corpus import TextSampler, apply_case
 from .fonts import FontFace, resolve_faces
+from .layout import mm3 as _mm
+from .layout import t3 as _T
+from .layout import warp
 from .styles import blend, contrasting, luma, shadow, stroke, underline
 
 CASES = ("as_is", "lower", "upper", "title")
@@ -47,21 +50,6 @@ def join(parts: list[str]) -> str:
     for p in parts[1:]:
         out += ("" if L.has_cjk(out[-1]) and L.has_cjk(p[0]) else " ") + p
     return out
-
-
-# 3 x 3 matrices as tuples of row tuples: composing a line's handful of transforms in plain
-# Python costs a fraction of the numpy calls it replaces (each ~1 us on 3 x 3 arrays).
-def _mm(A, B):
-    """A @ B for 3 x 3 tuple matrices."""
-    (a, b, c), (d, e, f), (g, h, i) = A
-    (p, q, r), (s, t, u), (v, w, x) = B
-    return ((a * p + b * s + c * v, a * q + b * t + c * w, a * r + b * u + c * x),
-            (d * p + e * s + f * v, d * q + e * t + f * w, d * r + e * u + f * x),
-            (g * p + h * s + i * v, g * q + h * t + i * w, g * r + h * u + i * x))
-
-
-def _T(tx: float, ty: float):
-    return ((1.0, 0.0, tx), (0.0, 1.0, ty), (0.0, 0.0, 1.0))
 
 
 def _S(s: float):
@@ -83,20 +71,6 @@ def _apply(Hm, pts) -> list[tuple[float, float]]:
         w = g * x + h * y + i
         out.append(((a * x + b * y + c) / w, (d * x + e * y + f) / w))
     return out
-
-
-def warp(mask: np.ndarray, Hm, size: tuple[int, int]) -> np.ndarray:
-    """`mask` (h x w or h x w x k, k <= 4) through homography Hm (3 x 3 array or tuple
-    matrix) given in pixel-corner coordinates, into an image of `size` = (width, height)."""
-    if isinstance(Hm, np.ndarray):
-        Hm = tuple(map(tuple, Hm.tolist()))
-    # OpenCV maps pixel-centre indices: shift by half a pixel on both sides.
-    Hc = _mm(_mm(_T(-0.5, -0.5), Hm), _T(0.5, 0.5))
-    if abs(Hc[2][0]) < 1e-12 and abs(Hc[2][1]) < 1e-12:
-        return cv2.warpAffine(mask, np.array(Hc[:2], np.float64) / Hc[2][2], size, flags=cv2.INTER_LINEAR,
-                              borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    return cv2.warpPerspective(mask, np.array(Hc, np.float64), size, flags=cv2.INTER_LINEAR,
-                               borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
 
 class LineRenderer:

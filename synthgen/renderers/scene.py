@@ -20,7 +20,7 @@ from .backgrounds import render_background
 from .corpus import apply_case, load_corpus
 from .fonts import FontFace, resolve_faces
 from .glyphs import Layout, layout_line
-from .layout import apply_h
+from .layout import apply_h, warp
 from .layout import box_quads as box_corners
 from .styles import blend as blend_color
 from .styles import contrasting, luma
@@ -53,14 +53,8 @@ def blend(img: np.ndarray, mask: np.ndarray, M: np.ndarray, color: np.ndarray) -
     x1, y1 = min(W, int(math.ceil(corners[:, 0].max()))), min(H, int(math.ceil(corners[:, 1].max())))
     if x1 <= x0 or y1 <= y0:
         return
-    # OpenCV samples at pixel centres: shift corner coordinates by half a pixel on both sides.
-    Hc = _translate(-0.5 - x0, -0.5 - y0) @ Hm @ _translate(0.5, 0.5)
-    size = (x1 - x0, y1 - y0)
-    if Hc[2, 0] == 0 and Hc[2, 1] == 0:  # affine: the cheaper warp
-        a = cv2.warpAffine(mask, Hc[:2], size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    else:
-        a = cv2.warpPerspective(mask, Hc, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    blend_color(img[y0:y1, x0:x1], a, color)  # on the ROI only
+    a = warp(mask, _translate(-x0, -y0) @ Hm, (x1 - x0, y1 - y0))  # into the ROI only
+    blend_color(img[y0:y1, x0:x1], a, color)
 
 
 def quad_height(q: np.ndarray) -> float:
@@ -107,7 +101,11 @@ class SceneRenderer:
         raise UserError(f"after 10 draws no configured font covers the corpus text (last: {text!r}); check fonts vs corpus with `synthgen fonts check`")
 
     # -- rendering --------------------------------------------------------------------------
-    def render(self, d: Draws) -> tuple[np.ndarray, list[Instance]]:
+    def render(self, d: Draws, index: int, want_ink: bool = False) -> tuple[np.ndarray, list[Instance], None]:
+        """The same interface as the line renderer; `index` is unused (words are drawn through `d`)."""
+        if want_ink:
+            raise ValueError("debug_ink: the scene renderer has no ink hook; render the sample twice with "
+                             "different pinned text colours and compare instead")
         cfg = self.cfg
         W, H = cfg.image.width, cfg.image.height
         img = render_background(d, cfg.background.weights, cfg.background.folders, W, H)
@@ -118,7 +116,7 @@ class SceneRenderer:
         for i in range(n_items):
             instances += self._item(d, f"word[{i}]", img, occupied)
         d.factors["words_placed"] = len(instances)
-        return img, instances
+        return img, instances, None
 
     def _layout(self, d: Draws, name: str) -> tuple[Layout, list[tuple[str, list[int]]], float]:
         """Lay out one item: a word, or a block of lines. Returns the layout, the words as
