@@ -8,7 +8,6 @@ character boxes are the true ink extents of the drawn glyphs.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -20,23 +19,64 @@ class MissingGlyph(ValueError):
     """The font has no glyph for a character: drawing it would give a box ("tofu")."""
 
 
-@dataclass(frozen=True)
 class Glyph:
-    mask: np.ndarray  # uint8, tight to ink (0 x 0 for blank glyphs)
-    x0: int  # ink box relative to the pen position on the baseline-ascender origin
-    y0: int
-    advance: float
+    """One rasterised glyph. A plain slotted class: layouts read these fields in tight loops."""
 
-    @property
-    def blank(self) -> bool:
-        return self.mask.size == 0
+    __slots__ = ("mask", "x0", "y0", "w", "h", "advance", "blank")
+
+    def __init__(self, mask: np.ndarray, x0: int, y0: int, advance: float) -> None:
+        self.mask = mask  # uint8, tight to ink (0 x 0 for blank glyphs)
+        self.x0 = x0  # ink box relative to the pen position on the baseline-ascender origin
+        self.y0 = y0
+        self.h, self.w = mask.shape
+        self.advance = advance
+        self.blank = mask.size == 0
 
 
-@lru_cache(maxsize=65536)
+GLYPH_BUDGET = 65536  # cached glyphs per process, all tables together
+
+
+class GlyphTable(dict):
+    """char -> Glyph for one (font file, face index, size), filled on first use.
+
+    A layout looks glyphs up with `table[ch]`: one dict lookup instead of a 4-argument
+    lru_cache call per character."""
+
+    def __init__(self, path: str, index: int, size: int) -> None:
+        super().__init__()
+        self.path, self.index, self.size = path, index, size
+        self.face = load_faces(path)[index]
+
+    def __missing__(self, ch: str) -> Glyph:
+        global _cached
+        g = _make_glyph(self.face, self.path, self.index, self.size, ch)
+        if _cached >= GLYPH_BUDGET:  # rare: start over rather than track recency per glyph
+            _tables.clear()
+            _cached = 0
+            _tables[(self.path, self.index, self.size)] = self
+        self[ch] = g
+        _cached += 1
+        return g
+
+
+_tables: dict[tuple[str, int, int], GlyphTable] = {}
+_cached = 0
+
+
+def glyph_table(path: str, index: int, size: int) -> GlyphTable:
+    t = _tables.get((path, index, size))
+    if t is None:
+        t = _tables[(path, index, size)] = GlyphTable(path, index, size)
+    return t
+
+
 def glyph(path: str, index: int, size: int, ch: str) -> Glyph:
     """The cached mask of `ch`. A character outside the font's cmap raises MissingGlyph instead of
-    drawing the font's .notdef box (checked once per key: the result is cached)."""
-    face = load_faces(path)[index]
+    drawing the font's .notdef box (nothing is cached for it)."""
+    return glyph_table(path, index, size)[ch]
+
+
+def _make_glyph(face, path: str, index: int, size: int, ch: str) -> Glyph:
     if not face.covers(ch):
         raise MissingGlyph(f"font {face.name!r} ({path}) has no glyph for {ch!r} (U+{ord(ch):04X})")
     font = pil_font(path, index, size)
@@ -74,40 +114,54 @@ def _rasterise(font, ch: str) -> tuple[np.ndarray | None, int, int]:
 class Layout:
     mask: np.ndarray  # uint8 coverage of the whole text, h x w
     boxes: np.ndarray  # n x 4 float32 char boxes [x0, y0, x1, y1] in mask pixel-corner coords
-    ink: np.ndarray  # [x0, y0, x1, y1] of all ink
+    ink: tuple[float, float, float, float]  # (x0, y0, x1, y1) of all ink
 
 
 def layout_line(path: str, index: int, size: int, text: str, spacing: float = 0.0, pad: int = 1) -> Layout:
     """Lay `text` out on one horizontal line. Blank characters (spaces) get a box spanning their
     advance and the line's ink height, so every character has a quad."""
-    # Plain Python over the characters (numpy scalars would cost more than they save here).
-    glyphs = [glyph(path, index, size, c) for c in text]
-    pens: list[float] = []
+    # Plain Python over the characters: numpy calls on scalars would cost more than they save.
+    table = glyph_table(path, index, size)
+    glyphs = [table[c] for c in text]
+    place: list[float | int] = []  # ink x of each glyph, or the pen x of a blank one
     x = 0.0
+    x_min = y_min = 1 << 30
+    x_max = y_max = -(1 << 30)
     for g in glyphs:
-        pens.append(x)
+        if g.blank:
+            place.append(x)
+        else:
+            gx = int(round(x)) + g.x0
+            place.append(gx)
+            if gx < x_min:
+                x_min = gx
+            if gx + g.w > x_max:
+                x_max = gx + g.w
+            if g.y0 < y_min:
+                y_min = g.y0
+            if g.y0 + g.h > y_max:
+                y_max = g.y0 + g.h
         x += g.advance + spacing
-    gx = [int(round(p)) + g.x0 for p, g in zip(pens, glyphs)]
-    inked = [i for i, g in enumerate(glyphs) if not g.blank]
-    if not inked:
+    if x_max < x_min:
         raise ValueError(f"text {text!r} has no ink")
-    x_min = min(gx[i] for i in inked)
-    y_min = min(glyphs[i].y0 for i in inked)
-    x_max = max(gx[i] + glyphs[i].mask.shape[1] for i in inked)
-    y_max = max(glyphs[i].y0 + glyphs[i].mask.shape[0] for i in inked)
     ox, oy = pad - x_min, pad - y_min
     W, H = x_max - x_min + 2 * pad, y_max - y_min + 2 * pad
     canvas = np.zeros((H, W), np.uint8)
     boxes = []
-    for i, g in enumerate(glyphs):
+    right = 0  # everything pasted so far lies left of this column
+    for g, px in zip(glyphs, place):
+        x0 = px + ox
         if g.blank:
-            x0 = pens[i] + ox
             boxes.append((x0, pad, x0 + max(g.advance, 1.0), H - pad))
             continue
-        x0, y0 = gx[i] + ox, g.y0 + oy
-        h, w = g.mask.shape
-        region = canvas[y0 : y0 + h, x0 : x0 + w]
-        np.maximum(region, g.mask, out=region)
-        boxes.append((x0, y0, x0 + w, y0 + h))
-    ink = np.array([pad, pad, W - pad, H - pad], np.float32)
-    return Layout(canvas, np.array(boxes, np.float32).reshape(-1, 4), ink)
+        y0 = g.y0 + oy
+        x1, y1 = x0 + g.w, y0 + g.h
+        if x0 >= right:  # clear of every earlier glyph: a plain copy is the same as the max
+            canvas[y0:y1, x0:x1] = g.mask
+        else:
+            region = canvas[y0:y1, x0:x1]
+            np.maximum(region, g.mask, out=region)
+        if x1 > right:
+            right = x1
+        boxes.append((x0, y0, x1, y1))
+    return Layout(canvas, np.array(boxes, np.float32), (float(pad), float(pad), float(W - pad), float(H - pad)))

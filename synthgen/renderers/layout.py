@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 
 from .fonts import pil_font
-from .glyphs import glyph
+from .glyphs import glyph_table
 
 _CORNERS = np.array([[0, 1], [2, 1], [2, 3], [0, 3]])
 
@@ -101,23 +101,27 @@ def metrics(path: str, index: int, size: int) -> tuple[int, int]:
 
 def straight(path: str, index: int, size: int, text: str, spacing: float = 0.0, pad: int = 1) -> TextLayout:
     """One horizontal line; `spacing` px added after every character's advance."""
-    glyphs = [glyph(path, index, size, c) for c in text]
+    table = glyph_table(path, index, size)
+    glyphs = [table[c] for c in text]
     # Pass 1: pen positions and the ink's extent (plain Python: a line has ~10-30 glyphs).
     x = 0.0
-    pens = []
-    place = []
+    place: list[float | int] = []  # ink x of each glyph, or the pen x of a blank one
     x_min = y_min = 1 << 30
     x_max = y_max = -(1 << 30)
     for g in glyphs:
-        pens.append(x)
         if g.blank:
-            place.append(None)
+            place.append(x)
         else:
-            gx, gy = int(round(x)) + g.x0, g.y0
-            h, w = g.mask.shape
-            place.append((gx, gy, w, h))
-            x_min, y_min = min(x_min, gx), min(y_min, gy)
-            x_max, y_max = max(x_max, gx + w), max(y_max, gy + h)
+            gx = int(round(x)) + g.x0
+            place.append(gx)
+            if gx < x_min:
+                x_min = gx
+            if gx + g.w > x_max:
+                x_max = gx + g.w
+            if g.y0 < y_min:
+                y_min = g.y0
+            if g.y0 + g.h > y_max:
+                y_max = g.y0 + g.h
         x += g.advance + spacing
     if x_max < x_min:
         raise ValueError(f"text {text!r} has no ink")
@@ -127,20 +131,21 @@ def straight(path: str, index: int, size: int, text: str, spacing: float = 0.0, 
     canvas = np.zeros((H, W), np.uint8)
     boxes = []
     right = 0  # everything pasted so far lies left of this column
-    for g, pen, pl in zip(glyphs, pens, place):
-        if pl is None:
-            x0 = pen + ox
+    for g, px in zip(glyphs, place):
+        x0 = px + ox
+        if g.blank:
             boxes.append((x0, pad, x0 + max(g.advance, 1.0), H - pad))
             continue
-        gx, gy, w, h = pl
-        x0, y0 = gx + ox, gy + oy
+        y0 = g.y0 + oy
+        x1, y1 = x0 + g.w, y0 + g.h
         if x0 >= right:  # clear of every earlier glyph: a plain copy is the same as the max
-            canvas[y0 : y0 + h, x0 : x0 + w] = g.mask
+            canvas[y0:y1, x0:x1] = g.mask
         else:
-            region = canvas[y0 : y0 + h, x0 : x0 + w]
+            region = canvas[y0:y1, x0:x1]
             np.maximum(region, g.mask, out=region)
-        right = max(right, x0 + w)
-        boxes.append((x0, y0, x0 + w, y0 + h))
+        if x1 > right:
+            right = x1
+        boxes.append((x0, y0, x1, y1))
     b = np.array(boxes, np.float32)
     base_y = oy + metrics(path, index, size)[0]
     baseline = np.array([[pad, base_y], [W - pad, base_y]], np.float32)
@@ -163,7 +168,8 @@ def curved(path: str, index: int, size: int, text: str, kind: str = "arc", bend:
     the font size, so long lines bend gently and stay readable in a fixed-height crop.
     kind="sine": y = A sin(2 pi x / L + phase) with A = `bend` x size and L = `wavelength` x size.
     """
-    glyphs = [glyph(path, index, size, c) for c in text]
+    table = glyph_table(path, index, size)
+    glyphs = [table[c] for c in text]
     n = len(glyphs)
     if all(g.blank for g in glyphs):
         raise ValueError(f"text {text!r} has no ink")
@@ -289,8 +295,9 @@ def vertical(path: str, index: int, size: int, text: str, spacing: float = 0.0, 
     quads = np.empty((n, 4, 2), np.float64)
     items: list[tuple[np.ndarray, int, int] | None] = []
     y = 0.0
+    table = glyph_table(path, index, size)
     for i, ch in enumerate(text):
-        g = glyph(path, index, size, ch)
+        g = table[ch]
         if upright_in_vertical(ch):
             adv = float(size)
             if g.blank:
@@ -355,6 +362,27 @@ def mm3(A, B):
 
 def t3(tx: float, ty: float):
     return ((1.0, 0.0, tx), (0.0, 1.0, ty), (0.0, 0.0, 1.0))
+
+
+def s3(s: float):
+    return ((s, 0.0, 0.0), (0.0, s, 0.0), (0.0, 0.0, 1.0))
+
+
+def r3(deg: float):
+    """Rotation by `deg` degrees, counter-clockwise on screen (y down)."""
+    a = math.radians(deg)
+    c, s = math.cos(a), math.sin(a)
+    return ((c, s, 0.0), (-s, c, 0.0), (0.0, 0.0, 1.0))
+
+
+def apply_t(Hm, pts) -> list[tuple[float, float]]:
+    """(x, y) points through a tuple homography, in plain Python (for a handful of points)."""
+    (a, b, c), (d, e, f), (g, h, i) = Hm
+    out = []
+    for x, y in pts:
+        w = g * x + h * y + i
+        out.append(((a * x + b * y + c) / w, (d * x + e * y + f) / w))
+    return out
 
 
 def warp(mask: np.ndarray, Hm, size: tuple[int, int]) -> np.ndarray:

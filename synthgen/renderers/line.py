@@ -29,7 +29,10 @@ from . import shaping
 from .backgrounds import render_background
 from .corpus import TextSampler, apply_case
 from .fonts import FontFace, resolve_faces
+from .layout import apply_t as _apply
 from .layout import mm3 as _mm
+from .layout import r3 as _R
+from .layout import s3 as _S
 from .layout import t3 as _T
 from .layout import warp
 from .styles import blend, contrasting, luma, shadow, stroke, underline
@@ -49,27 +52,6 @@ def join(parts: list[str]) -> str:
     out = parts[0]
     for p in parts[1:]:
         out += ("" if L.has_cjk(out[-1]) and L.has_cjk(p[0]) else " ") + p
-    return out
-
-
-def _S(s: float):
-    return ((s, 0.0, 0.0), (0.0, s, 0.0), (0.0, 0.0, 1.0))
-
-
-def _R(deg: float):
-    """Rotation, counter-clockwise on screen (y down)."""
-    a = math.radians(deg)
-    c, s = math.cos(a), math.sin(a)
-    return ((c, s, 0.0), (-s, c, 0.0), (0.0, 0.0, 1.0))
-
-
-def _apply(Hm, pts) -> list[tuple[float, float]]:
-    """(x, y) points through a tuple homography, in plain Python (a few points)."""
-    (a, b, c), (d, e, f), (g, h, i) = Hm
-    out = []
-    for x, y in pts:
-        w = g * x + h * y + i
-        out.append(((a * x + b * y + c) / w, (d * x + e * y + f) / w))
     return out
 
 

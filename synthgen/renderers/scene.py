@@ -20,7 +20,7 @@ from .backgrounds import render_background
 from .corpus import apply_case, load_corpus
 from .fonts import FontFace, resolve_faces
 from .glyphs import Layout, layout_line
-from .layout import apply_h, warp
+from .layout import apply_h, apply_t, mm3, r3, t3, warp
 from .layout import box_quads as box_corners
 from .styles import blend as blend_color
 from .styles import contrasting, luma
@@ -42,18 +42,21 @@ def _translate(tx: float, ty: float) -> np.ndarray:
     return np.array([[1, 0, tx], [0, 1, ty], [0, 0, 1]], np.float64)
 
 
-def blend(img: np.ndarray, mask: np.ndarray, M: np.ndarray, color: np.ndarray) -> None:
-    """Warp `mask` by M (2 x 3 affine or 3 x 3 homography, pixel-corner coordinates) and blend
-    `color` into `img` under it, touching only the warped mask's bounding box."""
+def blend(img: np.ndarray, mask: np.ndarray, M, color) -> None:
+    """Warp `mask` by M (3 x 3 homography as an array or tuple matrix, or a 2 x 3 affine array;
+    pixel-corner coordinates) and blend `color` into `img` under it, touching only the warped
+    mask's bounding box."""
+    if isinstance(M, np.ndarray):
+        M = tuple(map(tuple, (M if M.shape == (3, 3) else np.vstack([M, [0, 0, 1]])).tolist()))
     H, W = img.shape[:2]
     h, w = mask.shape
-    Hm = M if M.shape == (3, 3) else np.vstack([M, [0, 0, 1]])
-    corners = apply_h(Hm, np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32))
-    x0, y0 = max(0, int(math.floor(corners[:, 0].min()))), max(0, int(math.floor(corners[:, 1].min())))
-    x1, y1 = min(W, int(math.ceil(corners[:, 0].max()))), min(H, int(math.ceil(corners[:, 1].max())))
+    corners = apply_t(M, ((0, 0), (w, 0), (w, h), (0, h)))
+    xs, ys = [c[0] for c in corners], [c[1] for c in corners]
+    x0, y0 = max(0, math.floor(min(xs))), max(0, math.floor(min(ys)))
+    x1, y1 = min(W, math.ceil(max(xs))), min(H, math.ceil(max(ys)))
     if x1 <= x0 or y1 <= y0:
         return
-    a = warp(mask, _translate(-x0, -y0) @ Hm, (x1 - x0, y1 - y0))  # into the ROI only
+    a = warp(mask, mm3(t3(-x0, -y0), M), (x1 - x0, y1 - y0))  # into the ROI only
     blend_color(img[y0:y1, x0:x1], a, color)
 
 
@@ -181,29 +184,28 @@ class SceneRenderer:
                 if ch != " ":
                     boxes.append(b + (1, 1 + top, 1, 1 + top))
         b = np.array(boxes, np.float32).reshape(-1, 4)
-        ink = np.array([b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()], np.float32)
-        return Layout(mask, b, ink)
+        lo, hi = b.min(axis=0).tolist(), b.max(axis=0).tolist()
+        return Layout(mask, b, (lo[0], lo[1], hi[2], hi[3]))
 
-    def _transform(self, d: Draws, name: str, lay: Layout) -> np.ndarray:
-        """Homography from layout coordinates to coordinates centred on the item: rotation, and
-        sometimes a projective tilt (text on a plane seen at an angle)."""
+    def _transform(self, d: Draws, name: str, lay: Layout):
+        """Homography (tuple matrix) from layout coordinates to coordinates centred on the item:
+        rotation, and sometimes a projective tilt (text on a plane seen at an angle)."""
         lc = self.cfg.layout
-        centre = (lay.ink[:2] + lay.ink[2:]) / 2.0
-        R = np.eye(3)
-        R[:2, :2] = rotation(d.uniform(f"{name}.angle", *self.cfg.text.angle))
-        P = np.eye(3)
+        x0, y0, x1, y1 = lay.ink
+        M = r3(d.uniform(f"{name}.angle", *self.cfg.text.angle))
         if d.bernoulli(f"{name}.perspective", lc.perspective):
             # Tilt in the text's own frame, normalised by its half extents: the scale across the
             # item varies by at most 1 +- tilt whatever its size or angle.
-            half = np.maximum((lay.ink[2:] - lay.ink[:2]) / 2.0, 1.0)
-            P[2, 0] = d.uniform(f"{name}.tilt_x", -lc.tilt, lc.tilt) / half[0]
-            P[2, 1] = d.uniform(f"{name}.tilt_y", -lc.tilt, lc.tilt) / half[1]
-        return R @ P @ _translate(-centre[0], -centre[1])
+            px = d.uniform(f"{name}.tilt_x", -lc.tilt, lc.tilt) / max((x1 - x0) / 2.0, 1.0)
+            py = d.uniform(f"{name}.tilt_y", -lc.tilt, lc.tilt) / max((y1 - y0) / 2.0, 1.0)
+            M = mm3(M, ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (px, py, 1.0)))
+        return mm3(M, t3(-(x0 + x1) / 2.0, -(y0 + y1) / 2.0))
 
-    def _place(self, d: Draws, name: str, rel: np.ndarray, W: int, H: int, occupied: tuple):
-        """A free spot for the item's quad `rel` (centred); marks it occupied. None if none found."""
-        lo_x, lo_y = float(rel[:, 0].min()), float(rel[:, 1].min())
-        hi_x, hi_y = float(rel[:, 0].max()), float(rel[:, 1].max())
+    def _place(self, d: Draws, name: str, rel: list[tuple[float, float]], W: int, H: int, occupied: tuple):
+        """A free spot for the item's quad `rel` (4 points, centred); marks it occupied. None if
+        none found. Plain Python on the 4 points; OpenCV only for the grid cells."""
+        xs, ys = [p[0] for p in rel], [p[1] for p in rel]
+        lo_x, lo_y, hi_x, hi_y = min(xs), min(ys), max(xs), max(ys)
         if hi_x - lo_x > W - 2 or hi_y - lo_y > H - 2:
             return None
         grid, boxes = occupied
@@ -212,10 +214,10 @@ class SceneRenderer:
             cy = d.uniform(f"{name}.y", 1 - lo_y, H - 1 - hi_y)
             # Occupancy on a coarse grid, inside the item's own box; one free cell kept around items.
             # the item's cells are [cx0, cx1) x [cy0, cy1); the test box is one cell wider all round
-            cx0, cy0 = int(round((lo_x + cx) / GRID)), int(round((lo_y + cy) / GRID))
-            cx1, cy1 = int(round((hi_x + cx) / GRID)) + 1, int(round((hi_y + cy) / GRID)) + 1
+            cx0, cy0 = round((lo_x + cx) / GRID), round((lo_y + cy) / GRID)
+            cx1, cy1 = round((hi_x + cx) / GRID) + 1, round((hi_y + cy) / GRID) + 1
             gx0, gy0, gx1, gy1 = max(0, cx0 - 1), max(0, cy0 - 1), cx1 + 1, cy1 + 1
-            g = np.round((rel + (cx, cy)) / GRID).astype(np.int32)
+            g = np.array([(round((x + cx) / GRID), round((y + cy) / GRID)) for x, y in rel], np.int32)
             # Only boxes that meet this one's grid box can collide: the exact test runs only then.
             if any(bx0 < gx1 and gx0 < bx1 and by0 < gy1 and gy0 < by1 for bx0, by0, bx1, by1 in boxes):
                 cell = np.zeros((gy1 - gy0, gx1 - gx0), np.uint8)
@@ -236,24 +238,28 @@ class SceneRenderer:
         H, W = img.shape[:2]
         lay, words, _size = self._layout(d, name)
         Hrel = self._transform(d, name, lay)
-        ink_quad = box_corners(lay.ink)
-        rel = apply_h(Hrel, ink_quad)
+        x0, y0, x1, y1 = lay.ink
+        rel = apply_t(Hrel, ((x0, y0), (x1, y0), (x1, y1), (x0, y1)))
         spot = self._place(d, name, rel, W, H, occupied)
         d.factors[f"{name}.placed"] = spot is not None
         if spot is None:
             return []
-        Hm = _translate(*spot) @ Hrel
-        x0, y0, bw, bh = cv2.boundingRect((rel + spot).astype(np.float32))
-        x0, y0, x1, y1 = max(0, x0), max(0, y0), min(W, x0 + bw), min(H, y0 + bh)
-        color = contrasting(d, f"{name}.color", luma(cv2.mean(img[y0:y1, x0:x1])), t.contrast)
+        sx, sy = spot
+        quad = [(x + sx, y + sy) for x, y in rel]
+        Hm = mm3(t3(sx, sy), Hrel)
+        xs, ys = [p[0] for p in quad], [p[1] for p in quad]
+        bx0, by0 = max(0, math.floor(min(xs))), max(0, math.floor(min(ys)))
+        bx1, by1 = min(W, math.ceil(max(xs))), min(H, math.ceil(max(ys)))
+        color = contrasting(d, f"{name}.color", luma(cv2.mean(img[by0:by1, bx0:bx1])), t.contrast)
         blend(img, lay.mask, Hm, color)
+        Hn = np.array(Hm, np.float64)
         if len(words) == 1:  # a single word's box is the layout's ink box, already placed
-            all_chars = apply_h(Hm, box_corners(lay.boxes))
-            word_quads = [(rel + spot).astype(np.float32)]
+            all_chars = apply_h(Hn, box_corners(lay.boxes))
+            word_quads = [np.array(quad, np.float32)]
         else:  # one transform for every char and word box of the block
             wb = np.array([[lay.boxes[i][:, 0].min(), lay.boxes[i][:, 1].min(), lay.boxes[i][:, 2].max(),
                             lay.boxes[i][:, 3].max()] for _, i in words], np.float32)
-            q = apply_h(Hm, box_corners(np.concatenate([lay.boxes, wb])))
+            q = apply_h(Hn, box_corners(np.concatenate([lay.boxes, wb])))
             all_chars, word_quads = q[: len(lay.boxes)], q[len(lay.boxes) :]
         return [
             Instance(quad=wq, text=text, chars=all_chars[idx], kind="word", ignore=quad_height(wq) < t.min_readable)
