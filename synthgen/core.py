@@ -67,14 +67,46 @@ class Sample:
     meta: dict[str, Any] = field(default_factory=dict)
     maps: dict[str, np.ndarray] = field(default_factory=dict)  # dense labels, e.g. "score"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, arrays: bool = False) -> dict[str, Any]:
+        """The sample's JSON record. `arrays=True` leaves quads as rounded float64 numpy arrays
+        for `orjson.OPT_SERIALIZE_NUMPY` (the shard writer): the same bytes, ~4x faster."""
         return {
             "key": self.key,
             "size": [int(self.image.shape[0]), int(self.image.shape[1])],
-            "instances": [inst.to_json() for inst in self.instances],
-            "factors": _jsonable(self.factors),
+            "instances": _instances_json(self.instances) if arrays else [inst.to_json() for inst in self.instances],
+            "factors": _factors_json(self.factors),
             "meta": _jsonable(self.meta),
         }
+
+
+def _instances_json(instances: list[Instance]) -> list[dict[str, Any]]:
+    """Instance records with every quad rounded in one numpy pass, as contiguous row views."""
+    if not instances:
+        return []
+    parts = [inst.quad for inst in instances] + [inst.chars for inst in instances if inst.chars is not None]
+    flat = np.round(np.concatenate([p.reshape(-1, 2) for p in parts]).astype(np.float64), 2)
+    out, k = [], 4 * len(instances)
+    for j, inst in enumerate(instances):
+        chars = None
+        if inst.chars is not None:
+            n = 4 * len(inst.chars)
+            chars = flat[k : k + n].reshape(-1, 4, 2)
+            k += n
+        out.append({"quad": flat[4 * j : 4 * j + 4], "text": inst.text, "kind": inst.kind, "field": inst.field,
+                    "ignore": bool(inst.ignore), "chars": chars})
+    return out
+
+
+_PLAIN = (int, str, bool, type(None))
+
+
+def _factors_json(f: dict[str, Any]) -> dict[str, Any]:
+    """`_jsonable` for the flat factor dict (~200 entries a scene sample), without recursing."""
+    out = {}
+    for k, v in f.items():
+        t = type(v)
+        out[k] = round(v, 4) if t is float else v if t in _PLAIN else _jsonable(v)
+    return out
 
 
 def key_for(index: int, width: int = 9) -> str:

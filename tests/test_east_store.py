@@ -30,7 +30,13 @@ def test_store_writes_npz_matching_on_the_fly_targets(tmp_path):
         # and the 1/100 px rounding of quads in the JSON).
         t = east_targets(meta["instances"], (128, 128), stride=4, min_text_size=10)
         assert np.array_equal(t["mask"], z["mask"].astype(np.float32))
-        assert np.abs(t["geo_rbox"][..., :4] - z["geo_rbox"][..., :4].astype(np.float32)).max() < 0.6
+        # A cell lying on a shrunk quad's edge can fall either side after the 1/100 px rounding:
+        # the text cells may differ by a few edge cells; where both have text, geometry agrees.
+        stored = np.abs(z["geo_rbox"][..., :4].astype(np.float32)).sum(axis=-1) > 0
+        fly = t["score"] > 0
+        assert (stored != fly).sum() <= max(2, 0.02 * fly.sum())
+        both = stored & fly
+        assert np.abs(t["geo_rbox"][both][:, :4] - z["geo_rbox"][both][:, :4].astype(np.float32)).max() < 0.6
 
 
 def test_store_is_byte_reproducible(tmp_path):

@@ -19,8 +19,8 @@ from ..errors import UserError
 from .backgrounds import render_background
 from .corpus import apply_case, load_corpus
 from .fonts import FontFace, resolve_faces
-from .glyphs import Layout, layout_line
-from .layout import apply_h, apply_t, mm3, r3, t3, warp
+from .glyphs import Layout, layout_line, raster_size
+from .layout import apply_h, apply_t, mm3, r3, s3, t3, warp
 from .layout import box_quads as box_corners
 from .styles import blend as blend_color
 from .styles import contrasting, luma
@@ -123,19 +123,21 @@ class SceneRenderer:
 
     def _layout(self, d: Draws, name: str) -> tuple[Layout, list[tuple[str, list[int]]], float]:
         """Lay out one item: a word, or a block of lines. Returns the layout, the words as
-        (text, char indices into layout.boxes), and the font size."""
+        (text, char indices into layout.boxes), and the scale from the raster size the glyphs
+        were drawn at to the drawn font size (applied by the item's warp)."""
         t, lay_cfg = self.cfg.text, self.cfg.layout
         small = d.bernoulli(f"{name}.small", lay_cfg.small)
         block = not small and d.bernoulli(f"{name}.block", lay_cfg.block)
         text, face = self.pick_text(d, name)
         size = int(round(d.uniform(f"{name}.size", *(lay_cfg.small_size if small else t.size))))
         size = max(size, 4)
+        raster = raster_size(size)
         if not block:
-            lay = layout_line(face.path, face.index, size, text)
-            return lay, [(text, list(range(len(text))))], size
+            lay = layout_line(face.path, face.index, raster, text)
+            return lay, [(text, list(range(len(text))))], size / raster
         # A block: lines of words in one face, left-aligned, stacked at a random leading.
         n_lines = d.integers(f"{name}.lines", *lay_cfg.block_lines)
-        pitch = size * d.uniform(f"{name}.leading", *lay_cfg.leading)
+        pitch = raster * d.uniform(f"{name}.leading", *lay_cfg.leading)
         lines: list[list[str]] = []
         k = 0
         for li in range(n_lines):
@@ -148,7 +150,7 @@ class SceneRenderer:
                 words.append(w)
                 k += 1
             lines.append(words)
-        return self._stack(face, size, lines, pitch), [(w, idx) for w, idx in self._word_index(lines)], size
+        return self._stack(face, raster, lines, pitch), [(w, idx) for w, idx in self._word_index(lines)], size / raster
 
     def _pick_word_for(self, d: Draws, name: str, face: FontFace) -> str:
         corpus = self.corpora[0]
@@ -179,27 +181,26 @@ class SceneRenderer:
             h, w = l.mask.shape
             region = mask[1 + top : 1 + top + h, 1 : 1 + w]
             np.maximum(region, l.mask, out=region)
-            text = " ".join(ws)
-            for ch, b in zip(text, l.boxes):
-                if ch != " ":
-                    boxes.append(b + (1, 1 + top, 1, 1 + top))
-        b = np.array(boxes, np.float32).reshape(-1, 4)
+            keep = [k for k, ch in enumerate(" ".join(ws)) if ch != " "]
+            boxes.append(l.boxes[keep] + np.array([1, 1 + top, 1, 1 + top], np.float32))
+        b = np.concatenate(boxes)
         lo, hi = b.min(axis=0).tolist(), b.max(axis=0).tolist()
         return Layout(mask, b, (lo[0], lo[1], hi[2], hi[3]))
 
-    def _transform(self, d: Draws, name: str, lay: Layout):
+    def _transform(self, d: Draws, name: str, lay: Layout, scale: float):
         """Homography (tuple matrix) from layout coordinates to coordinates centred on the item:
-        rotation, and sometimes a projective tilt (text on a plane seen at an angle)."""
+        the raster-to-drawn-size scale, a rotation, and sometimes a projective tilt (text on a
+        plane seen at an angle)."""
         lc = self.cfg.layout
         x0, y0, x1, y1 = lay.ink
         M = r3(d.uniform(f"{name}.angle", *self.cfg.text.angle))
         if d.bernoulli(f"{name}.perspective", lc.perspective):
             # Tilt in the text's own frame, normalised by its half extents: the scale across the
             # item varies by at most 1 +- tilt whatever its size or angle.
-            px = d.uniform(f"{name}.tilt_x", -lc.tilt, lc.tilt) / max((x1 - x0) / 2.0, 1.0)
-            py = d.uniform(f"{name}.tilt_y", -lc.tilt, lc.tilt) / max((y1 - y0) / 2.0, 1.0)
+            px = d.uniform(f"{name}.tilt_x", -lc.tilt, lc.tilt) / max((x1 - x0) * scale / 2.0, 1.0)
+            py = d.uniform(f"{name}.tilt_y", -lc.tilt, lc.tilt) / max((y1 - y0) * scale / 2.0, 1.0)
             M = mm3(M, ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (px, py, 1.0)))
-        return mm3(M, t3(-(x0 + x1) / 2.0, -(y0 + y1) / 2.0))
+        return mm3(mm3(M, s3(scale)), t3(-(x0 + x1) / 2.0, -(y0 + y1) / 2.0))
 
     def _place(self, d: Draws, name: str, rel: list[tuple[float, float]], W: int, H: int, occupied: tuple):
         """A free spot for the item's quad `rel` (4 points, centred); marks it occupied. None if
@@ -236,8 +237,8 @@ class SceneRenderer:
     def _item(self, d: Draws, name: str, img: np.ndarray, occupied: tuple) -> list[Instance]:
         t = self.cfg.text
         H, W = img.shape[:2]
-        lay, words, _size = self._layout(d, name)
-        Hrel = self._transform(d, name, lay)
+        lay, words, scale = self._layout(d, name)
+        Hrel = self._transform(d, name, lay, scale)
         x0, y0, x1, y1 = lay.ink
         rel = apply_t(Hrel, ((x0, y0), (x1, y0), (x1, y1), (x0, y1)))
         spot = self._place(d, name, rel, W, H, occupied)
