@@ -39,10 +39,33 @@ from .styles import blend, contrasting, luma, shadow, stroke, underline
 
 CASES = ("as_is", "lower", "upper", "title")
 REDRAWS = 10
-# Glyphs are rasterised at a few sizes only (the next size up this x1.33-1.5 ladder) and scaled
-# down in the one warp every line gets anyway. Rasterising a hanzi costs ~0.15 ms (FreeType, CFF
-# outlines): with 2 sizes per 32 px line instead of 10, the glyph cache warms 5x sooner.
-RASTER_SIZES = (6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512)
+# Glyphs are rasterised at a few sizes only and scaled down in the one warp every line gets
+# anyway. Rasterising a hanzi costs ~0.15-0.25 ms (FreeType, CFF outlines), so the glyph cache
+# of a process warms in proportion to the sizes it uses: every font size from 0.6x the largest
+# the config draws up to that largest shares ONE raster size (the ladder's next step up from
+# it), and only smaller text gets its own (the next step up). Default 32 px lines: sizes
+# 17.6-27.2 px all come from 28 px glyphs, scaled by 0.63-0.97.
+RASTER_SIZES = (6, 8, 10, 12, 14, 16, 20, 24, 28, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320,
+                384, 448, 512)
+SHARED_RASTER = 0.6  # sizes down to this fraction of the largest share its raster size
+
+
+# Factors recorded only when their style is used (see the end of LineRenderer.render).
+_SPACING = ("line.style.spacing_amount",)
+_STROKE = ("line.style.stroke_width", *(f"line.style.stroke_color.{k}" for k in ("r", "g", "b", "gap")))
+_SHADOW = (*(f"line.style.shadow_{k}" for k in ("dx", "right", "dy", "down", "blur", "opacity")),
+           *(f"line.style.shadow_color.{k}" for k in ("r", "g", "b", "gap")))
+_UNDERLINE = ("line.style.underline_gap", "line.style.underline_thickness")
+_ARC = ("line.layout.arc", "line.layout.arc_up")
+_SINE = ("line.layout.sine_amplitude", "line.layout.sine_wavelength", "line.layout.sine_phase")
+_TILT = ("line.geometry.tilt_x", "line.geometry.tilt_y")
+_ALONG = ("line.offset_along",)
+
+
+def raster_for(size: float) -> int:
+    return next((z for z in RASTER_SIZES if z >= size - 0.5), RASTER_SIZES[-1])
+
+
 MIN_SQUEEZE = 0.6  # below this scale a too-long line drops its last word instead of shrinking
 
 
@@ -70,6 +93,7 @@ class LineRenderer:
         self.layout_names = [k for k in ("straight", "arc", "sine", "vertical") if lw.get(k, 0) > 0]
         self.layout_weights = [lw[k] for k in self.layout_names]
         self._chars: dict[str, tuple[int, bool]] = {}
+        self.top_raster = raster_for(max(6.0, self.lc.height * self.lc.size[1]))
 
     # -- text and font ----------------------------------------------------------------------
     def _char(self, c: str) -> tuple[int, bool]:
@@ -190,7 +214,7 @@ class LineRenderer:
         vertical_out = kind == "vertical" and not lo.vertical_rotate  # a tall crop
         curve = (bend if arc_up else -bend, wavelength, phase) if kind == "arc" else (amp, wavelength, phase)
         pad = r + 2
-        raster = next((z for z in RASTER_SIZES if z >= size - 0.5), RASTER_SIZES[-1])
+        raster = self.top_raster if size >= SHARED_RASTER * self.top_raster else raster_for(size)
         res = size / raster  # the warp scales raster-size glyphs to the drawn size
         spacing *= raster / size
 
@@ -289,24 +313,11 @@ class LineRenderer:
         ink = np.maximum(fill_a, stroke_a) if (want_ink and stroke_a is not None) else (fill_a.copy() if want_ink else None)
         # Magnitudes of styles not used were drawn (to keep the stream aligned) but changed
         # nothing: drop them from the record. Replaying from the record redraws them identically.
-        unused: list[str] = []
-        if not spacing_on or kind == "shaped":
-            unused.append("line.style.spacing_amount")
-        if not stroke_on:
-            unused += ["line.style.stroke_width", *(f"line.style.stroke_color.{k}" for k in ("r", "g", "b", "gap"))]
-        if not shadow_on:
-            unused += [f"line.style.shadow_{k}" for k in ("dx", "right", "dy", "down", "blur", "opacity")]
-            unused += [f"line.style.shadow_color.{k}" for k in ("r", "g", "b", "gap")]
-        if not ul:
-            unused += ["line.style.underline_gap", "line.style.underline_thickness"]
-        if kind != "arc":
-            unused += ["line.layout.arc", "line.layout.arc_up"]
-        if kind != "sine":
-            unused += ["line.layout.sine_amplitude", "line.layout.sine_wavelength", "line.layout.sine_phase"]
-        if not persp:
-            unused += ["line.geometry.tilt_x", "line.geometry.tilt_y"]
-        if lc.width is None:
-            unused.append("line.offset_along")
-        for k in unused:
-            d.factors.pop(k, None)
+        pop = d.factors.pop
+        for used, names in ((spacing_on and kind != "shaped", _SPACING), (stroke_on, _STROKE), (shadow_on, _SHADOW),
+                            (ul, _UNDERLINE), (kind == "arc", _ARC), (kind == "sine", _SINE), (persp, _TILT),
+                            (lc.width is not None, _ALONG)):
+            if not used:
+                for k in names:
+                    pop(k, None)
         return img, [inst], ink
