@@ -68,14 +68,16 @@ class Sample:
     maps: dict[str, np.ndarray] = field(default_factory=dict)  # dense labels, e.g. "score"
 
     def to_json(self, arrays: bool = False) -> dict[str, Any]:
-        """The sample's JSON record. `arrays=True` leaves quads as rounded float64 numpy arrays
-        for `orjson.OPT_SERIALIZE_NUMPY` (the shard writer): the same bytes, ~4x faster."""
+        """The sample's JSON record. Factors keep full precision (JSON floats round-trip), so
+        pinning a shard's recorded factors replays the sample exactly. `arrays=True` is for
+        the shard writer (`orjson.OPT_SERIALIZE_NUMPY`): quads stay rounded float64 numpy
+        arrays and the factor dict goes out as it is -- the same bytes, several times faster."""
         return {
             "key": self.key,
             "size": [int(self.image.shape[0]), int(self.image.shape[1])],
             "instances": _instances_json(self.instances) if arrays else [inst.to_json() for inst in self.instances],
-            "factors": _factors_json(self.factors),
-            "meta": _jsonable(self.meta),
+            "factors": self.factors if arrays else _jsonable(self.factors),
+            "meta": self.meta if arrays else _jsonable(self.meta),
         }
 
 
@@ -97,28 +99,15 @@ def _instances_json(instances: list[Instance]) -> list[dict[str, Any]]:
     return out
 
 
-_PLAIN = (int, str, bool, type(None))
-
-
-def _factors_json(f: dict[str, Any]) -> dict[str, Any]:
-    """`_jsonable` for the flat factor dict (~200 entries a scene sample), without recursing."""
-    out = {}
-    for k, v in f.items():
-        t = type(v)
-        out[k] = round(v, 4) if t is float else v if t in _PLAIN else _jsonable(v)
-    return out
-
-
 def key_for(index: int, width: int = 9) -> str:
     """Zero-padded global index: sorts in index order inside and across shards."""
     return f"{index:0{width}d}"
 
 
 def _jsonable(x: Any) -> Any:
+    """Plain JSON types (what orjson writes for numpy values with OPT_SERIALIZE_NUMPY)."""
     t = type(x)
-    if t is float:  # the common case first: most factors are plain floats
-        return round(x, 4)
-    if t in (int, str, bool) or x is None:
+    if t in (float, int, str, bool) or x is None:
         return x
     if isinstance(x, dict):
         return {str(k): _jsonable(v) for k, v in x.items()}
@@ -127,7 +116,7 @@ def _jsonable(x: Any) -> Any:
     if isinstance(x, np.ndarray):
         return _jsonable(x.tolist())
     if isinstance(x, np.floating):
-        return round(float(x), 4)
+        return float(x)
     if isinstance(x, np.integer):
         return int(x)
     if isinstance(x, np.bool_):

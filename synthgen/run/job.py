@@ -25,7 +25,7 @@ from .. import __version__
 from ..config import dataset_name, fingerprint, load_config
 from ..errors import UserError
 from ..io.shards import PARTIAL_SUFFIX, ShardInfo, inspect_shard, shard_name, url_to_fs
-from .worker import JobSpec, plan
+from .worker import JobSpec, one_opencv_thread, plan
 
 MANIFEST = "manifest.json"
 CHECKPOINT_EVERY_S = 5.0  # rewrite the running manifest at most this often
@@ -226,21 +226,22 @@ def render(
     bar = tqdm(total=n, initial=sum(i.count for i in kept.values()), unit="img", desc=name, file=sys.stderr,
                disable=not progress, smoothing=0.1, dynamic_ncols=True)
     try:
-        if executor == "ray":
-            from .ray_exec import run_ray
+        with one_opencv_thread():
+            if executor == "ray":
+                from .ray_exec import run_ray
 
-            results = run_ray(spec, todo, bar.update, workers=workers, address=ray_address)
-        else:
-            from .local import run_process, run_serial
+                results = run_ray(spec, todo, bar.update, workers=workers, address=ray_address)
+            else:
+                from .local import run_process, run_serial
 
-            runner = run_serial if executor == "serial" else run_process
-            results = runner(spec, todo, bar.update, workers=workers)
-        last = time.monotonic()
-        for info in results:
-            kept[tasks[int(info.name[6:12])].index] = info
-            if time.monotonic() - last > CHECKPOINT_EVERY_S:
-                checkpoint()
-                last = time.monotonic()
+                runner = run_serial if executor == "serial" else run_process
+                results = runner(spec, todo, bar.update, workers=workers)
+            last = time.monotonic()
+            for info in results:
+                kept[tasks[int(info.name[6:12])].index] = info
+                if time.monotonic() - last > CHECKPOINT_EVERY_S:
+                    checkpoint()
+                    last = time.monotonic()
     finally:
         bar.close()
 

@@ -33,7 +33,7 @@ from typing import Any
 
 from ..errors import UserError
 from ..io.shards import ShardInfo, shard_name
-from .worker import JobSpec, ShardTask, run_shard
+from .worker import JobSpec, ShardTask, one_opencv_thread, run_shard
 
 DEFAULT_MAX_RETRIES = 3
 POLL_S = 0.5  # driver loop: collect finished shards, refresh the progress counts
@@ -102,6 +102,11 @@ class _Progress:
 
 def _shard_task(spec: JobSpec, task: ShardTask, tracker: Any) -> ShardInfo:
     """Body of the Ray task (module level, so workers import it rather than unpickle code)."""
+    with one_opencv_thread():
+        return _run_tracked(spec, task, tracker)
+
+
+def _run_tracked(spec: JobSpec, task: ShardTask, tracker: Any) -> ShardInfo:
     if tracker is None:
         return run_shard(spec, task)
     done = 0

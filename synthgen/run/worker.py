@@ -6,12 +6,13 @@ shard it writes, so a retried or repeated task writes the same bytes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from functools import lru_cache
 import json
 import os
 import signal
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
 
 from ..config import PipelineConfig
 from ..io.shards import ShardInfo, url_to_fs, write_shard
@@ -41,15 +42,27 @@ def plan(n: int, shard_size: int) -> list[ShardTask]:
 
 @lru_cache(maxsize=4)
 def _pipeline(config_json: str, seed: int):
-    import cv2
-
     from ..pipeline import Pipeline
 
-    # A render process works one sample at a time on one core; OpenCV's thread pool only adds
-    # synchronisation to every call on these small images (a small warp: 8 us -> 5.5 us), and
-    # with one worker per core its threads would fight the other workers.
-    cv2.setNumThreads(1)
     return Pipeline(PipelineConfig.model_validate(json.loads(config_json)), seed=seed)
+
+
+@contextmanager
+def one_opencv_thread():
+    """A render process works one sample at a time on one core: OpenCV's thread pool only adds
+    synchronisation to every call on these small images (a small warp: 8 us -> 5.5 us), and
+    with one worker per core its threads would fight the other workers. Set in the driver
+    BEFORE a process pool forks (calling setNumThreads in a child forked from a process whose
+    pool has run deadlocks), and in each Ray task (Ray workers are fresh processes); the
+    caller's setting comes back afterwards."""
+    import cv2
+
+    prev = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(prev)
 
 
 def _faults_once() -> dict[int, tuple[str, str]]:
