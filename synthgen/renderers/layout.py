@@ -228,16 +228,20 @@ def curved(path: str, index: int, size: int, text: str, kind: str = "arc", bend:
     by0 = np.floor(quads[:, :, 1].min(axis=1)).astype(int).tolist()
     bx1 = np.ceil(quads[:, :, 0].max(axis=1)).astype(int).tolist()
     by1 = np.ceil(quads[:, :, 1].max(axis=1)).astype(int).tolist()
-    tx = (quads[:, 0, 0] + 0.5 * (cos - sin) - 0.5).tolist()
-    ty = (quads[:, 0, 1] + 0.5 * (sin + cos) - 0.5).tolist()
-    cl, sl = cos.tolist(), sin.tolist()
+    # All glyphs' 2 x 3 matrices at once, each translated into its own box.
+    A = np.empty((n, 2, 3))
+    A[:, 0, 0] = cos
+    A[:, 0, 1] = -sin
+    A[:, 0, 2] = quads[:, 0, 0] + 0.5 * (cos - sin) - 0.5 - np.array(bx0)
+    A[:, 1, 0] = sin
+    A[:, 1, 1] = cos
+    A[:, 1, 2] = quads[:, 0, 1] + 0.5 * (sin + cos) - 0.5 - np.array(by0)
     right = 0  # everything pasted so far lies left of this column
     for i, g in enumerate(glyphs):
         if g.blank:
             continue
         x0, y0, x1, y1 = bx0[i], by0[i], bx1[i], by1[i]
-        A = np.array([[cl[i], -sl[i], tx[i] - x0], [sl[i], cl[i], ty[i] - y0]])
-        a = cv2.warpAffine(g.mask, A, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
+        a = cv2.warpAffine(g.mask, A[i], (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
                            borderMode=cv2.BORDER_CONSTANT, borderValue=0)
         if x0 >= right:  # clear of every earlier glyph: a plain copy is the same as the max
             canvas[y0:y1, x0:x1] = a
@@ -247,8 +251,10 @@ def curved(path: str, index: int, size: int, text: str, kind: str = "arc", bend:
         right = max(right, x1)
     chars = quads.astype(np.float32)
     # Word quad: along the chord from the first to the last character.
-    dv = chars[-1].mean(axis=0) - chars[0].mean(axis=0) if n > 1 else np.array([1.0, 0.0])
-    angle = math.atan2(float(dv[1]), float(dv[0])) if float(np.hypot(*dv)) > 1e-6 else 0.0
+    (a0, a1, a2, a3), (b0, b1, b2, b3) = quads[0].tolist(), quads[-1].tolist()
+    dx = (b0[0] + b1[0] + b2[0] + b3[0] - a0[0] - a1[0] - a2[0] - a3[0]) / 4.0
+    dy = (b0[1] + b1[1] + b2[1] + b3[1] - a0[1] - a1[1] - a2[1] - a3[1]) / 4.0
+    angle = math.atan2(dy, dx) if n > 1 and math.hypot(dx, dy) > 1e-6 else 0.0
     quad = oriented_quad(chars, angle)
     bx, by, _ = curve(np.linspace(-total / 2.0, total / 2.0, max(2, n * 2 + 1)))
     baseline = (np.stack([bx, by], axis=1) - lo).astype(np.float32)
