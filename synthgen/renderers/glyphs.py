@@ -66,6 +66,7 @@ class GlyphTable(dict):
         g = _make_glyph(self.face, self.path, self.index, self.size, ch)
         if _cached >= GLYPH_BUDGET:  # rare: start over rather than track recency per glyph
             _tables.clear()
+            self.clear()
             _cached = 0
             _tables[(self.path, self.index, self.size)] = self
         self[ch] = g
