@@ -130,12 +130,17 @@ class Layout:
     ink: tuple[float, float, float, float]  # (x0, y0, x1, y1) of all ink
 
 
-def layout_line(path: str, index: int, size: int, text: str, spacing: float = 0.0, pad: int = 1) -> Layout:
-    """Lay `text` out on one horizontal line. Blank characters (spaces) get a box spanning their
-    advance and the line's ink height, so every character has a quad."""
+def compose_line(path: str, index: int, size: int, text: str, spacing: float = 0.0,
+                 pad: int = 1) -> tuple[np.ndarray, list[tuple[float, float, float, float]], int]:
+    """Paste the cached glyphs of `text` at their pen positions on one horizontal line.
+
+    Returns the canvas (ink plus `pad` px all round), each character's box (x0, y0, x1, y1) in
+    canvas pixel corners (blank characters: their advance by the ink height) and the canvas row
+    of the glyph origins' top (the baseline lies the font's ascent below it)."""
     # Plain Python over the characters: numpy calls on scalars would cost more than they save.
     table = glyph_table(path, index, size)
     glyphs = [table[c] for c in text]
+    # Pass 1: pen positions and the ink's extent.
     place: list[float | int] = []  # ink x of each glyph, or the pen x of a blank one
     x = 0.0
     x_min = y_min = 1 << 30
@@ -159,6 +164,7 @@ def layout_line(path: str, index: int, size: int, text: str, spacing: float = 0.
         raise ValueError(f"text {text!r} has no ink")
     ox, oy = pad - x_min, pad - y_min
     W, H = x_max - x_min + 2 * pad, y_max - y_min + 2 * pad
+    # Pass 2: paste the masks (max where neighbours overlap, so both inks are kept).
     canvas = np.zeros((H, W), np.uint8)
     boxes = []
     right = 0  # everything pasted so far lies left of this column
@@ -177,4 +183,11 @@ def layout_line(path: str, index: int, size: int, text: str, spacing: float = 0.
         if x1 > right:
             right = x1
         boxes.append((x0, y0, x1, y1))
+    return canvas, boxes, oy
+
+
+def layout_line(path: str, index: int, size: int, text: str, spacing: float = 0.0, pad: int = 1) -> Layout:
+    """Lay `text` out on one horizontal line (see compose_line); `ink` is the canvas less its pad."""
+    canvas, boxes, _ = compose_line(path, index, size, text, spacing, pad)
+    H, W = canvas.shape
     return Layout(canvas, np.array(boxes, np.float32), (float(pad), float(pad), float(W - pad), float(H - pad)))

@@ -31,7 +31,7 @@ import cv2
 import numpy as np
 
 from .fonts import pil_font
-from .glyphs import glyph_table
+from .glyphs import compose_line, glyph_table
 
 _CORNERS = np.array([[0, 1], [2, 1], [2, 3], [0, 3]])
 
@@ -105,51 +105,8 @@ def metrics(path: str, index: int, size: int) -> tuple[int, int]:
 
 def straight(path: str, index: int, size: int, text: str, spacing: float = 0.0, pad: int = 1) -> TextLayout:
     """One horizontal line; `spacing` px added after every character's advance."""
-    table = glyph_table(path, index, size)
-    glyphs = [table[c] for c in text]
-    # Pass 1: pen positions and the ink's extent (plain Python: a line has ~10-30 glyphs).
-    x = 0.0
-    place: list[float | int] = []  # ink x of each glyph, or the pen x of a blank one
-    x_min = y_min = 1 << 30
-    x_max = y_max = -(1 << 30)
-    for g in glyphs:
-        if g.blank:
-            place.append(x)
-        else:
-            gx = int(round(x)) + g.x0
-            place.append(gx)
-            if gx < x_min:
-                x_min = gx
-            if gx + g.w > x_max:
-                x_max = gx + g.w
-            if g.y0 < y_min:
-                y_min = g.y0
-            if g.y0 + g.h > y_max:
-                y_max = g.y0 + g.h
-        x += g.advance + spacing
-    if x_max < x_min:
-        raise ValueError(f"text {text!r} has no ink")
-    ox, oy = pad - x_min, pad - y_min
-    W, H = x_max - x_min + 2 * pad, y_max - y_min + 2 * pad
-    # Pass 2: paste the cached masks (max, so overlapping neighbours keep both inks).
-    canvas = np.zeros((H, W), np.uint8)
-    boxes = []
-    right = 0  # everything pasted so far lies left of this column
-    for g, px in zip(glyphs, place):
-        x0 = px + ox
-        if g.blank:
-            boxes.append((x0, pad, x0 + max(g.advance, 1.0), H - pad))
-            continue
-        y0 = g.y0 + oy
-        x1, y1 = x0 + g.w, y0 + g.h
-        if x0 >= right:  # clear of every earlier glyph: a plain copy is the same as the max
-            canvas[y0:y1, x0:x1] = g.mask
-        else:
-            region = canvas[y0:y1, x0:x1]
-            np.maximum(region, g.mask, out=region)
-        if x1 > right:
-            right = x1
-        boxes.append((x0, y0, x1, y1))
+    canvas, boxes, oy = compose_line(path, index, size, text, spacing, pad)
+    H, W = canvas.shape
     b = np.array(boxes, np.float32)
     base_y = oy + metrics(path, index, size)[0]
     baseline = np.array([[pad, base_y], [W - pad, base_y]], np.float32)
