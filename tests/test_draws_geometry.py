@@ -116,3 +116,23 @@ def test_sample_replays_exactly_from_its_shard_json():
             again = pipe.sample(i, pinned=rec["factors"])
             assert again.image.tobytes() == s.image.tobytes()
             assert dict(pipe.encode(again))["json"] == members["json"]
+
+
+def test_scene_items_never_overlap():
+    """Items are placed apart: no pixel lies inside two word quads. Blocks are off here (a
+    block's lines may touch each other: they are one placed item); placement is the same code."""
+    import cv2
+
+    pipe = synthgen.load_pipeline("ocr_scene", seed=4, **{"image.width": 256, "image.height": 256,
+                                                        "text.words": [8, 12], "layout.block": 0.0})
+    n_items = 0
+    for i in range(40):
+        s = pipe.sample(i)
+        cover = np.zeros((256, 256), np.uint8)
+        for inst in s.instances:
+            m = np.zeros_like(cover)
+            cv2.fillConvexPoly(m, np.round(inst.quad).astype(np.int32), 1)
+            cover += m
+            n_items += 1
+        assert cover.max() <= 1, f"sample {i}: items overlap"
+    assert n_items > 200

@@ -113,7 +113,7 @@ class SceneRenderer:
         W, H = cfg.image.width, cfg.image.height
         img = render_background(d, cfg.background.weights, cfg.background.folders, W, H)
         draw_distractors(d, img, cfg.layout.distractors)
-        occupied = (np.zeros((H // GRID + 2, W // GRID + 2), np.uint8), [])  # grid, boxes of placed items
+        occupied = np.zeros((H // GRID + 6, W // GRID + 6), np.uint8)  # see _place
         n_items = d.integers("words", *cfg.text.words)
         instances: list[Instance] = []
         for i in range(n_items):
@@ -202,39 +202,37 @@ class SceneRenderer:
             M = mm3(M, ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (px, py, 1.0)))
         return mm3(mm3(M, s3(scale)), t3(-(x0 + x1) / 2.0, -(y0 + y1) / 2.0))
 
-    def _place(self, d: Draws, name: str, rel: list[tuple[float, float]], W: int, H: int, occupied: tuple):
+    def _place(self, d: Draws, name: str, rel: list[tuple[float, float]], W: int, H: int, grid: np.ndarray):
         """A free spot for the item's quad `rel` (4 points, centred); marks it occupied. None if
-        none found. Plain Python on the 4 points; OpenCV only for the grid cells."""
+        none found.
+
+        Occupancy is a grid of GRID px cells. The item's footprint is rasterised once, in cells
+        relative to its bounding box (to within half a cell), together with a copy grown by one
+        cell; a try then costs one AND of that grown copy with the grid at the candidate spot, so
+        placed items keep at least a cell between them."""
         xs, ys = [p[0] for p in rel], [p[1] for p in rel]
         lo_x, lo_y, hi_x, hi_y = min(xs), min(ys), max(xs), max(ys)
         if hi_x - lo_x > W - 2 or hi_y - lo_y > H - 2:
             return None
-        grid, boxes = occupied
+        # footprint cells: 1 cell of margin for the grown copy, the box's corner cell at (1, 1)
+        fw, fh = int((hi_x - lo_x) / GRID) + 4, int((hi_y - lo_y) / GRID) + 4
+        foot = np.zeros((fh, fw), np.uint8)
+        pts = [(int((x - lo_x) / GRID + 1.5), int((y - lo_y) / GRID + 1.5)) for x, y in rel]
+        cv2.fillConvexPoly(foot, np.array(pts, np.int32), 1)
+        grown = cv2.dilate(foot, _KERNEL)
         for _ in range(PLACEMENT_TRIES):
             cx = d.uniform(f"{name}.x", 1 - lo_x, W - 1 - hi_x)
             cy = d.uniform(f"{name}.y", 1 - lo_y, H - 1 - hi_y)
-            # Occupancy on a coarse grid, inside the item's own box; one free cell kept around items.
-            # the item's cells are [cx0, cx1) x [cy0, cy1); the test box is one cell wider all round
-            cx0, cy0 = round((lo_x + cx) / GRID), round((lo_y + cy) / GRID)
-            cx1, cy1 = round((hi_x + cx) / GRID) + 1, round((hi_y + cy) / GRID) + 1
-            gx0, gy0, gx1, gy1 = max(0, cx0 - 1), max(0, cy0 - 1), cx1 + 1, cy1 + 1
-            g = np.array([(round((x + cx) / GRID), round((y + cy) / GRID)) for x, y in rel], np.int32)
-            # Only boxes that meet this one's grid box can collide: the exact test runs only then.
-            if any(bx0 < gx1 and gx0 < bx1 and by0 < gy1 and gy0 < by1 for bx0, by0, bx1, by1 in boxes):
-                cell = np.zeros((gy1 - gy0, gx1 - gx0), np.uint8)
-                cv2.fillConvexPoly(cell, g - (gx0, gy0), 1)
-                region = grid[gy0:gy1, gx0:gx1]
-                rh, rw = region.shape
-                if cv2.countNonZero(cv2.dilate(cell, _KERNEL)[:rh, :rw] & region):
-                    continue
-                region |= cell[:rh, :rw]
-            else:
-                cv2.fillConvexPoly(grid, g, 1)
-            boxes.append((cx0, cy0, cx1, cy1))
+            # the grid has a one-cell border: footprint cell (i, j) lands on grid cell (k + i, ...)
+            kx, ky = int((lo_x + cx) / GRID), int((lo_y + cy) / GRID)
+            region = grid[ky : ky + fh, kx : kx + fw]
+            if cv2.countNonZero(cv2.bitwise_and(region, grown)):
+                continue
+            np.bitwise_or(region, foot, out=region)
             return cx, cy
         return None
 
-    def _item(self, d: Draws, name: str, img: np.ndarray, occupied: tuple) -> list[Instance]:
+    def _item(self, d: Draws, name: str, img: np.ndarray, occupied: np.ndarray) -> list[Instance]:
         t = self.cfg.text
         H, W = img.shape[:2]
         lay, words, scale = self._layout(d, name)
