@@ -44,6 +44,9 @@ def _child(conn, n: int, overrides: dict) -> None:
 def run(n: int, overrides: dict) -> dict:
     ctx = mp.get_context("fork")
     a, b = ctx.Pipe()
+    from synthgen.bench import reference_seconds
+
+    ref = reference_seconds()  # how fast this machine runs Python right now (shared machines drift)
     load0 = os.getloadavg()[0]
     p = ctx.Process(target=_child, args=(b, n, overrides))
     p.start()
@@ -52,7 +55,8 @@ def run(n: int, overrides: dict) -> dict:
     r["load"] = (load0, os.getloadavg()[0])
     print(f"ocr_line n={n} {overrides or ''}: {n / r['wall']:.0f} images/s wall, {n / r['cpu']:.0f} images per CPU-s, "
           f"{r['bytes'] / n / 1024:.1f} KiB/image, peak RSS {r['rss_mb']:.0f} MB, "
-          f"load average {r['load'][0]:.2f} -> {r['load'][1]:.2f} ({os.cpu_count()} CPUs)", flush=True)
+          f"load average {r['load'][0]:.2f} -> {r['load'][1]:.2f} ({os.cpu_count()} CPUs), reference loop {ref:.3f} s",
+          flush=True)
     return r
 
 
