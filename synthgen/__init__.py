@@ -1,6 +1,9 @@
 """synthgen: synthetic training data for OCR, document and face models."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
+# Bumped whenever the same (config, seed, index) renders different bytes: a resume refuses to
+# add samples of one stream to shards of another. 2: keyed BLAKE2b seeding, buffered draws.
+SAMPLE_STREAM = 2
 
 
 def load_pipeline(name_or_path: str = "ocr_scene", seed: int | None = None, **overrides):

@@ -107,3 +107,22 @@ def test_help_explains(capsys):
     assert e.value.code == 0
     out = capsys.readouterr().out
     assert "--shard-size" in out and "resumes" in out and "1e6" in out
+
+
+def test_resume_into_an_older_sample_stream_is_refused(tmp_path, capsys):
+    """Same config and seed, but shards from a synthgen whose samples differ: never mixed."""
+    import json
+
+    out = tmp_path / "ds"
+    base = ["render", "--n", "3", "--out", str(out), "-q", "--set", "image.width=64", "--set", "image.height=64"]
+    assert main(base) == 0
+    man = json.loads((out / "manifest.json").read_text())
+    del man["stream"]  # as written by synthgen 0.1
+    man["versions"]["synthgen"] = "0.1.0"
+    (out / "manifest.json").write_text(json.dumps(man))
+    before = {p: p.read_bytes() for p in out.iterdir()}
+    capsys.readouterr()
+    assert main(base) == 2
+    err = capsys.readouterr().err
+    assert "synthgen 0.1.0" in err and "sample stream 1, now 2" in err and err.count("\n") == 1
+    assert {p: p.read_bytes() for p in out.iterdir()} == before

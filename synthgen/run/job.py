@@ -21,7 +21,7 @@ from typing import Any
 from fsspec.implementations.local import LocalFileSystem
 from tqdm import tqdm
 
-from .. import __version__
+from .. import SAMPLE_STREAM, __version__
 from ..config import dataset_name, fingerprint, load_config
 from ..errors import UserError
 from ..io.shards import PARTIAL_SUFFIX, ShardInfo, inspect_shard, shard_name, url_to_fs
@@ -151,6 +151,7 @@ def render(
         "seed": seed,
         "n": n,
         "shard_size": shard_size,
+        "stream": SAMPLE_STREAM,
     }
     manifest_path = posixpath.join(root, MANIFEST)
     fresh = not fs.exists(root)
@@ -166,6 +167,13 @@ def render(
             prev = {k: old.get(k) for k in ("config", "seed", "n", "shard_size")}
             changes = _diff(prev, {k: job[k] for k in prev})
             recorded = {sh["name"]: sh for sh in (old.get("shards") or []) if isinstance(sh, dict) and "name" in sh}
+            stream = old.get("stream", 1)  # manifests before streams were recorded: stream 1
+            if not changes and stream != SAMPLE_STREAM:
+                made_by = (old.get("versions") or {}).get("synthgen", "an earlier version")
+                raise UserError(
+                    f"{out} was made by synthgen {made_by}, whose samples differ from this version's for the same "
+                    f"config and seed (sample stream {stream}, now {SAMPLE_STREAM}); resuming would mix the two. "
+                    "Use another --out, or delete the folder to start over")
             if changes:
                 raise UserError(
                     f"{out} holds a dataset made with a different config ({'; '.join(changes[:3])}"
