@@ -55,19 +55,16 @@ def contrasting(d: Draws, name: str, against: float, contrast: float) -> tuple[i
     return int(round(r)), int(round(g)), int(round(b))
 
 
-_RAMP = np.arange(256, dtype=np.float32)[:, None] / 255.0  # alpha -> weight
-
-
 def blend(img: np.ndarray, alpha: np.ndarray, color, opacity: float = 1.0) -> None:
     """In place: img += (color - img) * alpha / 255 * opacity (img H x W x 3 uint8)."""
     if opacity <= 0:
         return
     a = alpha if opacity >= 1 else cv2.multiply(alpha, opacity)
     a3 = cv2.merge([a, a, a])
-    # colour * alpha / 255 through one table per channel: ~2x faster than multiplying by a
-    # scalar triple, and 1-channel tables are ~5x faster than one 3-channel table
-    lut = (_RAMP * np.array(color[:3], np.float32) + 0.5).astype(np.uint8).T.copy()
-    fg = cv2.merge([cv2.LUT(a, lut[0]), cv2.LUT(a, lut[1]), cv2.LUT(a, lut[2])])
+    # colour * alpha / 255, one channel at a time: convertScaleAbs on the 1-channel alpha is
+    # ~3x faster than multiplying the 3-channel alpha by a scalar triple (same rounded values)
+    fg = cv2.merge([cv2.convertScaleAbs(a, alpha=color[0] / 255.0), cv2.convertScaleAbs(a, alpha=color[1] / 255.0),
+                    cv2.convertScaleAbs(a, alpha=color[2] / 255.0)])
     cv2.add(cv2.multiply(img, cv2.bitwise_not(a3), scale=1 / 255), fg, dst=img)
 
 
