@@ -6,7 +6,8 @@ from hypothesis import strategies as st
 
 import synthgen
 from synthgen.draws import Draws, sample_rng
-from synthgen.renderers.scene import _translate, apply_h, blend, box_corners, rotation
+from synthgen.renderers.layout import r3, t3
+from synthgen.renderers.scene import apply_h, blend, box_corners
 
 
 def signed_area(q):
@@ -65,11 +66,10 @@ def test_warped_ink_stays_in_its_transformed_quad(angle, tx, ty, w, h):
     stay clockwise on screen from the reading-direction top-left."""
     mask = np.zeros((h + 2, w + 2), np.uint8)
     mask[1:-1, 1:-1] = 255
-    R = np.eye(3)
-    R[:2, :2] = rotation(angle)
+    R = np.array(r3(angle))
     P = np.eye(3)
     P[2, 0], P[2, 1] = tx / (w / 2 + 1), ty / (h / 2 + 1)
-    Hm = _translate(100, 100) @ R @ P @ _translate(-(w + 2) / 2, -(h + 2) / 2)
+    Hm = np.array(t3(100, 100)) @ R @ P @ np.array(t3(-(w + 2) / 2, -(h + 2) / 2))
     img = np.zeros((200, 200, 3), np.uint8)
     blend(img, mask, Hm, np.array([255, 255, 255], np.uint8))
     quad = apply_h(Hm, box_corners(np.array([1, 1, w + 1, h + 1], np.float32)))

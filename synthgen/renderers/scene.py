@@ -31,17 +31,6 @@ GRID = 4  # occupancy grid cell, px
 _KERNEL = np.ones((3, 3), np.uint8)
 
 
-def rotation(angle_deg: float) -> np.ndarray:
-    """2 x 2 matrix turning text counter-clockwise on screen (y axis points down)."""
-    a = math.radians(angle_deg)
-    c, s = math.cos(a), math.sin(a)
-    return np.array([[c, s], [-s, c]], np.float64)
-
-
-def _translate(tx: float, ty: float) -> np.ndarray:
-    return np.array([[1, 0, tx], [0, 1, ty], [0, 0, 1]], np.float64)
-
-
 def blend(img: np.ndarray, mask: np.ndarray, M, color) -> None:
     """Warp `mask` by M (3 x 3 homography as an array or tuple matrix, or a 2 x 3 affine array;
     pixel-corner coordinates) and blend `color` into `img` under it, touching only the warped
