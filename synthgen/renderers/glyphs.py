@@ -42,12 +42,13 @@ RASTER_LADDER = (4, 5, 6, 7, 8, 10, 12, 14, 16, 18, 20, 23, 26, 30, 34, 38, 43, 
                  118, 132, 148, 166, 186, 208, 233, 261, 292)
 
 
-def raster_size(size: int) -> int:
-    """The ladder size glyphs of font size `size` are drawn at (sizes past the ladder: as is)."""
-    for z in RASTER_LADDER:
-        if z >= size:
+def raster_size(size: float, ladder: tuple[int, ...] = RASTER_LADDER) -> int:
+    """The ladder size that glyphs of font size `size` are drawn at: the first step up (within
+    half a pixel); sizes past the ladder are drawn as they are."""
+    for z in ladder:
+        if z >= size - 0.5:
             return z
-    return size
+    return int(round(size))
 
 
 class GlyphTable(dict):

@@ -29,6 +29,7 @@ from . import shaping
 from .backgrounds import render_background
 from .corpus import TextSampler, apply_case
 from .fonts import FontFace, resolve_faces
+from .glyphs import raster_size
 from .layout import apply_t as _apply
 from .layout import mm3 as _mm
 from .layout import r3 as _R
@@ -62,10 +63,6 @@ _TILT = ("line.geometry.tilt_x", "line.geometry.tilt_y")
 _ALONG = ("line.offset_along",)
 
 
-def raster_for(size: float) -> int:
-    return next((z for z in RASTER_SIZES if z >= size - 0.5), RASTER_SIZES[-1])
-
-
 MIN_SQUEEZE = 0.6  # below this scale a too-long line drops its last word instead of shrinking
 
 
@@ -93,7 +90,7 @@ class LineRenderer:
         self.layout_names = [k for k in ("straight", "arc", "sine", "vertical") if lw.get(k, 0) > 0]
         self.layout_weights = [lw[k] for k in self.layout_names]
         self._chars: dict[str, tuple[int, bool]] = {}
-        self.top_raster = raster_for(max(6.0, self.lc.height * self.lc.size[1]))
+        self.top_raster = raster_size(max(6.0, self.lc.height * self.lc.size[1]), RASTER_SIZES)
 
     # -- text and font ----------------------------------------------------------------------
     def _char(self, c: str) -> tuple[int, bool]:
@@ -214,7 +211,7 @@ class LineRenderer:
         vertical_out = kind == "vertical" and not lo.vertical_rotate  # a tall crop
         curve = (bend if arc_up else -bend, wavelength, phase) if kind == "arc" else (amp, wavelength, phase)
         pad = r + 2
-        raster = self.top_raster if size >= SHARED_RASTER * self.top_raster else raster_for(size)
+        raster = self.top_raster if size >= SHARED_RASTER * self.top_raster else raster_size(size, RASTER_SIZES)
         res = size / raster  # the warp scales raster-size glyphs to the drawn size
         spacing *= raster / size
 
