@@ -50,14 +50,18 @@ class Pipeline:
         lab = self.cfg.labels
         H, W = image.shape[:2]
         maps: dict[str, np.ndarray] = {}
-        quads = [inst.quad for inst in instances]
-        ignore = [inst.ignore for inst in instances]
         # Scene samples always carry the score map; line crops only the maps labels.store asks for.
-        if self.cfg.kind != "line" or "score" in lab.store:
-            maps["score"] = score_map(quads, ignore, (H, W), stride=lab.stride)
-        extra = [m for m in lab.store if m != "score"]
-        if extra:
-            maps.update(east_targets(instances, (H, W), stride=lab.stride, min_text_size=lab.min_text_size, maps=tuple(extra)))
+        want_score = self.cfg.kind != "line" or "score" in lab.store
+        extra = tuple(m for m in lab.store if m != "score")
+        if extra:  # one pass for every map: the quads are shrunk and rasterised once
+            t = east_targets(instances, (H, W), stride=lab.stride, min_text_size=lab.min_text_size,
+                             maps=("score", *extra) if want_score else extra)
+            if want_score:
+                maps["score"] = t.pop("score").astype(np.uint8)
+            maps.update(t)
+        elif want_score:
+            maps["score"] = score_map([inst.quad for inst in instances], [inst.ignore for inst in instances], (H, W),
+                                      stride=lab.stride)
         if ink is not None:
             maps["ink"] = ink
         return Sample(key_for(index), image, instances, d.factors, meta, maps)
