@@ -68,15 +68,15 @@ def bank(size: int) -> dict[str, tuple[np.ndarray, ...]]:
 
 @lru_cache(maxsize=512)
 def _ramp(gamma: float) -> np.ndarray:
-    """(v / 255) ** gamma for v in 0..255, as a 1 x 256 row (gamma comes in 1/100 steps)."""
-    return ((np.arange(256, dtype=np.float32) / 255.0) ** gamma)[None, :]
+    """(v / 255) ** gamma for v in 0..255, as a 256 x 1 column (gamma comes in 1/100 steps)."""
+    return ((np.arange(256, dtype=np.float32) / 255.0) ** gamma)[:, None]
 
 
-def _lut(c0, c1, gamma: float) -> np.ndarray:
-    """3 x 256 uint8 tables, one row per channel: grey v -> c0 + (c1 - c0) * (v / 255) ** gamma."""
-    a = np.array(c0, np.float32)[:, None]
-    b = np.array(c1, np.float32)[:, None]
-    return (a + 0.5 + (b - a) * _ramp(round(gamma, 2))).astype(np.uint8)
+def _colour_map(c0, c1, gamma: float) -> np.ndarray:
+    """The 256 x 1 x 3 uint8 user map for cv2.applyColorMap: grey v -> c0 + (c1 - c0) * (v / 255) ** gamma."""
+    a = np.array(c0, np.float32)
+    b = np.array(c1, np.float32)
+    return (a + 0.5 + (b - a) * _ramp(round(gamma, 2))).astype(np.uint8).reshape(256, 1, 3)
 
 
 @lru_cache(maxsize=16)
@@ -132,4 +132,4 @@ def render_background(d: Draws, weights: dict[str, float], folders: list[str], w
     gamma = d.uniform("background.gamma", 0.5, 2.0)
     # the grey crop through a 256-entry colour table in one call (applyColorMap with a user
     # map): ~20% faster than three 1-channel LUTs and a merge, ~5x faster than a 3-channel LUT
-    return cv2.applyColorMap(crop, _lut(c0, c1, gamma).T.reshape(256, 1, 3))
+    return cv2.applyColorMap(crop, _colour_map(c0, c1, gamma))

@@ -64,7 +64,7 @@ class GlyphTable(dict):
 
     def __missing__(self, ch: str) -> Glyph:
         global _cached
-        g = _make_glyph(self.face, self.path, self.index, self.size, ch)
+        g = _make_glyph(self.face, self.size, ch)
         if _cached >= GLYPH_BUDGET:  # rare: start over rather than track recency per glyph
             _tables.clear()
             self.clear()
@@ -92,10 +92,10 @@ def glyph(path: str, index: int, size: int, ch: str) -> Glyph:
     return glyph_table(path, index, size)[ch]
 
 
-def _make_glyph(face, path: str, index: int, size: int, ch: str) -> Glyph:
+def _make_glyph(face, size: int, ch: str) -> Glyph:
     if not face.covers(ch):
-        raise MissingGlyph(f"font {face.name!r} ({path}) has no glyph for {ch!r} (U+{ord(ch):04X})")
-    font = pil_font(path, index, size)
+        raise MissingGlyph(f"font {face.name!r} ({face.path}) has no glyph for {ch!r} (U+{ord(ch):04X})")
+    font = pil_font(face.path, face.index, size)
     advance = float(font.getlength(ch))
     m, ox, oy = _rasterise(font, ch)
     if m is None:
