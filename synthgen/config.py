@@ -259,13 +259,23 @@ class LineCfg(Strict):
         return _ordered_pair(v)
 
 
-# Top-level sections that only kind: scene reads (a line config setting them is a mistake).
-SCENE_ONLY = ("image", "text", "layout")
+# Which top-level sections each renderer kind reads, declared once. Sections shared by every
+# kind (fonts, background, augment, labels, output) are not listed. A config may not set a
+# section its kind does not read; a kind's own optional section (line:, document:) is filled
+# with its defaults. A new kind adds its entry here and its renderer in renderers/registry.py.
+KIND_SECTIONS: dict[str, tuple[str, ...]] = {
+    "scene": ("image", "text", "layout"),
+    "line": ("line",),
+}
+
+
+def _all_kind_sections() -> set[str]:
+    return {s for secs in KIND_SECTIONS.values() for s in secs}
 
 
 class PipelineConfig(Strict):
     name: str
-    kind: Literal["scene", "line"] = "scene"
+    kind: str = "scene"
     description: str = ""
     seed: int = 0
     image: ImageCfg = Field(default_factory=ImageCfg)
@@ -278,17 +288,21 @@ class PipelineConfig(Strict):
     output: OutputCfg = Field(default_factory=OutputCfg)
     line: LineCfg | None = None  # kind: line only (defaults filled in)
 
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, v: str) -> str:
+        if v not in KIND_SECTIONS:
+            raise ValueError(f"unknown kind {v!r}; use one of {', '.join(sorted(KIND_SECTIONS))}")
+        return v
+
     @model_serializer(mode="wrap")
-    def _drop_unused_line(self, handler):
-        # A scene config dumps exactly as before the line section existed (same fingerprints).
-        # A line config dumps without the scene-only sections it does not read.
+    def _drop_unread(self, handler):
+        # A config dumps only the sections its kind reads (plus the shared ones), so a
+        # fingerprint or dataset name never depends on sections the renderer ignores.
         d = handler(self)
         if isinstance(d, dict):
-            if self.line is None:
-                d.pop("line", None)
-            else:
-                for k in SCENE_ONLY:
-                    d.pop(k, None)
+            for k in _all_kind_sections() - set(KIND_SECTIONS.get(self.kind, ())):
+                d.pop(k, None)
         return d
 
     @model_validator(mode="after")
@@ -303,19 +317,29 @@ class PipelineConfig(Strict):
 
     @model_validator(mode="after")
     def _kind_sections(self) -> "PipelineConfig":
-        if self.kind == "line":
-            scene_only = [k for k in SCENE_ONLY
-                          if k in self.model_fields_set and getattr(self, k) != type(self).model_fields[k].default_factory()]
-            if scene_only:
-                raise ValueError(f"section(s) {scene_only} are for kind: scene; a line pipeline takes its "
-                                 "size, text and layout under line: (see pipelines/ocr_line.yaml)")
-            if self.line is None:
-                self.line = LineCfg()
-            if self.labels.store and self.line.height % self.labels.stride:
-                raise ValueError(f"line.height must be a multiple of labels.stride={self.labels.stride} "
-                                 "when labels.store asks for EAST maps")
-        elif self.line is not None:
-            raise ValueError("section line: is for kind: line (set kind: line, or remove it)")
+        own = KIND_SECTIONS[self.kind]
+        fields = type(self).model_fields
+        foreign = []
+        for k in sorted(_all_kind_sections() - set(own)):
+            if k not in self.model_fields_set:
+                continue
+            v, f = getattr(self, k), fields[k]
+            default = f.default_factory() if f.default_factory is not None else f.default
+            if v is not None and v != default:
+                foreign.append(k)
+        if foreign:
+            owners = {k: [kind for kind, secs in KIND_SECTIONS.items() if k in secs] for k in foreign}
+            hint = "; ".join(f"{k}: is for kind: {'/'.join(o)}" for k, o in owners.items())
+            raise ValueError(f"section(s) {foreign} are not read by kind: {self.kind} ({hint}); "
+                             f"see pipelines/ for a {self.kind} example")
+        for k in own:  # a kind's own optional section gets its defaults
+            if getattr(self, k) is None:
+                ann = fields[k].annotation
+                model = next(a for a in getattr(ann, "__args__", (ann,)) if a is not type(None))
+                setattr(self, k, model())
+        if self.kind == "line" and self.labels.store and self.line.height % self.labels.stride:
+            raise ValueError(f"line.height must be a multiple of labels.stride={self.labels.stride} "
+                             "when labels.store asks for EAST maps")
         return self
 
     @model_validator(mode="after")

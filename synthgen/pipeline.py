@@ -19,8 +19,11 @@ from .config import PipelineConfig, dataset_name, load_config
 from .core import Sample, key_for
 from .draws import Draws, sample_rng
 from .labels.east import east_targets, score_map
-from .renderers.line import LineRenderer
-from .renderers.scene import SceneRenderer
+from .renderers.registry import make_renderer
+
+# Instance kinds that are text: only these enter EAST maps (photo and document quads are
+# labels of their own).
+TEXT_KINDS = frozenset({"word", "line", "field"})
 
 
 class Pipeline:
@@ -28,7 +31,7 @@ class Pipeline:
         self.cfg = cfg
         self.base = base or cfg
         self.seed = cfg.seed if seed is None else int(seed)
-        self.renderer = LineRenderer(cfg, self.seed) if cfg.kind == "line" else SceneRenderer(cfg)
+        self.renderer = make_renderer(cfg, self.seed)
 
     @property
     def name(self) -> str:
@@ -42,25 +45,26 @@ class Pipeline:
         (uint8, fill and stroke; not shadows or underlines) exactly as composited, before
         photometric augmentation. For label checks; never written to shards."""
         d = Draws(sample_rng(self.seed, index), pinned=pinned, bias=bias)
-        meta = {"seed": self.seed, "index": index, "pipeline": self.cfg.name, "version": __version__}
-        if self.cfg.kind == "line":  # exports tell recognition crops from scenes by this
-            meta["pipeline_kind"] = "line"
+        # pipeline_kind: exports tell recognition crops from scenes by it
+        meta = {"seed": self.seed, "index": index, "pipeline": self.cfg.name, "pipeline_kind": self.cfg.kind,
+                "version": __version__}
         image, instances, ink = self.renderer.render(d, index, want_ink=debug_ink)
         image = photometric(image, d, self.cfg.augment.strength)
         lab = self.cfg.labels
         H, W = image.shape[:2]
         maps: dict[str, np.ndarray] = {}
-        # Scene samples always carry the score map; line crops only the maps labels.store asks for.
-        want_score = self.cfg.kind != "line" or "score" in lab.store
+        # Some kinds (scene) always carry the score map; others only the maps labels.store asks for.
+        want_score = getattr(self.renderer, "score_always", False) or "score" in lab.store
         extra = tuple(m for m in lab.store if m != "score")
+        text = [inst for inst in instances if inst.kind in TEXT_KINDS]
         if extra:  # one pass for every map: the quads are shrunk and rasterised once
-            t = east_targets(instances, (H, W), stride=lab.stride, min_text_size=lab.min_text_size,
+            t = east_targets(text, (H, W), stride=lab.stride, min_text_size=lab.min_text_size,
                              maps=("score", *extra) if want_score else extra)
             if want_score:
                 maps["score"] = t.pop("score").astype(np.uint8)
             maps.update(t)
         elif want_score:
-            maps["score"] = score_map([inst.quad for inst in instances], [inst.ignore for inst in instances], (H, W),
+            maps["score"] = score_map([inst.quad for inst in text], [inst.ignore for inst in text], (H, W),
                                       stride=lab.stride)
         if ink is not None:
             maps["ink"] = ink

@@ -1,4 +1,19 @@
-"""Implementations of CLI subcommands: each module has `add_parser(subparsers)` and `run(args)`.
+"""CLI subcommands, one module each: `add_parser(subparsers)` and `run(args) -> int`.
 
-Modules import their heavy dependencies inside `run`, so `synthgen --help` stays fast.
+`synthgen.cli` discovers every module in this package (a new command plugs in by adding a
+file, without touching the CLI). Modules import heavy dependencies inside `run`, so
+`synthgen --help` stays fast. A module may set `ORDER` (int) to place itself in `--help`.
 """
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from types import ModuleType
+
+
+def modules() -> list[ModuleType]:
+    mods = [importlib.import_module(f"{__name__}.{m.name}") for m in pkgutil.iter_modules(__path__)
+            if not m.name.startswith("_")]
+    mods = [m for m in mods if hasattr(m, "add_parser") and hasattr(m, "run")]
+    return sorted(mods, key=lambda m: (getattr(m, "ORDER", 100), m.__name__))

@@ -23,6 +23,9 @@ OUT when complete: an interrupted or failed export leaves no OUT behind.
 """
 
 
+ORDER = 50
+
+
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="export a rendered dataset to ICDAR 2015 text files or an LMDB",
                        description="Export a rendered dataset folder (manifest.json + shard-*.tar) to the "

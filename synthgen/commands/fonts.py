@@ -30,6 +30,9 @@ lines: share of lines (words) the face can draw entirely; a line is drawn in one
 """
 
 
+ORDER = 60
+
+
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser("fonts", help="font tools: coverage of corpora by font faces",
                        description="Font tools. `synthgen fonts check` lists every font face with the share "

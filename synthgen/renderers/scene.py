@@ -56,7 +56,9 @@ def quad_height(q: np.ndarray) -> float:
 
 
 class SceneRenderer:
-    def __init__(self, cfg: PipelineConfig) -> None:
+    score_always = True  # detection data: the score map is always in the shard
+
+    def __init__(self, cfg: PipelineConfig, seed: int = 0) -> None:
         self.cfg = cfg
         self.faces: list[FontFace] = resolve_faces(cfg.fonts.families, cfg.fonts.folders)
         self.corpora = [load_corpus(c) for c in cfg.text.corpus]
