@@ -98,6 +98,16 @@ class Draws:
         self.factors[name] = value
         return value
 
+    def derive(self, name: str, value: Any) -> Any:
+        """Record a value computed from draws (a count, a scale): `derived.<name>`, not pinnable."""
+        self.factors[f"derived.{name}"] = value
+        return value
+
+    def rng_for(self, name: str) -> np.random.Generator:
+        """A numpy generator for bulk pixel noise, keyed by this sample's stream and `name` only.
+        Its seed is recorded as factor `<name>.seed` (pinnable like any integer draw)."""
+        return np.random.default_rng(self.integers(f"{name}.seed", 0, 2**63 - 1))
+
     # -- draws ----------------------------------------------------------------------------
     # uniform / integers / bernoulli run ~150 times per scene sample: the common case (nothing
     # pinned or biased) is inlined rather than routed through _lookup / _record.
