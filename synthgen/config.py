@@ -17,9 +17,10 @@ from pydantic import (BaseModel, ConfigDict, Field, ValidationError, field_valid
 
 from .errors import UserError
 
-REPO = Path(__file__).resolve().parent.parent
-PIPELINES = REPO / "pipelines"
-FONTS = REPO / "fonts"
+from .resources import shipped
+
+PIPELINES = shipped("pipelines")
+FONTS = shipped("fonts")
 
 
 class Strict(BaseModel):
