@@ -1,0 +1,325 @@
+"""`check(DIR, against=DIR2)`: the slides' data checklist over rendered shards.
+
+One streaming pass per dataset: each shard is read block by block (check/tario.py), each
+sample decoded once, checked (label sanity) and reduced to a row of fingerprints in an
+on-disk SQLite index (pixel hash, perceptual hash and its bands, normalised text, identity).
+Images are never kept, so memory stays flat in dataset size; the index costs ~100 bytes of
+disk per sample. Duplicates and train/test overlaps are then SQL joins over that index.
+
+Findings: a check name, a severity (`error` fails the run, `warning` does not), a message,
+and the offending samples as {dataset, shard, key}. Near duplicates state their Hamming
+distance and the threshold used.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+import sqlite3
+import tempfile
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+
+from ..errors import UserError
+from .hashes import bands, hamming, phash, pixel_hash
+from .labels import label_problems
+from .tario import IMAGE_EXTS, ShardError, iter_tar
+
+NEAR_DEFAULT = 6
+# Where a sample's identity (the person or document a card shows) may be recorded, most
+# specific first. Text lines have no identity beyond their string: the text overlap covers them.
+ID_FIELDS = ("document_number", "number", "person_id", "person", "id", "name")
+
+
+@dataclass
+class Finding:
+    check: str
+    severity: str
+    message: str
+    samples: list[dict[str, str]] = field(default_factory=list)
+    distance: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        d = {"check": self.check, "severity": self.severity, "message": self.message, "samples": self.samples}
+        if self.distance is not None:
+            d["distance"] = self.distance
+        return d
+
+
+@dataclass
+class Report:
+    datasets: list[str]
+    counts: dict[str, int]
+    near_threshold: int
+    findings: list[Finding] = field(default_factory=list)
+    totals: dict[str, int] = field(default_factory=dict)  # findings per check, including those not listed
+    limit: int = 200
+
+    errors: int = 0  # error findings, including those not listed
+
+    @property
+    def ok(self) -> bool:
+        return self.errors == 0
+
+    def add(self, f: Finding) -> None:
+        self.totals[f.check] = self.totals.get(f.check, 0) + 1
+        self.errors += f.severity == "error"
+        if self.totals[f.check] <= self.limit:
+            self.findings.append(f)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "errors": self.errors, "datasets": self.datasets, "samples": self.counts,
+                "near_duplicate_threshold_bits": self.near_threshold, "totals": self.totals,
+                "listed_per_check": self.limit, "findings": [f.to_json() for f in self.findings]}
+
+
+def norm_text(label: dict[str, Any]) -> str | None:
+    """The sample's transcription (non-ignored text instances, in order), NFKC, case-folded,
+    whitespace collapsed: 'Hello' in train and 'HELLO' in test is the same string leaked."""
+    parts = [str(i.get("text") or "") for i in label.get("instances") or []
+             if i.get("kind", "word") in ("word", "line", "field") and not i.get("ignore")]
+    t = " ".join(" ".join(unicodedata.normalize("NFKC", p).casefold().split()) for p in parts if p.strip())
+    return t or None
+
+
+def _dig(obj: Any, path: str) -> Any:
+    for part in path.split("."):
+        if not isinstance(obj, dict) or part not in obj:
+            return None
+        obj = obj[part]
+    return obj
+
+
+def identity_of(label: dict[str, Any], key: str | None = None) -> str | None:
+    """The identity a sample shows. `key`: a dotted path into the label JSON
+    (`meta.identity.document_number`); otherwise meta.identity (a value, or the first of
+    ID_FIELDS in it), then factors `identity.<field>`."""
+    if key:
+        v = _dig(label, key)
+        if v is None:  # factor names contain dots themselves: try the flat key too
+            head, _, rest = key.partition(".")
+            v = (label.get(head) or {}).get(rest) if isinstance(label.get(head), dict) else None
+        return None if v is None else json.dumps(v, sort_keys=True)
+    meta, factors = label.get("meta") or {}, label.get("factors") or {}
+    ident = meta.get("identity")
+    if isinstance(ident, dict):
+        for f in ID_FIELDS:
+            if ident.get(f) not in (None, ""):
+                return f"{f}={ident[f]}"
+    elif ident not in (None, ""):
+        return f"identity={ident}"
+    for f in ID_FIELDS:
+        v = factors.get(f"identity.{f}")
+        if v not in (None, ""):
+            return f"{f}={v}"
+    return None
+
+
+def _signed(h: int) -> int:
+    return h - (1 << 64) if h >= 1 << 63 else h
+
+
+def _shards(url: str) -> tuple[list[str], dict[str, dict[str, Any]], list[str]]:
+    """(shard names in order, manifest records by name, problems with the folder)."""
+    from ..io.shards import url_to_fs
+
+    fs, root = url_to_fs(url)
+    if not fs.exists(root) or not fs.isdir(root):
+        raise UserError(f"{url!r} is not a dataset folder; give the folder `synthgen render --out` wrote")
+    on_disk = sorted(posixpath.basename(p) for p in fs.glob(posixpath.join(root, "*.tar")))
+    recorded: dict[str, dict[str, Any]] = {}
+    problems: list[str] = []
+    mpath = posixpath.join(root, "manifest.json")
+    if fs.exists(mpath):
+        try:
+            with fs.open(mpath, "rb") as f:
+                m = json.loads(f.read())
+            recorded = {str(s["name"]): s for s in m.get("shards") or []}
+            if m.get("state") not in (None, "complete"):
+                problems.append(f"manifest.json says the render is unfinished (state {m.get('state')!r})")
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+            problems.append(f"manifest.json is unreadable ({e})")
+    if not on_disk and not recorded:
+        raise UserError(f"{url!r} holds no shard .tar files; render into it with `synthgen render --out`")
+    names = list(recorded) + [n for n in on_disk if n not in recorded]
+    for n in recorded:
+        if n not in on_disk:
+            problems.append(f"{n} is listed in manifest.json but missing")
+    return [n for n in names if n in on_disk], recorded, problems
+
+
+class _Index:
+    """The on-disk fingerprint table of one check run."""
+
+    def __init__(self, path: str, near: int) -> None:
+        self.db = sqlite3.connect(path)
+        self.db.create_function("ham", 2, lambda a, b: hamming(a & ((1 << 64) - 1), b & ((1 << 64) - 1)),
+                                deterministic=True)
+        self.nbands = near + 1
+        self.db.executescript("""
+            PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-16000;
+            CREATE TABLE s (id INTEGER PRIMARY KEY, ds INT, shard TEXT, key TEXT, pix BLOB, ph INT, txt TEXT, ident TEXT);
+            CREATE TABLE b (band INT, val INT, id INT);
+        """)
+
+    def add(self, ds: int, shard: str, key: str, pix: bytes, ph: int, txt: str | None, ident: str | None) -> None:
+        cur = self.db.execute("INSERT INTO s (ds, shard, key, pix, ph, txt, ident) VALUES (?,?,?,?,?,?,?)",
+                              (ds, shard, key, pix, _signed(ph), txt, ident))
+        rid = cur.lastrowid
+        self.db.executemany("INSERT INTO b VALUES (?,?,?)", [(k, v, rid) for k, v in enumerate(bands(ph, self.nbands))])
+
+    def finish(self) -> None:
+        self.db.executescript("""
+            CREATE INDEX s_pix ON s (pix); CREATE INDEX s_txt ON s (txt); CREATE INDEX s_ident ON s (ident);
+            CREATE INDEX b_val ON b (band, val, id);
+        """)
+
+    def rows(self, sql: str, args: tuple = ()) -> Iterator[tuple]:
+        yield from self.db.execute(sql, args)
+
+
+def _sample_ref(names: list[str], ds: int, shard: str, key: str) -> dict[str, str]:
+    return {"dataset": names[ds], "shard": shard, "key": key}
+
+
+def _scan(index: _Index, report: Report, url: str, ds: int, tol: float, identity_key: str | None, bar) -> int:
+    names, recorded, problems = _shards(url)
+    for p in problems:
+        report.add(Finding("shard", "error", f"{url}: {p}"))
+    count = 0
+    for shard in names:
+        readers: list = []
+        seen = 0
+        try:
+            for key, members in iter_tar(f"{url.rstrip('/')}/{shard}", readers):
+                seen += 1
+                count += 1
+                bar.update(1)
+                ref = [_sample_ref(report.datasets, ds, shard, key)]
+                ext = next((e for e in IMAGE_EXTS if e in members), None)
+                if ext is None or "json" not in members:
+                    report.add(Finding("shard", "error", f"{key} in {shard} lacks an image or its .json label", ref))
+                    continue
+                rgb = cv2.imdecode(np.frombuffer(members[ext], np.uint8), cv2.IMREAD_COLOR)
+                if rgb is None:
+                    report.add(Finding("shard", "error", f"{key} in {shard}: its .{ext} image does not decode", ref))
+                    continue
+                rgb = cv2.cvtColor(rgb, cv2.COLOR_BGR2RGB)
+                try:
+                    label = json.loads(members["json"])
+                    if not isinstance(label, dict):
+                        raise ValueError("not a JSON object")
+                except ValueError as e:
+                    report.add(Finding("shard", "error", f"{key} in {shard}: unreadable .json label ({e})", ref))
+                    continue
+                for msg in label_problems(label, rgb.shape[:2], tol):
+                    report.add(Finding("label", "error", f"{key} in {shard}: {msg}", ref))
+                index.add(ds, shard, key, pixel_hash(rgb), phash(rgb), norm_text(label), identity_of(label, identity_key))
+        except ShardError as e:
+            report.add(Finding("shard", "error", f"{url}: {e} ({seen} samples read before it broke)",
+                               [{"dataset": report.datasets[ds], "shard": shard, "key": ""}]))
+            continue
+        rec = recorded.get(shard)
+        if rec is not None and readers:
+            r = readers[0]
+            if rec.get("sha256") and rec["sha256"] != r.h.hexdigest():
+                report.add(Finding("shard", "error", f"{url}: {shard} differs from manifest.json (sha256)",
+                                   [{"dataset": report.datasets[ds], "shard": shard, "key": ""}]))
+            elif rec.get("count") is not None and int(rec["count"]) != seen:
+                report.add(Finding("shard", "error", f"{url}: {shard} holds {seen} samples, manifest.json says {rec['count']}",
+                                   [{"dataset": report.datasets[ds], "shard": shard, "key": ""}]))
+        elif rec is None and recorded:
+            report.add(Finding("shard", "warning", f"{url}: {shard} is not listed in manifest.json",
+                               [{"dataset": report.datasets[ds], "shard": shard, "key": ""}]))
+    return count
+
+
+def _groups(index: _Index, col: str, where: str) -> Iterator[tuple[Any, list[tuple[int, str, str]]]]:
+    """(value, rows) per value of `col` (hash, text, identity) that matches `where`; rows are
+    (ds, shard, key). Streams from SQLite ordered by value."""
+    sql = (f"SELECT s.{col}, s.ds, s.shard, s.key FROM s JOIN (SELECT {col} v FROM s WHERE {col} IS NOT NULL "
+           f"GROUP BY {col} HAVING {where}) g ON s.{col} = g.v ORDER BY s.{col}, s.id")
+    cur, rows = None, []
+    for v, ds, shard, key in index.rows(sql):
+        if v != cur and rows:
+            yield cur, rows
+            rows = []
+        cur = v
+        rows.append((ds, shard, key))
+    if rows:
+        yield cur, rows
+
+
+def _refs(report: Report, rows, cap: int = 20) -> list[dict[str, str]]:
+    return [_sample_ref(report.datasets, ds, shard, key) for ds, shard, key in rows[:cap]]
+
+
+def _keys(rows, cap: int = 6) -> str:
+    s = ", ".join(f"{key} ({shard})" for _, shard, key in rows[:cap])
+    return s + (f", ... ({len(rows)} in all)" if len(rows) > cap else "")
+
+
+def check(path: str, against: str | None = None, near: int = NEAR_DEFAULT, tol: float = 1.0,
+          identity_key: str | None = None, limit: int = 200, progress: bool = False,
+          workdir: str | None = None) -> Report:
+    """Run every check on dataset `path` (and its overlap with `against`); returns a Report."""
+    if not 0 <= near <= 16:
+        raise UserError(f"--near must be 0..16 bits of the 64-bit perceptual hash, got {near}")
+    from tqdm import tqdm
+
+    urls = [path] + ([against] if against else [])
+    report = Report(datasets=urls, counts={}, near_threshold=near, limit=limit)
+    with tempfile.TemporaryDirectory(dir=workdir, prefix="synthgen-check-") as tmp:
+        index = _Index(os.path.join(tmp, "index.sqlite"), near)
+        with tqdm(unit="img", desc="check", disable=not progress, dynamic_ncols=True) as bar:
+            for ds, url in enumerate(urls):
+                report.counts[url] = _scan(index, report, url, ds, tol, identity_key, bar)
+        index.finish()
+        _duplicates(index, report, near, bool(against))
+        index.db.close()
+    return report
+
+
+def _duplicates(index: _Index, report: Report, near: int, pair: bool) -> None:
+    # exact duplicates inside a dataset; the same image on both sides of a pair is a leak
+    for _, rows in _groups(index, "pix", "COUNT(*) > 1"):
+        for ds in {r[0] for r in rows}:
+            inside = [r for r in rows if r[0] == ds]
+            if len(inside) > 1:
+                report.add(Finding("exact_duplicate", "error",
+                                   f"{len(inside)} samples with identical pixels: {_keys(inside)}", _refs(report, inside)))
+        if pair and {r[0] for r in rows} == {0, 1}:
+            report.add(Finding("overlap_image", "error", f"the same image in both datasets: {_keys(rows)}",
+                               _refs(report, rows)))
+    # near duplicates: candidates agree on a band (exact, by pigeonhole), then the distance
+    cur = index.db.execute(f"""
+        SELECT ham(s1.ph, s2.ph), s1.ds, s1.shard, s1.key, s2.ds, s2.shard, s2.key
+        FROM (SELECT DISTINCT x.id a, y.id b FROM b x JOIN b y
+              ON x.band = y.band AND x.val = y.val AND x.id < y.id) p
+        JOIN s s1 ON s1.id = p.a JOIN s s2 ON s2.id = p.b
+        WHERE s1.pix != s2.pix AND ham(s1.ph, s2.ph) <= ? ORDER BY p.a, p.b""", (near,))
+    for d, ds1, sh1, k1, ds2, sh2, k2 in cur:
+        rows = [(ds1, sh1, k1), (ds2, sh2, k2)]
+        if ds1 == ds2:
+            report.add(Finding("near_duplicate", "error",
+                               f"near-identical images {k1} ({sh1}) and {k2} ({sh2}): perceptual hashes "
+                               f"{d} bits apart (threshold {near} of 64)", _refs(report, rows), distance=d))
+        else:
+            report.add(Finding("overlap_near_image", "error",
+                               f"a near copy of {report.datasets[ds1]} {k1} ({sh1}) is in {report.datasets[ds2]}: "
+                               f"{k2} ({sh2}), {d} bits apart (threshold {near} of 64)", _refs(report, rows), distance=d))
+    if not pair:
+        return
+    for col, check_name, what in (("txt", "overlap_text", "text"), ("ident", "overlap_identity", "identity")):
+        for value, rows in _groups(index, col, "COUNT(DISTINCT ds) = 2"):
+            a = [r for r in rows if r[0] == 0]
+            b = [r for r in rows if r[0] == 1]
+            report.add(Finding(check_name, "error",
+                               f"{what} {value[:60]!r} in both datasets: {_keys(a, 3)} and {_keys(b, 3)}",
+                               _refs(report, a, 10) + _refs(report, b, 10)))
