@@ -1,98 +1,326 @@
-"""Photometric augmentation: changes pixels, never labels.
+"""Photometric ops: change pixels, never labels.
 
-Like albumentations, an op draws its parameters once (`get_params`, recorded as factors) and
-then applies them (`apply`). Every magnitude scales with one `strength` in [0, 1].
+Each op draws its parameters once (factors `aug.<op>.<param>`) and applies them. Tone ops
+(brightness, contrast, gamma) also expose a lookup table so the stage fuses consecutive ones
+into a single `cv2.LUT` pass. Images are RGB uint8 (BGR only inside OpenCV's JPEG codec).
 """
 
 from __future__ import annotations
 
 import math
 from functools import lru_cache
+from typing import Any
 
 import cv2
 import numpy as np
 
 from ..draws import Draws
+from .base import Ctx, Op, register
+
+_X = np.arange(256, dtype=np.float32)
 
 
-class BrightnessContrast:
-    name = "brightness_contrast"
-
-    def get_params(self, d: Draws, strength: float) -> dict:
-        return {
-            "alpha": d.uniform("augment.contrast", 1 - 0.4 * strength, 1 + 0.4 * strength),
-            "beta": d.uniform("augment.brightness", -50 * strength, 50 * strength),
-        }
-
-    def apply(self, img: np.ndarray, p: dict) -> np.ndarray:
-        if p["alpha"] == 1 and p["beta"] == 0:
-            return img
-        # addWeighted saturates to [0, 255]; convertScaleAbs would fold negatives back up.
-        return cv2.addWeighted(img, p["alpha"], img, 0.0, p["beta"])
+class Photo(Op):
+    kind = "photometric"
 
 
-class Blur:
-    name = "blur"
+class ToneOp(Photo):
+    """An op that is a per-value curve: `curve(x)` maps float levels 0..255 to 0..255."""
 
-    def get_params(self, d: Draws, strength: float) -> dict:
-        return {"sigma": d.uniform("augment.blur_sigma", 0.0, 1.6 * strength)}
+    def curve(self, x: np.ndarray, p: dict[str, Any]) -> np.ndarray:  # pragma: no cover - interface
+        raise NotImplementedError
 
-    def apply(self, img: np.ndarray, p: dict) -> np.ndarray:
-        if p["sigma"] < 0.3:  # below a third of a pixel a blur changes nothing visible
-            return img
-        # Taps out to 2.5 sigma (>= 98.8% of the weight): OpenCV's default for uint8 reaches
-        # 3 sigma, i.e. 5 taps where 3 do at sigma <= 0.6, the common case at low strength.
+    def apply(self, img: np.ndarray, p: dict[str, Any]) -> np.ndarray:
+        return cv2.LUT(img, tone_lut([(self, p)]))
+
+
+def tone_lut(chain: list[tuple[ToneOp, dict[str, Any]]]) -> np.ndarray:
+    x = _X
+    for op, p in chain:
+        x = np.clip(op.curve(x, p), 0, 255)
+    return np.round(x).astype(np.uint8)
+
+
+@register
+class Brightness(ToneOp):
+    name, p, range, param = "brightness", 0.4, (-40.0, 40.0), "beta"
+
+    def curve(self, x, p):
+        return x + p["beta"]
+
+
+@register
+class Contrast(ToneOp):
+    name, p, range, identity, param = "contrast", 0.4, (0.6, 1.4), 1.0, "alpha"
+
+    def curve(self, x, p):
+        return (x - 128.0) * p["alpha"] + 128.0
+
+
+@register
+class Gamma(ToneOp):
+    name, p, range, identity, param = "gamma", 0.2, (0.6, 1.6), 1.0, "gamma"
+
+    def curve(self, x, p):
+        return 255.0 * (np.clip(x, 0, 255) / 255.0) ** p["gamma"]
+
+
+@register
+class Hue(Photo):
+    name, p, range, param = "hue", 0.1, (-15.0, 15.0), "shift"  # OpenCV hue units (180 = full turn)
+
+    def apply(self, img, p):
+        hsv = cv2.cvtColor(img, cv2.COLOR_RGB2HSV)
+        lut = ((np.arange(256) + int(round(p["shift"]))) % 180).astype(np.uint8)
+        hsv[:, :, 0] = cv2.LUT(hsv[:, :, 0], lut)
+        return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
+
+    def draw(self, d, rng, strength, ctx):
+        m = self.magnitude(d, rng, strength)
+        return None if int(round(m)) == 0 else {"shift": m}
+
+
+@register
+class Saturation(Photo):
+    name, p, range, identity, param = "saturation", 0.2, (0.4, 1.6), 1.0, "factor"
+
+    def apply(self, img, p):
+        g = cv2.cvtColor(cv2.cvtColor(img, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
+        return cv2.addWeighted(img, p["factor"], g, 1.0 - p["factor"], 0.0)
+
+
+def _soft_mask(W: int, H: int, fn) -> np.ndarray:
+    """A smooth 0..1 mask evaluated on a 32-px-ish grid and upsampled (cheap on big frames)."""
+    gw, gh = max(2, min(W, 32)), max(2, min(H, 32))
+    xs = (np.arange(gw, dtype=np.float32) + 0.5) * (W / gw)
+    ys = (np.arange(gh, dtype=np.float32) + 0.5) * (H / gh)
+    small = fn(xs[None, :], ys[:, None]).astype(np.float32)
+    return cv2.resize(small, (W, H), interpolation=cv2.INTER_LINEAR)
+
+
+@register
+class Shadow(Photo):
+    """A soft-edged shadow over one side of a random line across the frame: darkens by m."""
+
+    name, p, range, param = "shadow", 0.1, (0.0, 0.5), "dark"
+
+    def draw(self, d, rng, strength, ctx):
+        m = self.magnitude(d, rng, strength)
+        if m < 0.02:
+            return None
+        return {"dark": m, "angle": d.uniform("aug.shadow.angle", 0.0, 2 * math.pi),
+                "offset": d.uniform("aug.shadow.offset", -0.3, 0.3), "soft": d.uniform("aug.shadow.soft", 0.02, 0.2)}
+
+    def apply(self, img, p):
+        H, W = img.shape[:2]
+        c, s, diag = math.cos(p["angle"]), math.sin(p["angle"]), math.hypot(W, H)
+
+        def fn(x, y):
+            t = ((x - W / 2) * c + (y - H / 2) * s) / diag - p["offset"]
+            return 1.0 / (1.0 + np.exp(-t / p["soft"]))
+
+        k = (255.0 * (1.0 - p["dark"] * _soft_mask(W, H, fn))).astype(np.uint8)
+        return cv2.multiply(img, cv2.merge([k, k, k]), scale=1 / 255)
+
+
+@register
+class Glare(Photo):
+    """A bright Gaussian spot (up to m x 255 added at its centre)."""
+
+    name, p, range, param = "glare", 0.1, (0.0, 0.6), "level"
+
+    def draw(self, d, rng, strength, ctx):
+        m = self.magnitude(d, rng, strength)
+        if m < 0.02:
+            return None
+        return {"level": m, "x": d.uniform("aug.glare.x", 0, 1), "y": d.uniform("aug.glare.y", 0, 1),
+                "radius": d.uniform("aug.glare.radius", 0.1, 0.5)}
+
+    def apply(self, img, p):
+        H, W = img.shape[:2]
+        cx, cy, r = p["x"] * W, p["y"] * H, p["radius"] * max(W, H)
+        spot = _soft_mask(W, H, lambda x, y: np.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * r * r)))
+        a = (255.0 * p["level"] * spot).astype(np.uint8)
+        return cv2.add(img, cv2.merge([a, a, a]))
+
+
+class _Morph(Photo):
+    """Grey-level erosion / dilation (3 x 3), blended in by m: continuous, 0 = identity.
+    Dark ink on light paper thickens under erosion and thins under dilation."""
+
+    range = (0.0, 1.0)
+    param = "amount"
+    _fn = staticmethod(cv2.erode)
+
+    def draw(self, d, rng, strength, ctx):
+        m = self.magnitude(d, rng, strength)
+        return None if m < 0.05 else {"amount": m}
+
+    def apply(self, img, p):
+        return cv2.addWeighted(img, 1.0 - p["amount"], self._fn(img, _K3), p["amount"], 0.0)
+
+
+_K3 = np.ones((3, 3), np.uint8)
+
+
+@register
+class Erode(_Morph):
+    name, p = "erode", 0.1
+    _fn = staticmethod(cv2.erode)
+
+
+@register
+class Dilate(_Morph):
+    name, p = "dilate", 0.1
+    _fn = staticmethod(cv2.dilate)
+
+
+@register
+class GaussianBlur(Photo):
+    name, p, range, param = "blur", 0.3, (0.0, 1.5), "sigma"
+
+    def draw(self, d, rng, strength, ctx):
+        m = self.magnitude(d, rng, strength)
+        return None if m < 0.3 else {"sigma": m}  # under 1/3 px a blur changes nothing visible
+
+    def apply(self, img, p):
+        # taps out to 2.5 sigma (>= 98.8% of the weight)
         k = 2 * max(1, math.ceil(2.5 * p["sigma"] - 0.5)) + 1
         return cv2.GaussianBlur(img, (k, k), p["sigma"])
 
 
-NOISE_SCALE = 32.0  # the bank stores 128 + 32 * N(0, 1) as uint8
+def motion_kernel(length: float, angle: float) -> np.ndarray:
+    """A normalised line kernel `length` px long at `angle` degrees (anti-aliased)."""
+    n = 2 * int(math.ceil(length / 2)) + 1
+    k = np.zeros((n, n), np.float32)
+    c = (n - 1) / 2
+    dx, dy = math.cos(math.radians(angle)) * length / 2, -math.sin(math.radians(angle)) * length / 2
+    cv2.line(k, (round((c - dx) * 16), round((c - dy) * 16)), (round((c + dx) * 16), round((c + dy) * 16)),
+             1.0, 1, cv2.LINE_AA, 4)
+    return k / k.sum()
+
+
+@register
+class MotionBlur(Photo):
+    name, p, range, param = "motion_blur", 0.1, (0.0, 6.0), "length"  # px
+
+    def draw(self, d, rng, strength, ctx):
+        m = self.magnitude(d, rng, strength)
+        if m < 1.0:
+            return None
+        return {"length": m, "angle": d.uniform("aug.motion_blur.angle", 0.0, 180.0)}
+
+    def apply(self, img, p):
+        return cv2.filter2D(img, -1, motion_kernel(p["length"], p["angle"]), borderType=cv2.BORDER_REPLICATE)
+
+
+@lru_cache(maxsize=32)
+def disc_kernel(radius_x4: int) -> np.ndarray:
+    r = radius_x4 / 4.0
+    n = 2 * int(math.ceil(r)) + 1
+    k = np.zeros((n, n), np.float32)
+    c = (n - 1) / 2
+    cv2.circle(k, (round(c * 16), round(c * 16)), round(r * 16), 1.0, -1, cv2.LINE_AA, 4)
+    return k / k.sum()
+
+
+@register
+class Defocus(Photo):
+    name, p, range, param = "defocus", 0.1, (0.0, 3.0), "radius"  # px
+
+    def draw(self, d, rng, strength, ctx):
+        m = self.magnitude(d, rng, strength)
+        return None if m < 0.75 else {"radius": m}
+
+    def apply(self, img, p):
+        return cv2.filter2D(img, -1, disc_kernel(int(round(p["radius"] * 4))), borderType=cv2.BORDER_REPLICATE)
+
+
+@register
+class Downscale(Photo):
+    """Down to (1 - m) of the size and back up (bilinear)."""
+
+    name, p, range, param = "downscale", 0.15, (0.0, 0.6), "loss"
+
+    def draw(self, d, rng, strength, ctx):
+        m = self.magnitude(d, rng, strength)
+        return None if m < 0.05 else {"loss": m}
+
+    def apply(self, img, p):
+        H, W = img.shape[:2]
+        f = 1.0 - p["loss"]
+        # bilinear both ways (area averaging costs ~8x more at non-integer factors)
+        small = cv2.resize(img, (max(1, round(W * f)), max(1, round(H * f))), interpolation=cv2.INTER_LINEAR)
+        return cv2.resize(small, (W, H), interpolation=cv2.INTER_LINEAR)
+
+
+NOISE_SCALE = 32.0  # the banks store 32 x |N(0, 1)|, split by sign, as uint8
 
 
 @lru_cache(maxsize=2)
-def _noise_bank(size: int) -> np.ndarray:
-    # Gaussian noise made once per process from a fixed seed; samples crop it at random offsets.
+def _noise_bank(size: int) -> tuple[np.ndarray, np.ndarray]:
+    # Gaussian noise made once per process from a fixed seed; samples crop it at keyed offsets
+    # (a fresh normal per pixel would cost more than the whole stage). Split into positive and
+    # negative parts so applying it is two table lookups and two saturating uint8 ops.
     rng = np.random.Generator(np.random.PCG64(0x0015E))
-    return np.clip(128.0 + NOISE_SCALE * rng.standard_normal((size, size, 3)), 0, 255).astype(np.uint8)
+    n = NOISE_SCALE * rng.standard_normal((size, size, 3), dtype=np.float32)
+    return np.clip(n, 0, 255).astype(np.uint8), np.clip(-n, 0, 255).astype(np.uint8)
 
 
-class Noise:
-    name = "noise"
+@register
+class Noise(Photo):
+    name, p, range, param = "noise", 0.3, (0.0, 12.0), "sigma"  # grey levels
 
-    def get_params(self, d: Draws, strength: float) -> dict:
-        return {
-            "sigma": d.uniform("augment.noise_sigma", 0.0, 14.0 * strength),
-            "x": d.uniform("augment.noise_x", 0.0, 1.0),
-            "y": d.uniform("augment.noise_y", 0.0, 1.0),
-        }
+    def draw(self, d, rng, strength, ctx):
+        m = self.magnitude(d, rng, strength)
+        if m < 0.5:
+            return None
+        g = d.rng_for("aug.noise")
+        return {"sigma": m, "x": float(g.random()), "y": float(g.random())}
 
-    def apply(self, img: np.ndarray, p: dict) -> np.ndarray:
-        if p["sigma"] < 0.5:
-            return img
+    def apply(self, img, p):
         h, w = img.shape[:2]
-        size = max(1024, 2 * max(h, w))
-        bank = _noise_bank(size)
+        size = 1024 if max(h, w) <= 512 else 2 * max(h, w)
+        pos, neg = _noise_bank(size)
         x, y = int(p["x"] * (size - w)), int(p["y"] * (size - h))
-        k = p["sigma"] / NOISE_SCALE
-        # img + sigma * N(0,1) in one saturating pass
-        return cv2.addWeighted(img, 1.0, bank[y : y + h, x : x + w], k, -128.0 * k)
+        lut = np.clip(np.round(np.arange(256) * (p["sigma"] / NOISE_SCALE)), 0, 255).astype(np.uint8)
+        out = cv2.add(img, cv2.LUT(pos[y : y + h, x : x + w], lut))
+        return cv2.subtract(out, cv2.LUT(neg[y : y + h, x : x + w], lut))
 
 
-DEFAULT_OPS = (BrightnessContrast(), Blur(), Noise())
-_BC, _BLUR, _NOISE = DEFAULT_OPS
+@register
+class Jpeg(Photo):
+    """JPEG round trip at quality 100 - m (chroma handled as OpenCV does for BGR input)."""
+
+    name, p, range, param = "jpeg", 0.2, (0.0, 75.0), "loss"
+
+    def draw(self, d, rng, strength, ctx):
+        m = self.magnitude(d, rng, strength)
+        return None if m < 5 else {"loss": m}
+
+    def apply(self, img, p):
+        q = int(round(100 - p["loss"]))
+        ok, buf = cv2.imencode(".jpg", cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, q])
+        return cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
 
 
-def photometric(img: np.ndarray, d: Draws, strength: float) -> np.ndarray:
-    """Blur, then contrast/brightness and noise fused into one saturating pass over the image.
-    Parameters are drawn first, in a fixed order, exactly as the separate ops would draw them;
-    blurring first is equivalent because the tone change is affine."""
-    bc, bl, nz = _BC.get_params(d, strength), _BLUR.get_params(d, strength), _NOISE.get_params(d, strength)
-    img = _BLUR.apply(img, bl)
-    if nz["sigma"] < 0.5:
-        return _BC.apply(img, bc)
-    h, w = img.shape[:2]
-    size = max(1024, 2 * max(h, w))
-    x, y = int(nz["x"] * (size - w)), int(nz["y"] * (size - h))
-    k = nz["sigma"] / NOISE_SCALE
-    # alpha * img + beta + sigma * N(0, 1)
-    return cv2.addWeighted(img, bc["alpha"], _noise_bank(size)[y : y + h, x : x + w], k, bc["beta"] - 128.0 * k)
+def blur_sigma(factors: dict[str, Any]) -> float:
+    """The effective Gaussian sigma (px) of every blur a sample got, from its recorded factors
+    (variances add: motion of length L ~ L^2/12, a disc of radius r ~ r^2/4, downscale by f ~
+    (1/f)^2/12 of the lost resolution)."""
+    v = 0.0
+    if factors.get("aug.blur.apply"):
+        v += factors.get("aug.blur.sigma", 0.0) ** 2
+    if factors.get("aug.motion_blur.apply"):
+        v += factors.get("aug.motion_blur.length", 0.0) ** 2 / 12.0
+    if factors.get("aug.defocus.apply"):
+        v += factors.get("aug.defocus.radius", 0.0) ** 2 / 4.0
+    if factors.get("aug.downscale.apply"):
+        f = 1.0 - factors.get("aug.downscale.loss", 0.0)
+        v += max(0.0, (1.0 / max(f, 1e-3)) ** 2 - 1.0) / 12.0
+    return math.sqrt(v)
+
+
+from .legacy import photometric  # noqa: E402,F401  (pipeline.py, until it calls the new stage)
+
+__all__ = ["Ctx", "Draws", "blur_sigma", "tone_lut"]

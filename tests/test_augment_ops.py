@@ -1,0 +1,154 @@
+"""One contract over every registered augmentation op (like torchvision's transform checks):
+same draws -> same output; picklable; strength 0 is the identity; labels follow the pixels
+(a quad's mask pushed through the op matches the mask of the moved quad, IoU >= 0.97)."""
+
+from __future__ import annotations
+
+import pickle
+import re
+
+import cv2
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from synthgen.augment import REGISTRY, augment, op_table
+from synthgen.augment.base import Ctx
+from synthgen.config import AugmentCfg
+from synthgen.core import Instance
+from synthgen.draws import Draws
+
+op_table(None)  # registration
+OPS = sorted(REGISTRY)
+H, W = 120, 200
+
+
+def only(name: str, strength: float = 1.0) -> AugmentCfg:
+    return AugmentCfg(strength=strength, ops={n: {"p": 1.0 if n == name else 0.0} for n in OPS})
+
+
+def scene() -> tuple[np.ndarray, list[Instance]]:
+    """A textured frame with two quads well inside it (an upright box and a rotated one)."""
+    yy, xx = np.mgrid[0:H, 0:W]
+    img = np.stack([(xx * 1.2) % 256, (yy * 2.1) % 256, ((xx + yy) * 0.7) % 256], -1).astype(np.uint8)
+    boxes = [np.array([[40.3, 30.4], [110.3, 30.4], [110.3, 62.4], [40.3, 62.4]], np.float32)]  # off-grid: unbiased masks
+    c, a = np.array([140.2, 75.3]), np.radians(20)
+    R = np.array([[np.cos(a), np.sin(a)], [-np.sin(a), np.cos(a)]])
+    boxes.append((np.array([[-28, -12], [28, -12], [28, 12], [-28, 12]]) @ R.T + c).astype(np.float32))
+    inst = []
+    for q in boxes:
+        cv2.fillPoly(img, [np.round(q).astype(np.int32)], (20, 20, 20))
+        # two char quads: the left and right halves
+        mid_t, mid_b = (q[0] + q[1]) / 2, (q[3] + q[2]) / 2
+        chars = np.stack([[q[0], mid_t, mid_b, q[3]], [mid_t, q[1], q[2], mid_b]])
+        inst.append(Instance(quad=q, text="ab", chars=chars, kind="word"))
+    return img, inst
+
+
+def mask_of(quad: np.ndarray, ss: int = 4) -> np.ndarray:
+    """Area coverage of each pixel by the convex quad (uint8, 255 = covered), from ss x ss
+    sub-pixel samples and exact half-plane tests. Coverage (not a 0/1 raster) makes the
+    comparison about the mapping, not about staircase edges: a warped coverage mask
+    thresholded at one half puts edges within a fraction of a pixel."""
+    q = np.asarray(quad, np.float64)
+    off = (np.arange(ss) + 0.5) / ss - 0.5
+    yy = (np.arange(H)[:, None] + off[None, :]).reshape(-1)[:, None]
+    xx = (np.arange(W)[:, None] + off[None, :]).reshape(-1)[None, :]
+    inside = np.ones((H * ss, W * ss), bool)
+    sign = np.sign(np.cross(q[1] - q[0], q[2] - q[1]))
+    for i in range(4):
+        a, b = q[i], q[(i + 1) % 4]
+        inside &= sign * ((b[0] - a[0]) * (yy - a[1]) - (b[1] - a[1]) * (xx - a[0])) >= 0
+    cov = inside.reshape(H, ss, W, ss).mean((1, 3))
+    return np.round(cov * 255).astype(np.uint8)
+
+
+def iou(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = a > 127, b > 127
+    return float((a & b).sum() / max(1, (a | b).sum()))
+
+
+@pytest.mark.parametrize("name", OPS)
+def test_same_draws_same_output_and_picklable(name):
+    img, inst = scene()
+    cfg = only(name, 0.8)
+    a = augment(img, inst, Draws(3, 11), cfg)
+    b = augment(img, inst, Draws(3, 11), pickle.loads(pickle.dumps(cfg)))
+    assert np.array_equal(a[0], b[0])
+    assert all(np.array_equal(x.quad, y.quad) and np.array_equal(x.chars, y.chars) for x, y in zip(a[1], b[1]))
+    op = pickle.loads(pickle.dumps(REGISTRY[name]))
+    assert type(op) is type(REGISTRY[name])
+    # the op changes something at full strength on some sample (it is not a no-op)
+    changed = False
+    for i in range(12):
+        out, moved, _ = augment(img, inst, Draws(5, i), only(name, 1.0))
+        changed |= not np.array_equal(out, img) or any(not np.array_equal(m.quad, o.quad) for m, o in zip(moved, inst))
+    assert changed, f"{name} never changed anything at strength 1"
+
+
+@pytest.mark.parametrize("name", OPS)
+def test_strength_zero_is_identity(name):
+    img, inst = scene()
+    op = REGISTRY[name]
+    rng = next(r for o, _, r in op_table(None) if o is op)
+    for i in range(5):
+        assert op.draw(Draws(1, i), rng, 0.0, Ctx(W, H, [x.quad for x in inst])) is None
+    # and through the stage, with the op certain to fire at any strength above 0
+    out, moved, _ = augment(img, inst, Draws(1, 0), only(name, 0.0))
+    assert out is img and moved is inst
+
+
+@pytest.mark.parametrize("name", OPS)
+@settings(max_examples=8, derandomize=True, deadline=None)
+@given(index=st.integers(0, 10**6), strength=st.sampled_from([0.5, 1.0]))
+def test_labels_follow_pixels(name, index, strength):
+    img, inst = scene()
+    masks = np.stack([mask_of(x.quad) for x in inst], -1)
+    cfg = only(name, strength)
+    out, moved, warped = augment(img, inst, Draws(7, index), cfg, ink=masks)
+    assert len(moved) == len(inst)
+    for k, m in enumerate(moved):
+        if REGISTRY[name].kind == "photometric":
+            assert np.array_equal(m.quad, inst[k].quad) and np.array_equal(m.chars, inst[k].chars)
+            continue
+        if m.ignore:
+            continue
+        side = min(np.linalg.norm(m.quad[1] - m.quad[0]), np.linalg.norm(m.quad[2] - m.quad[1]))
+        if side <= 20 or not np.all((m.quad >= 2) & (m.quad <= (W - 3, H - 3))):
+            continue  # the contract is for quads over 20 px that stay in the frame
+        assert iou(warped[:, :, k], mask_of(m.quad)) >= 0.97, (name, index, k)
+        # char quads tile the word quad as before: their union matches the word's mask too
+        cm = np.maximum(mask_of(m.chars[0]), mask_of(m.chars[1]))
+        assert iou(cm, mask_of(m.quad)) >= 0.97
+
+
+def test_factor_names_are_aug_op_param():
+    img, inst = scene()
+    d = Draws(2, 4)
+    augment(img, inst, d, AugmentCfg(strength=1.0, ops={n: {"p": 1.0} for n in OPS}))
+    pat = re.compile(r"^aug\.([a-z_]+)\.[a-z_0-9]+$")
+    assert d.factors and all(pat.match(k) and pat.match(k).group(1) in REGISTRY for k in d.factors), d.factors
+
+
+def test_out_of_frame_ignore_or_drop():
+    img, inst = scene()
+    # translate by 60% of the frame: both boxes leave it
+    ops = {n: {"p": 0.0} for n in OPS}
+    ops["translate"] = {"p": 1.0, "range": [0.6, 0.6]}
+    _, moved, _ = augment(img, inst, Draws(0, 0), AugmentCfg(strength=1.0, ops=ops))
+    assert [m.ignore for m in moved] == [True, True]
+    assert np.allclose(moved[0].quad, inst[0].quad + (0.6 * W, 0.6 * H), atol=1e-3)
+    _, kept, _ = augment(img, inst, Draws(0, 0), AugmentCfg(strength=1.0, ops=ops, out_of_frame="drop"))
+    assert kept == []
+
+
+def test_rotate_moves_points_like_an_independent_rotation():
+    # an independent reference: cv2.getRotationMatrix2D about the frame centre (counter-clockwise)
+    img, inst = scene()
+    ops = {n: {"p": 0.0} for n in OPS}
+    ops["rotate"] = {"p": 1.0, "range": [10.0, 10.0]}
+    _, moved, _ = augment(img, inst, Draws(0, 0), AugmentCfg(strength=1.0, ops=ops))
+    R = cv2.getRotationMatrix2D(((W - 1) / 2, (H - 1) / 2), 10.0, 1.0)
+    ref = inst[0].quad @ R[:, :2].T + R[:, 2]
+    assert np.allclose(moved[0].quad, ref, atol=1e-3)
