@@ -18,6 +18,7 @@ from pydantic import (BaseModel, ConfigDict, Field, ValidationError, field_valid
 from .errors import UserError
 
 from .resources import shipped
+from .templates.config import DocumentCfg
 
 PIPELINES = shipped("pipelines")
 FONTS = shipped("fonts")
@@ -40,9 +41,11 @@ def _ordered_pair(v: tuple) -> tuple:
 
 
 def _check_cases(v: dict) -> dict:
-    bad = set(v) - {"as_is", "lower", "upper", "title"}
+    from .renderers.corpus import CASES
+
+    bad = set(v) - set(CASES)
     if bad:
-        raise ValueError(f"unknown case {sorted(bad)}; use as_is, lower, upper, title")
+        raise ValueError(f"unknown case {sorted(bad)}; use {', '.join(CASES)}")
     return v
 
 
@@ -146,6 +149,14 @@ class AugmentCfg(Strict):
             raise ValueError(f"unknown augmentation op {bad}; use {', '.join(known)}")
         return dict(sorted(v.items()))
 
+
+class FactorsCfg(Strict):
+    """Pins and biases for the recorded factors (see synthgen/draws.py): `pin: {name: value}`,
+    `bias: {name: {option: weight} | {bins: [...], weights: [...]} | {true: w, false: w}}`.
+    Names are factor names (`background.kind`) or generic ones (`word.font` for every word)."""
+
+    pin: dict[str, Any] = Field(default_factory=dict)
+    bias: dict[str, Any] = Field(default_factory=dict)
 
 
 class LabelsCfg(Strict):
@@ -291,6 +302,7 @@ class LineCfg(Strict):
 KIND_SECTIONS: dict[str, tuple[str, ...]] = {
     "scene": ("image", "text", "layout"),
     "line": ("line",),
+    "document": ("document",),
 }
 
 
@@ -309,9 +321,11 @@ class PipelineConfig(Strict):
     layout: LayoutCfg = Field(default_factory=LayoutCfg)
     background: BackgroundCfg = Field(default_factory=BackgroundCfg)
     augment: AugmentCfg = Field(default_factory=AugmentCfg)
+    factors: FactorsCfg = Field(default_factory=FactorsCfg)
     labels: LabelsCfg = Field(default_factory=LabelsCfg)
     output: OutputCfg = Field(default_factory=OutputCfg)
     line: LineCfg | None = None  # kind: line only (defaults filled in)
+    document: DocumentCfg | None = None  # kind: document only (synthgen/templates/config.py)
 
     @field_validator("kind")
     @classmethod

@@ -5,21 +5,18 @@ render -> augment -> labels, drawing only from the generator keyed by (seed, i).
 
 from __future__ import annotations
 
-import io
-import zipfile
 from typing import Any
 
-import cv2
 import numpy as np
-import orjson
 
-from . import __version__
 from .augment.photometric import photometric
 from .config import PipelineConfig, dataset_name, load_config
 from .core import Sample, key_for
-from .draws import Draws, sample_rng
+from .draws import DERIVED, Draws
+from .factors import FactorSpec, check_names, trace
 from .labels.east import east_targets, score_map
 from .renderers.registry import make_renderer
+from .version import __version__
 
 # Instance kinds that are text: only these enter EAST maps (photo and document quads are
 # labels of their own).
@@ -32,24 +29,41 @@ class Pipeline:
         self.base = base or cfg
         self.seed = cfg.seed if seed is None else int(seed)
         self.renderer = make_renderer(cfg, self.seed)
+        self._space: dict[str, FactorSpec] | None = None
 
     @property
     def name(self) -> str:
         return dataset_name(self.cfg, self.base, self.seed)
 
+    def render_draws(self, d: Draws, index: int, want_ink: bool = False):
+        """Render and augment with the draws `d`: (image, instances, ink). Every random
+        choice of a sample happens here; `sample` adds the label maps."""
+        image, instances, ink = self.renderer.render(d, index, want_ink=want_ink)
+        image = photometric(image, d, self.cfg.augment.strength)
+        return image, instances, ink
+
     def sample(self, index: int, pinned: dict[str, Any] | None = None, bias: dict[str, Any] | None = None,
                debug_ink: bool = False) -> Sample:
         """Sample `index`: same (config, seed, index, pins, bias) -> same bytes, always.
 
-        `debug_ink=True` (line pipelines) also returns `maps["ink"]`: the text's coverage
-        (uint8, fill and stroke; not shadows or underlines) exactly as composited, before
-        photometric augmentation. For label checks; never written to shards."""
-        d = Draws(sample_rng(self.seed, index), pinned=pinned, bias=bias)
+        `pinned` / `bias` add to the config's `factors.pin` / `factors.bias` (see draws.py).
+        A name that is no factor of this pipeline, or a derived one, is an error.
+        `debug_ink=True` also returns `maps["ink"]`: the text's coverage (uint8, fill and
+        stroke; not shadows or underlines) exactly as composited, before augmentation. For
+        label checks; never written to shards."""
+        fc = self.cfg.factors
+        pins = {**fc.pin, **pinned} if pinned else fc.pin
+        biases = {**fc.bias, **bias} if bias else fc.bias
+        d = Draws(self.seed, index, pinned=pins, bias=biases)
         # pipeline_kind: exports tell recognition crops from scenes by it
         meta = {"seed": self.seed, "index": index, "pipeline": self.cfg.name, "pipeline_kind": self.cfg.kind,
                 "version": __version__}
-        image, instances, ink = self.renderer.render(d, index, want_ink=debug_ink)
-        image = photometric(image, d, self.cfg.augment.strength)
+        image, instances, ink = self.render_draws(d, index, want_ink=debug_ink)
+        meta.update(getattr(self.renderer, "last_meta", None) or {})  # a renderer's own record (document: identity)
+        if pins and len(d.pin_hits) < len(pins):
+            self.check_factor_names([k for k in pins if k not in d.pin_hits], "pin")
+        if biases and len(d.bias_hits) < len(biases):
+            self.check_factor_names([k for k in biases if k not in d.bias_hits], "bias")
         lab = self.cfg.labels
         H, W = image.shape[:2]
         maps: dict[str, np.ndarray] = {}
@@ -70,43 +84,29 @@ class Pipeline:
             maps["ink"] = ink
         return Sample(key_for(index), image, instances, d.factors, meta, maps)
 
-    # -- serialisation for shards ---------------------------------------------------------
-    def encode(self, s: Sample) -> list[tuple[str, bytes]]:
-        """(extension, bytes) pairs in a fixed order: the tar members of one sample."""
-        out = self.cfg.output
-        bgr = cv2.cvtColor(s.image, cv2.COLOR_RGB2BGR)
-        if out.format == "jpg":
-            ok, img = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, out.quality])
-        else:
-            ok, img = cv2.imencode(".png", bgr, [cv2.IMWRITE_PNG_COMPRESSION, 3])
-        assert ok
-        # orjson: compact, key-sorted UTF-8 JSON (floats in shortest round-trip form), ~10x faster than json
-        js = orjson.dumps(s.to_json(arrays=True), option=orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY)
-        members = [(out.format, img.tobytes()), ("json", js)]
-        if "score" in s.maps:
-            # 1-bit PNG: 4x faster to write than 8-bit, decodes to the same 0/255 uint8 (PIL: mode "1")
-            ok, score = cv2.imencode(".png", (s.maps["score"] * 255).astype(np.uint8), [cv2.IMWRITE_PNG_BILEVEL, 1])
-            members.append(("score.png", score.tobytes()))
-        extra = {k: v.astype(np.float16) for k, v in s.maps.items() if k not in ("score", "ink")}
-        if extra:
-            members.append(("east.npz", npz_bytes(extra)))
-        return members
 
+    def replay(self, index: int, factors: dict[str, Any], debug_ink: bool = False) -> Sample:
+        """Sample `index` again from a recorded factor dict (a shard's `<key>.json`
+        "factors"): every draw pinned to its recorded value; derived values are skipped."""
+        return self.sample(index, pinned={k: v for k, v in factors.items() if not k.startswith(DERIVED)},
+                           debug_ink=debug_ink)
 
-def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
-    """An .npz that `np.load(..., allow_pickle=False)` reads, with fixed zip timestamps so
-    shards stay byte-reproducible (np.savez stamps the current time)."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for k in sorted(arrays):
-            info = zipfile.ZipInfo(f"{k}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            with zf.open(info, "w") as f:
-                np.lib.format.write_array(f, np.ascontiguousarray(arrays[k]), allow_pickle=False)
-    return buf.getvalue()
+    # -- the factor catalogue ---------------------------------------------------------------
+    def factor_space(self) -> dict[str, FactorSpec]:
+        """Every factor this pipeline draws (generic names), with kind, options or range and
+        config key; traced once per pipeline object (see synthgen/factors.py)."""
+        if self._space is None:
+            self._space = trace(self)
+        return self._space
 
+    def check_factor_names(self, names: list[str], what: str = "pin") -> None:
+        check_names(list(names), self.factor_space(), what, self.cfg.name)
 
 def load_pipeline(name_or_path: str = "ocr_scene", seed: int | None = None, **overrides: Any) -> Pipeline:
     """`load_pipeline("ocr_scene", seed=0, **{"augment.strength": 0.4})` or `augment={"strength": 0.4}`."""
     cfg, base = load_config(name_or_path, overrides)
-    return Pipeline(cfg, seed=seed, base=base)
+    pipe = Pipeline(cfg, seed=seed, base=base)
+    for what, table in (("pin", cfg.factors.pin), ("bias", cfg.factors.bias)):
+        if table:  # refuse a name that is no factor before any work
+            pipe.check_factor_names(list(table), what)
+    return pipe

@@ -1,11 +1,11 @@
-"""Recorded draws (pin, bias, keyed seeding) and the scene renderer's geometry, as properties."""
+"""Keyed seeding and the scene renderer's geometry, as properties (the factor contract: test_factors.py)."""
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import synthgen
-from synthgen.draws import Draws, sample_rng
+from synthgen.draws import sample_rng
 from synthgen.renderers.layout import r3, t3
 from synthgen.renderers.scene import apply_h, blend, box_corners
 
@@ -20,42 +20,6 @@ def test_sample_rng_is_keyed_not_sequential():
     assert np.array_equal(a, sample_rng(5, 10).random(4))
     assert not np.array_equal(a, sample_rng(5, 11).random(4))
     assert not np.array_equal(a, sample_rng(6, 10).random(4))
-
-
-def test_pinning_one_factor_leaves_the_others():
-    d1 = Draws(sample_rng(0, 1))
-    v = [d1.uniform("a", 0, 1), d1.choice("b", ["x", "y", "z"]), d1.integers("c", 0, 100)]
-    d2 = Draws(sample_rng(0, 1), pinned={"b": "q"})
-    w = [d2.uniform("a", 0, 1), d2.choice("b", ["x", "y", "z"]), d2.integers("c", 0, 100)]
-    assert w[0] == v[0] and w[2] == v[2] and w[1] == "q"
-    assert d2.factors == {"a": v[0], "b": "q", "c": v[2]}
-
-
-def test_pins_match_generic_names():
-    d = Draws(sample_rng(0, 1), pinned={"word.size": 33.0})
-    assert d.uniform("word[4].size", 10, 20) == 33.0
-
-
-def test_bias_shifts_categorical_and_binned_draws():
-    picks = []
-    vals = []
-    for i in range(400):
-        d = Draws(sample_rng(0, i), bias={"kind": {"b": 9.0}, "size": {"bins": [0, 50, 100], "weights": [0, 1]}})
-        picks.append(d.choice("kind", ["a", "b"]))
-        vals.append(d.uniform("size", 0, 100))
-    assert picks.count("b") > 300  # ~90% expected with weight 9 vs 1
-    assert min(vals) >= 50
-
-
-def test_pipeline_sample_replays_from_factors():
-    pipe = synthgen.load_pipeline("ocr_scene", **{"image.width": 128, "image.height": 128})
-    s = pipe.sample(4)
-    # Pinning every recorded factor reproduces the sample exactly.
-    again = pipe.sample(4, pinned=s.factors)
-    assert np.array_equal(s.image, again.image)
-    # Pinning a factor changes just that choice.
-    t = pipe.sample(4, pinned={"background.kind": "plain"})
-    assert t.factors["background.kind"] == "plain"
 
 
 @settings(max_examples=60, deadline=None)
@@ -107,15 +71,17 @@ def test_sample_replays_exactly_from_its_shard_json():
     pinning its factors renders the same pixels and labels, for both pipelines."""
     import json
 
+    from synthgen.io.encode import encode_sample
+
     for name, extra in (("ocr_scene", {"image.width": 160, "image.height": 160}), ("ocr_line", {})):
         pipe = synthgen.load_pipeline(name, **extra)
         for i in (3, 11):
             s = pipe.sample(i)
-            members = dict(pipe.encode(s))
+            members = dict(encode_sample(s, pipe.cfg.output))
             rec = json.loads(members["json"])
-            again = pipe.sample(i, pinned=rec["factors"])
+            again = pipe.replay(i, rec["factors"])
             assert again.image.tobytes() == s.image.tobytes()
-            assert dict(pipe.encode(again))["json"] == members["json"]
+            assert dict(encode_sample(again, pipe.cfg.output))["json"] == members["json"]
 
 
 def test_scene_items_never_overlap():

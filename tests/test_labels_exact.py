@@ -162,7 +162,7 @@ def test_line_labels_exact_over_random_samples():
         ink = s.maps["ink"]
         assert ink.shape == s.image.shape[:2]
         t.add(s.key, ink, s.instances)
-        layouts.add(s.factors["line.layout"])
+        layouts.add(s.factors["derived.line.layout"])
     assert layouts == {"straight", "arc", "sine", "vertical"}
     t.check(min_chars=2000)
 

@@ -64,7 +64,7 @@ def test_crop_geometry_and_labels():
         H, W = s.image.shape[:2]
         inst = s.instances[0]
         assert s.meta["pipeline_kind"] == "line" and s.image.dtype == np.uint8 and s.image.shape[2] == 3
-        if s.factors["line.layout"] == "vertical":
+        if s.factors["derived.line.layout"] == "vertical":
             assert W == 32 and H % 4 == 0 and 16 <= H <= 512
         else:
             assert H == 32 and W % 4 == 0 and 16 <= W <= 512
@@ -81,7 +81,7 @@ def test_fixed_width_and_height():
     pipe = synthgen.load_pipeline("ocr_line", **{"line.width": 200, "line.height": 48})
     for i in range(20):
         s = pipe.sample(i)
-        if s.factors["line.layout"] != "vertical":
+        if s.factors["derived.line.layout"] != "vertical":
             assert s.image.shape[:2] == (48, 200)
     pipe = synthgen.load_pipeline("ocr_line", **{"line.width": 64, "line.corpus.sources": only(en_words=1),
                                                  "line.corpus.words": [3, 3]})
@@ -103,7 +103,7 @@ def test_deterministic_and_seeded():
 def test_replay_from_factors_and_pin_one_style():
     pipe = synthgen.load_pipeline("ocr_line")
     s = pipe.sample(11)
-    again = pipe.sample(11, pinned=s.factors)
+    again = pipe.replay(11, s.factors)
     assert np.array_equal(again.image, s.image)
     # Pinning one style leaves every other draw alone: same text, font, size and geometry.
     t = pipe.sample(11, pinned={"line.style.stroke": True, "line.style.stroke_width": 2.0})
@@ -303,7 +303,7 @@ def test_vertical_lines():
     s = synthgen.load_pipeline("ocr_line", **base).sample(0)
     inst = s.instances[0]
     H, W = s.image.shape[:2]
-    assert s.factors["line.layout"] == "vertical" and W == 32 and H > W
+    assert s.factors["derived.line.layout"] == "vertical" and W == 32 and H > W
     assert abs(_reading_direction(inst.quad) - 90) < 1  # reads downwards; first vertex top-right
     assert inst.quad[0, 0] > inst.quad[3, 0]
     ys = inst.chars[:, :, 1].mean(axis=1)
@@ -314,7 +314,7 @@ def test_vertical_lines():
     assert rot.instances[0].text == inst.text
     # Latin text never goes vertical.
     latin = synthgen.load_pipeline("ocr_line", **{**base, "line.corpus.sources": only(en_words=1)}).sample(0)
-    assert latin.factors["line.layout"] == "straight"
+    assert latin.factors["derived.line.layout"] == "straight"
 
 
 def test_vertical_layout_turns_latin_and_keeps_hanzi_upright():

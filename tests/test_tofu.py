@@ -139,7 +139,7 @@ def test_arabic_line_through_the_pipeline():
     s = pipe.sample(0, pinned={"line.text": SALAM, "line.layout": "straight", "line.geometry.rotate": 0.0,
                                "line.geometry.skew": 0.0, "line.geometry.perspective": False,
                                "line.style.underline": False, "line.style.stroke": False}, debug_ink=True)
-    assert s.factors["line.layout"] == "shaped"
+    assert s.factors["derived.line.layout"] == "shaped"
     assert s.factors["line.font"] != "DejaVu Serif Book"  # the serif face has no Arabic
     inst = s.instances[0]
     assert inst.text == SALAM and inst.chars.shape == (3, 4, 2)

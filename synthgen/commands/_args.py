@@ -3,11 +3,33 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 
 def add_pipeline_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("pipeline", nargs="?", default="ocr_scene",
                    help="pipeline name in pipelines/ (default ocr_scene) or a path to a .yaml config")
-    p.add_argument("--seed", type=int, default=None, help="job seed (default: the config's seed)")
+    p.add_argument("--seed", type=int, default=None,
+                   help="job seed, a whole number from 0 to 2**64 - 1 (default: the config's seed)")
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value by dotted path, e.g. --set augment.strength=0.4 (repeatable)")
+    p.add_argument("--pin", dest="pins", action="append", default=[], metavar="FACTOR=VALUE",
+                   help="pin a recorded factor, e.g. --pin background.kind=plain or --pin word.font='DejaVu Serif Book' "
+                   "(generic names apply to every index; `synthgen factors PIPELINE` lists them; repeatable)")
+
+
+def overrides_of(a: argparse.Namespace) -> dict[str, Any]:
+    """--set values plus --pin factors (as `factors.pin`), for load_pipeline / render."""
+    from ..config import parse_set
+    from ..errors import UserError
+
+    out = parse_set(a.sets)
+    pins = {}
+    for item in getattr(a, "pins", []):
+        if "=" not in item:
+            raise UserError(f"--pin {item!r}: expected FACTOR=VALUE, e.g. --pin background.kind=plain")
+        k, v = item.split("=", 1)
+        pins[k.strip()] = parse_set([f"x={v}"])["x"]
+    if pins:
+        out["factors.pin"] = pins
+    return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from ..errors import UserError
-from ._args import add_pipeline_args
+from ._args import add_pipeline_args, overrides_of
 
 ORDER = 90
 
@@ -35,7 +35,7 @@ def run(a: argparse.Namespace) -> int:
         raise UserError(f"--repeat must be at least 1, got {a.repeat}")
     for w in workers:
         runs = [bench_render(a.pipeline, n=parse_count(a.n), workers=w, shard_size=parse_count(a.shard_size, "--shard-size"),
-                             executor=a.executor, overrides=parse_set(a.sets), seed=a.seed) for _ in range(a.repeat)]
+                             executor=a.executor, overrides=overrides_of(a), seed=a.seed) for _ in range(a.repeat)]
         if a.repeat > 1:
             best = max(runs, key=lambda r: r["images_per_s"])
             every = ", ".join(f"{r['images_per_s']:.1f}" for r in runs)

@@ -285,8 +285,9 @@ class TextSampler:
             k = d.integers(f"{name}.index", 0, n - 1)
         else:
             epoch, pos = divmod(sub, n)
-            k = permute(pos, n, self._key(src.name, bucket, epoch))
-            d.factors[f"{name}.index"] = k
+            k = d.assign(f"{name}.index", permute(pos, n, self._key(src.name, bucket, epoch)))
+            if not 0 <= k < n:
+                raise UserError(f"pinned factor {name}.index={k} is outside the corpus {src.name!r} (0..{n - 1})")
         return src.entries[pool[k] if pool is not None else k]
 
     def word(self, d: Draws, name: str, slot: int, random: bool = False) -> tuple[str, bool]:
@@ -296,17 +297,21 @@ class TextSampler:
         from .generators import generate
 
         src_name, sub = self.source_of(slot)
-        src_name = d._record(f"{name}.source", src_name)  # recorded, and pinnable
+        src_name = d.assign(f"{name}.source", src_name)  # recorded, and pinnable
         if src_name not in self.sources:
             raise UserError(f"pinned source {src_name!r} is not one of the configured sources {sorted(self.sources)}")
         src = self.sources[src_name]
         if src is None:
-            return generate(src_name[len(GEN_PREFIX):], d, f"{name}.gen"), True
+            kind = src_name[len(GEN_PREFIX):]
+            return generate(kind, d, f"{name}.{kind}"), True
         if src.single_chars:
             run = d.integers(f"{name}.run", *self.char_run)
             stride = self.char_run[1]
             return "".join(self.entry(d, f"{name}.c[{t}]", src, sub * stride + t, random) for t in range(run)), False
         return self.entry(d, name, src, sub, random), False
+
+
+CASES = ("as_is", "lower", "upper", "title")  # the case names configs weight (text.case, line.corpus.case)
 
 
 def apply_case(text: str, case: str) -> str:

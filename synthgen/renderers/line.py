@@ -27,7 +27,7 @@ from ..errors import UserError
 from . import layout as L
 from . import shaping
 from .backgrounds import render_background
-from .corpus import TextSampler, apply_case
+from .corpus import CASES, TextSampler, apply_case
 from .fonts import FontFace, resolve_faces
 from .glyphs import raster_size
 from .layout import apply_t as _apply
@@ -38,7 +38,6 @@ from .layout import t3 as _T
 from .layout import warp
 from .styles import blend, contrasting, luma, shadow, stroke, underline
 
-CASES = ("as_is", "lower", "upper", "title")
 REDRAWS = 10
 # Glyphs are rasterised at a few sizes only and scaled down in the one warp every line gets
 # anyway. Rasterising a hanzi costs ~0.15-0.25 ms (FreeType, CFF outlines), so the glyph cache
@@ -49,18 +48,6 @@ REDRAWS = 10
 RASTER_SIZES = (6, 8, 10, 12, 14, 16, 20, 24, 28, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320,
                 384, 448, 512)
 SHARED_RASTER = 0.6  # sizes down to this fraction of the largest share its raster size
-
-
-# Factors recorded only when their style is used (see the end of LineRenderer.render).
-_SPACING = ("line.style.spacing_amount",)
-_STROKE = ("line.style.stroke_width", *(f"line.style.stroke_color.{k}" for k in ("r", "g", "b", "gap")))
-_SHADOW = (*(f"line.style.shadow_{k}" for k in ("dx", "right", "dy", "down", "blur", "opacity")),
-           *(f"line.style.shadow_color.{k}" for k in ("r", "g", "b", "gap")))
-_UNDERLINE = ("line.style.underline_gap", "line.style.underline_thickness")
-_ARC = ("line.layout.arc", "line.layout.arc_up")
-_SINE = ("line.layout.sine_amplitude", "line.layout.sine_wavelength", "line.layout.sine_phase")
-_TILT = ("line.geometry.tilt_x", "line.geometry.tilt_y")
-_ALONG = ("line.offset_along",)
 
 
 MIN_SQUEEZE = 0.6  # below this scale a too-long line drops its last word instead of shrinking
@@ -82,6 +69,7 @@ class LineRenderer:
         self.cfg = cfg
         self.lc = cfg.line
         self.faces: list[FontFace] = resolve_faces(cfg.fonts.families, cfg.fonts.folders)
+        self.by_name = {f.name: f for f in self.faces}
         cc = self.lc.corpus
         self.sampler = TextSampler(cc.sources, seed, cc.balance, cc.char_run)
         self.case_names = [c for c in CASES if cc.case.get(c, 0) > 0]
@@ -114,17 +102,20 @@ class LineRenderer:
         return [f for k, f in enumerate(self.faces) if mask >> k & 1], shaped
 
     def pick(self, d: Draws, index: int) -> tuple[str, list[str], FontFace, bool]:
-        """The line's text (recorded as `line.text`, pinnable), its words, a face that has a
-        glyph for every character, and whether the text needs complex shaping. A string no face covers is drawn again, or is an error, per
-        fonts.on_missing_glyph; never drawn with boxes."""
+        """The line's text (`line.text`, pinnable), its words, a face that has a glyph for
+        every character (`line.font`, chosen by name among the faces covering the text), and
+        whether the text needs complex shaping. A string no face covers is drawn again (each
+        redraw is the next draw of the same factors, so nothing outside the loop moves), or is
+        an error, per fonts.on_missing_glyph; never drawn with boxes."""
         cc = self.lc.corpus
         max_words = cc.words[1]
         text = ""
         for attempt in range(REDRAWS):
-            n = d.integers("line.words", *cc.words)
+            n = d.integers("line.words", *cc.words, src="line.corpus.words")
             words = [self.sampler.word(d, f"line.word[{k}]", index * max_words + k, random=attempt > 0)
                      for k in range(n)]
-            case = d.choice("line.case", self.case_names, self.case_weights) if self.case_names else "as_is"
+            case = (d.choice("line.case", self.case_names, self.case_weights, src="line.corpus.case")
+                    if self.case_names else "as_is")
             # Case applies to corpus words; generated strings (codes, dates, ...) keep theirs.
             parts = [" ".join((w if generated else apply_case(w, case)).split()) for w, generated in words]
             parts = [p for p in parts if p] or ["?"]
@@ -133,15 +124,14 @@ class LineRenderer:
             if len(parts[0]) > cc.max_chars:
                 parts = [parts[0][: cc.max_chars].strip() or parts[0][: cc.max_chars]]
             text = join(parts)
-            pinned = d._record("line.text", text)
+            pinned = str(d.assign("line.text", text))
             if pinned != text:
-                text, parts = str(pinned), [str(pinned)]
+                text, parts = pinned, [pinned]
             faces, shaped = self.faces_for(text)
             if faces and (not shaped or shaping.available()):
-                face = faces[d.integers("line.font_index", 0, len(faces) - 1)]
-                d.factors["line.font"] = face.name
+                face = self.by_name[d.choice("line.font", [f.name for f in faces], src="fonts.families")]
                 return text, parts, face, shaped
-            if self.cfg.fonts.on_missing_glyph == "error" or d._lookup(d.pinned, "line.text") is not None:
+            if self.cfg.fonts.on_missing_glyph == "error" or d.pin_of("line.text") is not None:
                 if not faces:
                     missing = sorted({c for c in text if not any(f.covers(c) for f in self.faces)})
                     raise UserError(
@@ -170,44 +160,55 @@ class LineRenderer:
         H = lc.height
         text, parts, face, shaped = self.pick(d, index)
 
-        # -- every draw happens whatever the outcome, so pinning one factor moves no other --
-        size = max(6.0, H * d.uniform("line.size", *lc.size))  # px, before fitting
-        kind = d.choice("line.layout", self.layout_names, self.layout_weights)
-        bend = d.uniform("line.layout.arc", *lo.arc)
-        arc_up = d.bernoulli("line.layout.arc_up", 0.5)
-        amp = d.uniform("line.layout.sine_amplitude", *lo.sine_amplitude)
-        wavelength = d.uniform("line.layout.sine_wavelength", *lo.sine_wavelength)
-        phase = d.uniform("line.layout.sine_phase", 0.0, 2 * math.pi)
-        spacing_on = d.bernoulli("line.style.spacing", st.spacing.p)
-        spacing = d.uniform("line.style.spacing_amount", *st.spacing.range) * size
-        spacing = spacing if spacing_on else 0.0
-        stroke_on = d.bernoulli("line.style.stroke", st.stroke.p)
-        r = int(round(d.uniform("line.style.stroke_width", *st.stroke.range)))
-        r = r if stroke_on else 0
-        shadow_on = d.bernoulli("line.style.shadow", st.shadow.p)
-        sdx = d.uniform("line.style.shadow_dx", *st.shadow.offset) * (1 if d.bernoulli("line.style.shadow_right", 0.5) else -1)
-        sdy = d.uniform("line.style.shadow_dy", *st.shadow.offset) * (1 if d.bernoulli("line.style.shadow_down", 0.7) else -1)
-        sblur = d.uniform("line.style.shadow_blur", *st.shadow.blur)
-        sop = d.uniform("line.style.shadow_opacity", *st.shadow.opacity)
-        ul_on = d.bernoulli("line.style.underline", st.underline.p)
-        ul_gap = d.uniform("line.style.underline_gap", *st.underline.gap)
-        ul_th = d.uniform("line.style.underline_thickness", *st.underline.thickness)
-        rot = d.uniform("line.geometry.rotate", *lg.rotate)
-        skew = d.uniform("line.geometry.skew", *lg.skew)
-        persp = d.bernoulli("line.geometry.perspective", lg.perspective)
-        tilt_x = d.uniform("line.geometry.tilt_x", -lg.tilt, lg.tilt)
-        tilt_y = d.uniform("line.geometry.tilt_y", -lg.tilt, lg.tilt)
-        pad_l = d.uniform("line.pad_left", *lc.padding) * H
-        pad_r = d.uniform("line.pad_right", *lc.padding) * H
-        u_cross = d.uniform("line.offset_cross", 0.0, 1.0)
-        u_along = d.uniform("line.offset_along", 0.0, 1.0)
-
+        # Keyed draws: a style's magnitudes are drawn only when the style is on (pinning one
+        # factor moves no other, whatever was or was not drawn before it).
+        size = max(6.0, H * d.uniform("line.size", *lc.size, src="line.size"))  # px, before fitting
+        kind = d.choice("line.layout", self.layout_names, self.layout_weights, src="line.layout.weights")
         if shaped:
             kind = "shaped"  # one straight run shaped by raqm; no per-glyph curves or columns
-            spacing = 0.0  # letter-spacing would break joining
         elif kind == "vertical" and not L.has_cjk(text):
             kind = "straight"
-        d.factors["line.layout"] = kind
+        d.derive("line.layout", kind)
+        bend = amp = wavelength = phase = 0.0
+        arc_up = True
+        if kind == "arc":
+            bend = d.uniform("line.layout.arc", *lo.arc, src="line.layout.arc")
+            arc_up = d.bernoulli("line.layout.arc_up", 0.5)
+        elif kind == "sine":
+            amp = d.uniform("line.layout.sine_amplitude", *lo.sine_amplitude, src="line.layout.sine_amplitude")
+            wavelength = d.uniform("line.layout.sine_wavelength", *lo.sine_wavelength, src="line.layout.sine_wavelength")
+            phase = d.uniform("line.layout.sine_phase", 0.0, 2 * math.pi)
+        spacing = 0.0
+        if kind != "shaped" and d.bernoulli("line.style.spacing", st.spacing.p, src="line.style.spacing.p"):
+            # letter-spacing would break joining: shaped runs get none
+            spacing = d.uniform("line.style.spacing_amount", *st.spacing.range, src="line.style.spacing.range") * size
+        r = 0
+        if d.bernoulli("line.style.stroke", st.stroke.p, src="line.style.stroke.p"):
+            r = int(round(d.uniform("line.style.stroke_width", *st.stroke.range, src="line.style.stroke.range")))
+        shadow_on = d.bernoulli("line.style.shadow", st.shadow.p, src="line.style.shadow.p")
+        if shadow_on:
+            sdx = d.uniform("line.style.shadow_dx", *st.shadow.offset, src="line.style.shadow.offset") * (
+                1 if d.bernoulli("line.style.shadow_right", 0.5) else -1)
+            sdy = d.uniform("line.style.shadow_dy", *st.shadow.offset, src="line.style.shadow.offset") * (
+                1 if d.bernoulli("line.style.shadow_down", 0.7) else -1)
+            sblur = d.uniform("line.style.shadow_blur", *st.shadow.blur, src="line.style.shadow.blur")
+            sop = d.uniform("line.style.shadow_opacity", *st.shadow.opacity, src="line.style.shadow.opacity")
+        ul_on = d.bernoulli("line.style.underline", st.underline.p, src="line.style.underline.p")
+        if ul_on:
+            ul_gap = d.uniform("line.style.underline_gap", *st.underline.gap, src="line.style.underline.gap")
+            ul_th = d.uniform("line.style.underline_thickness", *st.underline.thickness,
+                              src="line.style.underline.thickness")
+        rot = d.uniform("line.geometry.rotate", *lg.rotate, src="line.geometry.rotate")
+        skew = d.uniform("line.geometry.skew", *lg.skew, src="line.geometry.skew")
+        persp = d.bernoulli("line.geometry.perspective", lg.perspective, src="line.geometry.perspective")
+        if persp:
+            tilt_x = d.uniform("line.geometry.tilt_x", -lg.tilt, lg.tilt, src="line.geometry.tilt")
+            tilt_y = d.uniform("line.geometry.tilt_y", -lg.tilt, lg.tilt, src="line.geometry.tilt")
+        pad_l = d.uniform("line.pad_left", *lc.padding, src="line.padding") * H
+        pad_r = d.uniform("line.pad_right", *lc.padding, src="line.padding") * H
+        u_cross = d.uniform("line.offset_cross", 0.0, 1.0)
+        u_along = d.uniform("line.offset_along", 0.0, 1.0) if lc.width is not None else 0.0
+
         vertical_out = kind == "vertical" and not lo.vertical_rotate  # a tall crop
         curve = (bend if arc_up else -bend, wavelength, phase) if kind == "arc" else (amp, wavelength, phase)
         pad = r + 2
@@ -255,8 +256,8 @@ class LineRenderer:
                     continue
                 scale = min(scale, fit)
             break
-        d.factors["line.text"] = text
-        d.factors["line.scale"] = scale
+        d.factors["line.text"] = text  # the text as laid out (trailing words may have been dropped)
+        d.derive("line.scale", scale)
         along_len = float(ext[along_ax]) * scale
         if lc.width is not None:
             n_along = lc.width
@@ -293,8 +294,8 @@ class LineRenderer:
             img = img.copy()
         bg_luma = luma(cv2.mean(img)[:3])
         color = contrasting(d, "line.color", bg_luma, lc.contrast)
-        stroke_color = contrasting(d, "line.style.stroke_color", luma(color), lc.contrast)
-        shadow_color = contrasting(d, "line.style.shadow_color", bg_luma, lc.contrast / 2)
+        stroke_color = contrasting(d, "line.style.stroke_color", luma(color), lc.contrast) if r else None
+        shadow_color = contrasting(d, "line.style.shadow_color", bg_luma, lc.contrast / 2) if shadow_on else None
         body = stroke_a if stroke_a is not None else fill_a
         if shadow_on:
             sa = body if ul_a is None else np.maximum(body, ul_a)
@@ -308,13 +309,4 @@ class LineRenderer:
         pts = cv2.perspectiveTransform(src, M).reshape(-1, 2).astype(np.float32)
         inst = Instance(quad=pts[4 * n :], text=text, chars=pts[: 4 * n].reshape(n, 4, 2), kind="line")
         ink = np.maximum(fill_a, stroke_a) if (want_ink and stroke_a is not None) else (fill_a.copy() if want_ink else None)
-        # Magnitudes of styles not used were drawn (to keep the stream aligned) but changed
-        # nothing: drop them from the record. Replaying from the record redraws them identically.
-        pop = d.factors.pop
-        for used, names in ((spacing_on and kind != "shaped", _SPACING), (stroke_on, _STROKE), (shadow_on, _SHADOW),
-                            (ul, _UNDERLINE), (kind == "arc", _ARC), (kind == "sine", _SINE), (persp, _TILT),
-                            (lc.width is not None, _ALONG)):
-            if not used:
-                for k in names:
-                    pop(k, None)
         return img, [inst], ink

@@ -17,7 +17,7 @@ from ..core import Instance
 from ..draws import Draws
 from ..errors import UserError
 from .backgrounds import render_background
-from .corpus import apply_case, load_corpus
+from .corpus import CASES, TextSampler, apply_case, key_of
 from .fonts import FontFace, resolve_faces
 from .glyphs import Layout, layout_line, raster_size
 from .layout import apply_h, apply_t, mm3, r3, s3, t3, warp
@@ -25,16 +25,15 @@ from .layout import box_quads as box_corners
 from .styles import blend as blend_color
 from .styles import contrasting, luma
 
-CASES = ("as_is", "lower", "upper", "title")
 PLACEMENT_TRIES = 8
 GRID = 4  # occupancy grid cell, px
 _KERNEL = np.ones((3, 3), np.uint8)
 
 
-def blend(img: np.ndarray, mask: np.ndarray, M, color) -> None:
+def blend(img: np.ndarray, mask: np.ndarray, M, color, ink: np.ndarray | None = None) -> None:
     """Warp `mask` by M (3 x 3 homography as an array or tuple matrix, or a 2 x 3 affine array;
     pixel-corner coordinates) and blend `color` into `img` under it, touching only the warped
-    mask's bounding box."""
+    mask's bounding box. `ink` (H x W uint8): also max the warped mask into it."""
     if isinstance(M, np.ndarray):
         M = tuple(map(tuple, (M if M.shape == (3, 3) else np.vstack([M, [0, 0, 1]])).tolist()))
     H, W = img.shape[:2]
@@ -47,6 +46,8 @@ def blend(img: np.ndarray, mask: np.ndarray, M, color) -> None:
         return
     a = warp(mask, mm3(t3(-x0, -y0), M), (x1 - x0, y1 - y0))  # into the ROI only
     blend_color(img[y0:y1, x0:x1], a, color)
+    if ink is not None:
+        np.maximum(ink[y0:y1, x0:x1], a, out=ink[y0:y1, x0:x1])
 
 
 def quad_height(q: np.ndarray) -> float:
@@ -61,32 +62,41 @@ class SceneRenderer:
     def __init__(self, cfg: PipelineConfig, seed: int = 0) -> None:
         self.cfg = cfg
         self.faces: list[FontFace] = resolve_faces(cfg.fonts.families, cfg.fonts.folders)
-        self.corpora = [load_corpus(c) for c in cfg.text.corpus]
+        self.by_name = {f.name: f for f in self.faces}
+        # Words walk a keyed permutation of the corpus across the whole dataset (without
+        # replacement, like lines); block words walk a second one.
+        sources = {c: 1.0 for c in cfg.text.corpus}
+        self.sampler = TextSampler(sources, seed)
+        self.block_sampler = TextSampler(sources, key_of(seed, "scene-block-words"))
+        self.max_items = cfg.text.words[1]
+        self.max_block_words = cfg.layout.block_lines[1] * cfg.layout.block_words[1]
         self.case_names = [c for c in CASES if cfg.text.case.get(c, 0) > 0]
         self.case_weights = [cfg.text.case[c] for c in self.case_names]
-        self._coverage: dict[str, list[FontFace]] = {}  # text -> faces covering it (bounded by the corpus)
+        self._coverage: dict[str, list[str]] = {}  # text -> names of the faces covering it
 
     # -- text and font ----------------------------------------------------------------------
-    def _faces_for(self, text: str) -> list[FontFace]:
-        faces = self._coverage.get(text)
-        if faces is None:
-            faces = self._coverage[text] = [f for f in self.faces if f.covers(text)]
-        return faces
+    def faces_for(self, text: str) -> list[str]:
+        names = self._coverage.get(text)
+        if names is None:
+            if len(self._coverage) > 100_000:
+                self._coverage.clear()
+            names = self._coverage[text] = [f.name for f in self.faces if f.covers(text)]
+        return names
 
-    def pick_text(self, d: Draws, name: str) -> tuple[str, FontFace]:
+    def pick_text(self, d: Draws, name: str, slot: int) -> tuple[str, FontFace]:
+        """The item's first word (`<name>.text`, pinnable; from the corpus walk, redrawn at
+        random while no face covers it) and its face (`<name>.font`, by name, among the faces
+        covering the text)."""
         text = ""
-        for _attempt in range(10):
-            ci = d.integers(f"{name}.corpus", 0, len(self.corpora) - 1) if len(self.corpora) > 1 else 0
-            corpus = self.corpora[ci]
-            text = corpus[d.integers(f"{name}.index", 0, len(corpus) - 1)]
-            if self.case_names:
-                text = apply_case(text, d.choice(f"{name}.case", self.case_names, self.case_weights))
-            faces = self._faces_for(text)
+        for attempt in range(10):
+            word, generated = self.sampler.word(d, name, slot, random=attempt > 0)
+            if self.case_names and not generated:
+                word = apply_case(word, d.choice(f"{name}.case", self.case_names, self.case_weights, src="text.case"))
+            text = str(d.assign(f"{name}.text", word))
+            faces = self.faces_for(text)
             if faces:
-                face = faces[d.integers(f"{name}.font_index", 0, len(faces) - 1)]
-                d.factors[f"{name}.font"] = face.name
-                return text, face
-            if self.cfg.fonts.on_missing_glyph == "error":
+                return text, self.by_name[d.choice(f"{name}.font", faces, src="fonts.families")]
+            if self.cfg.fonts.on_missing_glyph == "error" or d.pin_of(f"{name}.text") is not None:
                 missing = sorted({c for c in text if not any(f.covers(c) for f in self.faces)})
                 raise UserError(
                     f"no configured font covers {''.join(missing)!r} in {text!r}; add a font that has these glyphs "
@@ -95,61 +105,65 @@ class SceneRenderer:
         raise UserError(f"after 10 draws no configured font covers the corpus text (last: {text!r}); check fonts vs corpus with `synthgen fonts check`")
 
     # -- rendering --------------------------------------------------------------------------
-    def render(self, d: Draws, index: int, want_ink: bool = False) -> tuple[np.ndarray, list[Instance], None]:
-        """The same interface as the line renderer; `index` is unused (words are drawn through `d`)."""
-        if want_ink:
-            raise ValueError("debug_ink: the scene renderer has no ink hook; render the sample twice with "
-                             "different pinned text colours and compare instead")
+    def render(self, d: Draws, index: int, want_ink: bool = False) -> tuple[np.ndarray, list[Instance], np.ndarray | None]:
+        """Background, distractors, then the items one by one; `index` places the sample's
+        words in the dataset-wide corpus walk. `want_ink`: also the text coverage as composited
+        (max over items of each item's warped mask), before augmentation."""
         cfg = self.cfg
         W, H = cfg.image.width, cfg.image.height
         img = render_background(d, cfg.background.weights, cfg.background.folders, W, H)
         draw_distractors(d, img, cfg.layout.distractors)
         occupied = np.zeros((H // GRID + 6, W // GRID + 6), np.uint8)  # see _place
-        n_items = d.integers("words", *cfg.text.words)
+        n_items = d.integers("words", *cfg.text.words, src="text.words")
         instances: list[Instance] = []
+        ink = np.zeros((H, W), np.uint8) if want_ink else None
         for i in range(n_items):
-            instances += self._item(d, f"word[{i}]", img, occupied)
-        d.factors["words_placed"] = len(instances)
-        return img, instances, None
+            instances += self._item(d, f"word[{i}]", index * self.max_items + i, img, occupied, ink)
+        d.derive("words_placed", len(instances))
+        return img, instances, ink
 
-    def _layout(self, d: Draws, name: str) -> tuple[Layout, list[tuple[str, list[int]]], float]:
+    def _layout(self, d: Draws, name: str, slot: int) -> tuple[Layout, list[tuple[str, list[int]]], float]:
         """Lay out one item: a word, or a block of lines. Returns the layout, the words as
         (text, char indices into layout.boxes), and the scale from the raster size the glyphs
         were drawn at to the drawn font size (applied by the item's warp)."""
         t, lay_cfg = self.cfg.text, self.cfg.layout
-        small = d.bernoulli(f"{name}.small", lay_cfg.small)
-        block = not small and d.bernoulli(f"{name}.block", lay_cfg.block)
-        text, face = self.pick_text(d, name)
-        size = int(round(d.uniform(f"{name}.size", *(lay_cfg.small_size if small else t.size))))
+        small = d.bernoulli(f"{name}.small", lay_cfg.small, src="layout.small")
+        block = not small and d.bernoulli(f"{name}.block", lay_cfg.block, src="layout.block")
+        text, face = self.pick_text(d, name, slot)
+        size = int(round(d.uniform(f"{name}.size", *(lay_cfg.small_size if small else t.size),
+                                   src="layout.small_size" if small else "text.size")))
         size = max(size, 4)
         raster = raster_size(size)
         if not block:
             lay = layout_line(face.path, face.index, raster, text)
             return lay, [(text, list(range(len(text))))], size / raster
         # A block: lines of words in one face, left-aligned, stacked at a random leading.
-        n_lines = d.integers(f"{name}.lines", *lay_cfg.block_lines)
-        pitch = raster * d.uniform(f"{name}.leading", *lay_cfg.leading)
+        n_lines = d.integers(f"{name}.lines", *lay_cfg.block_lines, src="layout.block_lines")
+        pitch = raster * d.uniform(f"{name}.leading", *lay_cfg.leading, src="layout.leading")
         lines: list[list[str]] = []
         k = 0
         for li in range(n_lines):
             words = []
-            for _ in range(d.integers(f"{name}.line[{li}].words", *lay_cfg.block_words)):
+            for _ in range(d.integers(f"{name}.line[{li}].words", *lay_cfg.block_words, src="layout.block_words")):
                 if k == 0:
                     w = text
                 else:
-                    w = self._pick_word_for(d, f"{name}.w[{k}]", face)
+                    w = self._pick_word_for(d, f"{name}.w[{k}]", slot * self.max_block_words + k, face)
                 words.append(w)
                 k += 1
             lines.append(words)
         return self._stack(face, raster, lines, pitch), [(w, idx) for w, idx in self._word_index(lines)], size / raster
 
-    def _pick_word_for(self, d: Draws, name: str, face: FontFace) -> str:
-        corpus = self.corpora[0]
-        for _ in range(10):
-            w = corpus[d.integers(f"{name}.index", 0, len(corpus) - 1)]
+    def _pick_word_for(self, d: Draws, name: str, slot: int, face: FontFace) -> str:
+        """A block's further word (`<name>.text`): the block walk's word, redrawn at random
+        while the block's face lacks a glyph of it."""
+        w = ""
+        for attempt in range(10):
+            w, _generated = self.block_sampler.word(d, name, slot, random=attempt > 0)
+            w = str(d.assign(f"{name}.text", w))
             if face.covers(w):
                 return w
-        return "".join(c for c in w if face.covers(c)) or "text"
+        return d.assign(f"{name}.text", "".join(c for c in w if face.covers(c)) or "text")
 
     @staticmethod
     def _word_index(lines: list[list[str]]):
@@ -184,12 +198,12 @@ class SceneRenderer:
         plane seen at an angle)."""
         lc = self.cfg.layout
         x0, y0, x1, y1 = lay.ink
-        M = r3(d.uniform(f"{name}.angle", *self.cfg.text.angle))
-        if d.bernoulli(f"{name}.perspective", lc.perspective):
+        M = r3(d.uniform(f"{name}.angle", *self.cfg.text.angle, src="text.angle"))
+        if d.bernoulli(f"{name}.perspective", lc.perspective, src="layout.perspective"):
             # Tilt in the text's own frame, normalised by its half extents: the scale across the
             # item varies by at most 1 +- tilt whatever its size or angle.
-            px = d.uniform(f"{name}.tilt_x", -lc.tilt, lc.tilt) / max((x1 - x0) * scale / 2.0, 1.0)
-            py = d.uniform(f"{name}.tilt_y", -lc.tilt, lc.tilt) / max((y1 - y0) * scale / 2.0, 1.0)
+            px = d.uniform(f"{name}.tilt_x", -lc.tilt, lc.tilt, src="layout.tilt") / max((x1 - x0) * scale / 2.0, 1.0)
+            py = d.uniform(f"{name}.tilt_y", -lc.tilt, lc.tilt, src="layout.tilt") / max((y1 - y0) * scale / 2.0, 1.0)
             M = mm3(M, ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0), (px, py, 1.0)))
         return mm3(mm3(M, s3(scale)), t3(-(x0 + x1) / 2.0, -(y0 + y1) / 2.0))
 
@@ -223,15 +237,16 @@ class SceneRenderer:
             return cx, cy
         return None
 
-    def _item(self, d: Draws, name: str, img: np.ndarray, occupied: np.ndarray) -> list[Instance]:
+    def _item(self, d: Draws, name: str, slot: int, img: np.ndarray, occupied: np.ndarray,
+              ink: np.ndarray | None = None) -> list[Instance]:
         t = self.cfg.text
         H, W = img.shape[:2]
-        lay, words, scale = self._layout(d, name)
+        lay, words, scale = self._layout(d, name, slot)
         Hrel = self._transform(d, name, lay, scale)
         x0, y0, x1, y1 = lay.ink
         rel = apply_t(Hrel, ((x0, y0), (x1, y0), (x1, y1), (x0, y1)))
         spot = self._place(d, name, rel, W, H, occupied)
-        d.factors[f"{name}.placed"] = spot is not None
+        d.derive(f"{name}.placed", spot is not None)
         if spot is None:
             return []
         sx, sy = spot
@@ -241,7 +256,7 @@ class SceneRenderer:
         bx0, by0 = max(0, math.floor(min(xs))), max(0, math.floor(min(ys)))
         bx1, by1 = min(W, math.ceil(max(xs))), min(H, math.ceil(max(ys)))
         color = contrasting(d, f"{name}.color", luma(cv2.mean(img[by0:by1, bx0:bx1])), t.contrast)
-        blend(img, lay.mask, Hm, color)
+        blend(img, lay.mask, Hm, color, ink)
         Hn = np.array(Hm, np.float64)
         if len(words) == 1:  # a single word's box is the layout's ink box, already placed
             all_chars = apply_h(Hn, box_corners(lay.boxes))

@@ -1,0 +1,49 @@
+"""`synthgen factors PIPELINE`: the factor catalogue (every random choice a sample records)."""
+
+from __future__ import annotations
+
+import argparse
+
+from ._args import add_pipeline_args, overrides_of
+
+ORDER = 30
+
+EPILOG = """\
+examples:
+  synthgen factors ocr_line
+  synthgen factors ocr_scene --json > factors.json
+  synthgen render ocr_scene --n 100 --pin background.kind=plain      # pin one factor
+  synthgen preview ocr_scene --pin word.font='DejaVu Serif Book'      # generic name: every word
+
+Kinds: choice (options), uniform and integer (range; the union over traced samples when it
+depends on other factors), bernoulli, assigned (chosen by a rule, e.g. the dataset-wide corpus
+walk; pinnable), derived (computed from draws; not pinnable). Names with [i] in a sample
+(word[3].font) are listed once, without the index.
+"""
+
+
+def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    p = sub.add_parser("factors", help="list a pipeline's factors (what can be pinned and biased)",
+                       description="Print the factor catalogue of a pipeline: every random choice its samples "
+                       "record, with kind, options or range and the config key it comes from. Traced from a "
+                       "fixed set of samples.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_pipeline_args(p)
+    p.add_argument("--json", action="store_true", help="JSON list instead of a table")
+    return p
+
+
+def run(a: argparse.Namespace) -> int:
+    import json
+
+    from ..factors import format_table
+    from ..pipeline import load_pipeline
+
+    pipe = load_pipeline(a.pipeline, seed=a.seed, **overrides_of(a))
+    space = pipe.factor_space()
+    if a.json:
+        print(json.dumps([s.to_json() for s in space.values()], indent=1, default=str))
+    else:
+        print(format_table(space))
+        n_pin = sum(s.pinnable for s in space.values())
+        print(f"{len(space)} factors of {pipe.cfg.name} ({n_pin} pinnable, {len(space) - n_pin} derived)")
+    return 0
