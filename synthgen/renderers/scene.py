@@ -255,7 +255,7 @@ class SceneRenderer:
         xs, ys = [p[0] for p in quad], [p[1] for p in quad]
         bx0, by0 = max(0, math.floor(min(xs))), max(0, math.floor(min(ys)))
         bx1, by1 = min(W, math.ceil(max(xs))), min(H, math.ceil(max(ys)))
-        color = contrasting(d, f"{name}.color", luma(cv2.mean(img[by0:by1, bx0:bx1])), t.contrast)
+        color = contrasting(d, f"{name}.color", luma(cv2.mean(img[by0:by1, bx0:bx1])), t.contrast)  # text.contrast
         blend(img, lay.mask, Hm, color, ink)
         Hn = np.array(Hm, np.float64)
         if len(words) == 1:  # a single word's box is the layout's ink box, already placed
@@ -278,7 +278,7 @@ DISTRACTORS = ("line", "rect", "circle", "polyline", "ellipse")
 def draw_distractors(d: Draws, img: np.ndarray, count: tuple[int, int]) -> None:
     """Non-text shapes (strokes, boxes, rings) so a detector learns that not every edge is text."""
     H, W = img.shape[:2]
-    for k in range(d.integers("distractors", *count)):
+    for k in range(d.integers("distractors", *count, src="layout.distractors")):
         n = f"distractor[{k}]"
         kind = d.choice(f"{n}.kind", DISTRACTORS)
         color = tuple(int(d.uniform(f"{n}.color.{c}", 0, 255)) for c in "rgb")

@@ -1,0 +1,8 @@
+"""Version constants, in a leaf module (imports nothing) so any part of the package can use
+them without importing the package facade (`synthgen/__init__.py`)."""
+
+__version__ = "0.2.0"
+# Bumped whenever the same (config, seed, index) renders different bytes: a resume refuses to
+# add samples of one stream to shards of another. 2: keyed BLAKE2b seeding, buffered draws.
+# 3: keyed draws per factor name (factor contract), scene corpus walk, augmentation stage.
+SAMPLE_STREAM = 3
