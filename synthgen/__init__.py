@@ -1,9 +1,6 @@
 """synthgen: synthetic training data for OCR, document and face models."""
 
-__version__ = "0.2.0"
-# Bumped whenever the same (config, seed, index) renders different bytes: a resume refuses to
-# add samples of one stream to shards of another. 2: keyed BLAKE2b seeding, buffered draws.
-SAMPLE_STREAM = 2
+from .version import SAMPLE_STREAM, __version__  # noqa: F401 (re-exported; defined in the leaf module)
 
 
 def load_pipeline(name_or_path: str = "ocr_scene", seed: int | None = None, **overrides):
@@ -24,4 +21,4 @@ def render(pipeline="ocr_scene", n: int = 1000, out=None, seed=None, shard_size=
                    executor=executor, overrides=overrides, progress=progress, ray_address=ray_address)
 
 
-__all__ = ["__version__", "load_pipeline", "render"]
+__all__ = ["SAMPLE_STREAM", "__version__", "load_pipeline", "render"]

@@ -1,4 +1,5 @@
-"""`synthgen` command line. Bad input -> one line on stderr, exit code 2, no traceback.
+"""`synthgen` command line. Bad input -> one line on stderr, exit code 2, no traceback; a job
+stopped from outside (disk full, a worker killed) -> one line, exit code 1.
 
 Subcommands live in `synthgen/commands/`, one module each, discovered at start-up."""
 
@@ -6,10 +7,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from concurrent.futures.process import BrokenProcessPool
 
 from . import commands
-from .errors import UserError
+from .errors import RunError, UserError
+from .version import __version__
 
 
 class _Parser(argparse.ArgumentParser):
@@ -19,7 +20,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict]:
     ap = _Parser(prog="synthgen", description="Synthetic training data for OCR and document models.")
-    ap.add_argument("--version", action="version", version=f"synthgen {__import__('synthgen').__version__}")
+    ap.add_argument("--version", action="version", version=f"synthgen {__version__}")
     sub = ap.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
     runs = {}
     for mod in commands.modules():
@@ -35,18 +36,18 @@ def main(argv: list[str] | None = None) -> int:
         ap, runs = build_parser()
         a = ap.parse_args(argv)
         return runs[a.cmd](a)
-    except UserError as e:
-        print(f"synthgen: error: {e}", file=sys.stderr)
-        return 2
+    except (UserError, RunError) as e:
+        print(f"synthgen: error: {_one_line(e)}", file=sys.stderr)
+        return e.exit_code
     except KeyboardInterrupt:
-        print("synthgen: interrupted; rerun the same command to resume", file=sys.stderr)
+        print("synthgen: interrupted; finished shards are kept: rerun the same command to resume", file=sys.stderr)
         return 130
-    except BrokenProcessPool:
-        print("synthgen: error: a worker process died (killed, or out of memory); finished shards are kept, "
-              "rerun the same command to resume (with fewer --workers if memory is short)", file=sys.stderr)
-        return 1
     except BrokenPipeError:
         return 0
+
+
+def _one_line(e: BaseException) -> str:
+    return " ".join(str(e).split("\n")).strip() or type(e).__name__
 
 
 if __name__ == "__main__":

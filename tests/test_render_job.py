@@ -126,14 +126,16 @@ def test_preview_sheet(tmp_path):
     assert img is not None and img.shape[1] == 256
 
 
-def test_resume_trusts_recorded_shards_without_reading_them(tmp_path, small, monkeypatch):
+def test_resume_checks_kept_shards_by_sha256_only(tmp_path, small, monkeypatch):
+    """A resume reads kept shards only through the streaming sha256 check (no tar parsing, no
+    re-render) and keeps them all when they match."""
     out = tmp_path / "r"
     m = synthgen.render(n=12, out=str(out), shard_size=6, workers=1, overrides=small, progress=False)
-    import synthgen.run.job as job
+    import synthgen.run.worker as worker
 
-    def no_reads(*a, **k):
-        raise AssertionError("a recorded, intact shard was read back")
+    def no_renders(*a, **k):
+        raise AssertionError("an intact, recorded shard was rendered again")
 
-    monkeypatch.setattr(job, "inspect_shard", no_reads)
+    monkeypatch.setattr(worker, "run_shard", no_renders)
     again = synthgen.render(n=12, out=str(out), shard_size=6, workers=1, overrides=small, progress=False)
     assert again["shards"] == m["shards"]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 
 from ..errors import UserError
-from ._args import add_pipeline_args
+from ._args import add_pipeline_args, overrides_of
 
 ORDER = 20
+MAX_SAMPLES = 1024
+CELL = (32, 4096)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -15,10 +18,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                        description="Render samples and write a PNG contact sheet: word quads green, char quads red, "
                        "ignored text grey, first vertex of each quad yellow.")
     add_pipeline_args(v)
-    v.add_argument("-n", type=int, default=16, help="number of samples (default 16)")
+    v.add_argument("-n", type=int, default=16, help=f"number of samples, 1 to {MAX_SAMPLES} (default 16)")
     v.add_argument("-o", "--out", default="preview.png", help="PNG file to write (default preview.png)")
-    v.add_argument("--start", type=int, default=0, help="first sample index (default 0)")
-    v.add_argument("--cell", type=int, default=384, help="tile size in px (default 384)")
+    v.add_argument("--start", type=int, default=0, help="first sample index, 0 or more (default 0)")
+    v.add_argument("--cell", type=int, default=384, help=f"tile size in px, {CELL[0]} to {CELL[1]} (default 384)")
     v.add_argument("--no-chars", action="store_true", help="draw word quads only")
     return v
 
@@ -26,13 +29,23 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def run(a: argparse.Namespace) -> int:
     from ..config import parse_set
     from ..pipeline import load_pipeline
-    from ..run.job import parse_count
+    from ..run.job import MAX_INDEX, parse_count, parse_seed
     from ..viz import contact_sheet, save_png
 
     n = parse_count(a.n, "-n")
+    if n > MAX_SAMPLES:
+        raise UserError(f"-n {n}: a contact sheet shows at most {MAX_SAMPLES} samples")
+    if not CELL[0] <= a.cell <= CELL[1]:
+        raise UserError(f"--cell {a.cell}: the tile size must be from {CELL[0]} to {CELL[1]} px")
+    if not 0 <= a.start <= MAX_INDEX - n:
+        raise UserError(f"--start {a.start}: sample indices start at 0 (and stay under 2**63)")
+    seed = None if a.seed is None else parse_seed(a.seed)
     if not a.out.lower().endswith(".png"):
         raise UserError(f"-o {a.out!r}: the contact sheet is a PNG; give a name ending in .png")
-    pipe = load_pipeline(a.pipeline, seed=a.seed, **parse_set(a.sets))
+    folder = os.path.dirname(os.path.abspath(a.out))
+    if not os.path.isdir(folder):
+        raise UserError(f"-o {a.out!r}: folder {folder!r} does not exist; create it or write elsewhere")
+    pipe = load_pipeline(a.pipeline, seed=seed, **overrides_of(a))
     samples = [pipe.sample(a.start + i) for i in range(n)]
     save_png(a.out, contact_sheet(samples, cell=a.cell, chars=not a.no_chars))
     print(f"wrote {a.out}: {n} samples of {pipe.name}")

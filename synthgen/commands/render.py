@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-from ._args import add_pipeline_args
+from ._args import add_pipeline_args, overrides_of
 
 ORDER = 10
 
@@ -17,8 +17,14 @@ examples:
   synthgen render ocr_scene --n 10_000 --set augment.strength=0.4 --seed 7
       # -> runs/ocr_scene.strength_0.4.seed_7
 
-Rerunning the same command resumes: finished shards are kept, missing ones are made.
-A different config into the same folder is refused.
+Rerunning the same command resumes: finished shards are kept after their sha256 is checked
+against manifest.json (shards that differ are rendered again), missing ones are made. A
+different config into the same folder is refused, and so is a second render into a folder
+that is being rendered.
+
+--n: up to 2**63 - 1 samples, in at most 10,000,000 shards (manifest.json lists each).
+Exit codes: 0 done; 2 bad input (nothing written); 1 stopped from outside (disk full, a
+worker killed; finished shards kept); 130 interrupted (Ctrl-C; finished shards kept).
 """
 
 
@@ -36,6 +42,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="where shards run (default process; ray for a cluster)")
     r.add_argument("--ray-address", default=os.environ.get("RAY_ADDRESS"),
                    help="Ray cluster: auto or ray://host:port (default $RAY_ADDRESS, else a local Ray)")
+    r.add_argument("--no-verify", dest="verify", action="store_false",
+                   help="on resume, keep recorded shards whose size is unchanged without reading them back "
+                   "(object stores: saves a download of every shard; a corrupted shard of the same size is kept)")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return r
 
@@ -45,7 +54,8 @@ def run(a: argparse.Namespace) -> int:
     from ..run.job import render
 
     m = render(a.pipeline, n=a.n, out=a.out, seed=a.seed, shard_size=a.shard_size, workers=a.workers,
-               executor=a.executor, overrides=parse_set(a.sets), progress=not a.quiet, ray_address=a.ray_address)
+               executor=a.executor, overrides=overrides_of(a), progress=not a.quiet, ray_address=a.ray_address,
+               verify=a.verify)
     out = a.out or str(Path("runs") / m["name"])
     print(f"{m['counts']['samples']} samples in {m['counts']['shards']} shards -> {out} ({m['name']})")
     return 0

@@ -46,8 +46,8 @@ from tqdm import tqdm
 
 from ..errors import UserError
 from .readers import Dataset, StoredSample
+from .shards import PARTIAL_SUFFIX
 
-PARTIAL_SUFFIX = ".partial"
 MARKER = ".synthgen-export"  # marks a staging folder as ours, so a stale one may be removed
 TEXT_KINDS = ("word", "line", "field")
 FORMATS = ("icdar2015", "lmdb")

@@ -18,9 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import UserError
-from .shards import url_to_fs
+from .shards import MANIFEST, iter_groups, tar_end_ok, url_to_fs
 
-MANIFEST = "manifest.json"
 IMAGE_EXTS = ("jpg", "jpeg", "png", "webp")
 
 
@@ -104,21 +103,15 @@ class Dataset:
         fix = "; rerun the same `synthgen render` command to remake it"
         if s.get("sha256") and hashlib.sha256(data).hexdigest() != s["sha256"]:
             raise UserError(f"{bad} (sha256 differs from manifest.json){fix}")
-        # tarfile accepts a file cut at a member boundary: check the end-of-archive blocks too
-        if not data or len(data) % tarfile.RECORDSIZE or data[-1024:] != b"\0" * 1024:
+        if not tar_end_ok(len(data), data[-1024:]):
             raise UserError(f"{bad} (incomplete tar file){fix}")
         return data
 
     def iter_shard(self, s: dict[str, Any]) -> Iterator[StoredSample]:
         data = self._shard_bytes(s)
-        groups: dict[str, dict[str, bytes]] = {}
         try:
             with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
-                for m in tar:
-                    if not m.isfile():
-                        continue
-                    key, _, ext = posixpath.basename(m.name).partition(".")
-                    groups.setdefault(key, {})[ext] = tar.extractfile(m).read()
+                groups = dict(iter_groups(tar))
         except (tarfile.TarError, OSError, EOFError) as e:
             raise UserError(f"{self.path!r}: {s['name']} is not a readable tar file ({e})") from None
         if len(groups) != s["count"]:

@@ -3,30 +3,69 @@
 Members carry fixed metadata (mtime 0, uid/gid 0, mode 0644, no user names) and appear in
 sample order, so the same samples always give the same bytes and the same sha256. Storage is
 any fsspec URL (local paths, file://, memory://, s3://, ...).
+
+The dataset folder's layout is defined here once: `MANIFEST`, shard names (`shard_name`,
+`shard_index`), the `PARTIAL_SUFFIX` of files being written, how a member name splits into
+sample key and extension (`split_key`), how members group into samples (`iter_groups`) and
+what a complete tar file ends with (`tar_end_ok`).
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import posixpath
+import re
 import tarfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import fsspec
 
-SHARD_PATTERN = "shard-{:06d}.tar"
-PARTIAL_SUFFIX = ".partial"
+from ..errors import UserError
+
+MANIFEST = "manifest.json"
+PARTIAL_SUFFIX = ".partial"  # a file (or export folder) being written; renamed when complete
+SHARD_PATTERN = "shard-{:06d}.tar"  # six digits at least, more past shard 999,999
+_SHARD_RE = re.compile(r"shard-(\d{6,})\.tar")
+READ_CHUNK = 1 << 20  # streaming reads (verification): 1 MiB at a time
 
 
 def shard_name(index: int) -> str:
     return SHARD_PATTERN.format(index)
 
 
+def shard_index(name: str) -> int:
+    """`shard-000012.tar` -> 12, for any number of digits (`shard-1234567.tar`); ValueError
+    for anything that is not a shard name."""
+    m = _SHARD_RE.fullmatch(posixpath.basename(name))
+    if m is None:
+        raise ValueError(f"not a shard name: {name!r}")
+    return int(m.group(1))
+
+
 def url_to_fs(url: str) -> tuple[fsspec.AbstractFileSystem, str]:
-    fs, path = fsspec.core.url_to_fs(url)
+    """fsspec filesystem and path of a folder or URL; an unknown protocol, or one whose
+    package is missing (s3:// without s3fs), is a one-line UserError naming the fix."""
+    proto = url.split("://", 1)[0] if "://" in url else "file"
+    try:
+        fs, path = fsspec.core.url_to_fs(url)
+    except ImportError as e:
+        hint = str(e).strip().splitlines()[0] if str(e).strip() else f"no package for {proto}://"
+        raise UserError(f"{url!r}: storage {proto}:// needs a package that is not installed ({hint}); install it "
+                        f"(s3://: pip install s3fs; gs://: pip install gcsfs) here and on every worker") from None
+    except ValueError as e:
+        if "protocol" not in str(e).lower():
+            raise
+        raise UserError(f"{url!r}: unknown storage protocol {proto!r}; give a local folder or an fsspec URL "
+                        "(file://, s3://, gs://, memory://, ...)") from None
     return fs, path
+
+
+def out_of_space(e: BaseException) -> bool:
+    """An OSError that more free space (or quota) would cure."""
+    return isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 class _HashingWriter(io.RawIOBase):
@@ -102,6 +141,36 @@ def tar_end(offset: int) -> bytes:
     return bytes(2 * _BLOCK + (-n % tarfile.RECORDSIZE))
 
 
+def tar_end_ok(size: int, tail: bytes) -> bool:
+    """Does a tar file of `size` bytes ending in `tail` end as `tar_end` writes it? (tarfile
+    itself accepts a file cut at a member boundary, so readers check this too.)"""
+    return size > 0 and size % tarfile.RECORDSIZE == 0 and tail[-2 * _BLOCK :] == bytes(2 * _BLOCK)
+
+
+def split_key(name: str) -> tuple[str, str]:
+    """Member name -> (sample key, extension), as webdataset splits it: the extension starts at
+    the first dot of the file name (`000000012.score.png` -> `000000012`, `score.png`)."""
+    folder, _, base = name.rpartition("/")
+    key, _, ext = base.partition(".")
+    return (f"{folder}/{key}" if folder else key), ext
+
+
+def iter_groups(tar: tarfile.TarFile) -> Iterator[tuple[str, dict[str, bytes]]]:
+    """(key, {ext: bytes}) per sample: consecutive regular-file members with the same key."""
+    key, group = None, {}
+    for m in tar:
+        if not m.isfile():
+            continue
+        k, ext = split_key(m.name)
+        if k != key and group:
+            yield key, group
+            group = {}
+        key = k
+        group[ext] = tar.extractfile(m).read()
+    if group:
+        yield key, group
+
+
 def write_shard(fs: fsspec.AbstractFileSystem, directory: str, index: int, samples: Iterable[tuple[str, list[tuple[str, bytes]]]]) -> ShardInfo:
     """Write (key, [(ext, bytes), ...]) samples to `shard-XXXXXX.tar` atomically: the shard is
     only visible under its final name once complete. Rewriting a shard is idempotent."""
@@ -126,33 +195,21 @@ def write_shard(fs: fsspec.AbstractFileSystem, directory: str, index: int, sampl
     return ShardInfo(shard_name(index), count, w.h.hexdigest(), w.n)
 
 
-def inspect_shard(fs: fsspec.AbstractFileSystem, path: str) -> ShardInfo | None:
-    """sha256, size and sample count of a finished shard; None if it is truncated or corrupt."""
-    h = hashlib.sha256()
-    keys: set[str] = set()
-    try:
-        with fs.open(path, "rb") as f:
-            data = f.read()
-        h.update(data)
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:") as tar:
-            for m in tar:
-                if not m.isfile():
-                    return None
-                keys.add(m.name.split(".", 1)[0])
-            # tarfile accepts a file cut at a member boundary: check the end-of-archive blocks too
-        if len(data) % tarfile.RECORDSIZE or data[-1024:] != b"\0" * 1024:
-            return None
-    except (tarfile.TarError, OSError, EOFError):
-        return None
-    return ShardInfo(posixpath.basename(path), len(keys), h.hexdigest(), len(data))
+def hash_file(fs: fsspec.AbstractFileSystem, path: str, progress: Callable[[int], None] | None = None) -> tuple[str, int]:
+    """(sha256 hex, size) of a file, read in READ_CHUNK pieces (memory stays flat);
+    `progress(k)` is told of each k bytes read."""
+    h, n = hashlib.sha256(), 0
+    with fs.open(path, "rb") as f:
+        while chunk := f.read(READ_CHUNK):
+            h.update(chunk)
+            n += len(chunk)
+            if progress is not None:
+                progress(len(chunk))
+    return h.hexdigest(), n
 
 
 def read_shard(fs: fsspec.AbstractFileSystem, path: str) -> dict[str, dict[str, bytes]]:
     """All samples of one shard: {key: {ext: bytes}} (for tests and tools; training uses webdataset)."""
-    out: dict[str, dict[str, bytes]] = {}
     with fs.open(path, "rb") as f:
         with tarfile.open(fileobj=io.BytesIO(f.read()), mode="r:") as tar:
-            for m in tar:
-                key, ext = m.name.split(".", 1)
-                out.setdefault(key, {})[ext] = tar.extractfile(m).read()
-    return out
+            return dict(iter_groups(tar))

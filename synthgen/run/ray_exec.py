@@ -28,12 +28,13 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from ..errors import UserError
-from ..io.shards import ShardInfo, shard_name
-from .worker import JobSpec, ShardTask, one_opencv_thread, run_shard
+from ..errors import RunError, UserError
+from ..io.shards import out_of_space, shard_name
+from .worker import JobSpec, ShardTask, VerifyTask, one_opencv_thread, run_shard, run_task
 
 DEFAULT_MAX_RETRIES = 3
 POLL_S = 0.5  # driver loop: collect finished shards, refresh the progress counts
@@ -100,13 +101,15 @@ class _Progress:
         return dict(self.done)
 
 
-def _shard_task(spec: JobSpec, task: ShardTask, tracker: Any) -> ShardInfo:
+def _shard_task(spec: JobSpec, task: ShardTask | VerifyTask, tracker: Any):
     """Body of the Ray task (module level, so workers import it rather than unpickle code)."""
+    if isinstance(task, VerifyTask):
+        return run_task(spec, task)
     with one_opencv_thread():
         return _run_tracked(spec, task, tracker)
 
 
-def _run_tracked(spec: JobSpec, task: ShardTask, tracker: Any) -> ShardInfo:
+def _run_tracked(spec: JobSpec, task: ShardTask, tracker: Any):
     if tracker is None:
         return run_shard(spec, task)
     done = 0
@@ -171,13 +174,29 @@ def _connect(ray, workers: int, address: str | None) -> bool:
     return True
 
 
-def run_ray(spec: JobSpec, tasks: list[ShardTask], on_progress: Callable[[int], None], workers: int = 1,
-            address: str | None = None, max_retries: int | None = None) -> Iterator[ShardInfo]:
-    """Run shard tasks as Ray tasks; yield ShardInfo as shards finish (in completion order)."""
+@contextmanager
+def ray_session(workers: int = 1, address: str | None = None):
+    """Connect to (or start) Ray for a job, before the job writes anything, so that a Ray
+    that cannot be reached is refused with nothing left behind; shut down what we started."""
+    ray = import_ray()
+    owns = _connect(ray, workers, _address(address))
+    try:
+        yield
+    finally:
+        if owns:
+            ray.shutdown()
+
+
+def run_ray(spec: JobSpec, tasks: Iterable, on_progress: Callable[[int], None], workers: int = 1,
+            address: str | None = None, max_retries: int | None = None) -> Iterator:
+    """Run tasks (shards to render or to verify) as Ray tasks, pulled from `tasks` as slots
+    free up; yield results as tasks finish (in completion order)."""
     ray = import_ray()
     address = _address(address)
     retries = _max_retries(max_retries)
-    if not tasks:
+    tasks = iter(tasks)
+    first = next(tasks, None)
+    if first is None:
         return
     owns = _connect(ray, workers, address)
     tracker = None
@@ -201,7 +220,7 @@ def run_ray(spec: JobSpec, tasks: list[ShardTask], on_progress: Callable[[int], 
             return max(2, IN_FLIGHT_PER_CPU * (cpus or workers))
 
         limit, limit_at = in_flight_limit(), time.monotonic()
-        queue = list(reversed(tasks))
+        queue = [first]  # the next task to submit (at most one), then the rest of `tasks`
         finished: set[int] = set()  # shards that are done
         finished_samples = 0
         live: dict[int, int] = {}  # shard -> samples done, from the progress actor
@@ -221,6 +240,9 @@ def run_ray(spec: JobSpec, tasks: list[ShardTask], on_progress: Callable[[int], 
             while queue and len(refs) < limit:
                 t = queue.pop()
                 refs[remote.remote(spec, t, tracker)] = t
+                nxt = next(tasks, None)
+                if nxt is not None:
+                    queue.append(nxt)
             ready, _ = ray.wait(list(refs), num_returns=len(refs), timeout=POLL_S)
             if snap is not None and ray.wait([snap], timeout=0)[0]:
                 try:
@@ -236,10 +258,17 @@ def run_ray(spec: JobSpec, tasks: list[ShardTask], on_progress: Callable[[int], 
                     info = ray.get(ref)
                 except ray.exceptions.RayError as e:
                     cause = getattr(e, "cause", None) or e
+                    if out_of_space(cause):
+                        raise OSError(cause.errno, cause.strerror, getattr(cause, "filename", None)) from e
                     last = (str(cause).strip().splitlines() or [""])[-1]
-                    raise RuntimeError(f"{shard_name(t.index)} (samples {t.start}..{t.start + t.count - 1}) failed: "
-                                       f"{type(cause).__name__}: {last} (Ray retries on worker death and OSError: "
-                                       f"{retries})") from e
+                    what = (f"{shard_name(t.index)} (samples {t.start}..{t.start + t.count - 1})"
+                            if isinstance(t, ShardTask) else f"checking {t.name}")
+                    raise RunError(f"{what} failed: {type(cause).__name__}: {last} (Ray retries on worker death and "
+                                   f"OSError: {retries}); finished shards are kept: rerun the same command to resume") from e
+                if isinstance(t, VerifyTask):
+                    on_progress(t.bytes)
+                    yield info
+                    continue
                 finished.add(t.index)
                 finished_samples += info.count
                 if tracker is not None:

@@ -1,6 +1,7 @@
-"""The unit of work: one shard, a pure function of (config, seed, shard task).
+"""The units of work: render one shard, a pure function of (config, seed, shard task), or
+verify one kept shard against manifest.json.
 
-Every executor (serial, process pool, Ray) calls `run_shard`; it records nothing but the
+Every executor (serial, process pool, Ray) calls `run_task`; it records nothing but the
 shard it writes, so a retried or repeated task writes the same bytes.
 """
 
@@ -9,22 +10,43 @@ from __future__ import annotations
 import json
 import os
 import signal
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
 from ..config import PipelineConfig
-from ..io.shards import ShardInfo, url_to_fs, write_shard
+from ..io.encode import encode_sample
+from ..io.shards import ShardInfo, hash_file, url_to_fs, write_shard
 
 PROGRESS_EVERY = 16
 
 
 @dataclass(frozen=True)
 class ShardTask:
+    """Render shard `index`: samples start .. start + count - 1."""
+
     index: int  # shard number
     start: int  # first global sample index
     count: int
+
+
+@dataclass(frozen=True)
+class VerifyTask:
+    """Check a kept shard: its sha256 and size must be what manifest.json recorded."""
+
+    index: int
+    name: str
+    sha256: str
+    bytes: int
+
+
+@dataclass(frozen=True)
+class Verified:
+    index: int
+    ok: bool
+    why: str = ""  # what differs, when not ok
 
 
 @dataclass(frozen=True)
@@ -36,8 +58,29 @@ class JobSpec:
     out: str  # fsspec URL of the dataset folder
 
 
-def plan(n: int, shard_size: int) -> list[ShardTask]:
-    return [ShardTask(i, s, min(shard_size, n - s)) for i, s in enumerate(range(0, n, shard_size))]
+class Plan(Sequence):
+    """The shard tasks of a job, made on demand: `plan[i]` costs nothing whatever n is, so a
+    job of any size starts at once with flat memory."""
+
+    def __init__(self, n: int, shard_size: int) -> None:
+        self.n, self.shard_size = int(n), int(shard_size)
+        self.shards = -(-self.n // self.shard_size)
+
+    def __len__(self) -> int:
+        return self.shards
+
+    def __getitem__(self, i: int) -> ShardTask:  # type: ignore[override]
+        if not 0 <= i < self.shards:
+            raise IndexError(i)
+        start = i * self.shard_size
+        return ShardTask(i, start, min(self.shard_size, self.n - start))
+
+    def __iter__(self) -> Iterator[ShardTask]:
+        return (self[i] for i in range(self.shards))
+
+
+def plan(n: int, shard_size: int) -> Plan:
+    return Plan(n, shard_size)
 
 
 @lru_cache(maxsize=4)
@@ -100,6 +143,10 @@ def run_shard(spec: JobSpec, task: ShardTask, progress: Callable[[int], None] | 
     # fault the first time a sample is reached (retry tests); see _faults_once.
     kill_at = int(os.environ.get("SYNTHGEN_TEST_KILL_AT", "-1"))
     once = _faults_once()
+    # ...and a worker that stops making progress at a sample (a shard that takes forever), for
+    # the interrupt and driver-death tests: SYNTHGEN_TEST_STALL_AT=<index>[,<index>...]
+    stall = {int(x) for x in os.environ.get("SYNTHGEN_TEST_STALL_AT", "").split(",") if x.strip()}
+    output = pipe.cfg.output
 
     def samples():
         pending = 0
@@ -108,8 +155,10 @@ def run_shard(spec: JobSpec, task: ShardTask, progress: Callable[[int], None] | 
                 os.kill(os.getpid(), signal.SIGKILL)
             if i in once:
                 _inject_fault(i, *once[i])
+            while i in stall:
+                time.sleep(3600)
             s = pipe.sample(i)
-            yield s.key, pipe.encode(s)
+            yield s.key, encode_sample(s, output)
             pending += 1
             if progress is not None and pending >= PROGRESS_EVERY:
                 progress(pending)
@@ -118,3 +167,28 @@ def run_shard(spec: JobSpec, task: ShardTask, progress: Callable[[int], None] | 
             progress(pending)
 
     return write_shard(fs, root, task.index, samples())
+
+
+def verify_shard(spec: JobSpec, task: VerifyTask, progress: Callable[[int], None] | None = None) -> Verified:
+    """Stream the kept shard through sha256 (flat memory); `progress(k)` counts bytes read."""
+    import posixpath
+
+    fs, root = url_to_fs(spec.out)
+    try:
+        sha, size = hash_file(fs, posixpath.join(root, task.name), progress)
+    except FileNotFoundError:
+        return Verified(task.index, False, "missing")
+    except OSError as e:
+        return Verified(task.index, False, f"unreadable: {e.strerror or e}")
+    if size != task.bytes:
+        return Verified(task.index, False, f"{size} bytes, manifest.json says {task.bytes}")
+    if sha != task.sha256:
+        return Verified(task.index, False, "sha256 differs from manifest.json")
+    return Verified(task.index, True)
+
+
+def run_task(spec: JobSpec, task: ShardTask | VerifyTask, progress: Callable[[int], None] | None = None) -> ShardInfo | Verified:
+    """What every executor calls: render a shard, or verify a kept one."""
+    if isinstance(task, VerifyTask):
+        return verify_shard(spec, task, progress)
+    return run_shard(spec, task, progress)

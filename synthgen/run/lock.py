@@ -1,0 +1,77 @@
+"""One render at a time per output folder.
+
+On a local filesystem the lock is `flock` on `<out>/.synthgen.lock`: the kernel drops it when
+the holder dies (kill -9 included), so a stale lock never blocks a resume. The file records
+who holds it (pid, host, start time) so a refused second render can name the first. Forked
+workers share the driver's lock, so it holds until the last of them is gone.
+
+Object stores (s3://, gs://) have no such primitive that fsspec exposes: there the lock is
+not taken (docs/architecture.md says so); don't start two renders into one URL.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import posixpath
+import socket
+import time
+from contextlib import contextmanager
+
+from fsspec.implementations.local import LocalFileSystem
+
+from ..errors import UserError
+
+LOCK_NAME = ".synthgen.lock"
+
+
+def _holder(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as f:
+            h = json.loads(f.read() or "{}")
+        since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(h["since"])))
+        return f"pid {h['pid']} on {h['host']}, started {since}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return "a process whose details are not readable yet"
+
+
+def _take(path: str, out: str) -> int:
+    """flock the file at `path`; the fd holds the lock. The file may be unlinked by the holder
+    releasing it between our open and our flock: then try again on the new file."""
+    for _ in range(20):
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise UserError(f"{out} is being rendered by another synthgen ({_holder(path)}); wait for it to "
+                            "finish or stop it (rerunning then resumes), or choose another --out") from None
+        try:
+            same = os.fstat(fd).st_ino == os.stat(path).st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            return fd
+        os.close(fd)
+    raise UserError(f"{out}: could not take the lock {LOCK_NAME}; another synthgen keeps replacing it")
+
+
+@contextmanager
+def output_lock(fs, root: str, out: str):
+    """Hold the folder's lock for the duration of the block (a no-op on non-local storage)."""
+    if not isinstance(fs, LocalFileSystem):
+        yield
+        return
+    path = posixpath.join(root, LOCK_NAME)
+    fd = _take(path, out)
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": time.time()}).encode())
+        yield
+    finally:
+        try:
+            os.unlink(path)  # unlink while still holding it: a waiter re-checks the inode
+        except FileNotFoundError:
+            pass
+        os.close(fd)
