@@ -20,6 +20,7 @@ from typing import Any
 RENDERERS: dict[str, str] = {
     "scene": "synthgen.renderers.scene:SceneRenderer",
     "line": "synthgen.renderers.line:LineRenderer",
+    "document": "synthgen.renderers.document:DocumentRenderer",
 }
 
 

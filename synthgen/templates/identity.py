@@ -1,0 +1,244 @@
+"""Identity records: one per card, drawn once through the sample's recorded factors.
+
+Every random choice is a factor under `identity.*` (pinnable and biasable like any other):
+`identity.sex` ("F"/"M"), `identity.birth_date` (ISO date string; pin it with "1985-03-14"),
+`identity.surname`, `identity.given[0]`, ... Values computed from them (the ID number's check
+digit, the expiry date, the MRZ) are not factors: they follow from the record.
+
+Dates are counted from a fixed reference date (REF), never from today, so sample i renders
+the same card in every year. A profile lists the attributes it makes and, for font
+validation, every character each attribute can contain.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import string
+from collections.abc import Callable
+from typing import Any
+
+from ..draws import Draws
+from ..errors import UserError
+from . import names as N
+from .checkdigits import mod11_2
+
+REF = dt.date(2025, 1, 1)  # "today" for every card: ages, issue and expiry dates
+DIGITS = string.digits
+UPPER = string.ascii_uppercase
+DATE = "date"  # marker: a datetime.date attribute (formatted by the template)
+
+
+def _chars(*parts) -> str:
+    out: set[str] = set()
+    for p in parts:
+        if isinstance(p, str):
+            out |= set(p)
+        else:
+            for x in p:
+                out |= set(x)
+    return "".join(sorted(out))
+
+
+def add_years(d: dt.date, years: int) -> dt.date:
+    try:
+        return d.replace(year=d.year + years)
+    except ValueError:  # 29 February in a non-leap year
+        return d.replace(year=d.year + years, day=28)
+
+
+def draw_date(d: Draws, name: str, lo: dt.date, hi: dt.date) -> dt.date:
+    """A date in [lo, hi], recorded as an ISO string under `name` (pin it with "YYYY-MM-DD")."""
+    span = hi.toordinal() - lo.toordinal()
+    day = lo.toordinal() + min(span, int(d.random(name) * (span + 1)))
+    value = d.assign(name, dt.date.fromordinal(day).isoformat())
+    return _parse_date(name, value)
+
+
+def _parse_date(name: str, v: Any) -> dt.date:
+    try:
+        if isinstance(v, int):
+            return dt.date.fromordinal(v)
+        return dt.date.fromisoformat(str(v))
+    except ValueError:
+        raise UserError(f"pinned {name}={v!r} is not a date; give it as YYYY-MM-DD") from None
+
+
+def _age_birth(d: Draws, age: tuple[int, int]) -> dt.date:
+    lo = add_years(REF, -age[1] - 1) + dt.timedelta(days=1)
+    hi = add_years(REF, -age[0])
+    return draw_date(d, "identity.birth_date", lo, hi)
+
+
+def _issue(d: Draws, birth: dt.date, years_back: int, min_age: int) -> dt.date:
+    lo = max(add_years(REF, -years_back) + dt.timedelta(days=1), add_years(birth, min_age))
+    return draw_date(d, "identity.issue_date", min(lo, REF), REF)
+
+
+# -- Chinese resident ID ---------------------------------------------------------------------
+
+
+def cn_id_number(region: str, birth: dt.date, seq: int, sex: str) -> str:
+    """18 characters: region (6), birth date (8), sequence (3, odd for men, even for women),
+    ISO 7064 MOD 11-2 check character."""
+    s = 2 * (seq // 2) + (1 if sex == "M" else 0)
+    body = f"{region}{birth:%Y%m%d}{s:03d}"
+    return body + mod11_2(body)
+
+
+def cn_validity_years(age_at_issue: int) -> int | None:
+    """Validity by age at issue: under 16: 5 years, 16-25: 10, 26-45: 20, 46 and over: long-term."""
+    if age_at_issue < 16:
+        return 5
+    if age_at_issue <= 25:
+        return 10
+    if age_at_issue <= 45:
+        return 20
+    return None
+
+
+def age_on(birth: dt.date, day: dt.date) -> int:
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def cn_resident(d: Draws, opts: dict[str, Any]) -> dict[str, Any]:
+    sex = d.choice("identity.sex", ("F", "M"))
+    birth = _age_birth(d, tuple(opts.get("age", (16, 75))))
+    surname = d.choice("identity.surname_native", N.CN_SURNAMES)
+    pool = N.CN_GIVEN_M if sex == "M" else N.CN_GIVEN_F
+    n_given = d.integers("identity.given_native.len", 1, 2)
+    given = "".join(d.choice(f"identity.given_native[{k}]", pool) for k in range(n_given))
+    ethnicity = d.choice("identity.ethnicity", N.CN_ETHNICITIES, N.CN_ETHNICITY_WEIGHTS)
+    code, province, city, district = d.choice("identity.region", N.CN_REGIONS)
+    street = d.choice("identity.street", N.CN_STREET_HEADS) + d.choice("identity.street_kind", N.CN_STREET_TAILS)
+    number = d.integers("identity.house_number", 1, 999)
+    address = f"{province}{city}{district}{street}{number}号"
+    if d.bernoulli("identity.estate", 0.6):
+        estate = d.choice("identity.estate_name", N.CN_ESTATES_HEAD) + d.choice("identity.estate_kind", N.CN_ESTATES_TAIL)
+        address += (f"{estate}{d.integers('identity.building', 1, 30)}栋{d.integers('identity.unit', 1, 6)}单元"
+                    f"{d.integers('identity.floor', 1, 28)}{d.integers('identity.room', 1, 4):02d}室")
+    seq = d.integers("identity.sequence", 0, 999)
+    issue = _issue(d, birth, 20, 16)
+    years = cn_validity_years(age_on(birth, issue))
+    expiry = add_years(issue, years) if years else None
+    police = (city or province) + "公安局" + district.removesuffix("区").removesuffix("新") + "分局"
+    return {
+        "name_native": surname + given, "surname_native": surname, "given_native": given,
+        "sex": sex, "sex_native": "男" if sex == "M" else "女", "ethnicity": ethnicity,
+        "birth_date": birth, "address": address, "region": code,
+        "id_number": cn_id_number(code, birth, seq, sex),
+        "issue_date": issue, "expiry_date": expiry,
+        "validity": f"{issue:%Y.%m.%d}-" + (f"{expiry:%Y.%m.%d}" if expiry else "长期"),
+        "authority": police, "nationality": "CHN",
+    }
+
+
+_CN_REGION_CHARS = _chars(*(r[1:] for r in N.CN_REGIONS))
+CN_ATTRS: dict[str, str] = {
+    "name_native": _chars(N.CN_SURNAMES, N.CN_GIVEN_M, N.CN_GIVEN_F),
+    "surname_native": _chars(N.CN_SURNAMES),
+    "given_native": _chars(N.CN_GIVEN_M, N.CN_GIVEN_F),
+    "sex": "FM", "sex_native": "男女", "ethnicity": _chars(N.CN_ETHNICITIES),
+    "birth_date": DATE, "issue_date": DATE, "expiry_date": DATE,
+    "address": _chars(_CN_REGION_CHARS, N.CN_STREET_HEADS, N.CN_STREET_TAILS, N.CN_ESTATES_HEAD,
+                      N.CN_ESTATES_TAIL, DIGITS, "号栋单元室"),
+    "region": DIGITS, "id_number": DIGITS + "X", "validity": DIGITS + ".-长期",
+    "authority": _chars(_CN_REGION_CHARS, "公安局分"), "nationality": UPPER,
+}
+
+
+# -- ICAO documents (passports TD3, ID cards TD1) and US-style licences -------------------------
+
+
+def _latin_name(d: Draws, sex: str, max_given: int = 2) -> tuple[str, str]:
+    surname = d.choice("identity.surname", N.SURNAMES)
+    pool = N.GIVEN_M if sex == "M" else N.GIVEN_F
+    n = d.integers("identity.given.len", 1, max_given)
+    given = " ".join(d.choice(f"identity.given[{k}]", pool) for k in range(n))
+    return surname, given
+
+
+def _doc_number(d: Draws, letters: int, digits: int) -> str:
+    head = "".join(d.choice(f"identity.document_number.l[{k}]", UPPER) for k in range(letters))
+    return head + "".join(str(d.integers(f"identity.document_number.d[{k}]", 0, 9)) for k in range(digits))
+
+
+def icao(d: Draws, opts: dict[str, Any]) -> dict[str, Any]:
+    sex = d.choice("identity.sex", ("F", "M"))
+    birth = _age_birth(d, tuple(opts.get("age", (18, 80))))
+    surname, given = _latin_name(d, sex)
+    nats = list(opts.get("nationalities", ["UTO"]))
+    nationality = d.choice("identity.nationality", nats)
+    years = int(opts.get("validity_years", 10))
+    issue = _issue(d, birth, years - 1, 0)
+    expiry = add_years(issue, years) - dt.timedelta(days=1)
+    personal = "".join(str(d.integers(f"identity.personal_number[{k}]", 0, 9)) for k in range(int(opts.get("personal_digits", 0))))
+    return {
+        "surname": surname, "given_names": given, "full_name": f"{given} {surname}",
+        "sex": sex, "nationality": nationality, "issuing_state": str(opts.get("issuing_state", "UTO")),
+        "birth_date": birth, "issue_date": issue, "expiry_date": expiry,
+        "document_number": _doc_number(d, 2, 7), "personal_number": personal,
+        "place_of_birth": d.choice("identity.place_of_birth", N.CITIES),
+        "authority": str(opts.get("authority", "MINISTRY OF INTERIOR")),
+        "document_code": str(opts.get("document_code", "P")),
+    }
+
+
+_NAME_CHARS = UPPER + " '-"
+ICAO_ATTRS: dict[str, str] = {
+    "surname": _NAME_CHARS, "given_names": _NAME_CHARS, "full_name": _NAME_CHARS, "sex": "FM",
+    "nationality": UPPER, "issuing_state": UPPER, "birth_date": DATE, "issue_date": DATE, "expiry_date": DATE,
+    "document_number": UPPER + DIGITS, "personal_number": DIGITS, "place_of_birth": UPPER,
+    "authority": UPPER + " ", "document_code": UPPER,
+}
+
+
+def us_licence(d: Draws, opts: dict[str, Any]) -> dict[str, Any]:
+    sex = d.choice("identity.sex", ("F", "M"))
+    birth = _age_birth(d, tuple(opts.get("age", (16, 85))))
+    surname, given = _latin_name(d, sex)
+    issue = _issue(d, birth, 7, 16)
+    years = int(opts.get("validity_years", 8))
+    expiry = add_years(birth, age_on(birth, issue) + years)  # expires on a birthday
+    city = d.choice("identity.city", N.CITIES)
+    state = str(opts.get("state", "")) or d.choice("identity.state", N.STATES)
+    street = f"{d.integers('identity.house_number', 1, 9999)} {d.choice('identity.street', N.STREETS)} " \
+             f"{d.choice('identity.street_kind', N.STREET_KINDS)}"
+    zipc = f"{d.integers('identity.zip', 10000, 99999)}"
+    inches = d.integers("identity.height_in", 58 if sex == "F" else 62, 72 if sex == "F" else 77)
+    return {
+        "surname": surname, "given_names": given, "full_name": f"{given} {surname}", "sex": sex,
+        "birth_date": birth, "issue_date": issue, "expiry_date": expiry,
+        "address_line1": street, "address_line2": f"{city}, {state} {zipc}", "state": state,
+        "document_number": _doc_number(d, 1, 8),
+        "licence_class": d.choice("identity.licence_class", ("C", "C", "C", "D", "M", "A", "B")),
+        "restrictions": d.choice("identity.restrictions", ("NONE", "NONE", "B", "A")),
+        "endorsements": d.choice("identity.endorsements", ("NONE", "NONE", "NONE", "M", "P")),
+        "eyes": d.choice("identity.eyes", N.EYES), "hair": d.choice("identity.hair", N.HAIR),
+        "height": f"{inches // 12}'-{inches % 12:02d}\"",
+        "weight": f"{d.integers('identity.weight_lb', 100 if sex == 'F' else 130, 220 if sex == 'F' else 260)} LB",
+        "dd": "".join(str(d.integers(f"identity.dd[{k}]", 0, 9)) for k in range(10)),
+    }
+
+
+US_ATTRS: dict[str, str] = {
+    "surname": _NAME_CHARS, "given_names": _NAME_CHARS, "full_name": _NAME_CHARS, "sex": "FM",
+    "birth_date": DATE, "issue_date": DATE, "expiry_date": DATE,
+    "address_line1": UPPER + DIGITS + " ", "address_line2": UPPER + DIGITS + " ,", "state": UPPER,
+    "document_number": UPPER + DIGITS, "licence_class": UPPER, "restrictions": UPPER, "endorsements": UPPER,
+    "eyes": UPPER, "hair": UPPER, "height": DIGITS + "'-\"", "weight": DIGITS + " LB", "dd": DIGITS,
+}
+
+PROFILES: dict[str, tuple[Callable[[Draws, dict], dict], dict[str, str]]] = {
+    "cn_resident": (cn_resident, CN_ATTRS),
+    "icao": (icao, ICAO_ATTRS),
+    "us_licence": (us_licence, US_ATTRS),
+}
+
+
+def draw_identity(d: Draws, profile: str, opts: dict[str, Any]) -> dict[str, Any]:
+    return PROFILES[profile][0](d, opts)
+
+
+def to_json(identity: dict[str, Any]) -> dict[str, Any]:
+    """The record for the sample's meta: dates as ISO strings."""
+    return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in identity.items()}
