@@ -1,11 +1,13 @@
 """Bad input: exit 2, one line naming the problem, no traceback, nothing left behind."""
 
+import importlib.util
 import os
 import subprocess
 import sys
 
 import pytest
 
+import synthgen
 from synthgen.cli import main
 
 
@@ -30,6 +32,9 @@ def _cases(tmp_path, bad_yaml, unknown_key):
     ro.mkdir()
     ro.chmod(0o500)
     out = str(tmp_path / "out")
+    listed = tmp_path / "listed"  # a folder whose manifest.json is valid JSON but not an object
+    listed.mkdir()
+    (listed / "manifest.json").write_text("[]")
     badfonts = tmp_path / "badfonts"
     badfonts.mkdir()
     (badfonts / "broken.ttf").write_bytes(b"\x00\x01\x00\x00" + bytes(range(256)) * 8)
@@ -54,16 +59,38 @@ def _cases(tmp_path, bad_yaml, unknown_key):
         "bad set syntax": (["render", "--n", "4", "--out", out, "--set", "augment.strength"], "expected KEY=VALUE"),
         "bad shard size": (["render", "--n", "4", "--out", out, "--shard-size", "0"], "--shard-size must be > 0"),
         "preview not png": (["preview", "-n", "2", "-o", str(tmp_path / "x.jpg")], "PNG"),
+        # issue 10: each of these was a traceback, a hang or a half-written folder
+        "n past the manifest's shards": (["render", "--n", "1e12", "--out", out], "holds at most 10,000,000"),
+        "n past the index space": (["render", "--n", "1e19", "--out", out], "2**63 - 1"),
+        "seed past 64 bits": (["render", "--n", "4", "--out", out, "--seed", "18446744073709551616"],
+                              "--seed must be from 0 to 2**64 - 1"),
+        "seed negative": (["render", "--n", "4", "--out", out, "--seed", "-1"], "--seed must be from 0"),
+        "seed in config past 64 bits": (["render", "--n", "4", "--out", out, "--set", "seed=18446744073709551616"],
+                                        "seed must be from 0"),
+        "manifest not an object": (["render", "--n", "4", "--out", str(listed)], "not an object"),
+        "unknown protocol": (["render", "--n", "4", "--out", "foo://bar/x"], "unknown storage protocol 'foo'"),
+        "s3 without s3fs": (["render", "--n", "4", "--out", "s3://bucket/x"], "pip install s3fs"),
+        "preview cell 0": (["preview", "--cell", "0", "-o", str(tmp_path / "p.png")], "--cell 0"),
+        "preview cell negative": (["preview", "--cell", "-10", "-o", str(tmp_path / "p.png")], "--cell -10"),
+        "preview start negative": (["preview", "--start", "-5", "-o", str(tmp_path / "p.png")], "--start -5"),
+        "preview seed past 64 bits": (["preview", "--seed", str(2**64), "-o", str(tmp_path / "p.png")], "--seed"),
+        "preview folder missing": (["preview", "-o", str(tmp_path / "no" / "p.png")], "does not exist"),
     }
 
 
 CASES = ["malformed yaml", "unknown key", "wrong type", "out of range", "unknown pipeline", "n zero", "n negative",
          "n not a number", "n fractional", "out is a file", "unwritable out", "unknown font folder", "corrupt font",
-         "unknown font family", "unknown corpus", "bad set syntax", "bad shard size", "preview not png"]
+         "unknown font family", "unknown corpus", "bad set syntax", "bad shard size", "preview not png",
+         "n past the manifest's shards", "n past the index space", "seed past 64 bits", "seed negative",
+         "seed in config past 64 bits", "manifest not an object", "unknown protocol", "s3 without s3fs",
+         "preview cell 0", "preview cell negative", "preview start negative", "preview seed past 64 bits",
+         "preview folder missing"]
 
 
 @pytest.mark.parametrize("case", CASES)
 def test_bad_input_exits_2_with_one_line(case, tmp_path, bad_yaml, unknown_key, capsys):
+    if case == "s3 without s3fs" and importlib.util.find_spec("s3fs") is not None:
+        pytest.skip("s3fs is installed here")
     args, needle = _cases(tmp_path, bad_yaml, unknown_key)[case]
     before = set(tmp_path.rglob("*"))
     assert main(args) == 2
@@ -124,5 +151,20 @@ def test_resume_into_an_older_sample_stream_is_refused(tmp_path, capsys):
     capsys.readouterr()
     assert main(base) == 2
     err = capsys.readouterr().err
-    assert "synthgen 0.1.0" in err and "sample stream 1, now 2" in err and err.count("\n") == 1
+    assert "synthgen 0.1.0" in err and f"sample stream 1, now {synthgen.SAMPLE_STREAM}" in err and err.count("\n") == 1
     assert {p: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_refused_ray_job_leaves_nothing(tmp_path):
+    """No cluster at --ray-address auto: one line, exit 2, and no folder (the manifest used to
+    be written before Ray was asked)."""
+    pytest.importorskip("ray")
+    out = tmp_path / "x"
+    env = {**os.environ, "RAY_ADDRESS": "", "RAY_TMPDIR": str(tmp_path / "raytmp")}  # no `ray start` to find
+    r = subprocess.run([sys.executable, "-m", "synthgen.cli", "render", "--n", "4", "-q", "--executor", "ray",
+                        "--ray-address", "auto", "--out", str(out), "--set", "image.width=64", "--set", "image.height=64"],
+                       capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.count("\n") == 1 and r.stderr.startswith("synthgen: error: cannot connect to Ray"), r.stderr
+    assert "Traceback" not in r.stderr
+    assert not out.exists()

@@ -27,6 +27,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
+from itertools import chain
 from multiprocessing.connection import wait
 
 from ..errors import RunError
@@ -122,9 +123,9 @@ def run_process(spec: JobSpec, tasks: Iterable, on_progress: Callable[[int], Non
     tasks = iter(tasks)
     first = [t for t in (next(tasks, None), next(tasks, None)) if t is not None]
     if workers <= 1 or len(first) <= 1:  # one worker or one task: no pool to start
-        yield from run_serial(spec, [*first, *tasks], on_progress)
+        yield from run_serial(spec, chain(first, tasks), on_progress)
         return
-    pending = iter([*first, *tasks]).__next__
+    pending = chain(first, tasks).__next__
     # fork: workers start in milliseconds and inherit the already-loaded modules
     ctx = mp.get_context("fork")
     pool: list[_Worker] = []
