@@ -299,7 +299,7 @@ class DocumentRenderer:
         self.last_meta = {"template": t.name, "identity": to_json(ident), "card_size": [W, H]}
         if self.dc.in_scene:
             img, instances, ink, Hm = self.scene.place(d, img[:H, :W], art.alpha, instances, ink)
-            self.last_meta["card_homography"] = np.asarray(Hm, np.float64).round(6).tolist()
+            self.last_meta["card_homography"] = np.asarray(Hm, np.float64).tolist()
         return img, instances, ink
 
     def _photo(self, d: Draws, t: Template, img: np.ndarray) -> Instance:
