@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from .augment.photometric import photometric
+from .augment import augment
 from .config import PipelineConfig, dataset_name, load_config
 from .core import Sample, key_for
 from .draws import DERIVED, Draws
@@ -39,7 +39,8 @@ class Pipeline:
         """Render and augment with the draws `d`: (image, instances, ink). Every random
         choice of a sample happens here; `sample` adds the label maps."""
         image, instances, ink = self.renderer.render(d, index, want_ink=want_ink)
-        image = photometric(image, d, self.cfg.augment.strength)
+        # label-aware: geometry moves quads, char quads and the ink with the image (synthgen/augment)
+        image, instances, ink = augment(image, instances, d, self.cfg.augment, ink=ink)
         return image, instances, ink
 
     def sample(self, index: int, pinned: dict[str, Any] | None = None, bias: dict[str, Any] | None = None,
@@ -49,8 +50,9 @@ class Pipeline:
         `pinned` / `bias` add to the config's `factors.pin` / `factors.bias` (see draws.py).
         A name that is no factor of this pipeline, or a derived one, is an error.
         `debug_ink=True` also returns `maps["ink"]`: the text's coverage (uint8, fill and
-        stroke; not shadows or underlines) exactly as composited, before augmentation. For
-        label checks; never written to shards."""
+        stroke; not shadows or underlines) as composited, moved by the geometric augmentation
+        with the image (photometric ops leave it alone). For label checks; never written to
+        shards."""
         fc = self.cfg.factors
         pins = {**fc.pin, **pinned} if pinned else fc.pin
         biases = {**fc.bias, **bias} if bias else fc.bias

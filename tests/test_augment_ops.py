@@ -93,7 +93,7 @@ def test_strength_zero_is_identity(name):
     op = REGISTRY[name]
     rng = next(r for o, _, r in op_table(None) if o is op)
     for i in range(5):
-        assert op.draw(Draws(1, i), rng, 0.0, Ctx(W, H, [x.quad for x in inst])) is None
+        assert not op.useful(op.draw(Draws(1, i), rng, 0.0, Ctx(W, H, [x.quad for x in inst])))
     # and through the stage, with the op certain to fire at any strength above 0
     out, moved, _ = augment(img, inst, Draws(1, 0), only(name, 0.0))
     assert out is img and moved is inst

@@ -47,10 +47,17 @@ class Op:
         lo, hi = self.scaled(rng, strength)
         return d.uniform(f"aug.{self.name}.{self.param}", lo, hi)
 
-    def draw(self, d: Draws, rng: tuple[float, float], strength: float, ctx: Ctx) -> dict[str, Any] | None:
-        """Parameters for one sample, or None when they change nothing (skip the op)."""
-        m = self.magnitude(d, rng, strength)
-        return None if m == self.identity else {self.param: m}
+    # below this distance from identity the magnitude changes nothing visible (skip the op)
+    floor: ClassVar[float] = 1e-9
+
+    def draw(self, d: Draws, rng: tuple[float, float], strength: float, ctx: Ctx) -> dict[str, Any]:
+        """Every parameter for one sample. All are drawn whether or not the op fires, so pinning
+        `aug.<op>.apply` (or a magnitude) makes no other factor appear or vanish."""
+        return {self.param: self.magnitude(d, rng, strength)}
+
+    def useful(self, params: dict[str, Any]) -> bool:
+        """False when the parameters change nothing (the op is skipped)."""
+        return abs(params[self.param] - self.identity) >= self.floor
 
     # geometric ops
     def matrix(self, params: dict[str, Any], ctx: Ctx) -> np.ndarray:  # pragma: no cover - interface

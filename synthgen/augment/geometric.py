@@ -9,6 +9,7 @@ when a field is present), and quads and char quads go through exactly the same m
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any
 
 import cv2
@@ -40,8 +41,6 @@ class Crop(MatrixOp):
 
     def draw(self, d: Draws, rng, strength: float, ctx: Ctx):
         m = self.magnitude(d, rng, strength)
-        if m <= 0:
-            return None
         keep = d.integers("aug.crop.keep", 0, max(0, len(ctx.quads) - 1)) if ctx.quads else -1
         return {"zoom": m, "keep": keep, "x": d.uniform("aug.crop.x", 0, 1), "y": d.uniform("aug.crop.y", 0, 1)}
 
@@ -102,8 +101,6 @@ class Perspective(MatrixOp):
 
     def draw(self, d: Draws, rng, strength: float, ctx: Ctx):
         m = self.magnitude(d, rng, strength)
-        if m <= 0:
-            return None
         return {"m": m, "d": [d.uniform(f"aug.perspective.d{k}", 0.0, 1.0) for k in range(8)]}
 
     def matrix(self, p, ctx):
@@ -121,9 +118,10 @@ class Translate(MatrixOp):
 
     def draw(self, d: Draws, rng, strength: float, ctx: Ctx):
         lo, hi = self.scaled(rng, strength)
-        if lo == hi == 0:
-            return None
         return {"x": d.uniform("aug.translate.x", lo, hi), "y": d.uniform("aug.translate.y", lo, hi)}
+
+    def useful(self, p):
+        return p["x"] != 0 or p["y"] != 0
 
     def matrix(self, p, ctx):
         return np.array([[1, 0, p["x"] * ctx.W], [0, 1, p["y"] * ctx.H], [0, 0, 1]], np.float64)
@@ -139,23 +137,26 @@ class Elastic(Op):
     WAVES = 3
 
     def draw(self, d: Draws, rng, strength: float, ctx: Ctx):
-        m = self.magnitude(d, rng, strength)
-        if m <= 0:
-            return None
-        g = d.rng_for("aug.elastic")  # bulk values, keyed like pixel noise
-        n = 2 * self.WAVES
-        return {"m": m, "freq": g.uniform(-0.75, 0.75, (n, 2)), "phase": g.uniform(0, 2 * np.pi, n),
-                "weight": g.uniform(0.2, 1.0, n)}
+        # the seed of the bulk values, as Draws.rng_for records it; the waves are made only if used
+        return {"m": self.magnitude(d, rng, strength), "seed": d.integers("aug.elastic.seed", 0, 2**63 - 1)}
+
+    @staticmethod
+    @lru_cache(maxsize=64)
+    def waves(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        g = np.random.default_rng(seed)
+        n = 2 * Elastic.WAVES
+        return g.uniform(-0.75, 0.75, (n, 2)), g.uniform(0, 2 * np.pi, n), g.uniform(0.2, 1.0, n)
 
     def at(self, p, ctx: Ctx, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """D at points (x, y) (broadcastable arrays): 2 x shape."""
         amp = p["m"] * min(ctx.W, ctx.H)
+        freq, phase, weight = self.waves(p["seed"])
         out = []
         for axis in range(2):
             acc = 0.0
             sl = slice(axis * self.WAVES, (axis + 1) * self.WAVES)
-            w = p["weight"][sl]
-            for (fx, fy), ph, wk in zip(p["freq"][sl], p["phase"][sl], w):
+            w = weight[sl]
+            for (fx, fy), ph, wk in zip(freq[sl], phase[sl], w):
                 acc = acc + wk * np.sin(2 * np.pi * (fx * x / ctx.W + fy * y / ctx.H) + ph)
             out.append(acc * (amp / w.sum()))
         return np.stack(np.broadcast_arrays(*out)).astype(np.float64)

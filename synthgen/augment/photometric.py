@@ -75,9 +75,7 @@ class Hue(Photo):
         hsv[:, :, 0] = cv2.LUT(hsv[:, :, 0], lut)
         return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
 
-    def draw(self, d, rng, strength, ctx):
-        m = self.magnitude(d, rng, strength)
-        return None if int(round(m)) == 0 else {"shift": m}
+    floor = 0.5  # whole hue units
 
 
 @register
@@ -104,10 +102,10 @@ class Shadow(Photo):
 
     name, p, range, param = "shadow", 0.1, (0.0, 0.5), "dark"
 
+    floor = 0.02
+
     def draw(self, d, rng, strength, ctx):
         m = self.magnitude(d, rng, strength)
-        if m < 0.02:
-            return None
         return {"dark": m, "angle": d.uniform("aug.shadow.angle", 0.0, 2 * math.pi),
                 "offset": d.uniform("aug.shadow.offset", -0.3, 0.3), "soft": d.uniform("aug.shadow.soft", 0.02, 0.2)}
 
@@ -129,10 +127,10 @@ class Glare(Photo):
 
     name, p, range, param = "glare", 0.1, (0.0, 0.6), "level"
 
+    floor = 0.02
+
     def draw(self, d, rng, strength, ctx):
         m = self.magnitude(d, rng, strength)
-        if m < 0.02:
-            return None
         return {"level": m, "x": d.uniform("aug.glare.x", 0, 1), "y": d.uniform("aug.glare.y", 0, 1),
                 "radius": d.uniform("aug.glare.radius", 0.1, 0.5)}
 
@@ -152,9 +150,7 @@ class _Morph(Photo):
     param = "amount"
     _fn = staticmethod(cv2.erode)
 
-    def draw(self, d, rng, strength, ctx):
-        m = self.magnitude(d, rng, strength)
-        return None if m < 0.05 else {"amount": m}
+    floor = 0.05
 
     def apply(self, img, p):
         return cv2.addWeighted(img, 1.0 - p["amount"], self._fn(img, _K3), p["amount"], 0.0)
@@ -179,9 +175,7 @@ class Dilate(_Morph):
 class GaussianBlur(Photo):
     name, p, range, param = "blur", 0.3, (0.0, 1.5), "sigma"
 
-    def draw(self, d, rng, strength, ctx):
-        m = self.magnitude(d, rng, strength)
-        return None if m < 0.3 else {"sigma": m}  # under 1/3 px a blur changes nothing visible
+    floor = 0.3  # under 1/3 px a blur changes nothing visible
 
     def apply(self, img, p):
         # taps out to 2.5 sigma (>= 98.8% of the weight)
@@ -204,10 +198,10 @@ def motion_kernel(length: float, angle: float) -> np.ndarray:
 class MotionBlur(Photo):
     name, p, range, param = "motion_blur", 0.1, (0.0, 6.0), "length"  # px
 
+    floor = 1.0
+
     def draw(self, d, rng, strength, ctx):
         m = self.magnitude(d, rng, strength)
-        if m < 1.0:
-            return None
         return {"length": m, "angle": d.uniform("aug.motion_blur.angle", 0.0, 180.0)}
 
     def apply(self, img, p):
@@ -228,9 +222,7 @@ def disc_kernel(radius_x4: int) -> np.ndarray:
 class Defocus(Photo):
     name, p, range, param = "defocus", 0.1, (0.0, 3.0), "radius"  # px
 
-    def draw(self, d, rng, strength, ctx):
-        m = self.magnitude(d, rng, strength)
-        return None if m < 0.75 else {"radius": m}
+    floor = 0.75
 
     def apply(self, img, p):
         return cv2.filter2D(img, -1, disc_kernel(int(round(p["radius"] * 4))), borderType=cv2.BORDER_REPLICATE)
@@ -242,9 +234,7 @@ class Downscale(Photo):
 
     name, p, range, param = "downscale", 0.15, (0.0, 0.6), "loss"
 
-    def draw(self, d, rng, strength, ctx):
-        m = self.magnitude(d, rng, strength)
-        return None if m < 0.05 else {"loss": m}
+    floor = 0.05
 
     def apply(self, img, p):
         H, W = img.shape[:2]
@@ -271,18 +261,18 @@ def _noise_bank(size: int) -> tuple[np.ndarray, np.ndarray]:
 class Noise(Photo):
     name, p, range, param = "noise", 0.3, (0.0, 12.0), "sigma"  # grey levels
 
+    floor = 0.5
+
     def draw(self, d, rng, strength, ctx):
-        m = self.magnitude(d, rng, strength)
-        if m < 0.5:
-            return None
-        g = d.rng_for("aug.noise")
-        return {"sigma": m, "x": float(g.random()), "y": float(g.random())}
+        # the noise's seed, as Draws.rng_for("aug.noise") records it; the offsets come from it
+        return {"sigma": self.magnitude(d, rng, strength), "seed": d.integers("aug.noise.seed", 0, 2**63 - 1)}
 
     def apply(self, img, p):
         h, w = img.shape[:2]
         size = 1024 if max(h, w) <= 512 else 2 * max(h, w)
         pos, neg = _noise_bank(size)
-        x, y = int(p["x"] * (size - w)), int(p["y"] * (size - h))
+        g = np.random.default_rng(p["seed"])
+        x, y = int(g.random() * (size - w)), int(g.random() * (size - h))
         lut = np.clip(np.round(np.arange(256) * (p["sigma"] / NOISE_SCALE)), 0, 255).astype(np.uint8)
         out = cv2.add(img, cv2.LUT(pos[y : y + h, x : x + w], lut))
         return cv2.subtract(out, cv2.LUT(neg[y : y + h, x : x + w], lut))
@@ -294,9 +284,7 @@ class Jpeg(Photo):
 
     name, p, range, param = "jpeg", 0.2, (0.0, 75.0), "loss"
 
-    def draw(self, d, rng, strength, ctx):
-        m = self.magnitude(d, rng, strength)
-        return None if m < 5 else {"loss": m}
+    floor = 5.0
 
     def apply(self, img, p):
         q = int(round(100 - p["loss"]))
@@ -320,7 +308,5 @@ def blur_sigma(factors: dict[str, Any]) -> float:
         v += max(0.0, (1.0 / max(f, 1e-3)) ** 2 - 1.0) / 12.0
     return math.sqrt(v)
 
-
-from .legacy import photometric  # noqa: E402,F401  (pipeline.py, until it calls the new stage)
 
 __all__ = ["Ctx", "Draws", "blur_sigma", "tone_lut"]

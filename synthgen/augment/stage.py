@@ -10,6 +10,7 @@ consecutive tone ops fused into one lookup table. Strength 0 returns the inputs 
 from __future__ import annotations
 
 from functools import lru_cache
+from itertools import islice
 from typing import Any
 
 import cv2
@@ -44,10 +45,18 @@ def plan(d: Draws, strength: float, cfg: Any, W: int, H: int, instances: list[In
     fields: list = []
     photo: list[tuple[Op, dict]] = []
     for op, p, rng in _table(_overrides(cfg)):
-        if p <= 0 or not d.bernoulli(f"aug.{op.name}.apply", p):
+        if p <= 0:
             continue
+        on = d.bernoulli(f"aug.{op.name}.apply", p)
+        before = len(d.factors)
+        # drawn either way (keyed draws: pinning `apply` moves no other value), but recorded
+        # only for ops that fire, as the renderers do for styles not used
         params = op.draw(d, rng, strength, ctx)
-        if params is None:
+        if not on:
+            for k in list(islice(reversed(d.factors), len(d.factors) - before)):
+                del d.factors[k]
+            continue
+        if not op.useful(params):
             continue
         if op.kind == "geometric":
             M = op.matrix(params, ctx) @ M
