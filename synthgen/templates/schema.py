@@ -493,6 +493,9 @@ def _check(t: Template) -> None:
     """The semantic checks pydantic cannot do: geometry, attributes, glyphs, assets."""
     c = t.cfg
     attrs = PROFILES[c.identity.profile][1]
+    if c.mrz is not None and c.identity.profile != "icao":  # first: every field would name the wrong profile
+        raise UserError(f"{t.file}: mrz: an MRZ needs identity profile 'icao', not {c.identity.profile!r}; "
+                        "remove the mrz: section or change identity.profile")
     for k, layer in enumerate(c.background):
         where = f"background[{k}]"
         box = getattr(layer, "box_mm", None)
@@ -527,8 +530,6 @@ def _check(t: Template) -> None:
     if c.mrz is not None:
         where = "mrz"
         _inside(t, where, c.mrz.box_mm)
-        if c.identity.profile != "icao":
-            raise UserError(f"{t.file}: mrz: an MRZ needs identity profile 'icao', not {c.identity.profile!r}")
         _glyphs(t, where, _face(t, where, c.mrz.font), string.ascii_uppercase + string.digits + "<")
         n_lines, n_chars = (2, 44) if c.mrz.format == "TD3" else (3, 30)
         pitch_mm = c.mrz.box_mm[2] / n_chars
