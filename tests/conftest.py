@@ -1,9 +1,17 @@
 import os
 
 import pytest
+from hypothesis import settings
 
 # Tests run workers with fork; keep OpenCV single-threaded inside them to avoid oversubscription.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+# Hypothesis: derandomized by default (CI and local runs test the same examples, so a failure
+# is reproducible and a pass means the same thing everywhere); no example database written.
+# HYPOTHESIS_PROFILE=explore searches with fresh random examples instead.
+settings.register_profile("ci", derandomize=True, database=None, deadline=None, print_blob=True)
+settings.register_profile("explore", derandomize=False, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session")
