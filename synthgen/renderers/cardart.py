@@ -26,10 +26,15 @@ def _pts(xy: np.ndarray) -> np.ndarray:
     return np.round(np.asarray(xy, np.float64) * _ONE).astype(np.int32).reshape(-1, 1, 2)
 
 
-def over(img: np.ndarray, alpha: np.ndarray, color, opacity: float = 1.0) -> None:
-    """In place, float32 image: img = img + (color - img) * alpha * opacity (alpha in [0, 1])."""
-    a = (alpha * opacity)[..., None]
-    img += (np.asarray(color, np.float32) - img) * a
+def over(img: np.ndarray, mask: np.ndarray, color, opacity: float = 1.0) -> None:
+    """In place, float32 image: img += (color - img) * mask / 255 * opacity, inside the mask's
+    bounding box only (uint8 mask, image-sized)."""
+    x, y, w, h = cv2.boundingRect(mask)
+    if w == 0 or h == 0:
+        return
+    a = mask[y : y + h, x : x + w].astype(np.float32)[..., None] * (opacity / 255.0)
+    roi = img[y : y + h, x : x + w]
+    roi += (np.asarray(color, np.float32) - roi) * a
 
 
 def _jitter(color, rng: np.random.Generator, amount: float) -> tuple[float, float, float]:
@@ -60,13 +65,17 @@ def gradient(img: np.ndarray, layer: GradientLayer, px: float, rng, amount: floa
     x, y, w, h = (np.array(layer.box_mm) * px).tolist() if layer.box_mm else (0, 0, W, H)
     x0, y0, x1, y1 = int(round(x)), int(round(y)), int(round(x + w)), int(round(y + h))
     a = math.radians(layer.angle + (rng.uniform(-8, 8) if amount else 0))
-    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
-    t = (xx - x0) * math.cos(a) + (yy - y0) * math.sin(a)
-    t = (t - t.min()) / max(float(np.ptp(t)), 1e-6)
+    # t = x cos a + y sin a is a sum of a row and a column: broadcast instead of a full grid
+    tx = np.arange(x1 - x0, dtype=np.float32) * math.cos(a)
+    ty = np.arange(y1 - y0, dtype=np.float32)[:, None] * math.sin(a)
+    lo = min(0.0, float(tx[-1])) + min(0.0, float(ty[-1, 0]))
+    span = max(abs(float(tx[-1])) + abs(float(ty[-1, 0])), 1e-6)
+    t = (tx + ty - lo) * (1.0 / span)
     c0, c1 = (np.array(_jitter(c, rng, amount), np.float32) for c in layer.colors)
-    grad = c0 + (c1 - c0) * t[..., None]
     roi = img[y0:y1, x0:x1]
-    roi += (grad - roi) * layer.opacity
+    for ch in range(3):  # one channel at a time: no H x W x 3 temporaries
+        g = c0[ch] + (c1[ch] - c0[ch]) * t
+        roi[..., ch] += (g - roi[..., ch]) * layer.opacity
 
 
 def guilloche(img: np.ndarray, layer: GuillocheLayer, px: float, rng, amount: float) -> None:
@@ -85,7 +94,7 @@ def guilloche(img: np.ndarray, layer: GuillocheLayer, px: float, rng, amount: fl
         r = mid + amp * ((1 - mod) * np.sin(layer.lobes * t + ph * layer.lobes) + mod * np.sin(k2 * t - 3 * ph))
         xy = np.stack([cx + r * np.cos(t) - 0.5, cy + r * np.sin(t) - 0.5], axis=1)
         cv2.polylines(m, [_pts(xy)], True, 255, max(1, int(round(layer.line_px))), cv2.LINE_AA, SHIFT)
-    over(img, m.astype(np.float32) / 255, _jitter(layer.color, rng, amount), layer.opacity)
+    over(img, m, _jitter(layer.color, rng, amount), layer.opacity)
 
 
 def waves(img: np.ndarray, layer: WaveLayer, px: float, rng, amount: float) -> None:
@@ -102,7 +111,7 @@ def waves(img: np.ndarray, layer: WaveLayer, px: float, rng, amount: float) -> N
                       max(1, int(round(layer.line_px))), cv2.LINE_AA, SHIFT)
     x0, y0, x1, y1 = int(x), int(y), int(math.ceil(x + w)), int(math.ceil(y + h))
     m[:y0], m[y1:], m[:, :x0], m[:, x1:] = 0, 0, 0, 0  # the wave swing stays inside the box
-    over(img, m.astype(np.float32) / 255, _jitter(layer.color, rng, amount), layer.opacity)
+    over(img, m, _jitter(layer.color, rng, amount), layer.opacity)
 
 
 def _text_mask(face, size_px: int, text: str) -> np.ndarray:
@@ -131,7 +140,7 @@ def microprint(img: np.ndarray, layer: MicroprintLayer, px: float, face, rng, am
             if b > a:
                 m[yy : yy + uh, a:b] = np.maximum(m[yy : yy + uh, a:b], unit[:, a - xx : b - xx])
         row += 1
-    over(img, m.astype(np.float32) / 255, _jitter(layer.color, rng, amount), layer.opacity)
+    over(img, m, _jitter(layer.color, rng, amount), layer.opacity)
 
 
 def emblem(img: np.ndarray, layer: EmblemLayer, px: float, rng, amount: float) -> None:
@@ -190,7 +199,7 @@ def emblem(img: np.ndarray, layer: EmblemLayer, px: float, rng, amount: float) -
                 cv2.ellipse(m, (int((px_ - 0.5) * _ONE), int((py_ - 0.5) * _ONE)),
                             (int(R * 0.16 * _ONE), int(R * 0.07 * _ONE)), math.degrees(a) + 90 * side + 30, 0, 360,
                             255, -1, cv2.LINE_AA, SHIFT)
-    over(img, m.astype(np.float32) / 255, _jitter(layer.color, rng, amount), layer.opacity)
+    over(img, m, _jitter(layer.color, rng, amount), layer.opacity)
 
 
 def rotated_text_mask(face, size_px: int, text: str, angle: float, canvas: tuple[int, int],
@@ -209,7 +218,7 @@ def watermark(img: np.ndarray, layer: WatermarkLayer, px: float, face, rng, amou
     H, W = img.shape[:2]
     m = rotated_text_mask(face, int(round(layer.size_mm * px)), layer.text, layer.angle, (W, H),
                           tuple(v * px for v in layer.center_mm))
-    over(img, m.astype(np.float32) / 255, _jitter(layer.color, rng, amount), layer.opacity)
+    over(img, m, _jitter(layer.color, rng, amount), layer.opacity)
 
 
 def band(img: np.ndarray, layer: BandLayer, px: float, rng, amount: float) -> None:

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import math
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+import cv2
 import numpy as np
 
 from ..core import Instance
@@ -34,7 +35,8 @@ from .glyphs import glyph_table
 from .photos import PHOTO_SOURCES
 from .styles import blend
 
-CORNER_FILL = (255, 255, 255)  # flat cards: the canvas outside the rounded corners
+CORNER_FILL = (255, 255, 255)
+PHOTO_BANK_SEED = 0xFACE_BA4C  # flat cards: the canvas outside the rounded corners
 _FORMATTER = string.Formatter()
 
 
@@ -232,10 +234,14 @@ class DocumentRenderer:
         self.cfg = cfg
         self.dc = cfg.document
         self.templates: list[Template] = [load_template(k) for k in self.dc.templates]
+        if self.dc.px_per_mm is not None:  # one resolution for every template
+            self.templates = [replace(t, cfg=t.cfg.model_copy(update={"px_per_mm": self.dc.px_per_mm}))
+                              for t in self.templates]
         self.names = [t.name for t in self.templates]
         self.weights = list(self.dc.templates.values())
         self.stride = cfg.labels.stride
         self._art: dict[tuple[int, int], _CardArt] = {}
+        self._bank: dict[tuple, np.ndarray] = {}
         self.last_meta: dict = {}
         for t in self.templates:  # check photo sources now (one line, exit 2), not at the first sample
             if t.cfg.photo is not None:
@@ -307,12 +313,27 @@ class DocumentRenderer:
         x0, y0, x1, y1 = _px_box(ph.box_mm, t.px)
         src = self.dc.photo.source or ph.source
         folder = self.dc.photo.folder or ph.folder
-        im = PHOTO_SOURCES[src](d, (y1 - y0, x1 - x0), folder)
+        bank = self.dc.photo.bank
+        if bank and src != "folder":
+            im = self._banked(src, d.integers("photo.bank", 0, bank - 1), (y1 - y0, x1 - x0), folder)
+            gain, bias = d.uniform("photo.gain", 0.85, 1.15), d.uniform("photo.bias", -18.0, 18.0)
+            im = cv2.convertScaleAbs(im, alpha=gain, beta=bias)
+        else:
+            im = PHOTO_SOURCES[src](d, (y1 - y0, x1 - x0), folder)
         if ph.grayscale:
             g = (im.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)).astype(np.uint8)
             im = np.repeat(g[..., None], 3, axis=2)
         img[y0:y1, x0:x1] = im
         return Instance(np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32), "", None, "photo", "photo")
+
+    def _banked(self, src: str, k: int, hw: tuple[int, int], folder) -> np.ndarray:
+        """Portrait k of the bank for this slot size: drawn from its own fixed key, so every
+        process holds the same bank; filled on first use."""
+        key = (src, k, hw)
+        im = self._bank.get(key)
+        if im is None:
+            im = self._bank[key] = PHOTO_SOURCES[src](Draws(PHOTO_BANK_SEED, k), hw, folder)
+        return im
 
     def _mrz(self, t: Template, lines: list[str]) -> list[Placed]:
         """Monospaced OCR-B lines filling the MRZ box: the character pitch is the box width over

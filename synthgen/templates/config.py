@@ -25,6 +25,10 @@ class PhotoSourceCfg(_Strict):
     # null: each template's own photo.source; procedural | genegan | folder overrides it
     source: Literal["procedural", "genegan", "folder"] | None = None
     folder: str | None = None  # photos for source: folder (jpg/png), or overrides a template's folder
+    # 0: every portrait rendered for its card (its face factors recorded under photo.*). N > 0: a
+    # per-process bank of N portraits rendered from fixed keys (the same in every process), one
+    # picked per card (factor photo.bank) with its own light; ~10x cheaper, N distinct faces.
+    bank: int = Field(0, ge=0, le=4096)
 
 
 class DocSceneCfg(_Strict):
@@ -57,6 +61,7 @@ class DocumentCfg(_Strict):
     # Template name (templates/<name>/) or path to a template folder or template.yaml -> weight.
     templates: dict[str, float] = Field(default_factory=lambda: {"idcard_cn_front": 1.0})
     photo: PhotoSourceCfg = Field(default_factory=PhotoSourceCfg)
+    px_per_mm: float | None = Field(None, gt=1, le=40)  # null: each template's own resolution
     specimen: bool = True  # the visible SPECIMEN marking (a template can only add it, not force it off)
     variants: bool = True  # draw one of the template's colour variants (false: always variant 0)
     in_scene: bool = False
