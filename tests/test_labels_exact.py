@@ -152,6 +152,7 @@ class Tally:
 def test_line_labels_exact_over_random_samples():
     """All layouts and styles on, at their configured odds (curves and vertical boosted)."""
     pipe = synthgen.load_pipeline("ocr_line", seed=3, **{
+        "augment.strength": 0.0,  # the renderer's labels (augmentation: tests/test_augment*.py)
         "line.layout.weights": {"straight": 3, "arc": 1, "sine": 1, "vertical": 1},
         "line.style.stroke.p": 0.3, "line.style.underline.p": 0.2, "line.style.shadow.p": 0.3,
     })
@@ -169,6 +170,7 @@ def test_line_labels_exact_over_random_samples():
 
 def test_line_labels_exact_rotated_vertical_fixed_width_and_balance():
     pipe = synthgen.load_pipeline("ocr_line", seed=5, **{
+        "augment.strength": 0.0,
         "line.layout.weights": {"straight": 1, "vertical": 2}, "line.layout.vertical_rotate": True,
         "line.width": 160, "line.height": 48, "line.corpus.balance": "chars", "line.geometry.perspective": 0.5,
     })
@@ -239,7 +241,7 @@ def _share(pipe, n: int, shift) -> float:
 def test_checker_is_sharp_and_labels_are_centred_on_the_ink():
     """A one-pixel label error in any direction fails the 99% rule, and moving the labels by
     half a pixel in any direction only loses ink: they sit where the ink is."""
-    pipe = synthgen.load_pipeline("ocr_line", seed=3)
+    pipe = synthgen.load_pipeline("ocr_line", seed=3, **{"augment.strength": 0.0})
     exact = _share(pipe, 30, (0.0, 0.0))
     assert exact >= 0.999
     for d in ((1.0, 0.0), (-1.0, 0.0), (0.0, 1.0), (0.0, -1.0)):
