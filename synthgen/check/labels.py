@@ -5,6 +5,12 @@ Rules (DESIGN.md data model): quads are 4 x 2 image-pixel coordinates, clockwise
 quads (word, line, field) lie inside the image; per-character quads are clockwise, one per
 character of the transcription, and inside their word's quad; non-ignored text has a
 transcription. `tol` (px) absorbs the labels' 1/100 px rounding.
+
+Severity: a broken rule is an error, except a text quad overshooting the image edge while
+every character's centre stays inside (a warning: geometric augmentation shifted the line's
+box past the crop edge, but no character is lost). A character whose centre lies outside the
+image is cut off: the transcription names a character the pixels no longer show (an error,
+the slides' "bad augmentation").
 """
 
 from __future__ import annotations
@@ -44,6 +50,16 @@ def _outside_by(points: np.ndarray, poly: np.ndarray) -> float:
     return worst
 
 
+class _Out(list):
+    """(severity, message) pairs; append() adds an error."""
+
+    def append(self, msg: str) -> None:
+        super().append(("error", msg))
+
+    def warn(self, msg: str) -> None:
+        super().append(("warning", msg))
+
+
 def _quad(x: Any) -> np.ndarray | None:
     try:
         q = np.asarray(x, dtype=np.float64).reshape(4, 2)
@@ -53,15 +69,21 @@ def _quad(x: Any) -> np.ndarray | None:
 
 
 def label_problems(label: dict[str, Any], image_hw: tuple[int, int], tol: float = 1.0) -> list[str]:
-    """Every rule the label breaks, one short sentence each (empty list: sane)."""
+    """Every error-level rule the label breaks, one short sentence each (empty list: sane)."""
+    return [m for sev, m in label_findings(label, image_hw, tol) if sev == "error"]
+
+
+def label_findings(label: dict[str, Any], image_hw: tuple[int, int], tol: float = 1.0) -> list[tuple[str, str]]:
+    """(severity, sentence) for every rule the label breaks."""
     H, W = image_hw
-    out: list[str] = []
+    out = _Out()
     size = label.get("size")
     if size is not None and [int(v) for v in size] != [H, W]:
         out.append(f"label size {list(size)} differs from the image's {[H, W]}")
     insts = label.get("instances")
     if not isinstance(insts, list):
-        return out + ["label has no instance list"]
+        out.append("label has no instance list")
+        return out
     for j, inst in enumerate(insts):
         text, kind = str(inst.get("text") or ""), inst.get("kind", "word")
         name = f"instance {j} ({kind} {text[:20]!r})"
@@ -77,19 +99,31 @@ def label_problems(label: dict[str, Any], image_hw: tuple[int, int], tol: float 
             out.append(f"{name}: quad is counter-clockwise on screen")
         elif not _convex(q, tol):
             out.append(f"{name}: quad is self-intersecting or not convex")
+        chars = inst.get("chars")
+        c = None
+        if chars is not None:
+            try:
+                c = np.asarray(chars, dtype=np.float64).reshape(-1, 4, 2)
+            except (TypeError, ValueError):
+                out.append(f"{name}: chars are not n x 4 x 2")
+                continue
         if kind in TEXT_KINDS:
             over = max(-q[:, 0].min(), -q[:, 1].min(), q[:, 0].max() - W, q[:, 1].max() - H)
             if over > tol:
-                out.append(f"{name}: quad lies {over:.1f} px outside the {W}x{H} image")
+                if c is not None and len(c):
+                    m = c.mean(axis=1)
+                    lost = np.flatnonzero((m[:, 0] < 0) | (m[:, 0] > W) | (m[:, 1] < 0) | (m[:, 1] > H))
+                else:  # no char boxes: cut off when over half the quad's height is outside
+                    short = min(np.hypot(*(q[1] - q[2])), np.hypot(*(q[0] - q[1])))
+                    lost = [0] if over > short / 2 else []
+                if len(lost):
+                    cut = "".join(text[k] for k in lost if k < len(text)) if c is not None else "text"
+                    out.append(f"{name}: text cut off at the image edge ({cut!r} outside the {W}x{H} image)")
+                else:
+                    out.warn(f"{name}: quad overshoots the {W}x{H} image by {over:.1f} px (no character lost)")
             if not text and not inst.get("ignore"):
                 out.append(f"{name}: text instance with an empty transcription (mark it ignore)")
-        chars = inst.get("chars")
-        if chars is None:
-            continue
-        try:
-            c = np.asarray(chars, dtype=np.float64).reshape(-1, 4, 2)
-        except (TypeError, ValueError):
-            out.append(f"{name}: chars are not n x 4 x 2")
+        if c is None:
             continue
         if text and len(c) != len(text):
             out.append(f"{name}: {len(c)} char quads for {len(text)} characters")

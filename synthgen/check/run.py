@@ -28,7 +28,7 @@ import numpy as np
 
 from ..errors import UserError
 from .hashes import bands, hamming, phash, pixel_hash
-from .labels import label_problems
+from .labels import label_findings
 from .tario import IMAGE_EXTS, ShardError, iter_tar
 
 NEAR_DEFAULT = 6
@@ -218,8 +218,8 @@ def _scan(index: _Index, report: Report, url: str, ds: int, tol: float, identity
                 except ValueError as e:
                     report.add(Finding("shard", "error", f"{key} in {shard}: unreadable .json label ({e})", ref))
                     continue
-                for msg in label_problems(label, rgb.shape[:2], tol):
-                    report.add(Finding("label", "error", f"{key} in {shard}: {msg}", ref))
+                for sev, msg in label_findings(label, rgb.shape[:2], tol):
+                    report.add(Finding("label", sev, f"{key} in {shard}: {msg}", ref))
                 index.add(ds, shard, key, pixel_hash(rgb), phash(rgb), norm_text(label), identity_of(label, identity_key))
         except ShardError as e:
             report.add(Finding("shard", "error", f"{url}: {e} ({seen} samples read before it broke)",
