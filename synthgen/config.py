@@ -55,9 +55,24 @@ class ImageCfg(Strict):
 
 
 class FontsCfg(Strict):
-    families: list[str] = Field(default_factory=lambda: ["dejavu"])
+    families: list[str] = Field(default_factory=lambda: ["dejavu"])  # folders under fonts/, or `all`
     folders: list[str] = Field(default_factory=list)  # user folders of .ttf/.otf/.ttc files
     on_missing_glyph: Literal["error", "redraw"] = "redraw"
+    # share of lines per style (serif sans mono slab condensed display handwriting); styles not
+    # listed share the rest by their number of families; {} = every family alike
+    styles: dict[str, float] = Field(default_factory=dict)
+    exclude: list[str] = Field(default_factory=list)  # families (index name or folder) held out
+
+    @field_validator("styles")
+    @classmethod
+    def _styles(cls, v: dict) -> dict:
+        known = ("serif", "sans", "mono", "slab", "condensed", "display", "handwriting")
+        bad = sorted(set(v) - set(known))
+        if bad:
+            raise ValueError(f"unknown font style {bad}; styles are {', '.join(known)}")
+        if any(w < 0 for w in v.values()):
+            raise ValueError("font style weights must be >= 0")
+        return v
 
 
 class TextCfg(Strict):

@@ -1,4 +1,5 @@
-"""`synthgen fonts check`: which font faces can draw how much of which corpus.
+"""`synthgen fonts list`: the font index (family, style, tags, weight, italic, scripts, licence).
+`synthgen fonts check`: which font faces can draw how much of which corpus.
 
 For every face (file, face name) and every corpus: the share of the corpus's characters
 (occurrences; whitespace not counted, it needs no glyph) that are in the face's character map,
@@ -32,12 +33,38 @@ lines: share of lines (words) the face can draw entirely; a line is drawn in one
 
 ORDER = 60
 
+LIST_EPILOG = """\
+examples:
+  synthgen fonts list                          # every shipped family, one row each
+  synthgen fonts list --style handwriting      # only one style
+  synthgen fonts list --faces --family dejavu  # one row per face
+  synthgen fonts list --folder ~/fonts         # shipped families and your own
+
+weights: OS/2 weight classes of the family's faces (400 regular, 700 bold); i: italic faces.
+In a config: fonts.families: [all] draws from every shipped family; fonts.styles:
+{handwriting: 0.1, mono: 0.1} sets shares per style; fonts.exclude: [lato] holds one out.
+"""
+
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    p = sub.add_parser("fonts", help="font tools: coverage of corpora by font faces",
-                       description="Font tools. `synthgen fonts check` lists every font face with the share "
-                       "of each corpus it can draw, and the characters no face covers.")
+    p = sub.add_parser("fonts", help="font tools: the font index, coverage of corpora by font faces",
+                       description="Font tools. `synthgen fonts list` prints the font index (family, style, "
+                       "weights, italics, scripts, licence); `synthgen fonts check` lists every font face with "
+                       "the share of each corpus it can draw, and the characters no face covers.")
     fs = p.add_subparsers(dest="fonts_cmd", metavar="COMMAND", required=True, parser_class=type(p))
+    ls = fs.add_parser("list", help="the font index: family, style, weights, italics, scripts, licence",
+                       description="List the font families synthgen can draw from (shipped families and your "
+                       "folders): style (what fonts.styles weights), tags, faces with weight and italic, "
+                       "scripts covered (latin: A-Z a-z 0-9; han: >= 90%% of GB2312 level 1), licence.",
+                       epilog=LIST_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ls.add_argument("--family", action="append", default=[], metavar="NAME",
+                    help="shipped family folder under fonts/ (repeatable; default: all)")
+    ls.add_argument("--folder", action="append", default=[], metavar="DIR", help="your own font folder (repeatable)")
+    ls.add_argument("--style", action="append", default=[], metavar="STYLE",
+                    help="only families of this style (repeatable)")
+    ls.add_argument("--exclude", action="append", default=[], metavar="NAME",
+                    help="leave out a family (index name or folder), as fonts.exclude does")
+    ls.add_argument("--faces", action="store_true", help="one row per face instead of per family")
     c = fs.add_parser("check", help="share of each corpus each font face covers",
                       description="List every font face (file, face name) with the share of each corpus it "
                       "covers, by characters and by lines, and the characters that no face covers.",
@@ -198,7 +225,49 @@ def check(a: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"check": check}
+def list_fonts(a: argparse.Namespace) -> int:
+    from ..errors import UserError
+    from ..renderers.fonts import STYLES, resolve_faces, shipped_index
+
+    fams = a.family or (["all"] if not a.folder else [])
+    faces = resolve_faces(fams, a.folder, a.exclude)
+    bad = sorted(set(a.style) - set(STYLES))
+    if bad:
+        raise UserError(f"unknown style {bad}; styles are {', '.join(STYLES)}")
+    if a.style:
+        faces = [f for f in faces if f.style in a.style]
+    index = shipped_index()
+    lic = {p: r.get("licence", "") for p, r in index.items()}
+    if a.faces:
+        rows = [["face", "family", "style", "tags", "weight", "italic", "scripts", "file"]]
+        for f in faces:
+            rows.append([f.name, f.family, f.style, ",".join(f.tags), str(f.weight), "yes" if f.italic else "",
+                         ",".join(f.scripts), _display_path(f.path)])
+        print("\n".join(_table(rows, "llllrlll")))
+    else:
+        by_fam: dict[str, list] = {}
+        for f in faces:
+            by_fam.setdefault(f.family, []).append(f)
+        rows = [["family", "style", "tags", "faces", "weights", "scripts", "folder", "licence"]]
+        for fam, fs in sorted(by_fam.items(), key=lambda t: (STYLES.index(t[1][0].style) if t[1][0].style in STYLES else 99, t[0].lower())):
+            f0 = fs[0]
+            weights = " ".join(sorted({f"{f.weight}{'i' if f.italic else ''}" for f in fs}))
+            folder = Path(f0.path).parent.name
+            rows.append([fam, f0.style, ",".join(f0.tags), str(len(fs)), weights, ",".join(f0.scripts), folder,
+                         lic.get(str(Path(f0.path).resolve()), "(user folder)" if a.folder else "")])
+        print("\n".join(_table(rows, "lllrllll")))
+    by_style: dict[str, set] = {}
+    for f in faces:
+        by_style.setdefault(f.style, set()).add(f.family)
+    latin = {f.family for f in faces if "latin" in f.scripts}
+    han = {f.family for f in faces if "han" in f.scripts}
+    print(f"\n{len({f.family for f in faces})} families, {len(faces)} faces; {len(latin)} families draw Latin, "
+          f"{len(han)} draw Chinese (GB2312 level 1)")
+    print("per style: " + ", ".join(f"{s} {len(by_style[s])}" for s in STYLES if s in by_style))
+    return 0
+
+
+COMMANDS = {"check": check, "list": list_fonts}
 
 
 def run(a: argparse.Namespace) -> int:

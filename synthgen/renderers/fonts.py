@@ -1,11 +1,17 @@
-"""Fonts: discovery, coverage (fontTools cmap) and cached Pillow faces.
+"""Fonts: discovery, the font index (family, style, weight, italic, scripts), coverage
+(fontTools cmap), style-weighted choice and cached Pillow faces.
 
 A font is only ever chosen for text whose every character is in its cmap, so a missing
 glyph is never drawn as a box ("tofu").
+
+Shipped fonts are described by `fonts/index.json` (written by scripts/make_fonts.py); a face
+in a user folder gets its family, style, weight and slant from its own tables (name, OS/2
+weight and PANOSE, post.isFixedPitch).
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -21,12 +27,21 @@ FONT_SUFFIXES = {".ttf", ".otf", ".ttc", ".otc"}
 _NO_GLYPH = {ord(" "), ord("\u3000"), ord("\t")}
 
 
+STYLES = ("serif", "sans", "mono", "slab", "condensed", "display", "handwriting")
+
+
 @dataclass(frozen=True)
 class FontFace:
     path: str
     index: int
     name: str
     cmap: frozenset[int]
+    family: str = ""
+    style: str = "sans"              # primary style, one of STYLES (what fonts.styles weights)
+    tags: tuple[str, ...] = ()       # further tags: slab, rounded, kai, song, script, ...
+    weight: int = 400                # OS/2 usWeightClass
+    italic: bool = False
+    scripts: tuple[str, ...] = ()    # "latin" (A-Z a-z 0-9), "han" (>= 90% of GB2312 level 1)
 
     def covers(self, text: str) -> bool:
         # a set test in C: this runs for every word drawn
@@ -41,7 +56,53 @@ class FontFace:
         return sorted({c for c in text if ord(c) not in self.cmap and ord(c) not in _NO_GLYPH})
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=1)
+def shipped_index() -> dict[str, dict]:
+    """fonts/index.json as {resolved file path: row}; empty when there is no index."""
+    p = FONTS / "index.json"
+    if not p.is_file():
+        return {}
+    rows = json.loads(p.read_text(encoding="utf-8"))["faces"]
+    return {str((FONTS / r["file"]).resolve()): r for r in rows}
+
+
+_HAN_PROBE = frozenset(range(0x4E00, 0x9FA6))
+
+
+def _guess(f, name: str, cmap: dict) -> dict:
+    """Index facts for a face with no index row (user folders), from its own tables."""
+    nm = f["name"]
+    family = nm.getDebugName(16) or nm.getDebugName(1) or name
+    os2 = f["OS/2"] if "OS/2" in f else None
+    weight = int(getattr(os2, "usWeightClass", 400) or 400)
+    italic = bool(getattr(os2, "fsSelection", 0) & 1) or bool(f["head"].macStyle & 2)
+    pan = getattr(os2, "panose", None)
+    style = "sans"
+    if "post" in f and f["post"].isFixedPitch:
+        style = "mono"
+    elif pan is not None:
+        # PANOSE 1.0: family kind 3 = script, 4 = decorative; serif style 2-10 serifed (6 square =
+        # slab), 11-13 sans; proportion 6-8 condensed.
+        if pan.bFamilyType == 3:
+            style = "handwriting"
+        elif pan.bFamilyType == 4:
+            style = "display"
+        elif pan.bProportion in (6, 7, 8):
+            style = "condensed"
+        elif pan.bSerifStyle == 6:
+            style = "slab"
+        elif 2 <= pan.bSerifStyle <= 10:
+            style = "serif"
+    scripts = []
+    if all(ord(c) in cmap for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"):
+        scripts.append("latin")
+    if len(_HAN_PROBE.intersection(cmap)) >= 3400:
+        scripts.append("han")
+    return {"family": str(family), "style": style, "tags": (), "weight": weight, "italic": italic,
+            "scripts": tuple(scripts)}
+
+
+@lru_cache(maxsize=1024)
 def load_faces(path: str) -> tuple[FontFace, ...]:
     """All faces in one font file (a .ttc holds several). Corrupt file -> UserError naming it."""
     p = Path(path)
@@ -51,12 +112,22 @@ def load_faces(path: str) -> tuple[FontFace, ...]:
         else:
             fonts = [TTFont(path, lazy=True)]
         faces = []
+        row = shipped_index().get(str(p.resolve()))
         for i, f in enumerate(fonts):
             cmap = f.getBestCmap()
             if not cmap:
                 raise UserError(f"font {path!r} face {i} has no usable character map")
             name = f["name"].getBestFullName() or p.stem
-            faces.append(FontFace(path=str(p), index=i, name=str(name), cmap=frozenset(cmap)))
+            if row is not None and len(fonts) == 1:
+                # shipped subsets carry neutral internal names (a modified font must not use a
+                # Reserved Font Name); the index keeps the source face's name for people
+                name = row.get("name") or name
+                facts = {"family": row["family"], "style": row["style"], "tags": tuple(row.get("tags", ())),
+                         "weight": int(row.get("weight", 400)), "italic": bool(row.get("italic")),
+                         "scripts": tuple(row.get("scripts", ()))}
+            else:
+                facts = _guess(f, str(name), cmap)
+            faces.append(FontFace(path=str(p), index=i, name=str(name), cmap=frozenset(cmap), **facts))
             # FreeType must open it too: fontTools reads tables lazily and can accept files it cannot draw.
             ImageFont.truetype(str(p), size=12, index=i)
         return tuple(faces)
@@ -74,10 +145,21 @@ def families() -> list[str]:
     return sorted(p.name for p in FONTS.iterdir() if p.is_dir() and font_files(p)) if FONTS.is_dir() else []
 
 
-def resolve_faces(family_names: list[str], folders: list[str]) -> list[FontFace]:
-    """Faces from shipped families (`fonts/<family>/`) and user folders, in a stable order."""
-    faces: list[FontFace] = []
+def _expand(family_names: list[str]) -> list[str]:
+    """`all` stands for every shipped family folder; order kept, duplicates dropped."""
+    out: list[str] = []
     for fam in family_names:
+        for f in (families() if fam == "all" else [fam]):
+            if f not in out:
+                out.append(f)
+    return out
+
+
+def resolve_faces(family_names: list[str], folders: list[str], exclude: list[str] | tuple = ()) -> list[FontFace]:
+    """Faces from shipped families (`fonts/<family>/`, or `all`) and user folders, in a stable
+    order, less those whose folder or family name is in `exclude` (case-insensitive)."""
+    faces: list[FontFace] = []
+    for fam in _expand(family_names):
         folder = FONTS / fam
         if not folder.is_dir() or not font_files(folder):
             raise UserError(f"unknown font family {fam!r}; shipped families: {', '.join(families()) or 'none'}")
@@ -92,9 +174,68 @@ def resolve_faces(family_names: list[str], folders: list[str]) -> list[FontFace]
             raise UserError(f"font folder {user!r} holds no .ttf/.otf/.ttc files (fonts.folders)")
         for f in files:
             faces.extend(load_faces(str(f)))
+    if exclude:
+        ex = {e.lower() for e in exclude}
+        known = {f.family.lower() for f in faces} | {Path(f.path).parent.name.lower() for f in faces}
+        unknown = sorted(ex - known)
+        if unknown:
+            raise UserError(f"fonts.exclude names {unknown} but no configured face has that family or folder; "
+                            "see `synthgen fonts list`")
+        faces = [f for f in faces if f.family.lower() not in ex and Path(f.path).parent.name.lower() not in ex]
     if not faces:
-        raise UserError("no fonts configured: set fonts.families or fonts.folders")
-    return faces
+        raise UserError("no fonts configured: set fonts.families or fonts.folders"
+                        + (" (fonts.exclude removed every face)" if exclude else ""))
+    seen: dict[str, FontFace] = {}
+    for f in faces:
+        if f.name in seen and seen[f.name] != f:
+            # faces are drawn by name (the recorded factor): two faces may not share one
+            raise UserError(f"two font faces are both named {f.name!r} ({seen[f.name].path}, {f.path}); "
+                            "remove one of them from fonts.families / fonts.folders")
+        seen[f.name] = f
+    return list(seen.values())
+
+
+class FontPicker:
+    """Weights for drawing a face among those covering a text: the shares of `fonts.styles`
+    per style (styles not listed share what is left, in proportion to their number of
+    families), then every family of a style alike, then every face of a family alike.
+    Weights are computed per set of covering faces (cached), so a style a text's faces lack
+    gives its share to the others."""
+
+    def __init__(self, styles: dict[str, float] | None = None, faces: list[FontFace] = ()) -> None:
+        self.styles = dict(styles or {})
+        self.by_name = {f.name: f for f in faces}  # lets weights() take face names
+        bad = set(self.styles) - set(STYLES)
+        if bad:
+            raise UserError(f"fonts.styles: unknown style {sorted(bad)}; styles are {', '.join(STYLES)}")
+        self._cache: dict[tuple[str, ...], list[float]] = {}
+
+    def weights(self, faces: list) -> list[float]:
+        """One weight per item of `faces` (FontFace objects, or names of faces given at init)."""
+        key = tuple(f if isinstance(f, str) else f.name for f in faces)
+        w = self._cache.get(key)
+        if w is None:
+            if len(self._cache) > 4096:
+                self._cache.clear()
+            w = self._cache[key] = self._weights([self.by_name[f] if isinstance(f, str) else f for f in faces])
+        return w
+
+    def _weights(self, faces: list[FontFace]) -> list[float]:
+        fam_faces: dict[str, int] = {}
+        style_fams: dict[str, set[str]] = {}
+        for f in faces:
+            fam_faces[f.family] = fam_faces.get(f.family, 0) + 1
+            style_fams.setdefault(f.style, set()).add(f.family)
+        listed = {s: w for s, w in self.styles.items() if s in style_fams}
+        rest = [s for s in style_fams if s not in self.styles]
+        left = max(0.0, 1.0 - sum(listed.values()))
+        n_rest = sum(len(style_fams[s]) for s in rest)
+        share = dict(listed)
+        for s in rest:
+            share[s] = left * len(style_fams[s]) / n_rest
+        if not sum(share.values()) > 0:  # every present style weighted 0: draw families alike
+            share = {s: len(v) for s, v in style_fams.items()}
+        return [share[f.style] / len(style_fams[f.style]) / fam_faces[f.family] for f in faces]
 
 
 @lru_cache(maxsize=1024)

@@ -28,7 +28,7 @@ from . import layout as L
 from . import shaping
 from .backgrounds import render_background
 from .corpus import CASES, TextSampler, apply_case
-from .fonts import FontFace, resolve_faces
+from .fonts import FontFace, FontPicker, resolve_faces
 from .glyphs import raster_size
 from .layout import apply_t as _apply
 from .layout import mm3 as _mm
@@ -68,7 +68,8 @@ class LineRenderer:
             raise ValueError("LineRenderer needs a kind: line config")
         self.cfg = cfg
         self.lc = cfg.line
-        self.faces: list[FontFace] = resolve_faces(cfg.fonts.families, cfg.fonts.folders)
+        self.faces: list[FontFace] = resolve_faces(cfg.fonts.families, cfg.fonts.folders, cfg.fonts.exclude)
+        self.picker = FontPicker(cfg.fonts.styles, self.faces)
         self.by_name = {f.name: f for f in self.faces}
         cc = self.lc.corpus
         self.sampler = TextSampler(cc.sources, seed, cc.balance, cc.char_run)
@@ -129,7 +130,7 @@ class LineRenderer:
                 text, parts = pinned, [pinned]
             faces, shaped = self.faces_for(text)
             if faces and (not shaped or shaping.available()):
-                face = self.by_name[d.choice("line.font", [f.name for f in faces], src="fonts.families")]
+                face = self.by_name[d.choice("line.font", [f.name for f in faces], self.picker.weights(faces), src="fonts.families")]
                 return text, parts, face, shaped
             if self.cfg.fonts.on_missing_glyph == "error" or d.pin_of("line.text") is not None:
                 if not faces:

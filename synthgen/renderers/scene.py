@@ -18,7 +18,7 @@ from ..draws import Draws
 from ..errors import UserError
 from .backgrounds import render_background
 from .corpus import CASES, TextSampler, apply_case, key_of
-from .fonts import FontFace, resolve_faces
+from .fonts import FontFace, FontPicker, resolve_faces
 from .glyphs import Layout, layout_line, raster_size
 from .layout import apply_h, apply_t, mm3, r3, s3, t3, warp
 from .layout import box_quads as box_corners
@@ -61,7 +61,8 @@ class SceneRenderer:
 
     def __init__(self, cfg: PipelineConfig, seed: int = 0) -> None:
         self.cfg = cfg
-        self.faces: list[FontFace] = resolve_faces(cfg.fonts.families, cfg.fonts.folders)
+        self.faces: list[FontFace] = resolve_faces(cfg.fonts.families, cfg.fonts.folders, cfg.fonts.exclude)
+        self.picker = FontPicker(cfg.fonts.styles, self.faces)
         self.by_name = {f.name: f for f in self.faces}
         # Words walk a keyed permutation of the corpus across the whole dataset (without
         # replacement, like lines); block words walk a second one.
@@ -95,7 +96,7 @@ class SceneRenderer:
             text = str(d.assign(f"{name}.text", word))
             faces = self.faces_for(text)
             if faces:
-                return text, self.by_name[d.choice(f"{name}.font", faces, src="fonts.families")]
+                return text, self.by_name[d.choice(f"{name}.font", faces, self.picker.weights(faces), src="fonts.families")]
             if self.cfg.fonts.on_missing_glyph == "error" or d.pin_of(f"{name}.text") is not None:
                 missing = sorted({c for c in text if not any(f.covers(c) for f in self.faces)})
                 raise UserError(
