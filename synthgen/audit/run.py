@@ -1,0 +1,188 @@
+"""`audit(...)`: the bad-augmentation rate against strength, and the strength it tunes to.
+
+The slides' rule: "the bad augmentation percentage should not exceed prediction error rates".
+So: judge n samples at a grid of strengths (the same indices at every strength), put a Wilson
+95% interval on each rate, and bisect for the largest strength whose upper bound stays under
+the target error. Outputs: audit.json, curve.png, bad_samples.png, sheet_s<strength>.png,
+and optionally a tuned pipeline config.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import yaml
+from tqdm import tqdm
+
+from ..errors import UserError
+from . import report
+from .judges import make_judge
+from .stats import tune, wilson
+
+GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
+SHEET_STRENGTHS = (0.0, 0.5, 1.0)
+SHEET_N = 24  # samples per strength sheet
+BAD_SHEET_N = 40
+FRESH_OFFSET = 10_000_000  # confirmation samples start here: indices the tuning never saw
+
+
+def open_source(spec: str, overrides: dict[str, Any] | None, seed: int | None):
+    from .sources import DatasetSource, PipelineSource
+
+    p = Path(spec)
+    if p.is_dir():
+        if overrides:
+            from ..config import AugmentCfg, apply_overrides
+
+            bad = [k for k in overrides if not k.startswith("augment.")]
+            if bad:
+                raise UserError(f"--set {bad[0]}: a dataset audit takes only augment.* settings")
+            aug = apply_overrides({}, {k.removeprefix("augment."): v for k, v in overrides.items()})
+            return DatasetSource(spec, seed=seed, aug=AugmentCfg.model_validate(aug))
+        return DatasetSource(spec, seed=seed)
+    return PipelineSource(spec, overrides, seed)
+
+
+def _point(strength: float, results: list[tuple[int, list[str]]]) -> dict[str, Any]:
+    bad = sum(1 for _, r in results if r)
+    lo, hi = wilson(bad, len(results))
+    reasons = Counter(r[0] for _, r in results if r)  # primary reason: the first the judge names
+    return {"strength": strength, "n": len(results), "bad": bad, "rate": bad / max(1, len(results)),
+            "lo": lo, "hi": hi, "reasons": dict(sorted(reasons.items()))}
+
+
+def audit(source: str = "ocr_line", judge: str = "label", target_error: float = 0.05, n: int = 400,
+          grid: tuple[float, ...] = GRID, steps: int = 4, out: str | None = None, write: str | None = None,
+          confirm: int = 0, seed: int | None = None, overrides: dict[str, Any] | None = None,
+          reader: str | None = None, verdicts: str | None = None,
+          progress: bool = True) -> dict[str, Any]:
+    """Audit `source` (a pipeline name / .yaml, or a dataset folder) and tune its strength.
+    Returns the audit.json record. See `synthgen audit --help`."""
+    if not 0 < target_error < 1:
+        raise UserError(f"--target-error must be in (0, 1), e.g. 0.05; got {target_error}")
+    if n < 1:
+        raise UserError(f"--n must be >= 1, got {n}")
+    grid = tuple(sorted({round(float(s), 6) for s in grid}))
+    if not grid or grid[0] < 0 or grid[-1] > 1:
+        raise UserError("--grid strengths must lie in [0, 1]")
+    src = open_source(source, overrides, seed)
+    outdir = Path(out or Path("runs") / "audit" / f"{src.name}.{judge}")
+    outdir.mkdir(parents=True, exist_ok=True)
+    record: dict[str, Any] = {"source": source, "source_kind": src.kind, "name": src.name, "seed": src.seed,
+                              "judge": judge, "target_error": target_error, "n": n}
+    if judge == "human":
+        return _human(src, grid, verdicts, n, target_error, outdir, record, write)
+
+    j = make_judge(judge, reader=reader)
+    record["judge_settings"] = {k: v for k, v in vars(j).items() if isinstance(v, (int, float, str)) and k != "name"}
+    indices = list(range(n))
+    refs: dict[int, Any] = {}
+    curve: dict[float, dict[str, Any]] = {}
+    thumbs: dict[float, list] = {}
+    bad_tiles: list = []
+    bar = tqdm(total=n * (len(grid) + steps), unit="img", desc=f"audit {src.name}", file=sys.stderr,
+               disable=not progress, dynamic_ncols=True)
+
+    def run_at(s: float, idx: list[int]) -> list[tuple[int, list[str]]]:
+        res = []
+        for i in idx:
+            ref = None
+            if i not in refs:
+                ref = src.item(i, 0.0)
+                refs[i] = j.reference(ref)
+            item = src.item(i, s) if s > 0 else (ref if ref is not None else src.item(i, 0.0))
+            reasons = j(item, refs[i])
+            res.append((i, reasons))
+            if s in SHEET_STRENGTHS and len(thumbs.setdefault(s, [])) < SHEET_N:
+                thumbs[s].append((report.thumb(item.image), f"#{i} " + (",".join(reasons) or "ok"), bool(reasons)))
+            if reasons and len(bad_tiles) < BAD_SHEET_N * 4:
+                bad_tiles.append((s, i, report.thumb(item.image), ",".join(reasons)))
+            bar.update(1)
+        return res
+
+    def upper_at(s: float) -> float:
+        s = round(s, 6)
+        if s not in curve:
+            curve[s] = _point(s, run_at(s, indices))
+        return curve[s]["hi"]
+
+    try:
+        tuned, tried = tune(upper_at, list(grid), target_error, steps)
+    finally:
+        bar.close()
+    pts = [curve[s] for s in sorted(curve)]
+    record.update({"tuned_strength": tuned, "evaluated": tried, "curve": pts,
+                   "reasons": dict(sorted(sum((Counter(p["reasons"]) for p in pts), Counter()).items()))})
+    if curve[min(curve)]["hi"] >= target_error:
+        record["warning"] = (f"even strength {min(curve):g} has a bad rate up to {curve[min(curve)]['hi']:.3f} "
+                             f">= target {target_error:g}: the unaugmented data fails the judge")
+    if confirm:
+        res = [(i, r) for i, r in _confirm(src, j, tuned, confirm, progress)]
+        c = _point(tuned, res)
+        c["passes"] = c["rate"] < target_error
+        record["confirm"] = c
+
+    report.curve_plot(pts, target_error, tuned, outdir / "curve.png",
+                      f"{src.name}: judge {judge}, n={n} per strength")
+    for s, tiles in sorted(thumbs.items()):
+        report.contact_sheet(tiles, outdir / f"sheet_s{s:g}.png", f"{src.name} at strength {s:g} (judge {judge})")
+    picked = sorted(bad_tiles, key=lambda t: (abs(t[0] - tuned), t[1]))[:BAD_SHEET_N]
+    report.contact_sheet([(img, f"s={s:.2f} #{i} {why}", True) for s, i, img, why in sorted(picked, key=lambda t: t[:2])],
+                         outdir / "bad_samples.png", f"{src.name}: bad samples nearest the tuned strength {tuned:.3f}")
+    record["files"] = sorted(p.name for p in outdir.iterdir())
+    if write:
+        _write_config(src, tuned, write)
+        record["written"] = write
+    (outdir / "audit.json").write_text(json.dumps(record, indent=2, sort_keys=True))
+    return record
+
+
+def _confirm(src, j, strength: float, n: int, progress: bool):
+    for i in tqdm(range(FRESH_OFFSET, FRESH_OFFSET + n), desc="confirm", unit="img", file=sys.stderr,
+                  disable=not progress, dynamic_ncols=True):
+        ref = src.item(i, 0.0)
+        info = j.reference(ref)
+        yield i, j(src.item(i, strength) if strength > 0 else ref, info)
+
+
+def _write_config(src, strength: float, path: str) -> None:
+    data = src.tuned_config(strength)
+    p = Path(path)
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(f"# tuned by `synthgen audit`: augment.strength = {strength:.4f}\n"
+                     + yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    except OSError as e:
+        raise UserError(f"--write {path!r}: cannot write it ({e.strerror or e})") from None
+
+
+def _human(src, grid, verdicts, human_n, target, outdir: Path, record: dict, write: str | None) -> dict[str, Any]:
+    if verdicts is None:
+        items = [(i, s, src.item(i, s).image) for s in grid for i in range(human_n)]
+        report.human_page(items, outdir / "human.html", f"{src.name}: mark bad samples")
+        record.update({"human_page": str(outdir / "human.html"), "tuned_strength": None})
+        (outdir / "audit.json").write_text(json.dumps(record, indent=2, sort_keys=True))
+        return record
+    votes = report.read_verdicts(verdicts)
+    pts = []
+    for s in sorted(votes):
+        res = [(i, ["human"] if bad else []) for i, bad in votes[s]]
+        pts.append(_point(s, res))
+    ok = [p for p in pts if p["hi"] < target]
+    tuned = 0.0
+    for p in pts:  # the last strength before the first failing one (no new verdicts to bisect with)
+        if p["hi"] >= target:
+            break
+        tuned = p["strength"]
+    record.update({"tuned_strength": tuned if ok else min(votes), "curve": pts, "verdicts": verdicts,
+                   "reasons": {"human": sum(p["bad"] for p in pts)}})
+    report.curve_plot(pts, target, record["tuned_strength"], outdir / "curve.png", f"{src.name}: human verdicts")
+    if write:
+        _write_config(src, record["tuned_strength"], write)
+        record["written"] = write
+    (outdir / "audit.json").write_text(json.dumps(record, indent=2, sort_keys=True))
+    return record
