@@ -36,7 +36,7 @@ from .layout import r3 as _R
 from .layout import s3 as _S
 from .layout import t3 as _T
 from .layout import warp
-from .styles import blend, contrasting, luma, shadow, stroke, underline
+from .styles import blend, contrasting, ink_contrasting, luma, luma_under, shadow, stroke, underline
 
 REDRAWS = 10
 # Glyphs are rasterised at a few sizes only and scaled down in the one warp every line gets
@@ -294,7 +294,8 @@ class LineRenderer:
         if not img.flags.writeable:
             img = img.copy()
         bg_luma = luma(cv2.mean(img)[:3])
-        color = contrasting(d, "line.color", bg_luma, lc.contrast)
+        # line.contrast against the background under the glyphs themselves, not its mean
+        color = ink_contrasting(d, "line.color", luma_under(img, stroke_a if r else fill_a), lc.contrast)
         stroke_color = contrasting(d, "line.style.stroke_color", luma(color), lc.contrast) if r else None
         shadow_color = contrasting(d, "line.style.shadow_color", bg_luma, lc.contrast / 2) if shadow_on else None
         body = stroke_a if stroke_a is not None else fill_a

@@ -23,7 +23,7 @@ from .glyphs import Layout, layout_line, raster_size
 from .layout import apply_h, apply_t, mm3, r3, s3, t3, warp
 from .layout import box_quads as box_corners
 from .styles import blend as blend_color
-from .styles import contrasting, luma
+from .styles import ink_contrasting, luma_under
 
 PLACEMENT_TRIES = 8
 GRID = 4  # occupancy grid cell, px
@@ -45,6 +45,8 @@ def blend(img: np.ndarray, mask: np.ndarray, M, color, ink: np.ndarray | None = 
     if x1 <= x0 or y1 <= y0:
         return
     a = warp(mask, mm3(t3(-x0, -y0), M), (x1 - x0, y1 - y0))  # into the ROI only
+    if callable(color):  # chosen against the background under the warped glyphs
+        color = color(img[y0:y1, x0:x1], a)
     blend_color(img[y0:y1, x0:x1], a, color)
     if ink is not None:
         np.maximum(ink[y0:y1, x0:x1], a, out=ink[y0:y1, x0:x1])
@@ -253,11 +255,8 @@ class SceneRenderer:
         sx, sy = spot
         quad = [(x + sx, y + sy) for x, y in rel]
         Hm = mm3(t3(sx, sy), Hrel)
-        xs, ys = [p[0] for p in quad], [p[1] for p in quad]
-        bx0, by0 = max(0, math.floor(min(xs))), max(0, math.floor(min(ys)))
-        bx1, by1 = min(W, math.ceil(max(xs))), min(H, math.ceil(max(ys)))
-        color = contrasting(d, f"{name}.color", luma(cv2.mean(img[by0:by1, bx0:bx1])), t.contrast)  # text.contrast
-        blend(img, lay.mask, Hm, color, ink)
+        # text.contrast against the background under the glyphs themselves (styles.ink_contrasting)
+        blend(img, lay.mask, Hm, lambda roi, a: ink_contrasting(d, f"{name}.color", luma_under(roi, a), t.contrast), ink)
         Hn = np.array(Hm, np.float64)
         if len(words) == 1:  # a single word's box is the layout's ink box, already placed
             all_chars = apply_h(Hn, box_corners(lay.boxes))

@@ -55,6 +55,44 @@ def contrasting(d: Draws, name: str, against: float, contrast: float) -> tuple[i
     return int(round(r)), int(round(g)), int(round(b))
 
 
+def luma_under(img: np.ndarray, alpha: np.ndarray, level: int = 128, max_px: int = 4096) -> np.ndarray:
+    """Luma of the background pixels the glyphs will cover (`alpha` >= level), same size as
+    `img`; every k-th pixel when there are many (percentiles need no more)."""
+    m = alpha >= level
+    if not m.any():
+        m = alpha > 0
+    px = img[m] if m.any() else img.reshape(-1, 3)
+    if len(px) > max_px:
+        px = px[:: len(px) // max_px + 1]
+    return px.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+
+
+def ink_contrasting(d: Draws, name: str, under: np.ndarray, contrast: float, q: float = 10.0) -> tuple[int, int, int]:
+    """A random RGB colour that stands out from the background actually under the glyphs:
+    its luma is at least `contrast` below the q-th percentile of `under` (the background's
+    luma under the ink) or at least `contrast` above the (100 - q)-th. Against a mean, a
+    textured background hides the text where the two match; against the percentiles at most
+    q% of the ink can come closer than `contrast`. Same factors as `contrasting`."""
+    r, g, b = d.uniform(f"{name}.r", 0, 255), d.uniform(f"{name}.g", 0, 255), d.uniform(f"{name}.b", 0, 255)
+    gap = d.uniform(f"{name}.gap", contrast, contrast + 60)
+    lo, hi = (float(v) for v in np.percentile(under, (q, 100 - q))) if len(under) else (128.0, 128.0)
+    y = 0.299 * r + 0.587 * g + 0.114 * b
+    if y <= lo - contrast or y >= hi + contrast:
+        return int(round(r)), int(round(g)), int(round(b))
+    dark_ok, light_ok = lo >= contrast, hi <= 255 - contrast
+    if dark_ok and light_ok:  # both sides fit: the one nearer the drawn colour changes it least
+        dark = y < (lo + hi) / 2
+    else:
+        dark = dark_ok or (not light_ok and lo > 255 - hi)  # neither fits: the side with more room
+    target = max(0.0, lo - gap) if dark else min(255.0, hi + gap)
+    shift = target - y
+    r, g, b = (min(255.0, max(0.0, v + shift)) for v in (r, g, b))
+    y = 0.299 * r + 0.587 * g + 0.114 * b
+    if (dark and y > lo - contrast) or (not dark and y < hi + contrast):  # clipping ate the shift: grey
+        r = g = b = target
+    return int(round(r)), int(round(g)), int(round(b))
+
+
 def blend(img: np.ndarray, alpha: np.ndarray, color, opacity: float = 1.0) -> None:
     """In place: img += (color - img) * alpha / 255 * opacity (img H x W x 3 uint8)."""
     if opacity <= 0:
