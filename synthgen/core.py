@@ -1,4 +1,4 @@
-"""The data model every stage shares: `Sample` and `Instance` (see DESIGN.md)."""
+"""The data model every stage shares: `Sample` and `Instance` (see docs/architecture.md)."""
 
 from __future__ import annotations
 

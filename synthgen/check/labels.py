@@ -1,6 +1,6 @@
 """Label sanity for one stored sample (its JSON label and image size).
 
-Rules (DESIGN.md data model): quads are 4 x 2 image-pixel coordinates, clockwise on screen
+Rules (docs/architecture.md, data model): quads are 4 x 2 image-pixel coordinates, clockwise on screen
 (image y points down, so the shoelace sum is positive), convex and not degenerate; text
 quads (word, line, field) lie inside the image; per-character quads are clockwise, one per
 character of the transcription, and inside their word's quad; non-ignored text has a

@@ -1,6 +1,6 @@
 """EAST training targets (Zhou et al., CVPR 2017): score map, RBOX / QUAD geometry, mask.
 
-Conventions (see DESIGN.md, "EAST labels" and "Data model"):
+Conventions (see docs/architecture.md, "Augmentation and labels" and "Data model"):
 
 * Quads are ``(4, 2)`` arrays in continuous image coordinates: pixel ``(row i, col j)``
   covers ``[j, j+1) x [i, i+1)``, so its centre is ``(j + 0.5, i + 0.5)``. Vertices run
