@@ -2,7 +2,7 @@
 
 Each op draws its parameters once (factors `aug.<op>.<param>`) and applies them. Tone ops
 (brightness, contrast, gamma) also expose a lookup table so the stage fuses consecutive ones
-into a single `cv2.LUT` pass. Images are RGB uint8 (BGR only inside OpenCV's JPEG codec).
+into a single table lookup (albu.lut). Images are RGB uint8 (BGR only inside OpenCV's JPEG codec).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from ..draws import Draws
+from .albu import lut
 from .base import Ctx, Op, register
 
 _X = np.arange(256, dtype=np.float32)
@@ -31,7 +32,7 @@ class ToneOp(Photo):
         raise NotImplementedError
 
     def apply(self, img: np.ndarray, p: dict[str, Any]) -> np.ndarray:
-        return cv2.LUT(img, tone_lut([(self, p)]))
+        return lut(img, tone_lut([(self, p)]))
 
 
 def tone_lut(chain: list[tuple[ToneOp, dict[str, Any]]]) -> np.ndarray:
@@ -71,8 +72,8 @@ class Hue(Photo):
 
     def apply(self, img, p):
         hsv = cv2.cvtColor(img, cv2.COLOR_RGB2HSV)
-        lut = ((np.arange(256) + int(round(p["shift"]))) % 180).astype(np.uint8)
-        hsv[:, :, 0] = cv2.LUT(hsv[:, :, 0], lut)
+        table = ((np.arange(256) + int(round(p["shift"]))) % 180).astype(np.uint8)
+        hsv[:, :, 0] = cv2.LUT(hsv[:, :, 0], table)
         return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
 
     floor = 0.5  # whole hue units
@@ -273,9 +274,9 @@ class Noise(Photo):
         pos, neg = _noise_bank(size)
         g = np.random.default_rng(p["seed"])
         x, y = int(g.random() * (size - w)), int(g.random() * (size - h))
-        lut = np.clip(np.round(np.arange(256) * (p["sigma"] / NOISE_SCALE)), 0, 255).astype(np.uint8)
-        out = cv2.add(img, cv2.LUT(pos[y : y + h, x : x + w], lut))
-        return cv2.subtract(out, cv2.LUT(neg[y : y + h, x : x + w], lut))
+        table = np.clip(np.round(np.arange(256) * (p["sigma"] / NOISE_SCALE)), 0, 255).astype(np.uint8)
+        out = cv2.add(img, lut(np.ascontiguousarray(pos[y : y + h, x : x + w]), table))
+        return cv2.subtract(out, lut(np.ascontiguousarray(neg[y : y + h, x : x + w]), table))
 
 
 @register

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..core import Instance
 from ..draws import Draws
+from .albu import lut
 from .base import Ctx, Op, op_table
 from .geometric import Mapping, visible_fraction
 from .photometric import ToneOp, tone_lut
@@ -100,10 +101,10 @@ def apply_photometric(img: np.ndarray, photo: list[tuple[Op, dict]]) -> np.ndarr
             tones.append((op, params))
             continue
         if tones:
-            img, tones = cv2.LUT(img, tone_lut(tones)), []
+            img, tones = lut(img, tone_lut(tones)), []
         img = op.apply(img, params)
     if tones:
-        img = cv2.LUT(img, tone_lut(tones))
+        img = lut(img, tone_lut(tones))
     return img
 
 
