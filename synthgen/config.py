@@ -124,13 +124,14 @@ class LayoutCfg(Strict):
 class BackgroundCfg(Strict):
     weights: dict[str, float] = Field(
         default_factory=lambda: {"plain": 1, "gradient": 1, "texture": 3, "noise": 1}
-    )
+    )  # also: fractal (Perlin fBm / turbulence / ridged), paper (grain, fibres, folds, stains),
+    # photo (shipped real-photo tiles, synthgen/data/textures), image (your folders)
     folders: list[str] = Field(default_factory=list)  # user image folders ("image" kind)
 
     @field_validator("weights")
     @classmethod
     def _kinds(cls, v: dict) -> dict:
-        bad = set(v) - {"plain", "gradient", "texture", "noise", "image"}
+        bad = set(v) - {"plain", "gradient", "texture", "noise", "fractal", "paper", "photo", "image"}
         if bad:
             raise ValueError(f"unknown background kind {sorted(bad)}")
         if not any(w > 0 for w in v.values()):

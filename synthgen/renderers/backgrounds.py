@@ -1,8 +1,12 @@
-"""Backgrounds: procedural (plain, gradient, texture, noise) or crops of user images.
+"""Backgrounds: procedural (plain, gradient, texture, noise, fractal, paper), shipped
+real-photo texture tiles (photo) or crops of user images (image).
 
 Procedural fields are expensive to make, so each process builds a small bank once from a
 fixed seed (the same bank in every process) and a sample only crops, flips and colours one:
 two random colours mapped through a lookup table, which costs a fraction of a millisecond.
+Paper adds a fold (a shaded crease) and stains per sample, inside their own small regions.
+Photo tiles (synthgen/data/textures, made by scripts/make_textures.py, licences in its
+LICENSE.md) are decoded once per process and scaled, mirrored to size, turned and toned.
 """
 
 from __future__ import annotations
@@ -17,6 +21,9 @@ from ..draws import Draws
 from ..errors import UserError
 
 BANK_SEED = 0x5EED_BA4C
+NOISE_SIZE = 512  # fractal and paper banks: mirrored out when an output is larger
+TEXTURES = Path(__file__).resolve().parent.parent / "data" / "textures"
+KINDS = ("plain", "gradient", "texture", "noise", "fractal", "paper", "photo", "image")
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 
 
@@ -66,6 +73,113 @@ def bank(size: int) -> dict[str, tuple[np.ndarray, ...]]:
     return {"texture": tuple(textures), "gradient": tuple(gradients), "noise": tuple(noises)}
 
 
+def _perlin(rng: np.random.Generator, size: int, cells: int) -> np.ndarray:
+    """One octave of gradient (Perlin) noise on a `cells` x `cells` lattice, size x size, ~[-1, 1]."""
+    ang = rng.uniform(0, 2 * np.pi, (cells + 1, cells + 1)).astype(np.float32)
+    gx, gy = np.cos(ang), np.sin(ang)
+    t = (np.arange(size, dtype=np.float32) + 0.5) * cells / size
+    i = np.minimum(t.astype(np.int32), cells - 1)
+    f = t - i
+    fy, fx = f[:, None], f[None, :]
+    iy, ix = i[:, None], i[None, :]
+
+    def dot(oy, ox):
+        return gx[iy + oy, ix + ox] * (fx - ox) + gy[iy + oy, ix + ox] * (fy - oy)
+
+    u = fx * fx * fx * (fx * (fx * 6 - 15) + 10)  # quintic fade
+    v = fy * fy * fy * (fy * (fy * 6 - 15) + 10)
+    top = dot(0, 0) + u * (dot(0, 1) - dot(0, 0))
+    bot = dot(1, 0) + u * (dot(1, 1) - dot(1, 0))
+    return (top + v * (bot - top)) * 1.4
+
+
+def _norm(x: np.ndarray) -> np.ndarray:
+    x = x - x.min()
+    return x / max(float(x.max()), 1e-6)
+
+
+def _fbm(rng: np.random.Generator, size: int, lo: int, hi: int, persistence: float, kind: str = "fbm") -> np.ndarray:
+    """Fractal sums of Perlin octaves 2**lo..2**hi: plain fBm, turbulence (|n|) or ridged (1-|n|)^2.
+    A coarse octave is computed at 8 px a cell and resized (it is smooth): the bank builds fast."""
+    out = np.zeros((size, size), np.float32)
+    amp = 1.0
+    for k in range(lo, hi + 1):
+        res = min(size, 8 * 2**k)
+        n = _perlin(rng, res, 2**k)
+        if res < size:
+            n = cv2.resize(n, (size, size), interpolation=cv2.INTER_CUBIC)
+        if kind == "turbulence":
+            n = np.abs(n)
+        elif kind == "ridged":
+            n = (1.0 - np.abs(n)) ** 2
+        out += amp * n
+        amp *= persistence
+    return _norm(out)
+
+
+@lru_cache(maxsize=2)
+def fractal_bank(size: int) -> tuple[np.ndarray, ...]:
+    rng = np.random.Generator(np.random.PCG64(BANK_SEED + 1))
+    specs = [("fbm", 1, 6, 0.5), ("fbm", 2, 8, 0.65), ("turbulence", 1, 7, 0.55), ("ridged", 1, 6, 0.5),
+             ("ridged", 2, 7, 0.6), ("turbulence", 3, 8, 0.7)]
+    return tuple(_to_u8(_fbm(rng, size, lo, hi, p, kind)) for kind, lo, hi, p in specs)
+
+
+@lru_cache(maxsize=2)
+def paper_bank(size: int) -> tuple[np.ndarray, ...]:
+    """Paper luminance: soft cloudiness, fine grain and fibres (noise smeared along one axis)."""
+    rng = np.random.Generator(np.random.PCG64(BANK_SEED + 2))
+    out = []
+    for i in range(4):
+        cloud = _fbm(rng, size, 1, 5, 0.5)
+        grain = rng.random((size, size), dtype=np.float32)
+        grain = cv2.GaussianBlur(grain, (0, 0), 0.7)
+        fib = rng.random((size, size), dtype=np.float32)
+        klen = (9, 1) if i % 2 == 0 else (1, 9)  # fibres run with the paper's grain
+        fib = cv2.blur(fib, klen)
+        field = 0.45 * cloud + 0.3 * _norm(grain) + 0.25 * _norm(fib)
+        out.append(_to_u8(0.55 + 0.45 * _norm(field)))  # paper is light: the field spans the top half
+    return tuple(out)
+
+
+@lru_cache(maxsize=2)
+def stain_bank() -> tuple[np.ndarray, ...]:
+    """Stain alphas (float32 in [0, 1], 128 x 128): blotches with a darker tide-line rim."""
+    rng = np.random.Generator(np.random.PCG64(BANK_SEED + 3))
+    yy, xx = (np.mgrid[0:128, 0:128].astype(np.float32) - 63.5) / 64.0
+    r = np.sqrt(xx * xx + yy * yy)
+    out = []
+    for _ in range(6):
+        wobble = _fbm(rng, 128, 1, 4, 0.5) - 0.5
+        edge = r + 0.45 * wobble
+        inside = np.clip((0.75 - edge) * 8.0, 0, 1)
+        rim = np.exp(-(((edge - 0.72) / 0.05) ** 2))
+        out.append(np.clip(0.35 * inside + 0.65 * rim, 0, 1).astype(np.float32))
+    return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def photo_tiles() -> tuple[str, ...]:
+    return tuple(sorted(str(p) for p in TEXTURES.glob("*.jpg")))
+
+
+@lru_cache(maxsize=1)
+def photo_categories() -> dict[str, tuple[str, ...]]:
+    """category -> tile paths (file names are `<category>__<source>__<k>.jpg`)."""
+    out: dict[str, list[str]] = {}
+    for t in photo_tiles():
+        out.setdefault(Path(t).name.split("__")[0], []).append(t)
+    return {k: tuple(v) for k, v in sorted(out.items())}
+
+
+@lru_cache(maxsize=256)
+def _photo(path: str) -> np.ndarray:
+    im = cv2.imread(path, cv2.IMREAD_COLOR)
+    if im is None:
+        raise UserError(f"shipped texture {path!r} cannot be decoded; reinstall synthgen")
+    return cv2.cvtColor(im, cv2.COLOR_BGR2RGB)
+
+
 @lru_cache(maxsize=512)
 def _ramp(gamma: float) -> np.ndarray:
     """(v / 255) ** gamma for v in 0..255, as a 256 x 1 column (gamma comes in 1/100 steps)."""
@@ -100,10 +214,108 @@ def _read_image(path: str) -> np.ndarray:
     return cv2.cvtColor(im, cv2.COLOR_BGR2RGB)
 
 
+def _photo_background(d: Draws, width: int, height: int) -> np.ndarray:
+    tiles = photo_tiles()
+    if not tiles:
+        raise UserError(f"no shipped texture tiles in {TEXTURES}; reinstall synthgen or set background.weights.photo=0")
+    # a category first (wood, stone, brick, foliage, sky, ...), then one of its tiles: the
+    # categories with many tiles (flowers, foliage) do not crowd out the others
+    cats = photo_categories()
+    cat = d.choice("background.photo_category", list(cats))
+    names = cats[cat]
+    tile = _photo(names[d.integers("background.photo", 0, len(names) - 1)])
+    turn = d.integers("background.photo_turn", 0, 3)
+    if turn:
+        tile = cv2.rotate(tile, (cv2.ROTATE_90_CLOCKWISE, cv2.ROTATE_180, cv2.ROTATE_90_COUNTERCLOCKWISE)[turn - 1])
+    if d.bernoulli("background.photo_flip", 0.5):
+        tile = cv2.flip(tile, 1)
+    # scale 0.5x-2x of the tile's own resolution, at least enough for the tile to cover the
+    # output (up to 2x); what is still short is mirrored out (reflection: no seam). The
+    # window is cut in tile pixels first and resized once, so the cost follows the output.
+    s = max(d.uniform("background.photo_scale", 0.5, 2.0), min(max(width, height) / tile.shape[0], 2.0))
+    ww, wh = max(1, int(np.ceil(width / s))), max(1, int(np.ceil(height / s)))
+    th, tw = tile.shape[:2]
+    if ww > tw or wh > th:
+        tile = cv2.copyMakeBorder(tile, 0, max(0, wh - th), 0, max(0, ww - tw), cv2.BORDER_REFLECT_101)
+    x = d.integers("background.x", 0, tile.shape[1] - ww)
+    y = d.integers("background.y", 0, tile.shape[0] - wh)
+    crop = cv2.resize(tile[y : y + wh, x : x + ww], (width, height),
+                      interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
+    gain = d.uniform("background.photo_gain", 0.6, 1.25)
+    bias = d.uniform("background.photo_bias", -30.0, 30.0)
+    if d.bernoulli("background.photo_grey", 0.15):
+        crop = cv2.cvtColor(cv2.cvtColor(crop, cv2.COLOR_RGB2GRAY), cv2.COLOR_GRAY2RGB)
+    return cv2.convertScaleAbs(crop, alpha=gain, beta=bias)
+
+
+PAPER_TONES = ((246, 243, 235), (250, 250, 248), (238, 228, 200), (222, 214, 196), (205, 180, 140), (232, 236, 240))
+
+
+def _mirrored(tex: np.ndarray, width: int, height: int) -> np.ndarray:
+    """`tex`, mirrored out (no seam) when the output is larger than it."""
+    h, w = tex.shape[:2]
+    if width <= w and height <= h:
+        return tex
+    return cv2.copyMakeBorder(tex, 0, max(0, height - h), 0, max(0, width - w), cv2.BORDER_REFLECT_101)
+
+
+def _paper_background(d: Draws, width: int, height: int) -> np.ndarray:
+    tone = PAPER_TONES[d.integers("background.paper.tone", 0, len(PAPER_TONES) - 1)]
+    tint = [d.uniform(f"background.paper.tint.{c}", -12.0, 12.0) for c in "rgb"]
+    light = [min(255.0, max(0.0, t + k)) for t, k in zip(tone, tint)]
+    dark = [v * d.uniform("background.paper.depth", 0.55, 0.85) for v in light]
+    options = paper_bank(NOISE_SIZE)
+    tex = _mirrored(options[d.integers("background.texture", 0, len(options) - 1)], width, height)
+    x = d.integers("background.x", 0, tex.shape[1] - width)
+    y = d.integers("background.y", 0, tex.shape[0] - height)
+    crop = tex[y : y + height, x : x + width]
+    img = cv2.applyColorMap(np.ascontiguousarray(crop), _colour_map(dark, light, 1.0))
+    # a fold: a straight crease, one side a little lit and the other shaded, fading with distance
+    fold = d.bernoulli("background.paper.fold", 0.3)
+    fa = d.uniform("background.paper.fold_angle", 0.0, np.pi)
+    fo = d.uniform("background.paper.fold_offset", 0.2, 0.8)
+    fs = d.uniform("background.paper.fold_strength", 0.04, 0.16)
+    if fold:
+        yy, xx = np.ogrid[0:height, 0:width]
+        nx, ny = np.cos(fa), np.sin(fa)
+        dist = (xx - width / 2) * nx + (yy - height / 2) * ny - (fo - 0.5) * max(width, height)
+        w = max(2.0, 0.04 * max(width, height))
+        shade = (1.0 + fs * np.tanh(dist / w) * np.exp(-np.abs(dist) / (6 * w))).astype(np.float32)
+        img = np.clip(img * shade[..., None], 0, 255).astype(np.uint8)
+    # stains: up to three tide-marked blotches, blended inside their own boxes
+    n = d.integers("background.paper.stains", 0, 3) if d.bernoulli("background.paper.stain", 0.25) else 0
+    bank = stain_bank()
+    for k in range(3):
+        sel = d.integers(f"background.paper.stain[{k}].shape", 0, len(bank) - 1)
+        sz = d.uniform(f"background.paper.stain[{k}].size", 0.2, 0.9) * min(max(width, height), 2 * min(width, height))
+        cx = d.uniform(f"background.paper.stain[{k}].x", 0.0, 1.0) * width
+        cy = d.uniform(f"background.paper.stain[{k}].y", 0.0, 1.0) * height
+        op = d.uniform(f"background.paper.stain[{k}].opacity", 0.08, 0.35)
+        if k >= n:
+            continue
+        side = max(4, int(sz))
+        a = cv2.resize(bank[sel], (side, side), interpolation=cv2.INTER_LINEAR) * op
+        x0, y0 = int(cx - side / 2), int(cy - side / 2)
+        ax0, ay0 = max(0, -x0), max(0, -y0)
+        x0, y0 = max(0, x0), max(0, y0)
+        x1, y1 = min(width, x0 + side - ax0), min(height, y0 + side - ay0)
+        if x1 <= x0 or y1 <= y0:
+            continue
+        a = a[ay0 : ay0 + (y1 - y0), ax0 : ax0 + (x1 - x0), None]
+        roi = img[y0:y1, x0:x1].astype(np.float32)
+        brown = np.array((120, 85, 45), np.float32)
+        img[y0:y1, x0:x1] = (roi * (1 - a) + roi * (brown / 255.0) * a).astype(np.uint8)
+    return img
+
+
 def render_background(d: Draws, weights: dict[str, float], folders: list[str], width: int, height: int) -> np.ndarray:
     """An H x W x 3 uint8 RGB background; every choice recorded under `background.*`."""
     kinds = [k for k, w in weights.items() if w > 0 and (k != "image" or folders)]
     kind = d.choice("background.kind", kinds, [weights[k] for k in kinds])
+    if kind == "photo":
+        return _photo_background(d, width, height)
+    if kind == "paper":
+        return _paper_background(d, width, height)
     if kind == "image":
         files = image_files(tuple(folders))
         im = _read_image(files[d.integers("background.image", 0, len(files) - 1)])
@@ -120,6 +332,17 @@ def render_background(d: Draws, weights: dict[str, float], folders: list[str], w
         return cv2.merge([np.full((height, width), int(round(v)), np.uint8) for v in c0])
     c1 = [d.uniform("background.color1.r", 0, 255), d.uniform("background.color1.g", 0, 255),
           d.uniform("background.color1.b", 0, 255)]
+    if kind == "fractal":
+        options = fractal_bank(NOISE_SIZE)
+        tex = _mirrored(options[d.integers("background.texture", 0, len(options) - 1)], width, height)
+        x = d.integers("background.x", 0, tex.shape[1] - width)
+        y = d.integers("background.y", 0, tex.shape[0] - height)
+        crop = tex[y : y + height, x : x + width]
+        flip = d.integers("background.flip", 0, 3)
+        if flip:
+            crop = cv2.flip(crop, flip - 2)
+        gamma = d.uniform("background.gamma", 0.5, 2.0)
+        return cv2.applyColorMap(np.ascontiguousarray(crop), _colour_map(c0, c1, gamma))
     size = max(1024, 2 * max(width, height))
     options = bank(size)[kind]
     tex = options[d.integers("background.texture", 0, len(options) - 1)]
