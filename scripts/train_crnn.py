@@ -1,0 +1,136 @@
+#!/usr/bin/env python
+"""Train the demo CRNN + CTC recogniser on `ocr_line` through the dataset API.
+
+    python scripts/train_crnn.py --out runs/crnn                       # CPU, a few minutes
+    python scripts/train_crnn.py --out runs/crnn --device cuda --steps 6000 --batch-size 128
+    python scripts/train_crnn.py --init runs/crnn/crnn.pt --train-shards runs/mined --steps 300 \\
+        --out runs/crnn_mined --eval-shards hard=runs/hard_eval     # fine-tune on mined shards
+
+Data: `SynthIterable` over ocr_line with the Latin-only demo overrides (1-2 words; see
+synthgen/crnn/charset.py), rendered on the fly by DataLoader workers, or `ShardDataset` over
+written shards with --train-shards. Held out: samples of another seed (--eval-seed), never
+seen in training (their strings may still repeat common words; `synthgen render --split`
+segregates strings). Saves <out>/crnn.pt (torch.load(..., weights_only=True) reads it) and
+<out>/metrics.json; prints held-out line accuracy and character error rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import sys
+import time
+
+import cv2
+import torch
+
+from synthgen.config import parse_set
+from synthgen.crnn.charset import DEMO_OVERRIDES, Charset
+from synthgen.crnn.data import Collate
+from synthgen.crnn.train import evaluate, load, make_model, param_count, save, train
+from synthgen.errors import UserError
+from synthgen.pipeline import load_pipeline
+from synthgen.torch import ShardDataset, SynthIterable
+
+
+BUCKETS = 8  # batches rendered together and cut by line width (less padding)
+
+
+def synth_batches(args, overrides, charset):
+    """Rendered on the fly: each worker renders BUCKETS batches' worth of lines, sorts them by
+    width and cuts them into BUCKETS batches of similar widths (order fixed by the seed)."""
+    ds = SynthIterable(args.pipeline, seed=args.seed, start=args.start, batch_size=args.batch_size * BUCKETS,
+                       collate_fn=Collate(charset, split=BUCKETS), **overrides)
+    dl = torch.utils.data.DataLoader(ds, batch_size=None, num_workers=args.workers,
+                                     persistent_workers=args.workers > 0, prefetch_factor=2 if args.workers else None)
+    for group in dl:
+        yield from group
+
+
+def shard_batches(args, charset):
+    """Batches from written shards, epoch after epoch (shard order shuffled per epoch)."""
+    ds = ShardDataset(args.train_shards, shuffle=True, seed=args.seed)
+    for epoch in itertools.count():
+        ds.set_epoch(epoch)
+        dl = torch.utils.data.DataLoader(ds, batch_size=args.batch_size * BUCKETS, num_workers=args.workers,
+                                         collate_fn=Collate(charset, split=BUCKETS))
+        for group in dl:
+            yield from (b for b in group if len(b["texts"]) == len(group[0]["texts"]))  # whole batches only
+
+
+def eval_sets(args, overrides):
+    pipe = load_pipeline(args.pipeline, seed=args.eval_seed, **overrides)
+    sets = {"heldout_random": [pipe.sample(i) for i in range(args.eval_n)]}
+    for spec in args.eval_shards:
+        name, _, path = spec.rpartition("=")
+        sets[name or os.path.basename(path.rstrip("/"))] = list(ShardDataset(path))
+    return sets
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--pipeline", default="ocr_line")
+    ap.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                    help="extra config overrides (on top of the demo's Latin-only overrides)")
+    ap.add_argument("--no-demo-overrides", action="store_true", help="train on the pipeline as configured")
+    ap.add_argument("--seed", type=int, default=0, help="training stream seed")
+    ap.add_argument("--start", type=int, default=0, help="first training sample index")
+    ap.add_argument("--steps", type=int, default=1200)
+    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--lr", type=float, default=3e-3)
+    ap.add_argument("--workers", type=int, default=1, help="DataLoader render workers (default 1)")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch intra-op threads (default 1: on a shared 2-core machine more threads ran 5x slower)")
+    ap.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    ap.add_argument("--width", type=int, default=1, help="channel multiplier of the CNN")
+    ap.add_argument("--hidden", type=int, default=96, help="LSTM hidden size")
+    ap.add_argument("--init", help="fine-tune from this checkpoint")
+    ap.add_argument("--train-shards", help="train on these written shards instead of rendering on the fly")
+    ap.add_argument("--eval-seed", type=int, default=1000, help="seed of the held-out samples")
+    ap.add_argument("--eval-n", type=int, default=500)
+    ap.add_argument("--eval-shards", action="append", default=[], metavar="NAME=DIR",
+                    help="also report on these written shards (repeatable)")
+    ap.add_argument("--out", default="runs/crnn")
+    args = ap.parse_args(argv)
+    try:
+        if args.device.startswith("cuda") and not torch.cuda.is_available():
+            raise UserError("--device cuda: no CUDA device is visible to torch; use --device cpu")
+        if args.threads:
+            torch.set_num_threads(args.threads)
+        cv2.setNumThreads(1)  # before DataLoader forks its workers
+        overrides = {} if args.no_demo_overrides else dict(DEMO_OVERRIDES)
+        overrides.update(parse_set(args.sets))
+        if args.init:
+            model, charset, prev = load(args.init)
+        else:
+            charset, prev = Charset(), {}
+            model = make_model(charset, args.width, args.hidden, seed=args.seed)
+        batches = shard_batches(args, charset) if args.train_shards else synth_batches(args, overrides, charset)
+        sets = eval_sets(args, overrides)
+    except UserError as e:
+        print(f"train_crnn: error: {e}", file=sys.stderr)
+        return 2
+    print(f"CRNN {param_count(model) / 1e6:.2f} M params, {args.steps} steps x {args.batch_size} on {args.device}, "
+          f"torch threads {torch.get_num_threads()}, data: {args.train_shards or load_pipeline(args.pipeline, seed=args.seed, **overrides).name}")
+    t0 = time.monotonic()
+    losses = train(model, batches, args.steps, lr=args.lr, device=args.device)
+    train_s = time.monotonic() - t0
+    model.to("cpu")
+    results = {name: evaluate(model, charset, samples) for name, samples in sets.items()}
+    meta = {"steps": args.steps + int(prev.get("steps", 0)), "batch_size": args.batch_size, "seed": args.seed,
+            "pipeline": args.pipeline, "overrides": json.dumps(overrides, sort_keys=True),
+            "train_shards": args.train_shards or "", "init": args.init or "", "train_seconds": round(train_s, 1)}
+    save(os.path.join(args.out, "crnn.pt"), model, charset, meta)
+    with open(os.path.join(args.out, "metrics.json"), "w") as f:
+        json.dump({"meta": meta, "final_ctc": sum(losses[-50:]) / len(losses[-50:]), "eval": results}, f, indent=2)
+    for name, r in results.items():
+        print(f"{name}: line accuracy {r['accuracy']:.3f}  CER {r['cer']:.3f}  (n={r['n']})")
+    print(f"trained {train_s:.0f}s; checkpoint {os.path.join(args.out, 'crnn.pt')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""The demo CRNN: CTC decoding, shapes, weights_only checkpoints, that it learns, and the judge."""
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from synthgen.crnn.charset import DEMO_CHARS, DEMO_OVERRIDES, Charset  # noqa: E402
+from synthgen.crnn.data import batch_from, grey_line  # noqa: E402
+from synthgen.crnn.train import edit_distance, load, make_model, predict, save, score, train  # noqa: E402
+from synthgen.errors import UserError  # noqa: E402
+from synthgen.pipeline import load_pipeline  # noqa: E402
+
+
+def test_greedy_ctc_decoding_collapses_repeats_and_drops_blanks():
+    cs = Charset("abc")
+    assert cs.decode_greedy([0, 1, 1, 0, 1, 2, 2, 0, 0, 3]) == "aabc"
+    assert cs.decode_greedy([0, 0]) == ""
+    assert cs.encode("cab?") == [3, 1, 2] and not cs.covers("cab?")
+    assert len(Charset()) == len(DEMO_CHARS) + 1
+
+
+def test_edit_distance_and_score():
+    assert edit_distance("kitten", "sitting") == 3 and edit_distance("", "abc") == 3
+    s = score(["abc", "abd"], ["abc", "abc"])
+    assert s["accuracy"] == 0.5 and abs(s["cer"] - 1 / 6) < 1e-9
+
+
+def test_demo_charset_covers_the_demo_pipeline():
+    pipe = load_pipeline("ocr_line", **DEMO_OVERRIDES)
+    cs = Charset()
+    texts = [pipe.sample(i).instances[0].text for i in range(300)]
+    assert all(cs.covers(t) for t in texts), [t for t in texts if not cs.covers(t)][:5]
+
+
+def test_model_init_is_keyed_and_leaves_global_state_alone():
+    state = torch.random.get_rng_state()
+    a, b, c = make_model(Charset(), seed=1), make_model(Charset(), seed=1), make_model(Charset(), seed=2)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+    assert not torch.equal(a.head.weight, c.head.weight)
+
+
+def test_shapes_and_weights_only_checkpoint(tmp_path):
+    cs = Charset()
+    m = make_model(cs).eval()
+    b = batch_from([np.full((32, 100, 3), 200, np.uint8), np.zeros((40, 60, 3), np.uint8)], ["ab", "c"], cs)
+    assert b["x"].shape == (2, 1, 32, 100) and b["widths"].tolist() == [100, 48]
+    out = m(b["x"])
+    assert out.shape == (2, 25, len(cs)) and torch.allclose(out.exp().sum(-1), torch.ones(2, 25), atol=1e-4)
+    save(str(tmp_path / "c.pt"), m, cs, {"steps": 3})
+    raw = torch.load(tmp_path / "c.pt", weights_only=True)  # no pickled code objects
+    assert raw["charset"] == cs.chars and raw["meta"]["steps"] == 3
+    m2, cs2, meta = load(str(tmp_path / "c.pt"))
+    assert torch.equal(m2(b["x"]), out) and cs2.chars == cs.chars
+    with pytest.raises(UserError, match="no CRNN checkpoint"):
+        load(str(tmp_path / "missing.pt"))
+    assert grey_line(np.zeros((64, 300, 3), np.uint8)).shape == (32, 150)
+
+
+def test_it_learns_a_small_batch_and_the_judge_reads_it(tmp_path, monkeypatch):
+    pipe = load_pipeline("ocr_line", **DEMO_OVERRIDES)
+    samples = [pipe.sample(i) for i in range(4)]
+    cs = Charset()
+    m = make_model(cs)
+    b = batch_from([s.image for s in samples], [s.instances[0].text for s in samples], cs)
+
+    def batches():
+        while True:
+            yield b
+
+    losses = train(m, batches(), steps=60, lr=3e-3, log=None)
+    assert np.mean(losses[-5:]) < 0.5 * np.mean(losses[:5])
+    save(str(tmp_path / "j.pt"), m, cs)
+    monkeypatch.setenv("SYNTHGEN_CRNN", str(tmp_path / "j.pt"))
+    from synthgen.crnn import judge
+
+    judge._loaded.cache_clear()
+    flags = judge.fails(samples)
+    preds = judge.predict(samples)
+    assert preds == predict(m, cs, [s.image for s in samples])
+    assert flags == [p != s.instances[0].text for p, s in zip(preds, samples)]
+    assert all(0 <= c for c in judge.cer(samples))
