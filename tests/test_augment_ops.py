@@ -101,7 +101,7 @@ def test_strength_zero_is_identity(name):
 
 
 @pytest.mark.parametrize("name", OPS)
-@settings(max_examples=8, derandomize=True, deadline=None)
+@settings(max_examples=10, derandomize=True, deadline=None)
 @given(index=st.integers(0, 10**6), strength=st.sampled_from([0.5, 1.0]))
 def test_labels_follow_pixels(name, index, strength):
     img, inst = scene()

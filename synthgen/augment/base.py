@@ -2,8 +2,9 @@
 
 An op draws its parameters once from the sample's `Draws` (factor names `aug.<op>.<param>`,
 so they are recorded, pinnable and replayable) and then applies them. The pipeline's one
-`strength` s in [0, 1] scales every magnitude towards the op's identity value:
-effective range = identity + s * (range - identity), so s = 0 is exactly no change.
+`strength` s in [0, 1] scales every op's chance (p x s) and every magnitude towards the op's
+identity value (effective range = identity + s * (range - identity)), so s = 0 is exactly no
+change and s = 1 is the configured chance and range.
 
 Kinds:
 - `geometric`: contributes a 3x3 matrix (src -> dst); all of them compose into one matrix.

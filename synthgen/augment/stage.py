@@ -1,7 +1,9 @@
 """The augmentation stage: `augment(image, instances, d, cfg)`.
 
-Every op in the registry gets one chance draw (`aug.<op>.apply`) and, when it fires, draws
-its parameters once. Geometric ops compose into one matrix, the elastic op adds one
+Every op in the registry gets one chance draw (`aug.<op>.apply`, chance p x strength) and
+draws its parameters once (magnitudes scaled towards identity by strength). Both scale with
+the one strength, and both are keyed uniforms, so raising the strength only adds ops and
+grows magnitudes: sample i at strength s deforms continuously into itself at s' > s. Geometric ops compose into one matrix, the elastic op adds one
 displacement field, and the image (and the optional ink mask) is resampled once; quads and
 char quads go through the same mapping. Then the photometric ops run in registry order, with
 consecutive tone ops fused into one lookup table. Strength 0 returns the inputs untouched.
@@ -48,7 +50,7 @@ def plan(d: Draws, strength: float, cfg: Any, W: int, H: int, instances: list[In
     for op, p, rng in _table(_overrides(cfg)):
         if p <= 0:
             continue
-        on = d.bernoulli(f"aug.{op.name}.apply", p)
+        on = d.bernoulli(f"aug.{op.name}.apply", p * strength)
         before = len(d.factors)
         # drawn either way (keyed draws: pinning `apply` moves no other value), but recorded
         # only for ops that fire, as the renderers do for styles not used
