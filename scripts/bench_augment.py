@@ -159,17 +159,20 @@ print(%(n)d / (time.process_time() - t))
 def bench_compare(a) -> None:
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(f"git -C {here} archive {a.rev} | tar -x -C {tmp}", shell=True, check=True)
-        results: dict[str, list[float]] = {"this checkout": [], a.rev: []}
+        subprocess.run(f"git -C {a.repo or here} archive {a.rev} | tar -x -C {tmp}", shell=True, check=True)
+        # this checkout at the strength, the same at strength 0 (no stage: what the stage costs
+        # inside the pipeline), and commit REV at the strength; alternating, best of rounds
+        runs = (("this checkout", here, a.strength), ("this checkout", here, 0.0), (a.rev, tmp, a.strength))
+        results: dict[tuple, list[float]] = {(n, s): [] for n, _, s in runs}
         for r in range(a.rounds):
-            for name, root in (("this checkout", here), (a.rev, tmp)):
+            for name, root, strength in runs:
                 env = {**os.environ, "PYTHONPATH": root}
-                out = subprocess.run([sys.executable, "-c", CHILD % {"s": a.strength, "n": a.n}], env=env, cwd=root,
+                out = subprocess.run([sys.executable, "-c", CHILD % {"s": strength, "n": a.n}], env=env, cwd=root,
                                      capture_output=True, text=True, check=True)
-                results[name].append(float(out.stdout.strip().splitlines()[-1]))
-    for name, v in results.items():
-        print(f"ocr_scene strength {a.strength:g}, {name:14s}: best {max(v):6.1f} images/s per core "
-              f"(rounds: {', '.join(f'{x:.1f}' for x in v)})")
+                results[(name, strength)].append(float(out.stdout.strip().splitlines()[-1]))
+    for (name, strength), v in results.items():
+        print(f"ocr_scene strength {strength:g}, {name:14s}: best {max(v):6.1f} images/s per core "
+              f"({1e3 / max(v):.2f} ms CPU/image; rounds: {', '.join(f'{x:.1f}' for x in v)})")
 
 
 def main() -> None:
@@ -179,6 +182,7 @@ def main() -> None:
     ap.add_argument("--strength", type=float, default=0.5)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--rev", default="HEAD~1", help="for compare: the commit to compare against")
+    ap.add_argument("--repo", help="for compare: the git repository holding --rev (default: this checkout)")
     a = ap.parse_args()
     _setup()
     print(f"# {platform.node()} {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "

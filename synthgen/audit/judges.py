@@ -44,11 +44,13 @@ def _text(instances) -> list:
 
 
 def char_height(inst) -> float:
-    """Median height of the instance's char quads (mid-top to mid-bottom), else of the quad."""
+    """The text's size: the 90th percentile of its char quads' heights (mid-top to mid-bottom;
+    char quads are ink boxes, so this is about the cap height, not the x-height), else the
+    quad's height."""
     quads = inst.chars if inst.chars is not None and len(inst.chars) else inst.quad[None]
     q = np.asarray(quads, np.float64)
     top, bottom = (q[:, 0] + q[:, 1]) / 2, (q[:, 3] + q[:, 2]) / 2
-    return float(np.median(np.linalg.norm(bottom - top, axis=1)))
+    return float(np.percentile(np.linalg.norm(bottom - top, axis=1), 90))
 
 
 def ink_contrast(image: np.ndarray, ink: np.ndarray, window: int, q: float = 10.0, stroke: bool = False) -> float | None:

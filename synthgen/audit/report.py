@@ -19,8 +19,19 @@ FONT = cv2.FONT_HERSHEY_SIMPLEX
 
 def thumb(img: np.ndarray, box: int = 160) -> np.ndarray:
     h, w = img.shape[:2]
-    f = min(box / h, 3 * box / w) if h < w / 2 else min(box / h, box / w)
+    # text lines: `box` px high at most (3 x box wide); frames: 1.6 x box square at most
+    f = min(box / h, 3 * box / w) if h < w / 2 else min(1.6 * box / h, 1.6 * box / w)
     return cv2.resize(img, (max(1, round(w * f)), max(1, round(h * f))), interpolation=cv2.INTER_AREA)
+
+
+def with_quads(img: np.ndarray, instances) -> np.ndarray:
+    """A copy with every label quad drawn (text: cyan, ignored: red), to check labels by eye."""
+    out = img.copy()
+    lw = max(1, round(max(img.shape[:2]) / 256))
+    for inst in instances:
+        q = np.round(np.asarray(inst.quad) * 4).astype(np.int32).reshape(-1, 1, 2)
+        cv2.polylines(out, [q], True, (255, 40, 40) if inst.ignore else (0, 255, 255), lw, cv2.LINE_AA, 2)
+    return out
 
 
 def contact_sheet(tiles: list[tuple[np.ndarray, str, bool]], path: Path, title: str, width: int = 1400) -> None:

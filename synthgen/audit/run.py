@@ -98,7 +98,8 @@ def audit(source: str = "ocr_line", judge: str = "label", target_error: float = 
             reasons = j(item, refs[i])
             res.append((i, reasons))
             if s in SHEET_STRENGTHS and len(thumbs.setdefault(s, [])) < SHEET_N:
-                thumbs[s].append((report.thumb(item.image), f"#{i} " + (",".join(reasons) or "ok"), bool(reasons)))
+                thumbs[s].append((report.thumb(report.with_quads(item.image, item.instances)),
+                                  f"#{i} " + (",".join(reasons) or "ok"), bool(reasons)))
             if reasons and len(bad_tiles) < BAD_SHEET_N * 4:
                 bad_tiles.append((s, i, report.thumb(item.image), ",".join(reasons)))
             bar.update(1)
@@ -129,7 +130,8 @@ def audit(source: str = "ocr_line", judge: str = "label", target_error: float = 
     report.curve_plot(pts, target_error, tuned, outdir / "curve.png",
                       f"{src.name}: judge {judge}, n={n} per strength")
     for s, tiles in sorted(thumbs.items()):
-        report.contact_sheet(tiles, outdir / f"sheet_s{s:g}.png", f"{src.name} at strength {s:g} (judge {judge})")
+        report.contact_sheet(tiles, outdir / f"sheet_s{s:g}.png",
+                             f"{src.name} at strength {s:g} (judge {judge}; label quads drawn: cyan text, red ignored)")
     picked = sorted(bad_tiles, key=lambda t: (abs(t[0] - tuned), t[1]))[:BAD_SHEET_N]
     report.contact_sheet([(img, f"s={s:.2f} #{i} {why}", True) for s, i, img, why in sorted(picked, key=lambda t: t[:2])],
                          outdir / "bad_samples.png", f"{src.name}: bad samples nearest the tuned strength {tuned:.3f}")
