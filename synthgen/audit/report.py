@@ -62,8 +62,10 @@ def contact_sheet(tiles: list[tuple[np.ndarray, str, bool]], path: Path, title: 
 
 
 def curve_plot(curve: list[dict[str, Any]], target: float, tuned: float, path: Path, title: str) -> None:
-    import matplotlib
-
+    try:
+        import matplotlib
+    except ImportError:
+        raise UserError("the audit's curve plot needs matplotlib: pip install 'synthgen[audit]'") from None
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
