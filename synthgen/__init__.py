@@ -21,4 +21,20 @@ def render(pipeline="ocr_scene", n: int = 1000, out=None, seed=None, shard_size=
                    executor=executor, overrides=overrides, progress=progress, ray_address=ray_address)
 
 
-__all__ = ["SAMPLE_STREAM", "__version__", "load_pipeline", "render"]
+def audit(source="ocr_line", judge="label", target_error=0.05, n=400, **kw):
+    """The bad-augmentation rate against strength and the tuned strength (the audit.json record);
+    `source` is a pipeline or a dataset folder. See `synthgen audit --help` and synthgen/audit/run.py."""
+    from .audit.run import audit as _audit
+
+    return _audit(source, judge=judge, target_error=target_error, n=n, **kw)
+
+
+def augment_dataset(input, out, strength, copies=1, **kw):
+    """Augment a labelled dataset (synthgen shards or an ICDAR 2015 folder) into new shards; returns
+    the manifest. See `synthgen augment --help` and synthgen/augment/job.py."""
+    from .augment.job import augment_dataset
+
+    return augment_dataset(input, out, strength, copies=copies, **kw)
+
+
+__all__ = ["SAMPLE_STREAM", "__version__", "audit", "augment_dataset", "load_pipeline", "render"]

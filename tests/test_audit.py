@@ -141,3 +141,11 @@ def test_audit_of_an_augmented_icdar_dataset(tmp_path):
     r = audit(str(tmp_path / "aug"), n=8, grid=(0.0, 1.0), steps=1, out=str(tmp_path / "o"), progress=False)
     assert r["source_kind"] == "dataset" and r["curve"][0]["n"] == 8
     assert main(["audit", str(tmp_path / "ic"), "--target-error", "2", "--out", str(tmp_path / "o")]) == 2
+
+
+def test_python_api(tmp_path):
+    import synthgen
+    import synthgen.audit.judges  # noqa: F401  (importing the subpackage must not hide the function)
+
+    r = synthgen.audit("ocr_line", n=4, grid=(0.0, 1.0), steps=0, out=str(tmp_path), progress=False)
+    assert json.loads((tmp_path / "audit.json").read_text())["tuned_strength"] == r["tuned_strength"]
