@@ -315,3 +315,17 @@ def test_scene_quads_follow_the_card_warp(pipeline):
                                    cv2.LINE_8, 4)
         assert ((b.maps["ink"] > 60) & (cover == 0)).sum() == 0
     assert checked > 20
+
+
+def test_portrait_hair_follows_the_holder_sex_and_bank_is_deterministic():
+    from synthgen.renderers.photos import HAIR_BY_SEX
+
+    pipe = synthgen.load_pipeline("licence_us", **{"document.photo.bank": 0, "augment.strength": 0})
+    for i in range(12):
+        s = pipe.sample(i)
+        assert s.factors["photo.hair.style"] in HAIR_BY_SEX[s.meta["identity"]["sex"]][0]
+    # a bank portrait depends only on its bank index, slot size and sex: two processes' banks agree
+    a = synthgen.load_pipeline("licence_us", **{"augment.strength": 0})
+    b = synthgen.load_pipeline("licence_us", **{"augment.strength": 0})
+    for i in (3, 0, 7):
+        assert a.sample(i).image.tobytes() == b.sample(i).image.tobytes()

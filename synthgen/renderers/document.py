@@ -25,6 +25,7 @@ import numpy as np
 from ..core import Instance
 from ..draws import Draws
 from ..errors import UserError
+from ..splits import RETRIES, Splitter, person_key
 from ..templates import mrz as MRZ
 from ..templates.identity import draw_identity, to_json
 from ..templates.schema import FieldCfg, Template, load_template
@@ -243,6 +244,7 @@ class DocumentRenderer:
         self._art: dict[tuple[int, int], _CardArt] = {}
         self._bank: dict[tuple, np.ndarray] = {}
         self.last_meta: dict = {}
+        self.split = Splitter.from_config(cfg)
         for t in self.templates:  # check photo sources now (one line, exit 2), not at the first sample
             if t.cfg.photo is not None:
                 src = self.dc.photo.source or t.cfg.photo.source
@@ -270,6 +272,10 @@ class DocumentRenderer:
         t = self.templates[k]
         c = t.cfg
         ident = draw_identity(d, c.identity.profile, c.identity.options())
+        for _ in range(RETRIES if self.split.active("identities") else 0):  # held-out identities (splits.py)
+            if self.split.accepts("identities", person_key(ident)):
+                break
+            ident = draw_identity(d, c.identity.profile, c.identity.options())  # next draws of the same factors
         if c.mrz is not None:
             ident["mrz"] = MRZ.build(c.mrz.format, ident)
         variant = d.integers("document.variant", 0, c.variants - 1) if self.dc.variants and c.variants > 1 else 0
@@ -282,7 +288,7 @@ class DocumentRenderer:
         instances += [Instance(i.quad.copy(), i.text, i.chars.copy(), i.kind, i.field) for i in art.captions]
         px = t.px
         if c.photo is not None:
-            instances.append(self._photo(d, t, img))
+            instances.append(self._photo(d, t, img, ident.get("sex")))
         for name, f in c.fields.items():
             text = fill(f.text, ident)
             if f.case == "upper":
@@ -308,31 +314,32 @@ class DocumentRenderer:
             self.last_meta["card_homography"] = np.asarray(Hm, np.float64).tolist()
         return img, instances, ink
 
-    def _photo(self, d: Draws, t: Template, img: np.ndarray) -> Instance:
+    def _photo(self, d: Draws, t: Template, img: np.ndarray, sex: str | None) -> Instance:
         ph = t.cfg.photo
         x0, y0, x1, y1 = _px_box(ph.box_mm, t.px)
         src = self.dc.photo.source or ph.source
         folder = self.dc.photo.folder or ph.folder
         bank = self.dc.photo.bank
         if bank and src != "folder":
-            im = self._banked(src, d.integers("photo.bank", 0, bank - 1), (y1 - y0, x1 - x0), folder)
+            im = self._banked(src, d.integers("photo.bank", 0, bank - 1), (y1 - y0, x1 - x0), folder, sex)
             gain, bias = d.uniform("photo.gain", 0.85, 1.15), d.uniform("photo.bias", -18.0, 18.0)
             im = cv2.convertScaleAbs(im, alpha=gain, beta=bias)
         else:
-            im = PHOTO_SOURCES[src](d, (y1 - y0, x1 - x0), folder)
+            im = PHOTO_SOURCES[src](d, (y1 - y0, x1 - x0), folder, sex)
         if ph.grayscale:
             g = (im.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)).astype(np.uint8)
             im = np.repeat(g[..., None], 3, axis=2)
         img[y0:y1, x0:x1] = im
         return Instance(np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32), "", None, "photo", "photo")
 
-    def _banked(self, src: str, k: int, hw: tuple[int, int], folder) -> np.ndarray:
-        """Portrait k of the bank for this slot size: drawn from its own fixed key, so every
-        process holds the same bank; filled on first use."""
-        key = (src, k, hw)
+    def _banked(self, src: str, k: int, hw: tuple[int, int], folder, sex: str | None) -> np.ndarray:
+        """Portrait k of the bank for this slot size and sex: drawn from its own fixed key, so
+        every process holds the same bank; filled on first use."""
+        key = (src, k, hw, sex)
         im = self._bank.get(key)
         if im is None:
-            im = self._bank[key] = PHOTO_SOURCES[src](Draws(PHOTO_BANK_SEED, k), hw, folder)
+            dk = Draws(PHOTO_BANK_SEED, 2 * k + (sex == "F"))
+            im = self._bank[key] = PHOTO_SOURCES[src](dk, hw, folder, sex)
         return im
 
     def _mrz(self, t: Template, lines: list[str]) -> list[Placed]:

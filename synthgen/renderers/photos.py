@@ -20,13 +20,26 @@ from ..errors import UserError
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 
 
-def procedural(d: Draws, hw: tuple[int, int], folder: str | None = None) -> np.ndarray:
+# Hair styles that read as the card holder's sex (the face model has no sex attribute of its own).
+HAIR_BY_SEX = {"M": (("short", "bald", "curly"), (4.0, 1.0, 1.5)), "F": (("long", "bob", "curly"), (3.0, 2.0, 1.5))}
+
+
+def procedural(d: Draws, hw: tuple[int, int], folder: str | None = None, sex: str | None = None) -> np.ndarray:
     from ..gan.faces import render_face
 
-    return render_face(d, hw, prefix="photo")
+    if sex not in HAIR_BY_SEX or d.pin_of("photo.hair.style") is not None:
+        return render_face(d, hw, prefix="photo")
+    # the face's own hair-style draw is steered by a pin for the duration of this call, so the
+    # recorded factor photo.hair.style is the style drawn (and replays as it is)
+    styles, weights = HAIR_BY_SEX[sex]
+    d.pinned["photo.hair.style"] = d.choice("photo.hair.style_for_sex", styles, weights)
+    try:
+        return render_face(d, hw, prefix="photo")
+    finally:
+        del d.pinned["photo.hair.style"]
 
 
-def genegan(d: Draws, hw: tuple[int, int], folder: str | None = None) -> np.ndarray:
+def genegan(d: Draws, hw: tuple[int, int], folder: str | None = None, sex: str | None = None) -> np.ndarray:
     try:
         from ..gan.photo import genegan_photo
     except ImportError as e:
@@ -55,7 +68,7 @@ def _read(path: str) -> np.ndarray:
     return cv2.cvtColor(im, cv2.COLOR_BGR2RGB)
 
 
-def from_folder(d: Draws, hw: tuple[int, int], folder: str | None = None) -> np.ndarray:
+def from_folder(d: Draws, hw: tuple[int, int], folder: str | None = None, sex: str | None = None) -> np.ndarray:
     if not folder:
         raise UserError("photo source 'folder' needs a folder: set document.photo.folder")
     files = photo_files(folder)
@@ -68,7 +81,8 @@ def from_folder(d: Draws, hw: tuple[int, int], folder: str | None = None) -> np.
     return cv2.resize(im[y : y + ch, x : x + cw], (w, h), interpolation=cv2.INTER_AREA)
 
 
-PHOTO_SOURCES: dict[str, Callable[[Draws, tuple[int, int], str | None], np.ndarray]] = {
+# name -> f(d, (height, width), folder, sex) -> H x W x 3 uint8 RGB
+PHOTO_SOURCES: dict[str, Callable[..., np.ndarray]] = {
     "procedural": procedural,
     "genegan": genegan,
     "folder": from_folder,
