@@ -35,9 +35,11 @@ def main() -> int:
     ap.add_argument("--out", default="runs/gan_glasses")
     ap.add_argument("--steps", type=int, default=4000)
     ap.add_argument("--mode", default="hinge")
+    ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--threads", type=int)
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--max-minutes", type=float)
     ap.add_argument("--no-export", action="store_true")
     a = ap.parse_args()
     if a.classifier_only:
@@ -46,9 +48,10 @@ def main() -> int:
     from synthgen.cli import main as cli
 
     argv = ["gan", "train", "--data", "procedural", "--attr", "glasses", "--out", a.out, "--steps", str(a.steps),
-            "--mode", a.mode, "--device", a.device]
+            "--mode", a.mode, "--device", a.device, "--batch", str(a.batch)]
     argv += ["--threads", str(a.threads)] if a.threads else []
     argv += ["--resume"] if a.resume else []
+    argv += ["--max-minutes", str(a.max_minutes)] if a.max_minutes else []
     argv += [] if a.no_export else ["--export", str(ROOT / "synthgen" / "data" / "gan" / "glasses")]
     t = time.perf_counter()
     rc = cli(argv)

@@ -44,6 +44,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     t.add_argument("--widths", default="32,64,128", help="encoder/decoder widths (reference 128,256,512)")
     t.add_argument("--u-channels", type=int, default=32, help="latent channels of u (reference 128)")
     t.add_argument("--pool", type=int, default=4096, help="procedural faces rendered per set (default 4096)")
+    t.add_argument("--max-minutes", type=float, help="stop cleanly (checkpoint + samples) after this long")
     t.add_argument("--sample-every", type=int, default=250, help="steps between sample grids and checkpoints")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--device", default="cpu", help="cpu (default) or cuda")
@@ -129,7 +130,7 @@ def _train(a: argparse.Namespace) -> int:
     if a.resume:
         load_trainer(out / "checkpoint", tr)
     train(src, cfg, tcfg, a.steps, out, device=a.device, sample_every=a.sample_every, progress=not a.quiet,
-          trainer=tr, attr=a.attr)
+          trainer=tr, attr=a.attr, max_seconds=None if a.max_minutes is None else 60 * a.max_minutes)
     if a.export:
         save(a.export, tr, meta={"steps": tr.steps, "train": asdict(tcfg)}, generator_only=True,
              half=True, attr=a.attr)

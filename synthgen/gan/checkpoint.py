@@ -128,3 +128,9 @@ def load_trainer(path: str | Path, trainer: Any) -> Any:
         raise UserError(f"{wpath}: cannot resume from it ({str(e).splitlines()[0][:120]})") from None
     trainer.steps = int(conf.get("meta", {}).get("steps", 0))
     return trainer
+
+
+def export(src: str | Path, dst: str | Path) -> Path:
+    """A generator-only fp16 copy of checkpoint `src` (what synthgen ships and inference needs)."""
+    gen, conf = load_generator(src)
+    return save(dst, gen, meta=conf.get("meta", {}), generator_only=True, half=True, attr=conf.get("attr", "glasses"))

@@ -25,6 +25,7 @@ import numpy as np
 from .faces import _Canvas, face_spec, render_spec
 
 GAN_SIZE = 64
+_FLOOR, _RAMP = 4.0, 8.0  # grey levels: changes under FLOOR are dropped, over FLOOR + RAMP kept whole
 _STATE: dict[str, Any] = {"pid": None, "model": None}
 
 
@@ -80,5 +81,8 @@ def genegan_photo(d: Any, size_hw: tuple[int, int], prefix: str = "photo.genegan
             pair = gan.gen.dec(torch.cat([a, a]), torch.cat([torch.zeros_like(u), u]))
     pair = pair.clamp(-1, 1).mul(127.5).permute(0, 2, 3, 1).numpy()
     delta = np.ascontiguousarray(pair[0] - pair[1], dtype=np.float32)  # target minus reconstruction
+    # keep the strong, local change (the glasses) and drop the decoder's faint global drift
+    mag = cv2.GaussianBlur(np.abs(delta).mean(2), (5, 5), 0)
+    delta *= np.clip((mag - _FLOOR) / _RAMP, 0.0, 1.0)[:, :, None]
     out = hi.astype(np.float32) + _lift(delta, s, h, w)
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)

@@ -125,8 +125,8 @@ def sample_grid(model: GeneGAN, a_u: torch.Tensor, b_0: torch.Tensor) -> np.ndar
 
 def train(source: Any, cfg: GeneGANConfig, tcfg: TrainConfig, steps: int, out: Path, device: str = "cpu",
           sample_every: int = 500, log_every: int = 25, progress: bool = True,
-          trainer: Trainer | None = None, attr: str = "glasses") -> Trainer:
-    """Train for `steps`, writing out/log.csv, out/samples/step_NNNNNN.png and out/checkpoint/."""
+          trainer: Trainer | None = None, attr: str = "glasses", max_seconds: float | None = None) -> Trainer:
+    """Train for `steps` (or until `max_seconds` have passed), writing out/log.csv, out/samples/step_NNNNNN.png and out/checkpoint/."""
     import cv2
 
     from .checkpoint import save
@@ -157,9 +157,12 @@ def train(source: Any, cfg: GeneGANConfig, tcfg: TrainConfig, steps: int, out: P
                 fh.flush()
                 if bar is not None:
                     bar.set_postfix(rec=f"{logs['rec']:.3f}", para=f"{logs['para']:.3f}", d=f"{logs['d']:.3f}")
-            if s % sample_every == 0 or _ == steps - 1:
+            last = _ == steps - 1 or (max_seconds is not None and time.perf_counter() - t0 > max_seconds)
+            if s % sample_every == 0 or last:
                 g = sample_grid(tr.model, *fixed)
                 cv2.imwrite(str(out / "samples" / f"step_{s:06d}.png"), cv2.cvtColor(g, cv2.COLOR_RGB2BGR))
                 save(out / "checkpoint", tr, meta={"steps": s, "seconds": round(time.perf_counter() - t0, 1),
                                                     "train": asdict(tcfg)}, attr=attr)
+            if last:
+                break
     return tr

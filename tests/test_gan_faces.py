@@ -1,0 +1,105 @@
+"""Procedural faces (no torch) and GeneGAN card photos."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from synthgen.draws import Draws
+from synthgen.gan.faces import face_spec, render_face, render_face_pair, render_spec
+
+
+@pytest.mark.parametrize("size,shape", [(64, (64, 64, 3)), ((380, 300), (380, 300, 3)), ((50, 90), (50, 90, 3))])
+def test_face_shape_dtype_and_same_bytes_for_the_same_draws(size, shape):
+    a = render_face(Draws(3, 7), size)
+    assert a.shape == shape and a.dtype == np.uint8
+    assert np.array_equal(a, render_face(Draws(3, 7), size))
+    assert not np.array_equal(a, render_face(Draws(3, 8), size))
+
+
+def test_every_choice_is_recorded_under_the_prefix():
+    d = Draws(1, 2)
+    render_face(d, 64, prefix="photo.face")
+    names = [k for k in d.factors if not k.startswith("derived.")]
+    assert len(names) > 40 and all(k.startswith("photo.face.") for k in names)
+    for part in ("shape", "skin.tone", "hair.color", "eyes.color", "brows.", "mouth.", "pose.", "lighting.",
+                 "background.", "glasses", "smile"):
+        assert any(k.startswith("photo.face." + part) for k in names), part
+
+
+def test_forced_attributes_win_over_the_draw():
+    for i in range(6):
+        d = Draws(4, i)
+        s = face_spec(Draws(4, i))
+        on = render_face(d, 64, {"glasses": True})
+        off = render_face(Draws(4, i), 64, {"glasses": False})
+        plain = render_face(Draws(4, i), 64)
+        assert np.array_equal(plain, on if s["glasses"] else off)
+        assert not np.array_equal(on, off)
+
+
+def test_glasses_pair_is_the_same_face_except_around_the_eyes():
+    for i in range(10):
+        w, wo = render_face_pair(Draws(5, i), (190, 150), "glasses")
+        diff = np.abs(w.astype(int) - wo).max(2) > 0
+        rows = np.nonzero(diff.any(1))[0]
+        # the face spans ~y 40..125 at this size; glasses sit at eye level, nowhere near the chin or the shirt
+        assert rows.min() > 40 and rows.max() < 115, (i, rows.min(), rows.max())
+        assert diff.sum() > 150  # and they are really there
+
+
+def test_smile_pair_differs_only_below_the_eyes():
+    for i in range(6):
+        w, wo = render_face_pair(Draws(6, i), (190, 150), "smile")
+        diff = np.abs(w.astype(int) - wo).max(2) > 0
+        rows = np.nonzero(diff.any(1))[0]
+        assert rows.min() > 80 and diff.sum() > 100, (i, rows.min())
+
+
+def test_unknown_attribute_and_tiny_size_are_refused():
+    with pytest.raises(ValueError, match="unknown face attribute"):
+        render_face(Draws(0, 0), 64, {"beard": True})
+    with pytest.raises(ValueError, match="unknown face attribute"):
+        render_face_pair(Draws(0, 0), 64, "hat")
+    with pytest.raises(ValueError, match="too small"):
+        render_spec(face_spec(Draws(0, 0)), 4)
+
+
+def test_faces_never_import_torch():
+    code = "import sys, synthgen.gan.faces, synthgen.gan.evaluate; assert 'torch' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# -- GeneGAN card photos (the shipped checkpoint) ----------------------------------------------
+def _child(q):
+    import os
+
+    from synthgen.gan.photo import _STATE, genegan_photo
+
+    inherited = _STATE["pid"] != os.getpid()  # the parent's model came along with fork
+    img = genegan_photo(Draws(9, 1), (95, 75))
+    q.put((inherited and _STATE["pid"] == os.getpid(), img.tobytes()))
+
+
+def test_genegan_photo_records_choices_and_is_fork_safe():
+    pytest.importorskip("torch")
+    import multiprocessing as mp
+
+    from synthgen.gan.photo import _STATE, genegan_photo
+
+    d = Draws(9, 1)
+    img = genegan_photo(d, (95, 75))
+    assert img.shape == (95, 75, 3) and img.dtype == np.uint8
+    assert d.factors["photo.genegan.op"] in ("add", "remove")
+    assert any(k.startswith("photo.genegan.face.") for k in d.factors)
+    assert np.array_equal(img, genegan_photo(Draws(9, 1), (95, 75)))
+    parent_model = _STATE["model"]
+    # a forked child must not reuse the parent's model: it reloads (keyed by pid) and gets the same bytes
+    q = mp.get_context("fork").Queue()
+    p = mp.get_context("fork").Process(target=_child, args=(q,))
+    p.start()
+    reloaded, got = q.get(timeout=120)
+    p.join(60)
+    assert p.exitcode == 0 and reloaded and got == img.tobytes()
+    assert _STATE["model"] is parent_model
