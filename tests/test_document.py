@@ -329,3 +329,31 @@ def test_portrait_hair_follows_the_holder_sex_and_bank_is_deterministic():
     b = synthgen.load_pipeline("licence_us", **{"augment.strength": 0})
     for i in (3, 0, 7):
         assert a.sample(i).image.tobytes() == b.sample(i).image.tobytes()
+
+
+def test_photo_from_a_user_folder_and_bad_photo_sources(tmp_path, monkeypatch, capsys):
+    import sys
+
+    from synthgen.cli import main
+    from synthgen.errors import UserError
+
+    for k, col in enumerate([(0, 0, 255), (0, 255, 0)]):  # BGR files: red and green
+        cv2.imwrite(str(tmp_path / f"p{k}.png"), np.full((400, 300, 3), col, np.uint8))
+    pipe = synthgen.load_pipeline("id_td1", **{"document.photo.source": "folder", "document.photo.folder": str(tmp_path),
+                                               "augment.strength": 0})
+    s = pipe.sample(0)
+    photo = next(i for i in s.instances if i.kind == "photo")
+    (x0, y0), (x1, y1) = photo.quad[0].astype(int), photo.quad[2].astype(int)
+    centre = s.image[(y0 + y1) // 2 - 20 : (y0 + y1) // 2 + 20, x0 + 5 : x0 + 25].reshape(-1, 3)
+    colour = [255, 0, 0] if s.factors["photo.file"] == 0 else [0, 255, 0]
+    assert (np.abs(centre.astype(int) - colour).max(axis=1) < 5).mean() > 0.5  # the user's photo (bar the marking)
+    # a missing folder: one line, exit 2, nothing written
+    out = tmp_path / "sheet.png"
+    assert main(["preview", "id_td1", "-n", "1", "-o", str(out), "--set", "document.photo.source=folder",
+                 "--set", f"document.photo.folder={tmp_path / 'nope'}"]) == 2
+    assert "does not exist" in capsys.readouterr().err and not out.exists()
+    # genegan without its module: a UserError naming the fix
+    monkeypatch.setitem(sys.modules, "synthgen.gan.photo", None)
+    pipe = synthgen.load_pipeline("id_td1", **{"document.photo.source": "genegan", "document.photo.bank": 0})
+    with pytest.raises(UserError, match="procedural"):
+        pipe.sample(0)

@@ -24,19 +24,24 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 HAIR_BY_SEX = {"M": (("short", "bald", "curly"), (4.0, 1.0, 1.5)), "F": (("long", "bob", "curly"), (3.0, 2.0, 1.5))}
 
 
+def _steered(d: Draws, name: str, sex: str | None, draw: Callable[[], np.ndarray]) -> np.ndarray:
+    """Run `draw` with the face's own hair-style factor `name` steered by a temporary pin to a
+    style that reads as `sex` (the face model has no sex attribute); the recorded factor is the
+    style drawn, so the sample replays as it is. A user's own pin on `name` wins."""
+    if sex not in HAIR_BY_SEX or d.pin_of(name) is not None:
+        return draw()
+    styles, weights = HAIR_BY_SEX[sex]
+    d.pinned[name] = d.choice(f"{name}_for_sex", styles, weights)
+    try:
+        return draw()
+    finally:
+        del d.pinned[name]
+
+
 def procedural(d: Draws, hw: tuple[int, int], folder: str | None = None, sex: str | None = None) -> np.ndarray:
     from ..gan.faces import render_face
 
-    if sex not in HAIR_BY_SEX or d.pin_of("photo.hair.style") is not None:
-        return render_face(d, hw, prefix="photo")
-    # the face's own hair-style draw is steered by a pin for the duration of this call, so the
-    # recorded factor photo.hair.style is the style drawn (and replays as it is)
-    styles, weights = HAIR_BY_SEX[sex]
-    d.pinned["photo.hair.style"] = d.choice("photo.hair.style_for_sex", styles, weights)
-    try:
-        return render_face(d, hw, prefix="photo")
-    finally:
-        del d.pinned["photo.hair.style"]
+    return _steered(d, "photo.hair.style", sex, lambda: render_face(d, hw, prefix="photo"))
 
 
 def genegan(d: Draws, hw: tuple[int, int], folder: str | None = None, sex: str | None = None) -> np.ndarray:
@@ -46,7 +51,7 @@ def genegan(d: Draws, hw: tuple[int, int], folder: str | None = None, sex: str |
         raise UserError(f"photo source 'genegan' is not available ({e}); it needs synthgen.gan.photo and torch "
                         "(pip install 'synthgen[torch]') and a trained checkpoint; or use photo.source: procedural") \
             from None
-    return genegan_photo(d, hw)
+    return _steered(d, "photo.genegan.face.hair.style", sex, lambda: genegan_photo(d, hw))
 
 
 @lru_cache(maxsize=8)
