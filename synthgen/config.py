@@ -175,6 +175,22 @@ class FactorsCfg(Strict):
     bias: dict[str, Any] = Field(default_factory=dict)
 
 
+class SplitsCfg(Strict):
+    """Identity-segregated splits (synthgen/splits.py): `ratios` of the parts, the hash `key`
+    (same key and ratios: same partition in every job), and what is held out (`by`)."""
+
+    ratios: dict[str, float] = Field(default_factory=lambda: {"train": 0.8, "val": 0.1, "test": 0.1})
+    key: str = "synthgen"
+    by: list[Literal["strings", "identities", "fonts"]] = Field(default_factory=lambda: ["strings", "identities"])
+
+    @field_validator("ratios")
+    @classmethod
+    def _positive(cls, v: dict) -> dict:
+        if not v or any(not (float(r) > 0) for r in v.values()):
+            raise ValueError("split ratios must be positive numbers, e.g. {train: 0.8, val: 0.1, test: 0.1}")
+        return v
+
+
 class LabelsCfg(Strict):
     stride: int = Field(4, ge=1, le=32)
     min_text_size: float = Field(10.0, ge=0)
@@ -338,6 +354,8 @@ class PipelineConfig(Strict):
     background: BackgroundCfg = Field(default_factory=BackgroundCfg)
     augment: AugmentCfg = Field(default_factory=AugmentCfg)
     factors: FactorsCfg = Field(default_factory=FactorsCfg)
+    split: str | None = None  # render only this part of splits.ratios (train / val / test)
+    splits: SplitsCfg = Field(default_factory=SplitsCfg)
     labels: LabelsCfg = Field(default_factory=LabelsCfg)
     output: OutputCfg = Field(default_factory=OutputCfg)
     line: LineCfg | None = None  # kind: line only (defaults filled in)
@@ -358,6 +376,9 @@ class PipelineConfig(Strict):
         if isinstance(d, dict):
             for k in _all_kind_sections() - set(KIND_SECTIONS.get(self.kind, ())):
                 d.pop(k, None)
+            if self.split is None:  # unsplit jobs keep the fingerprint they had before splits existed
+                d.pop("split", None)
+                d.pop("splits", None)
         return d
 
     @model_validator(mode="after")
@@ -395,6 +416,12 @@ class PipelineConfig(Strict):
         if self.kind == "line" and self.labels.store and self.line.height % self.labels.stride:
             raise ValueError(f"line.height must be a multiple of labels.stride={self.labels.stride} "
                              "when labels.store asks for EAST maps")
+        return self
+
+    @model_validator(mode="after")
+    def _known_split(self) -> "PipelineConfig":
+        if self.split is not None and self.split not in self.splits.ratios:
+            raise ValueError(f"split {self.split!r} is not one of splits.ratios ({', '.join(self.splits.ratios)})")
         return self
 
     @model_validator(mode="after")
@@ -518,7 +545,9 @@ def _fmt(v: Any) -> str:
 
 def dataset_name(cfg: PipelineConfig, base: PipelineConfig, seed: int) -> str:
     """`ocr_scene.strength_0.35.fonts_cjk.seed_7`: what differs from the pipeline's defaults."""
-    a, b = _flat(cfg.model_dump(mode="json")), _flat(base.model_dump(mode="json"))
+    # the base with the same split part, so default split settings do not enter the name
+    a, b = _flat(cfg.model_dump(mode="json")), _flat(base.model_copy(update={"split": cfg.split}).model_dump(mode="json"))
+    b.pop("split", None)
     parts = [cfg.name]
     for k in sorted(a):
         if k in ("seed", "name", "description") or a[k] == b.get(k):

@@ -34,7 +34,7 @@ from .tario import IMAGE_EXTS, ShardError, iter_tar
 NEAR_DEFAULT = 6
 # Where a sample's identity (the person or document a card shows) may be recorded, most
 # specific first. Text lines have no identity beyond their string: the text overlap covers them.
-ID_FIELDS = ("document_number", "number", "person_id", "person", "id", "name")
+ID_FIELDS = ("document_number", "id_number", "number", "person_id", "person", "id", "name")
 
 
 @dataclass
@@ -98,8 +98,8 @@ def _dig(obj: Any, path: str) -> Any:
 
 def identity_of(label: dict[str, Any], key: str | None = None) -> str | None:
     """The identity a sample shows. `key`: a dotted path into the label JSON
-    (`meta.identity.document_number`); otherwise meta.identity (a value, or the first of
-    ID_FIELDS in it), then factors `identity.<field>`."""
+    (`meta.identity.document_number`); otherwise meta.identity (a record: the person it
+    names, `splits.person_key`; or a plain value), then factors `identity.<field>`."""
     if key:
         v = _dig(label, key)
         if v is None:  # factor names contain dots themselves: try the flat key too
@@ -108,10 +108,10 @@ def identity_of(label: dict[str, Any], key: str | None = None) -> str | None:
         return None if v is None else json.dumps(v, sort_keys=True)
     meta, factors = label.get("meta") or {}, label.get("factors") or {}
     ident = meta.get("identity")
-    if isinstance(ident, dict):
-        for f in ID_FIELDS:
-            if ident.get(f) not in (None, ""):
-                return f"{f}={ident[f]}"
+    if isinstance(ident, dict):  # the person (name + birth date), else the document number: as splits hold out
+        from ..splits import person_key
+
+        return person_key(ident)
     elif ident not in (None, ""):
         return f"identity={ident}"
     for f in ID_FIELDS:

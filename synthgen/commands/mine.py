@@ -55,11 +55,11 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(a: argparse.Namespace) -> int:
-    from ..config import parse_set
     from ..mine.job import mine
+    from ._args import overrides_of
 
     rep = mine(a.pipeline, a.model, rounds=a.rounds, per_round=a.per_round, out=a.out, seed=a.seed,
-               overrides=parse_set(a.sets), start=a.start, floor=a.floor, bins=a.bins, top=a.top,
+               overrides=overrides_of(a), start=a.start, floor=a.floor, bins=a.bins, top=a.top,
                fail_at=a.fail_at, sheet=a.sheet, progress=not a.quiet and not a.json)
     if a.json:
         print(json.dumps(rep, indent=2, default=str))

@@ -17,6 +17,9 @@ examples:
   synthgen render ocr_scene --n 10_000 --set augment.strength=0.4 --seed 7
       # -> runs/ocr_scene.strength_0.4.seed_7
 
+  synthgen render ocr_line --n 1e5 --split train && synthgen render ocr_line --n 1e4 --split test
+      # -> runs/ocr_line.split_train, runs/ocr_line.split_test: no string in both
+
 Rerunning the same command resumes: finished shards are kept after their sha256 is checked
 against manifest.json (shards that differ are rendered again), missing ones are made. A
 different config into the same folder is refused, and so is a second render into a folder
@@ -45,6 +48,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     r.add_argument("--no-verify", dest="verify", action="store_false",
                    help="on resume, keep recorded shards whose size is unchanged without reading them back "
                    "(object stores: saves a download of every shard; a corrupted shard of the same size is kept)")
+    r.add_argument("--split", metavar="PART", help="render only one part of splits.ratios (train, val, test): "
+                   "strings and identities held out by a keyed hash, so parts never share one (synthgen/splits.py)")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return r
 
@@ -54,7 +59,7 @@ def run(a: argparse.Namespace) -> int:
     from ..run.job import render
 
     m = render(a.pipeline, n=a.n, out=a.out, seed=a.seed, shard_size=a.shard_size, workers=a.workers,
-               executor=a.executor, overrides=overrides_of(a), progress=not a.quiet, ray_address=a.ray_address,
+               executor=a.executor, overrides={**overrides_of(a), **({"split": a.split} if a.split else {})}, progress=not a.quiet, ray_address=a.ray_address,
                verify=a.verify)
     out = a.out or str(Path("runs") / m["name"])
     print(f"{m['counts']['samples']} samples in {m['counts']['shards']} shards -> {out} ({m['name']})")

@@ -40,6 +40,7 @@ from ..errors import UserError
 CORPUS_DIR = Path(__file__).resolve().parent.parent / "data" / "corpus"
 GEN_PREFIX = "gen:"
 BLOCK = 64  # slots per source-schedule block
+RETRIES = 400  # redraws of a generated string outside the split part (a 0.1 part: 0.9 ** 400 ~ 5e-19)
 
 
 def shipped() -> list[str]:
@@ -177,6 +178,22 @@ def source(name: str) -> Source:
     return Source(name, load_corpus(name))
 
 
+@lru_cache(maxsize=64)
+def _split_source(name: str, key: str, lo: float, hi: float) -> Source:
+    from ..splits import norm, unit
+
+    entries = tuple(e for e in load_corpus(name) if lo <= unit(key, "strings", norm(e)) < hi)
+    if not entries:
+        raise UserError(f"corpus {name!r} has no entry in split part [{lo:.3f}, {hi:.3f}); use a larger corpus or ratio")
+    return Source(name, entries)
+
+
+def split_source(name: str, split) -> Source:
+    """The corpus restricted to the entries of one split part (synthgen/splits.py): the
+    without-replacement walk then runs over those entries only."""
+    return _split_source(name, split.key, split.lo, split.hi)
+
+
 def schedule(weights: dict[str, float], block: int = BLOCK) -> tuple[list[str], list[int], dict[str, int]]:
     """A block of `block` slots holding each source in proportion to its weight (largest
     remainders; every source with weight > 0 gets at least one slot): (slot sources, each
@@ -208,9 +225,12 @@ class TextSampler:
     permutation (see the module docstring); generators draw from the sample's `Draws`."""
 
     def __init__(self, weights: dict[str, float], seed: int, balance: str = "none",
-                 char_run: tuple[int, int] = (2, 10)) -> None:
+                 char_run: tuple[int, int] = (2, 10), split=None) -> None:
         from .generators import GENERATORS
 
+        # split (synthgen.splits.Splitter): word lists keep only their part's entries; generated
+        # strings and character runs are drawn again until they fall in the part
+        self.split = split if split is not None and split.active("strings") else None
         if not weights or not any(w > 0 for w in weights.values()):
             raise UserError("corpus: give at least one source with weight > 0")
         self.seed = int(seed)
@@ -226,7 +246,8 @@ class TextSampler:
                                     + ", ".join(GEN_PREFIX + g for g in sorted(GENERATORS)))
                 self.sources[name] = None
             else:
-                self.sources[name] = source(name)
+                src = source(name)
+                self.sources[name] = src if self.split is None or src.single_chars else split_source(name, self.split)
         self.slots, _ranks, self.counts = schedule({k: weights[k] for k in self.sources})
         self._blocks: dict[int, tuple[list[str], list[int]]] = {}
         self._keys: dict[tuple, int] = {}
@@ -303,11 +324,21 @@ class TextSampler:
         src = self.sources[src_name]
         if src is None:
             kind = src_name[len(GEN_PREFIX):]
-            return generate(kind, d, f"{name}.{kind}"), True
+            text = generate(kind, d, f"{name}.{kind}")
+            for _ in range(RETRIES if self.split else 0):  # a redraw is the next draw of the same factors
+                if self.split.accepts("strings", text):
+                    break
+                text = generate(kind, d, f"{name}.{kind}")
+            return text, True
         if src.single_chars:
-            run = d.integers(f"{name}.run", *self.char_run)
             stride = self.char_run[1]
-            return "".join(self.entry(d, f"{name}.c[{t}]", src, sub * stride + t, random) for t in range(run)), False
+            for attempt in range(1 + (RETRIES if self.split else 0)):
+                run = d.integers(f"{name}.run", *self.char_run)
+                text = "".join(self.entry(d, f"{name}.c[{t}]", src, sub * stride + t, random or attempt > 0)
+                               for t in range(run))
+                if self.split is None or self.split.accepts("strings", text):
+                    break
+            return text, False
         return self.entry(d, name, src, sub, random), False
 
 

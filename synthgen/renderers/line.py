@@ -24,6 +24,7 @@ from ..config import PipelineConfig
 from ..core import Instance
 from ..draws import Draws
 from ..errors import UserError
+from ..splits import Splitter, split_faces
 from . import layout as L
 from . import shaping
 from .backgrounds import render_background
@@ -68,11 +69,12 @@ class LineRenderer:
             raise ValueError("LineRenderer needs a kind: line config")
         self.cfg = cfg
         self.lc = cfg.line
-        self.faces: list[FontFace] = resolve_faces(cfg.fonts.families, cfg.fonts.folders, cfg.fonts.exclude)
+        self.faces: list[FontFace] = split_faces(resolve_faces(cfg.fonts.families, cfg.fonts.folders, cfg.fonts.exclude),
+                                                 Splitter.from_config(cfg))
         self.picker = FontPicker(cfg.fonts.styles, self.faces)
         self.by_name = {f.name: f for f in self.faces}
         cc = self.lc.corpus
-        self.sampler = TextSampler(cc.sources, seed, cc.balance, cc.char_run)
+        self.sampler = TextSampler(cc.sources, seed, cc.balance, cc.char_run, split=Splitter.from_config(cfg))
         self.case_names = [c for c in CASES if cc.case.get(c, 0) > 0]
         self.case_weights = [cc.case[c] for c in self.case_names]
         lw = self.lc.layout.weights

@@ -16,6 +16,7 @@ from ..config import PipelineConfig
 from ..core import Instance
 from ..draws import Draws
 from ..errors import UserError
+from ..splits import Splitter, split_faces
 from .backgrounds import render_background
 from .corpus import CASES, TextSampler, apply_case, key_of
 from .fonts import FontFace, FontPicker, resolve_faces
@@ -63,14 +64,16 @@ class SceneRenderer:
 
     def __init__(self, cfg: PipelineConfig, seed: int = 0) -> None:
         self.cfg = cfg
-        self.faces: list[FontFace] = resolve_faces(cfg.fonts.families, cfg.fonts.folders, cfg.fonts.exclude)
+        self.faces: list[FontFace] = split_faces(resolve_faces(cfg.fonts.families, cfg.fonts.folders, cfg.fonts.exclude),
+                                                 Splitter.from_config(cfg))
         self.picker = FontPicker(cfg.fonts.styles, self.faces)
         self.by_name = {f.name: f for f in self.faces}
         # Words walk a keyed permutation of the corpus across the whole dataset (without
         # replacement, like lines); block words walk a second one.
         sources = {c: 1.0 for c in cfg.text.corpus}
-        self.sampler = TextSampler(sources, seed)
-        self.block_sampler = TextSampler(sources, key_of(seed, "scene-block-words"))
+        split = Splitter.from_config(cfg)
+        self.sampler = TextSampler(sources, seed, split=split)
+        self.block_sampler = TextSampler(sources, key_of(seed, "scene-block-words"), split=split)
         self.max_items = cfg.text.words[1]
         self.max_block_words = cfg.layout.block_lines[1] * cfg.layout.block_words[1]
         self.case_names = [c for c in CASES if cfg.text.case.get(c, 0) > 0]
