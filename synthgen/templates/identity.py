@@ -100,6 +100,10 @@ def age_on(birth: dt.date, day: dt.date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
+_CN_REGION = {r[0]: r for r in N.CN_REGIONS}
+_CN_CODES = tuple(_CN_REGION)
+
+
 def cn_resident(d: Draws, opts: dict[str, Any]) -> dict[str, Any]:
     sex = d.choice("identity.sex", ("F", "M"))
     birth = _age_birth(d, tuple(opts.get("age", (16, 75))))
@@ -108,7 +112,8 @@ def cn_resident(d: Draws, opts: dict[str, Any]) -> dict[str, Any]:
     n_given = d.integers("identity.given_native.len", 1, 2)
     given = "".join(d.choice(f"identity.given_native[{k}]", pool) for k in range(n_given))
     ethnicity = d.choice("identity.ethnicity", N.CN_ETHNICITIES, N.CN_ETHNICITY_WEIGHTS)
-    code, province, city, district = d.choice("identity.region", N.CN_REGIONS)
+    code = d.choice("identity.region", _CN_CODES)  # the code alone: a readable, pinnable factor
+    _, province, city, district = _CN_REGION[code]
     street = d.choice("identity.street", N.CN_STREET_HEADS) + d.choice("identity.street_kind", N.CN_STREET_TAILS)
     number = d.integers("identity.house_number", 1, 999)
     address = f"{province}{city}{district}{street}{number}号"
