@@ -7,7 +7,8 @@ Dependency rule used below (what a pin of factor P may change besides P itself):
   background colours, augmentation). Exceptions that are real causal links: a word's `size`
   and `block` depend on its own `small`; in the line pipeline the crop size depends on the text
   and geometry, so `background.x/y` may move; `background.texture` indexes the bank of its
-  `background.kind`.
+  `background.kind`. Inside one background or one distractor, parameters may follow each other
+  (a crop offset follows the tile drawn, a polyline's points its extent).
 * in a scene, nothing of an item drawn *before* the pinned item's changes (items are drawn in
   order); later items' placement and colour may change (occupancy, pixels under them).
 * pins of background, distractor or augmentation factors leave every text factor but the
@@ -30,10 +31,10 @@ import synthgen
 from synthgen.draws import DERIVED, Draws, generic, mix64
 from synthgen.errors import UserError
 
-SCENE = {"image.width": 192, "image.height": 192, "text.words": [3, 6]}
+SCENE = {"image.width": 192, "image.height": 192, "text.words": [3, 6], "text.size": [10, 36]}
 
 SCENE_ROOTS = re.compile(
-    r"^(words|distractors|distractor\..*|background\.(kind|color[01]\..|texture|flip|gamma|x|y)"
+    r"^(words|distractors|distractor\.(kind|color\..|thickness|x|y|a|b|angle)|background\.(kind|color[01]\..|texture|flip|gamma|x|y)"
     r"|word\.(small|block|case|source|index|angle|perspective|tilt_x|tilt_y|lines|leading|line\.words|size"
     r"|w\.source|w\.index)|augment\..*|aug\..*)$")
 LINE_ROOTS = re.compile(
@@ -60,6 +61,9 @@ def _may_change(kind: str, pinned: str, other: str) -> bool:
     if other.startswith(DERIVED):
         return True
     roots = SCENE_ROOTS if kind == "scene" else LINE_ROOTS
+    comp = pinned.split(".")[0]
+    if comp == other.split(".")[0] and comp.startswith(("background", "distractor")):
+        return True  # inside one background or distractor, parameters follow each other (kind, tile, extent)
     if roots.match(go):
         # the real links between roots: a word's size and block follow its own `small`; the
         # texture index is an index into the bank of the background kind
@@ -101,11 +105,14 @@ def test_pinning_one_factor_moves_only_its_dependents(pipeline, kind, extra):
     changed_image = tried = 0
     for i in range(60):
         s = pipe.sample(i)
-        names = sorted(k for k in s.factors if not k.startswith(DERIVED) and space[generic(k)].kind != "assigned"
-                       or k.endswith(".text"))
+        # factors of items that made it into the image (a pin on an unplaced word changes no pixel)
+        unplaced = {m.group(1) for k, v in s.factors.items() if v is False
+                    and (m := re.fullmatch(r"derived\.(word\[\d+\])\.placed", k))}
+        names = sorted(k for k in s.factors if (not k.startswith(DERIVED) and space[generic(k)].kind != "assigned"
+                                                or k.endswith(".text")) and k.split(".")[0] not in unplaced)
         name = names[mix64(i) % len(names)]  # a different factor each index, deterministically
         new = _other_value(pipe, name, s.factors[name], space[generic(name)], i)
-        if new is None:
+        if new is None or new == s.factors[name]:
             continue
         try:
             t = pipe.sample(i, pinned={name: new})
@@ -254,7 +261,7 @@ def test_scene_debug_ink_lies_under_the_word_quads():
     for i in range(6):
         s = pipe.sample(i, debug_ink=True)
         ink = s.maps["ink"]
-        assert ink.shape == s.image.shape[:2] and ink.any()
+        assert ink.shape == s.image.shape[:2] and ink.any() == bool(s.instances)
         cover = np.zeros_like(ink)
         for inst in s.instances:
             cv2.fillPoly(cover, [np.round(inst.quad).astype(np.int32)], 255)

@@ -237,6 +237,8 @@ class SceneRenderer:
             # the grid has a one-cell border: footprint cell (i, j) lands on grid cell (k + i, ...)
             kx, ky = int((lo_x + cx) / GRID), int((lo_y + cy) / GRID)
             region = grid[ky : ky + fh, kx : kx + fw]
+            if region.shape != grown.shape or kx < 0 or ky < 0:  # a pinned spot off the image: no fit
+                continue
             if cv2.countNonZero(cv2.bitwise_and(region, grown)):
                 continue
             np.bitwise_or(region, foot, out=region)
