@@ -25,6 +25,7 @@ TEMPLATES = {
     "idcard_cn_front": ("idcard_cn", {"idcard_cn_front": 1, "idcard_cn_back": 0}),
     "idcard_cn_back": ("idcard_cn", {"idcard_cn_front": 0, "idcard_cn_back": 1}),
     "passport_td3": ("passport_td3", None),
+    "passport_td3_cn": ("passport_td3", {"passport_td3": 0, "passport_td3_cn": 1}),
     "id_td1": ("id_td1", None),
     "licence_us": ("licence_us", None),
 }
@@ -357,3 +358,16 @@ def test_photo_from_a_user_folder_and_bad_photo_sources(tmp_path, monkeypatch, c
     pipe = synthgen.load_pipeline("id_td1", **{"document.photo.source": "genegan", "document.photo.bank": 0})
     with pytest.raises(UserError, match="procedural"):
         pipe.sample(0)
+
+
+def test_chinese_names_native_and_romanised_agree_with_the_mrz():
+    for s in render("passport_td3_cn", 40):
+        ident = s.meta["identity"]
+        l1, l2 = ident["mrz"]
+        surname_native, surname = text_of(s, "surname").split(" ")
+        given_native, given = text_of(s, "given_names").split(" ")
+        assert surname_native + given_native == ident["name_native"]
+        # pinyin: one syllable table entry per character (compound surnames as one entry)
+        assert surname == N.PINYIN[surname_native] and given == "".join(N.PINYIN[c] for c in given_native)
+        assert l1[5:].rstrip("<") == f"{surname}<<{given}"
+        assert icao(l2[0:10] + l2[13:20] + l2[21:43]) == int(l2[43])

@@ -62,7 +62,7 @@ class DocumentCfg(_Strict):
     templates: dict[str, float] = Field(default_factory=lambda: {"idcard_cn_front": 1.0})
     photo: PhotoSourceCfg = Field(default_factory=PhotoSourceCfg)
     px_per_mm: float | None = Field(None, gt=1, le=40)  # null: each template's own resolution
-    specimen: bool = True  # the visible SPECIMEN marking (a template can only add it, not force it off)
+    specimen: bool = True  # false: no SPECIMEN marking on any card (a template may also turn its own off)
     variants: bool = True  # draw one of the template's colour variants (false: always variant 0)
     in_scene: bool = False
     scene: DocSceneCfg = Field(default_factory=DocSceneCfg)

@@ -104,13 +104,22 @@ _CN_REGION = {r[0]: r for r in N.CN_REGIONS}
 _CN_CODES = tuple(_CN_REGION)
 
 
-def cn_resident(d: Draws, opts: dict[str, Any]) -> dict[str, Any]:
-    sex = d.choice("identity.sex", ("F", "M"))
-    birth = _age_birth(d, tuple(opts.get("age", (16, 75))))
+def cn_name(d: Draws, sex: str) -> dict[str, str]:
+    """A Chinese name, native and romanised (pinyin, as a passport prints it)."""
     surname = d.choice("identity.surname_native", N.CN_SURNAMES)
     pool = N.CN_GIVEN_M if sex == "M" else N.CN_GIVEN_F
     n_given = d.integers("identity.given_native.len", 1, 2)
-    given = "".join(d.choice(f"identity.given_native[{k}]", pool) for k in range(n_given))
+    chars = [d.choice(f"identity.given_native[{k}]", pool) for k in range(n_given)]
+    given = "".join(chars)
+    return {"name_native": surname + given, "surname_native": surname, "given_native": given,
+            "surname_pinyin": N.PINYIN[surname], "given_pinyin": "".join(N.PINYIN[c] for c in chars),
+            "name_pinyin": f"{N.PINYIN[surname]} {''.join(N.PINYIN[c] for c in chars)}"}
+
+
+def cn_resident(d: Draws, opts: dict[str, Any]) -> dict[str, Any]:
+    sex = d.choice("identity.sex", ("F", "M"))
+    birth = _age_birth(d, tuple(opts.get("age", (16, 75))))
+    name = cn_name(d, sex)
     ethnicity = d.choice("identity.ethnicity", N.CN_ETHNICITIES, N.CN_ETHNICITY_WEIGHTS)
     code = d.choice("identity.region", _CN_CODES)  # the code alone: a readable, pinnable factor
     _, province, city, district = _CN_REGION[code]
@@ -127,7 +136,7 @@ def cn_resident(d: Draws, opts: dict[str, Any]) -> dict[str, Any]:
     expiry = add_years(issue, years) if years else None
     police = (city or province) + "公安局" + district.removesuffix("区").removesuffix("新") + "分局"
     return {
-        "name_native": surname + given, "surname_native": surname, "given_native": given,
+        **name,
         "sex": sex, "sex_native": "男" if sex == "M" else "女", "ethnicity": ethnicity,
         "birth_date": birth, "address": address, "region": code,
         "id_number": cn_id_number(code, birth, seq, sex),
@@ -142,6 +151,7 @@ CN_ATTRS: dict[str, str] = {
     "name_native": _chars(N.CN_SURNAMES, N.CN_GIVEN_M, N.CN_GIVEN_F),
     "surname_native": _chars(N.CN_SURNAMES),
     "given_native": _chars(N.CN_GIVEN_M, N.CN_GIVEN_F),
+    "surname_pinyin": UPPER, "given_pinyin": UPPER, "name_pinyin": UPPER + " ",
     "sex": "FM", "sex_native": "男女", "ethnicity": _chars(N.CN_ETHNICITIES),
     "birth_date": DATE, "issue_date": DATE, "expiry_date": DATE,
     "address": _chars(_CN_REGION_CHARS, N.CN_STREET_HEADS, N.CN_STREET_TAILS, N.CN_ESTATES_HEAD,
@@ -170,7 +180,12 @@ def _doc_number(d: Draws, letters: int, digits: int) -> str:
 def icao(d: Draws, opts: dict[str, Any]) -> dict[str, Any]:
     sex = d.choice("identity.sex", ("F", "M"))
     birth = _age_birth(d, tuple(opts.get("age", (18, 80))))
-    surname, given = _latin_name(d, sex)
+    native: dict[str, str] = {}
+    if opts.get("names") == "cn":  # Chinese names: native and pinyin, the pinyin in the MRZ
+        native = cn_name(d, sex)
+        surname, given = native["surname_pinyin"], native["given_pinyin"]
+    else:
+        surname, given = _latin_name(d, sex)
     nats = list(opts.get("nationalities", ["UTO"]))
     nationality = d.choice("identity.nationality", nats)
     years = int(opts.get("validity_years", 10))
@@ -185,6 +200,7 @@ def icao(d: Draws, opts: dict[str, Any]) -> dict[str, Any]:
         "place_of_birth": d.choice("identity.place_of_birth", N.CITIES),
         "authority": str(opts.get("authority", "MINISTRY OF INTERIOR")),
         "document_code": str(opts.get("document_code", "P")),
+        **native,
     }
 
 
@@ -238,6 +254,15 @@ PROFILES: dict[str, tuple[Callable[[Draws, dict], dict], dict[str, str]]] = {
     "icao": (icao, ICAO_ATTRS),
     "us_licence": (us_licence, US_ATTRS),
 }
+
+
+def attributes(profile: str, opts: dict[str, Any]) -> dict[str, str]:
+    """Attribute -> every character it can hold (or DATE), for a profile with its options."""
+    attrs = dict(PROFILES[profile][1])
+    if profile == "icao" and opts.get("names") == "cn":
+        attrs.update({k: CN_ATTRS[k] for k in ("name_native", "surname_native", "given_native", "surname_pinyin",
+                                               "given_pinyin", "name_pinyin")})
+    return attrs
 
 
 def draw_identity(d: Draws, profile: str, opts: dict[str, Any]) -> dict[str, Any]:

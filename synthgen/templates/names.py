@@ -85,3 +85,23 @@ STREETS = tuple("MAIN OAK PINE MAPLE CEDAR ELM WASHINGTON LAKE HILL PARK RIVER S
 STREET_KINDS = ("ST", "AVE", "RD", "DR", "LN", "BLVD", "CT", "WAY", "PL")
 EYES = ("BLK", "BLU", "BRO", "GRY", "GRN", "HAZ")
 HAIR = ("BLK", "BLN", "BRO", "GRY", "RED", "WHI")
+
+# Hanyu pinyin (no tones, upper case, as passports print it) of every character the Chinese
+# name lists use; a two-character given name is written as one word (ZHANG XIAOMING).
+PINYIN = dict(zip(
+    "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田"
+    "任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文",
+    ("WANG LI ZHANG LIU CHEN YANG ZHAO HUANG ZHOU WU XU SUN HU ZHU GAO LIN HE GUO MA LUO LIANG SONG ZHENG XIE HAN "
+     "TANG FENG YU DONG XIAO CHENG CAO YUAN DENG XU FU SHEN ZENG PENG LYU SU LU JIANG CAI JIA DING WEI XUE YE YAN "
+     "YU PAN DU DAI XIA ZHONG WANG TIAN REN JIANG FAN FANG SHI YAO TAN LIAO ZOU XIONG JIN LU HAO KONG BAI CUI KANG "
+     "MAO QIU QIN JIANG SHI GU HOU SHAO MENG LONG WAN DUAN LEI QIAN TANG YIN LI YI CHANG WU QIAO HE LAI GONG "
+     "WEN").split()))
+PINYIN.update({"欧阳": "OUYANG", "司马": "SIMA", "诸葛": "ZHUGE", "上官": "SHANGGUAN"})
+PINYIN.update(zip(
+    "伟强磊军勇杰涛明超刚平辉鹏华飞鑫波斌宇浩凯健俊帆帅旭宁洋峰建国志天成海东晨博睿轩泽宏振昊",
+    ("WEI QIANG LEI JUN YONG JIE TAO MING CHAO GANG PING HUI PENG HUA FEI XIN BO BIN YU HAO KAI JIAN JUN FAN "
+     "SHUAI XU NING YANG FENG JIAN GUO ZHI TIAN CHENG HAI DONG CHEN BO RUI XUAN ZE HONG ZHEN HAO").split()))
+PINYIN.update(zip(
+    "芳娜敏静丽艳娟霞秀玲燕婷雪慧莹琳颖倩洁佳欣怡萍红梅兰月晶璐瑶琪雯悦薇楠蕾婉思雨诗涵梦晓春菲彤妍",
+    ("FANG NA MIN JING LI YAN JUAN XIA XIU LING YAN TING XUE HUI YING LIN YING QIAN JIE JIA XIN YI PING HONG MEI "
+     "LAN YUE JING LU YAO QI WEN YUE WEI NAN LEI WAN SI YU SHI HAN MENG XIAO CHUN FEI TONG YAN").split()))

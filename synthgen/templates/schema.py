@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ..errors import UserError
 from ..renderers.fonts import FONTS, FontFace, font_files, load_faces
 from ..resources import shipped
-from .identity import DATE, PROFILES
+from .identity import DATE, PROFILES, attributes
 
 TEMPLATES = shipped("templates")
 
@@ -236,6 +236,7 @@ class IdentityCfg(Strict):
     document_code: str | None = None
     state: str | None = None
     personal_digits: int | None = Field(None, ge=0, le=14)
+    names: Literal["latin", "cn"] | None = None  # icao: Chinese names (native + pinyin) instead of Latin ones
 
     @field_validator("profile")
     @classmethod
@@ -492,7 +493,7 @@ def _inside(t: Template, where: str, box: Box) -> None:
 def _check(t: Template) -> None:
     """The semantic checks pydantic cannot do: geometry, attributes, glyphs, assets."""
     c = t.cfg
-    attrs = PROFILES[c.identity.profile][1]
+    attrs = attributes(c.identity.profile, c.identity.options())
     if c.mrz is not None and c.identity.profile != "icao":  # first: every field would name the wrong profile
         raise UserError(f"{t.file}: mrz: an MRZ needs identity profile 'icao', not {c.identity.profile!r}; "
                         "remove the mrz: section or change identity.profile")
