@@ -263,6 +263,42 @@ class UnderlineCfg(Strict):
     _ord = field_validator("gap", "thickness")(_ordered_pair)
 
 
+class JitterCfg(ChanceRange):  # own defaults: `--set line.style.jitter.p=1` keeps this range
+    range: tuple[float, float] = (0.03, 0.1)
+
+
+class ExtrudeCfg(ChanceRange):
+    range: tuple[float, float] = (1.0, 4.0)
+
+
+class DistractorCfg(ChanceRange):
+    range: tuple[float, float] = (0.15, 0.5)
+
+
+class ElasticCfg(Strict):
+    p: float = Field(0.0, ge=0, le=1)
+    amplitude: tuple[float, float] = (0.02, 0.05)  # peak displacement, x line height
+    wavelength: tuple[float, float] = (2.0, 6.0)  # x line height (shorter bends turn glyphs too much)
+
+    _ranges = field_validator("amplitude", "wavelength", mode="before")(_range)
+    _ord = field_validator("amplitude", "wavelength")(_ordered_pair)
+
+
+class BoxCfg(Strict):
+    p: float = Field(0.0, ge=0, le=1)
+    plate: float = Field(0.5, ge=0, le=1)  # chance the box is a filled plate, not an outline
+    pad: tuple[float, float] = (0.05, 0.3)  # outside the text quad, x line height
+    thickness: tuple[float, float] = (1.0, 2.0)  # outline px
+
+    _ranges = field_validator("pad", "thickness", mode="before")(_range)
+    _ord = field_validator("pad", "thickness")(_ordered_pair)
+
+
+class FillCfg(Strict):
+    gradient: float = Field(0.0, ge=0, le=1)  # chance of a two-colour gradient inside the glyphs
+    texture: float = Field(0.0, ge=0, le=1)  # chance of a texture (contrast kept) inside the glyphs
+
+
 class LineStyleCfg(Strict):
     # Extra advance after every character, as a fraction of the font size.
     spacing: ChanceRange = Field(default_factory=lambda: ChanceRange(p=0.3, range=(-0.04, 0.3)))
@@ -270,6 +306,15 @@ class LineStyleCfg(Strict):
     stroke: ChanceRange = Field(default_factory=lambda: ChanceRange(p=0.15, range=(1, 2)))
     shadow: ShadowCfg = Field(default_factory=ShadowCfg)
     underline: UnderlineCfg = Field(default_factory=UnderlineCfg)
+    # SynthTIGER-class styles (renderers/linestyles.py), off unless given a chance here:
+    # per-char baseline and spacing jitter (straight lines), x font size
+    jitter: JitterCfg = Field(default_factory=JitterCfg)
+    elastic: ElasticCfg = Field(default_factory=ElasticCfg)  # wave / elastic bend, char quads follow
+    extrude: ExtrudeCfg = Field(default_factory=ExtrudeCfg)  # 3-D depth, px
+    box: BoxCfg = Field(default_factory=BoxCfg)  # border or plate around the text
+    fill: FillCfg = Field(default_factory=FillCfg)
+    # lines of other text above and below, cut off by the crop; gap to the text x font size
+    distractor: DistractorCfg = Field(default_factory=DistractorCfg)
 
 
 class LineLayoutCfg(Strict):

@@ -26,6 +26,7 @@ from ..draws import Draws
 from ..errors import UserError
 from ..splits import Splitter, split_faces
 from . import layout as L
+from . import linestyles as LS
 from . import shaping
 from .backgrounds import render_background
 from .corpus import CASES, TextSampler, apply_case
@@ -211,6 +212,8 @@ class LineRenderer:
         pad_r = d.uniform("line.pad_right", *lc.padding, src="line.padding") * H
         u_cross = d.uniform("line.offset_cross", 0.0, 1.0)
         u_along = d.uniform("line.offset_along", 0.0, 1.0) if lc.width is not None else 0.0
+        sty = LS.draw_styles(d, st, H, kind)  # jitter, elastic, extrusion, box, fill, distractors
+        margin = sty.elastic[0] if sty.elastic else 0.0  # room for the elastic bend inside the crop
 
         vertical_out = kind == "vertical" and not lo.vertical_rotate  # a tall crop
         curve = (bend if arc_up else -bend, wavelength, phase) if kind == "arc" else (amp, wavelength, phase)
@@ -222,7 +225,8 @@ class LineRenderer:
         # -- lay out; drop trailing words (then shrink) while the line is too long ------------
         limit = lc.width or lc.max_width
         while True:
-            lay = self._layout(kind, face, raster, text, spacing, pad, curve)
+            lay = (LS.jittered(d, face.path, face.index, raster, text, spacing, pad, *sty.jitter) if sty.jitter
+                   else self._layout(kind, face, raster, text, spacing, pad, curve))
             q4 = lay.quad.tolist()
             cx = (q4[0][0] + q4[1][0] + q4[2][0] + q4[3][0]) / 4.0
             cy = (q4[0][1] + q4[1][1] + q4[2][1] + q4[3][1]) / 4.0
@@ -249,8 +253,8 @@ class LineRenderer:
             mn, mx = (min(xs), min(ys)), (max(xs), max(ys))
             ext = (mx[0] - mn[0], mx[1] - mn[1])
             along_ax, cross_ax = (1, 0) if vertical_out else (0, 1)
-            scale = min(1.0, (H - 2.0) / max(float(ext[cross_ax]), 1.0))
-            room = limit - pad_l - pad_r - 2.0  # and a pixel of margin at each end
+            scale = min(1.0, (H - 2.0 - 2 * margin) / max(float(ext[cross_ax]), 1.0))
+            room = limit - pad_l - pad_r - 2.0 - 2 * margin  # and a pixel of margin at each end
             if ext[along_ax] * scale > room:
                 fit = max(room, 4.0) / float(ext[along_ax])
                 if fit < MIN_SQUEEZE * scale and len(parts) > 1:
@@ -285,9 +289,27 @@ class LineRenderer:
         if ul:
             layers.append(underline(lay.mask.shape, lay.baseline, ul_gap, ul_th))
         stack = layers[0] if len(layers) == 1 else cv2.merge(layers)
-        warped = warp(stack, Mt, (Wo, Ho))
+        # elastic: one smooth displacement for every layer, folded into the same resampling
+        fdx, fdy = LS.elastic_field(d, Wo, Ho, *sty.elastic) if sty.elastic else (None, None)
+        wp = (lambda m, h: LS.warp_displaced(m, h, (Wo, Ho), fdx, fdy)) if sty.elastic else \
+            (lambda m, h: warp(m, h, (Wo, Ho)))
+        warped = wp(stack, Mt)
         if warped.ndim == 2:
             warped = warped[:, :, None]
+        dist_a = None
+        if sty.distract is not None and lay.baseline is not None:
+            above = LS.corpus_line(self.sampler, d, "line.style.distractor.above", index * 8, face)
+            below = LS.corpus_line(self.sampler, d, "line.style.distractor.below", index * 8 + 4, face)
+            D, top = LS.distractor_layer(lay, face.path, face.index, raster, above, below, sty.distract)
+            dist_a = wp(D, np.array(_mm(Mt, _T(0.0, -float(top))), np.float64))
+        n = len(chars_l)
+        src = np.concatenate([chars_l.reshape(-1, 2), quad_l]).astype(np.float64).reshape(-1, 1, 2)
+        pts = cv2.perspectiveTransform(src, M).reshape(-1, 2).astype(np.float32)
+        chars_o, quad_o = pts[: 4 * n].reshape(n, 4, 2), pts[4 * n :]
+        if sty.elastic:
+            # char quads re-fit where their glyphs went
+            chars_o = LS.follow_quads(chars_o, fdx, fdy)
+            quad_o = LS.follow_quads(quad_o[None], fdx, fdy, holds=chars_o)[0]
         fill_a = warped[:, :, 0]
         stroke_a = warped[:, :, 1] if r else None
         ul_a = warped[:, :, len(layers) - 1] if ul else None
@@ -296,21 +318,33 @@ class LineRenderer:
         if not img.flags.writeable:
             img = img.copy()
         bg_luma = luma(cv2.mean(img)[:3])
+        if sty.box:
+            LS.draw_box(img, quad_o, sty.box[0], sty.box[1], sty.box[2],
+                        contrasting(d, "line.style.box_color", bg_luma, lc.contrast / 2))
         # line.contrast against the background under the glyphs themselves, not its mean
         color = ink_contrasting(d, "line.color", luma_under(img, stroke_a if r else fill_a), lc.contrast)
         stroke_color = contrasting(d, "line.style.stroke_color", luma(color), lc.contrast) if r else None
         shadow_color = contrasting(d, "line.style.shadow_color", bg_luma, lc.contrast / 2) if shadow_on else None
         body = stroke_a if stroke_a is not None else fill_a
+        if dist_a is not None:  # neighbouring lines: same ink, cut off by the crop, not labelled
+            blend(img, dist_a, color)
         if shadow_on:
             sa = body if ul_a is None else np.maximum(body, ul_a)
             blend(img, shadow(sa, int(round(sdx)), int(round(sdy)), sblur), shadow_color, sop)
+        if sty.extrude:
+            depth, ux, uy = sty.extrude
+            blend(img, LS.extrusion(body, depth, ux, uy),
+                  contrasting(d, "line.style.extrude_color", luma(color), lc.contrast / 2))
         if stroke_a is not None:
             blend(img, stroke_a, stroke_color)
-        blend(img, fill_a if ul_a is None else np.maximum(fill_a, ul_a), color)
+        top_a = fill_a if ul_a is None else np.maximum(fill_a, ul_a)
+        if sty.fill:
+            color2 = ink_contrasting(d, "line.style.fill_color2", luma_under(img, fill_a), lc.contrast)
+            LS.blend_field(img, top_a, LS.fill_field(sty.fill, color, color2, sty.fill_angle, (Ho, Wo),
+                                                     d.rng_for("line.style.fill_texture"), bg_luma))
+        else:
+            blend(img, top_a, color)
 
-        n = len(chars_l)
-        src = np.concatenate([chars_l.reshape(-1, 2), quad_l]).astype(np.float64).reshape(-1, 1, 2)
-        pts = cv2.perspectiveTransform(src, M).reshape(-1, 2).astype(np.float32)
-        inst = Instance(quad=pts[4 * n :], text=text, chars=pts[: 4 * n].reshape(n, 4, 2), kind="line")
+        inst = Instance(quad=quad_o, text=text, chars=chars_o, kind="line")
         ink = np.maximum(fill_a, stroke_a) if (want_ink and stroke_a is not None) else (fill_a.copy() if want_ink else None)
         return img, [inst], ink

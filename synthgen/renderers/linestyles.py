@@ -1,0 +1,305 @@
+"""SynthTIGER-class styles for text lines (used by line.py): per-character baseline and
+spacing jitter, an elastic / wave distortion whose char quads follow the glyphs, 3-D
+extrusion, a border or plate around the text, gradient and texture fills inside the glyphs,
+and distractor text from neighbouring lines cut off by the crop's top and bottom.
+
+Every style is a recorded factor `line.style.<name>` (a bernoulli with the configured
+chance) and its magnitudes are drawn only when it is on (keyed draws: pinning one moves no
+other). Bulk randomness (per-character offsets, the elastic field) comes from
+`d.rng_for(name)`, whose seed is the recorded factor.
+
+Labels: jitter and elastic move the glyphs, and the char quads are recomputed from where
+the glyphs went (exact for jitter; for elastic, the smallest box along the char's own
+direction that holds its quad's boundary mapped through the field). Extrusion, boxes and
+distractors are decoration, never labelled, like shadows and underlines.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ..draws import Draws
+from . import layout as L
+from .glyphs import compose_line, glyph_table
+
+
+@dataclass
+class Styles:
+    jitter: tuple[float, float] | None = None       # (baseline amplitude, spacing amplitude) x size
+    elastic: tuple[float, float] | None = None      # (amplitude px, wavelength px) in the crop
+    extrude: tuple[int, float, float] | None = None  # (depth px, unit dx, unit dy)
+    box: tuple[str, float, int] | None = None       # (outline | plate, pad px, thickness px)
+    fill: str | None = None                          # gradient | texture
+    fill_angle: float = 0.0
+    distract: float | None = None                    # gap between lines, x size
+
+
+def draw_styles(d: Draws, sc, H: int, kind: str) -> Styles:
+    """Draw which styles a line gets and their magnitudes (sc: the LineStyleCfg)."""
+    s = Styles()
+    if kind == "straight" and d.bernoulli("line.style.jitter", sc.jitter.p, src="line.style.jitter.p"):
+        a = d.uniform("line.style.jitter_amount", *sc.jitter.range, src="line.style.jitter.range")
+        s.jitter = (a, a)
+    if kind != "vertical" and d.bernoulli("line.style.elastic", sc.elastic.p, src="line.style.elastic.p"):
+        amp = d.uniform("line.style.elastic_amplitude", *sc.elastic.amplitude, src="line.style.elastic.amplitude") * H
+        wl = d.uniform("line.style.elastic_wavelength", *sc.elastic.wavelength, src="line.style.elastic.wavelength") * H
+        s.elastic = (amp, wl)
+    if d.bernoulli("line.style.extrude", sc.extrude.p, src="line.style.extrude.p"):
+        depth = int(round(d.uniform("line.style.extrude_depth", *sc.extrude.range, src="line.style.extrude.range")))
+        ang = d.uniform("line.style.extrude_angle", 0.0, 2 * math.pi)
+        s.extrude = (max(1, depth), math.cos(ang), math.sin(ang))
+    if d.bernoulli("line.style.box", sc.box.p, src="line.style.box.p"):
+        plate = d.bernoulli("line.style.box_plate", sc.box.plate, src="line.style.box.plate")
+        pad = d.uniform("line.style.box_pad", *sc.box.pad, src="line.style.box.pad") * H
+        th = int(round(d.uniform("line.style.box_thickness", *sc.box.thickness, src="line.style.box.thickness")))
+        s.box = ("plate" if plate else "outline", pad, max(1, th))
+    fills = [("gradient", sc.fill.gradient), ("texture", sc.fill.texture)]
+    p_any = min(1.0, sum(p for _, p in fills))
+    if p_any > 0 and d.bernoulli("line.style.fill", p_any, src="line.style.fill"):
+        s.fill = d.choice("line.style.fill_kind", [k for k, p in fills if p > 0], [p for _, p in fills if p > 0],
+                          src="line.style.fill")
+        s.fill_angle = d.uniform("line.style.fill_angle", 0.0, 2 * math.pi)
+    if kind == "straight" and d.bernoulli("line.style.distractor", sc.distractor.p, src="line.style.distractor.p"):
+        s.distract = d.uniform("line.style.distractor_gap", *sc.distractor.range, src="line.style.distractor.range")
+    return s
+
+
+# -- per-character jitter (straight lines) ----------------------------------------------------
+
+
+def jittered(d: Draws, path: str, index: int, size: int, text: str, spacing: float, pad: int,
+             amp_y: float, amp_x: float) -> L.TextLayout:
+    """A straight line whose glyphs each sit `dy` off the baseline and get `dx` extra advance
+    (uniform in +-amp x size, from d.rng_for("line.style.jitter")). Char quads are the glyphs'
+    ink boxes where they were pasted: exact."""
+    table = glyph_table(path, index, size)
+    glyphs = [table[c] for c in text]
+    rng = d.rng_for("line.style.jitter")
+    n = len(glyphs)
+    dys = np.rint(rng.uniform(-amp_y, amp_y, n) * size).astype(int)
+    dxs = rng.uniform(-amp_x, amp_x, n) * size
+    asc, desc = L.metrics(path, index, size)
+    place, x = [], 0.0
+    x_min = y_min = 1 << 30
+    x_max = y_max = -(1 << 30)
+    for g, dy, dx in zip(glyphs, dys, dxs):
+        if g.blank:
+            place.append((x, 0))
+        else:
+            gx, gy = int(round(x)) + g.x0, g.y0 + int(dy)
+            place.append((gx, gy))
+            x_min, x_max = min(x_min, gx), max(x_max, gx + g.w)
+            y_min, y_max = min(y_min, gy), max(y_max, gy + g.h)
+        x += max(1.0, g.advance + spacing + dx)  # never backwards: reading order holds
+    if x_max < x_min:
+        raise ValueError(f"text {text!r} has no ink")
+    ox, oy = pad - x_min, pad - y_min
+    W, Hc = x_max - x_min + 2 * pad, y_max - y_min + 2 * pad
+    canvas = np.zeros((Hc, W), np.uint8)
+    boxes = []
+    for g, (px, py) in zip(glyphs, place):
+        if g.blank:
+            x0 = px + ox
+            boxes.append((x0, pad, x0 + max(g.advance, 1.0), Hc - pad))
+            continue
+        x0, y0 = px + ox, py + oy
+        region = canvas[y0 : y0 + g.h, x0 : x0 + g.w]
+        np.maximum(region, g.mask, out=region)
+        boxes.append((x0, y0, x0 + g.w, y0 + g.h))
+    b = np.array(boxes, np.float32)
+    base_y = oy + asc
+    baseline = np.array([[pad, base_y], [W - pad, base_y]], np.float32)
+    qx0 = min(float(pad), float(b[:, 0].min()))
+    qx1 = max(float(W - pad), float(b[:, 2].max()))
+    quad = np.array([[qx0, pad], [qx1, pad], [qx1, Hc - pad], [qx0, Hc - pad]], np.float32)
+    return L.TextLayout(canvas, L.box_quads(b), quad, text, "straight", baseline)
+
+
+# -- distractor lines ---------------------------------------------------------------------------
+
+
+def distractor_layer(lay: L.TextLayout, path: str, index: int, size: int, above: str, below: str,
+                     gap: float) -> tuple[np.ndarray, int]:
+    """Lines `above` and `below` the laid-out text in its own frame, `gap` x size clear of its
+    ink box: a mask whose row 0 is layout row -top, and top. Characters the face lacks are
+    dropped before this is called (never tofu)."""
+    h, w = lay.mask.shape
+    g = max(2, int(round(gap * size)) + 2)
+    parts = []
+    for t in (above, below):
+        parts.append(compose_line(path, index, size, t, 0.0, 0)[0] if t.strip() else np.zeros((1, 1), np.uint8))
+    a, b = parts
+    top = a.shape[0] + g
+    out = np.zeros((top + h + g + b.shape[0], max(w, a.shape[1], b.shape[1])), np.uint8)
+    out[: a.shape[0], : a.shape[1]] = a
+    out[top + h + g :, : b.shape[1]] = b
+    return out[:, :w], top
+
+
+# -- elastic / wave field -----------------------------------------------------------------------
+
+
+def elastic_field(d: Draws, W: int, H: int, amp: float, wavelength: float) -> tuple[np.ndarray, np.ndarray]:
+    """Displacement (dx, dy), float32 H x W: a travelling wave along the line plus smooth
+    random bends (a coarse random grid, cubic-upsampled), peak |d| about `amp` px."""
+    rng = d.rng_for("line.style.elastic")
+    phase, phase2 = rng.uniform(0, 2 * math.pi, 2)
+    xs = np.arange(W, dtype=np.float32)
+    ys = np.arange(H, dtype=np.float32)
+    wave = (0.6 * amp * np.sin(2 * math.pi * xs / max(wavelength, 4.0) + phase)).astype(np.float32)
+    cells = max(2, int(W / max(wavelength, 4.0)) + 2)
+    gy = rng.uniform(-1, 1, (3, cells)).astype(np.float32)
+    gx = rng.uniform(-1, 1, (3, cells)).astype(np.float32)
+    ry = cv2.resize(gy, (W, H), interpolation=cv2.INTER_CUBIC)
+    rx = cv2.resize(gx, (W, H), interpolation=cv2.INTER_CUBIC)
+    dy = wave[None, :] + 0.4 * amp * ry
+    dx = 0.3 * amp * rx + (0.15 * amp * np.sin(2 * math.pi * ys / max(H, 1) + phase2))[:, None]
+    return dx.astype(np.float32), dy.astype(np.float32)
+
+
+def remap(layer: np.ndarray, dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """Pixel (x, y) of the result is `layer` at (x + dx, y + dy)."""
+    H, W = dx.shape
+    gx, gy = np.meshgrid(np.arange(W, dtype=np.float32), np.arange(H, dtype=np.float32))
+    return cv2.remap(layer, gx + dx, gy + dy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+
+def warp_displaced(mask: np.ndarray, Hm: np.ndarray, size: tuple[int, int], dx: np.ndarray,
+                   dy: np.ndarray) -> np.ndarray:
+    """`mask` through homography Hm (pixel-corner coordinates, as layout.warp) and then the
+    displacement (dx, dy), in ONE resampling: output pixel centre c reads the mask at
+    Hm^-1(c + d(c)). Same result as remap(warp(mask, Hm), dx, dy) without the second blur."""
+    W, H = size
+    gx, gy = np.meshgrid(np.arange(W, dtype=np.float64) + 0.5, np.arange(H, dtype=np.float64) + 0.5)
+    pts = np.stack([gx + dx, gy + dy], -1).reshape(-1, 1, 2)
+    src = cv2.perspectiveTransform(pts, np.linalg.inv(np.asarray(Hm, np.float64))).reshape(H, W, 2) - 0.5
+    return cv2.remap(mask, src[..., 0].astype(np.float32), src[..., 1].astype(np.float32), cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+
+def _sample(f: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """Bilinear samples of field f at points (pixel-corner coordinates: centre of (i, j) = i+.5)."""
+    H, W = f.shape
+    x = np.clip(pts[:, 0] - 0.5, 0, W - 1.001)
+    y = np.clip(pts[:, 1] - 0.5, 0, H - 1.001)
+    x0, y0 = x.astype(int), y.astype(int)
+    fx, fy = x - x0, y - y0
+    return (f[y0, x0] * (1 - fx) * (1 - fy) + f[y0, x0 + 1] * fx * (1 - fy)
+            + f[y0 + 1, x0] * (1 - fx) * fy + f[y0 + 1, x0 + 1] * fx * fy)
+
+
+def forward(pts: np.ndarray, dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """Where points of the unwarped crop land after `remap`: q with q + d(q) = p (fixed point)."""
+    p = np.asarray(pts, np.float64).reshape(-1, 2)
+    q = p.copy()
+    for _ in range(8):
+        q = p - np.stack([_sample(dx, q), _sample(dy, q)], 1)
+    return q
+
+
+def follow_quads(quads: np.ndarray, dx: np.ndarray, dy: np.ndarray, per_edge: int = 8,
+                 holds: np.ndarray | None = None) -> np.ndarray:
+    """Quads (n x 4 x 2) after the field: the corners mapped forward, then each edge pushed out
+    along its normal just far enough to hold the whole boundary (sampled `per_edge` times an
+    edge) mapped forward. The quad keeps its own shape (a skewed box stays skewed) and holds
+    everything inside the original quad, since the field is smooth between samples. `holds`:
+    further points (already mapped) every quad must contain (a line quad holds its chars)."""
+    quads = np.asarray(quads, np.float64)
+    t = np.linspace(0.0, 1.0, per_edge, endpoint=False)
+    out = np.empty_like(quads)
+    for k, q in enumerate(quads):
+        ring = np.concatenate([q[i] + (q[(i + 1) % 4] - q[i]) * t[:, None] for i in range(4)])
+        m = forward(ring, dx, dy)
+        c = m[::per_edge]  # the mapped corners
+        if holds is not None:
+            m = np.concatenate([m, np.asarray(holds, np.float64).reshape(-1, 2)])
+        lines = []
+        for i in range(4):
+            e = c[(i + 1) % 4] - c[i]
+            ln = float(np.hypot(*e))
+            if ln < 1e-9:
+                lines = None
+                break
+            n = np.array([e[1], -e[0]]) / ln  # outward for a clockwise-on-screen quad
+            off = max(0.0, float(((m - c[i]) @ n).max()))
+            lines.append((c[i] + n * off, e))
+        if lines is None:
+            out[k] = c
+            continue
+        for i in range(4):  # corner i = previous edge's line x this edge's line
+            p0, e0 = lines[i - 1]
+            p1, e1 = lines[i]
+            den = e0[0] * e1[1] - e0[1] * e1[0]
+            if abs(den) < 1e-12:
+                out[k, i] = p1
+            else:
+                s_ = ((p1[0] - p0[0]) * e1[1] - (p1[1] - p0[1]) * e1[0]) / den
+                out[k, i] = p0 + s_ * e0
+    return out.astype(np.float32)
+
+
+# -- decorations --------------------------------------------------------------------------------
+
+
+def extrusion(body: np.ndarray, depth: int, ux: float, uy: float) -> np.ndarray:
+    """The body shifted 1..depth px along (ux, uy), maximum of all: a solid 3-D side."""
+    H, W = body.shape
+    out = np.zeros_like(body)
+    for k in range(1, depth + 1):
+        dx, dy = int(round(k * ux)), int(round(k * uy))
+        xs, xd = (0, dx) if dx >= 0 else (-dx, 0)
+        ys, yd = (0, dy) if dy >= 0 else (-dy, 0)
+        w, h = W - abs(dx), H - abs(dy)
+        if w > 0 and h > 0:
+            np.maximum(out[yd : yd + h, xd : xd + w], body[ys : ys + h, xs : xs + w], out=out[yd : yd + h, xd : xd + w])
+    return out
+
+
+def draw_box(img: np.ndarray, quad: np.ndarray, kind: str, pad: float, thickness: int, color) -> None:
+    """A border (outline) or plate (filled) around the text quad, `pad` px outside it."""
+    q = L.expand_quads(np.asarray(quad, np.float32), pad)
+    pts = np.round(q * 4).astype(np.int32).reshape(-1, 1, 2)  # 2 fractional bits
+    col = tuple(int(round(c)) for c in color)
+    if kind == "plate":
+        cv2.fillPoly(img, [pts], col, lineType=cv2.LINE_AA, shift=2)
+    else:
+        cv2.polylines(img, [pts], True, col, thickness, lineType=cv2.LINE_AA, shift=2)
+
+
+def fill_field(kind: str, color, color2, angle: float, shape: tuple[int, int], rng: np.random.Generator,
+               bg_luma: float) -> np.ndarray:
+    """The glyphs' colour per pixel: a linear gradient color -> color2 along `angle`, or the
+    colour with a texture that only ever pushes away from the background's luma (contrast holds)."""
+    H, W = shape
+    if kind == "gradient":
+        ys, xs = np.mgrid[0:H, 0:W].astype(np.float32)
+        t = xs * math.cos(angle) + ys * math.sin(angle)
+        t = (t - t.min()) / max(float(t.max() - t.min()), 1e-6)
+        c0, c1 = np.array(color, np.float32), np.array(color2, np.float32)
+        return (c0 + (c1 - c0) * t[..., None]).astype(np.uint8)
+    grain = rng.random((max(2, H // 3), max(2, W // 3)), dtype=np.float32)
+    grain = cv2.resize(grain, (W, H), interpolation=cv2.INTER_CUBIC)
+    c = np.array(color, np.float32)
+    lum = 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2]
+    k = np.clip(grain, 0, 1)[..., None] * 0.5
+    if lum < bg_luma:  # dark text: darken in places
+        out = c * (1.0 - k)
+    else:  # light text: lighten in places
+        out = c + (255.0 - c) * k
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
+def blend_field(img: np.ndarray, alpha: np.ndarray, field: np.ndarray) -> None:
+    """In place: img += (field - img) * alpha / 255."""
+    a = alpha.astype(np.float32)[..., None] / 255.0
+    img[:] = (img.astype(np.float32) * (1 - a) + field.astype(np.float32) * a + 0.5).astype(np.uint8)
+
+
+def corpus_line(sampler, d: Draws, name: str, slot: int, face, n: int = 4) -> str:
+    """A few corpus words for a distractor line, less characters the face lacks."""
+    words = [sampler.word(d, f"{name}[{k}]", slot + k, random=True)[0] for k in range(n)]
+    return "".join(c for c in " ".join(words) if face.covers(c))
