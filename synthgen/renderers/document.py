@@ -321,7 +321,8 @@ class DocumentRenderer:
         folder = self.dc.photo.folder or ph.folder
         bank = self.dc.photo.bank
         if bank and src != "folder":
-            im = self._banked(src, d.integers("photo.bank", 0, bank - 1), (y1 - y0, x1 - x0), folder, sex)
+            per_sex = max(1, bank // 2) if sex in ("F", "M") else bank  # N portraits in all, half per sex
+            im = self._banked(src, d.integers("photo.bank", 0, per_sex - 1), (y1 - y0, x1 - x0), folder, sex)
             gain, bias = d.uniform("photo.gain", 0.85, 1.15), d.uniform("photo.bias", -18.0, 18.0)
             im = cv2.convertScaleAbs(im, alpha=gain, beta=bias)
         else:
