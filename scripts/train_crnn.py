@@ -60,12 +60,30 @@ def shard_batches(args, charset):
             yield from (b for b in group if len(b["texts"]) == len(group[0]["texts"]))  # whole batches only
 
 
+def stored_items(path):
+    """Items of written shards; of a `synthgen mine` output only the biased (mined) samples."""
+    import numpy as np
+
+    from synthgen.io.readers import Dataset
+
+    out = []
+    for st in Dataset(path):
+        mine = st.meta.get("mine")
+        if mine is not None and not mine.get("biased"):
+            continue
+        bgr = cv2.imdecode(np.frombuffer(st.image, np.uint8), cv2.IMREAD_COLOR)
+        out.append({"key": st.key, "image": torch.from_numpy(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB).transpose(2, 0, 1).copy()),
+                    "instances": st.instances})
+    return out
+
+
 def eval_sets(args, overrides):
-    pipe = load_pipeline(args.pipeline, seed=args.eval_seed, **overrides)
+    over = {**overrides, **parse_set(args.eval_sets)}
+    pipe = load_pipeline(args.pipeline, seed=args.eval_seed, **over)
     sets = {"heldout_random": [pipe.sample(i) for i in range(args.eval_n)]}
     for spec in args.eval_shards:
         name, _, path = spec.rpartition("=")
-        sets[name or os.path.basename(path.rstrip("/"))] = list(ShardDataset(path))
+        sets[name or os.path.basename(path.rstrip("/"))] = stored_items(path)
     return sets
 
 
@@ -78,7 +96,7 @@ def main(argv=None) -> int:
     ap.add_argument("--no-demo-overrides", action="store_true", help="train on the pipeline as configured")
     ap.add_argument("--seed", type=int, default=0, help="training stream seed")
     ap.add_argument("--start", type=int, default=0, help="first training sample index")
-    ap.add_argument("--steps", type=int, default=1200)
+    ap.add_argument("--steps", type=int, default=1200, help="training steps (0: only evaluate --init)")
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--workers", type=int, default=1, help="DataLoader render workers (default 1)")
@@ -91,8 +109,11 @@ def main(argv=None) -> int:
     ap.add_argument("--train-shards", help="train on these written shards instead of rendering on the fly")
     ap.add_argument("--eval-seed", type=int, default=1000, help="seed of the held-out samples")
     ap.add_argument("--eval-n", type=int, default=500)
+    ap.add_argument("--eval-set", dest="eval_sets", action="append", default=[], metavar="KEY=VALUE",
+                    help="overrides for the held-out random set only, e.g. --eval-set split=test")
     ap.add_argument("--eval-shards", action="append", default=[], metavar="NAME=DIR",
-                    help="also report on these written shards (repeatable)")
+                    help="also report on these written shards (repeatable; of a `synthgen mine` output only the "
+                    "biased samples)")
     ap.add_argument("--out", default="runs/crnn")
     args = ap.parse_args(argv)
     try:
@@ -108,7 +129,8 @@ def main(argv=None) -> int:
         else:
             charset, prev = Charset(), {}
             model = make_model(charset, args.width, args.hidden, seed=args.seed)
-        batches = shard_batches(args, charset) if args.train_shards else synth_batches(args, overrides, charset)
+        batches = (shard_batches(args, charset) if args.train_shards else synth_batches(args, overrides, charset)) \
+            if args.steps > 0 else iter(())
         sets = eval_sets(args, overrides)
     except UserError as e:
         print(f"train_crnn: error: {e}", file=sys.stderr)
@@ -116,7 +138,7 @@ def main(argv=None) -> int:
     print(f"CRNN {param_count(model) / 1e6:.2f} M params, {args.steps} steps x {args.batch_size} on {args.device}, "
           f"torch threads {torch.get_num_threads()}, data: {args.train_shards or load_pipeline(args.pipeline, seed=args.seed, **overrides).name}")
     t0 = time.monotonic()
-    losses = train(model, batches, args.steps, lr=args.lr, device=args.device)
+    losses = train(model, batches, args.steps, lr=args.lr, device=args.device) if args.steps > 0 else [float("nan")]
     train_s = time.monotonic() - t0
     model.to("cpu")
     results = {name: evaluate(model, charset, samples) for name, samples in sets.items()}

@@ -92,10 +92,12 @@ def edit_distance(a: str, b: str) -> int:
 def score(preds: Sequence[str], truths: Sequence[str]) -> dict[str, float]:
     """Line accuracy (exact match), error rate (1 - accuracy) and character error rate."""
     n = len(truths)
+    if n == 0:  # an empty set has no rates (not 0% or 100%)
+        return {"n": 0, "accuracy": float("nan"), "error_rate": float("nan"), "cer": float("nan")}
     right = sum(p == t for p, t in zip(preds, truths))
     edits = sum(edit_distance(p, t) for p, t in zip(preds, truths))
     chars = max(1, sum(len(t) for t in truths))
-    return {"n": n, "accuracy": right / max(1, n), "error_rate": 1 - right / max(1, n), "cer": edits / chars}
+    return {"n": n, "accuracy": right / n, "error_rate": 1 - right / n, "cer": edits / chars}
 
 
 def evaluate(model: CRNN, charset: Charset, samples: Iterable[Any], device: str = "cpu") -> dict[str, float]:
