@@ -129,3 +129,20 @@ def test_cli_writes_shards_report_sheet_and_resumes(tmp_path, capsys):
     assert main(["mine", str(cfg), "--model", "tests.test_mine:toy_fails", "--per-round", "61", "--out", str(out),
                  "-q"]) == 2
     assert main(["mine", str(cfg), "--model", "tests.test_mine:nope", "--out", str(tmp_path / "x")]) == 2
+
+
+def test_curriculum_points_the_training_stream_at_failures(toy_pipe):
+    from synthgen.mine.curriculum import Curriculum
+
+    torch = pytest.importorskip("torch")
+    from synthgen.torch import SynthIterable
+
+    ds = SynthIterable(toy_pipe, block=1, factors=True)
+    cur = Curriculum(ds, toy_fails, probe=200, floor=0.3, bins=10)
+    bias = cur.update()
+    assert "word.angle" in bias and ds.bias == bias
+    w = bias["word.angle"]["weights"]
+    assert min(w[0], w[-1]) > 5 * max(w[3:7]) and min(w) >= 0.3  # the floor keeps every region
+    loader = torch.utils.data.DataLoader(ds, batch_size=None, num_workers=1, persistent_workers=True)
+    angles = [abs(f) for it, _ in zip(loader, range(60)) for k, f in it["factors"].items() if k.endswith(".angle")]
+    assert np.mean([a > LIMIT for a in angles]) > 0.5  # base rate of |angle| > 24: 0.2
