@@ -127,7 +127,7 @@ def _signed(h: int) -> int:
 
 def _shards(url: str) -> tuple[list[str], dict[str, dict[str, Any]], list[str]]:
     """(shard names in order, manifest records by name, problems with the folder)."""
-    from ..io.shards import url_to_fs
+    from ..io.shards import MANIFEST, url_to_fs
 
     fs, root = url_to_fs(url)
     if not fs.exists(root) or not fs.isdir(root):
@@ -135,7 +135,7 @@ def _shards(url: str) -> tuple[list[str], dict[str, dict[str, Any]], list[str]]:
     on_disk = sorted(posixpath.basename(p) for p in fs.glob(posixpath.join(root, "*.tar")))
     recorded: dict[str, dict[str, Any]] = {}
     problems: list[str] = []
-    mpath = posixpath.join(root, "manifest.json")
+    mpath = posixpath.join(root, MANIFEST)
     if fs.exists(mpath):
         try:
             with fs.open(mpath, "rb") as f:
@@ -188,8 +188,9 @@ def _sample_ref(names: list[str], ds: int, shard: str, key: str) -> dict[str, st
     return {"dataset": names[ds], "shard": shard, "key": key}
 
 
-def _scan(index: _Index, report: Report, url: str, ds: int, tol: float, identity_key: str | None, bar) -> int:
-    names, recorded, problems = _shards(url)
+def _scan(index: _Index, report: Report, url: str, ds: int, tol: float, identity_key: str | None, bar,
+          listing: tuple) -> int:
+    names, recorded, problems = listing
     for p in problems:
         report.add(Finding("shard", "error", f"{url}: {p}"))
     count = 0
@@ -277,9 +278,11 @@ def check(path: str, against: str | None = None, near: int = NEAR_DEFAULT, tol: 
     report = Report(datasets=urls, counts={}, near_threshold=near, limit=limit)
     with tempfile.TemporaryDirectory(dir=workdir, prefix="synthgen-check-") as tmp:
         index = _Index(os.path.join(tmp, "index.sqlite"), near)
-        with tqdm(unit="img", desc="check", disable=not progress, dynamic_ncols=True) as bar:
+        listings = [_shards(url) for url in urls]  # bad folders fail here, before any output
+        total = sum(int(rec.get("count") or 0) for _, recorded, _ in listings for rec in recorded.values()) or None
+        with tqdm(total=total, unit="img", desc="check", disable=not progress, dynamic_ncols=True) as bar:
             for ds, url in enumerate(urls):
-                report.counts[url] = _scan(index, report, url, ds, tol, identity_key, bar)
+                report.counts[url] = _scan(index, report, url, ds, tol, identity_key, bar, listings[ds])
         index.finish()
         _duplicates(index, report, near, bool(against))
         index.db.close()
