@@ -252,7 +252,7 @@ class SynthIterable(_Biased, IterableDataset):
 def shard_urls(path_or_url: str | list[str]) -> list[str]:
     """The shard files of a dataset folder (manifest order, else sorted shard-*.tar), or the
     given tar file(s)."""
-    from .io.shards import url_to_fs
+    from .io.shards import MANIFEST, url_to_fs
 
     if isinstance(path_or_url, (list, tuple)):
         return [str(p) for p in path_or_url]
@@ -263,7 +263,7 @@ def shard_urls(path_or_url: str | list[str]) -> list[str]:
     if not fs.isdir(root):
         return [url]
     prefix = url.rstrip("/")
-    mpath = posixpath.join(root, "manifest.json")
+    mpath = posixpath.join(root, MANIFEST)
     names: list[str] = []
     if fs.exists(mpath):
         try:

@@ -30,12 +30,11 @@ from ..config import AugmentCfg
 from ..core import Sample, key_for
 from ..draws import Draws
 from ..errors import UserError
-from ..io.shards import (PARTIAL_SUFFIX, ShardInfo, hash_file, read_shard, shard_index, shard_name, tar_end_ok,
+from ..io.shards import (MANIFEST, PARTIAL_SUFFIX, ShardInfo, hash_file, read_shard, shard_index, shard_name, tar_end_ok,
                          url_to_fs, write_shard)
 from .inputs import open_input
 from .stage import augment
 
-MANIFEST = "manifest.json"
 EXECUTORS = ("serial", "process", "ray")
 TEXT_KINDS = ("word", "line", "field")
 

@@ -12,6 +12,8 @@ import hashlib
 import posixpath
 from collections.abc import Iterator
 
+from ..io.shards import split_key  # the one definition of key / extension
+
 BLOCK = 512
 IMAGE_EXTS = ("jpg", "jpeg", "png", "webp")
 
@@ -98,13 +100,6 @@ class TarReader:
                 name = f"{prefix}/{name}"
             yield (long_name or name), data
             long_name = None
-
-
-def split_key(name: str) -> tuple[str, str]:
-    """WebDataset convention: key = basename up to the first dot (with its folder), ext = the rest."""
-    d, base = posixpath.split(name)
-    key, _, ext = base.partition(".")
-    return (posixpath.join(d, key) if d else key), ext
 
 
 def iter_tar(url: str, reader_out: list | None = None) -> Iterator[tuple[str, dict[str, bytes]]]:

@@ -46,6 +46,17 @@ def psnr(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean([99.0 if m == 0 else 10 * math.log10(255.0**2 / m) for m in mse]))
 
 
+def region_l1(x: np.ndarray, y: np.ndarray, mask: np.ndarray) -> float:
+    """Mean absolute error ([0, 1] scale) over the masked pixels only."""
+    d = np.abs(x.astype(np.float64) - y.astype(np.float64)).mean(-1)
+    return float(d[mask].mean() / 255.0) if mask.any() else 0.0
+
+
+def attr_mask(with_: np.ndarray, without: np.ndarray) -> np.ndarray:
+    """Where the attribute changes the true image (N x H x W bool)."""
+    return np.abs(with_.astype(np.int16) - without).max(-1) > 8
+
+
 def evaluate(gan: Any, n: int = 500, classifier: Any = None, progress: bool = False) -> dict[str, Any]:
     from .classifier import load as load_classifier
     from .classifier import predict
@@ -62,6 +73,10 @@ def evaluate(gan: Any, n: int = 500, classifier: Any = None, progress: bool = Fa
         "remove_l1": l1(a0, p["a_without"]), "remove_psnr": psnr(a0, p["a_without"]),
         "remove_l1_do_nothing": l1(p["a_with"], p["a_without"]),
         "remove_psnr_do_nothing": psnr(p["a_with"], p["a_without"]),
+        "add_l1_region": region_l1(bu, p["b_with"], attr_mask(p["b_with"], p["b_without"])),
+        "add_l1_region_do_nothing": region_l1(p["b_without"], p["b_with"], attr_mask(p["b_with"], p["b_without"])),
+        "remove_l1_region": region_l1(a0, p["a_without"], attr_mask(p["a_with"], p["a_without"])),
+        "remove_l1_region_do_nothing": region_l1(p["a_with"], p["a_without"], attr_mask(p["a_with"], p["a_without"])),
         "rec_psnr_a": psnr(rec_a, p["a_with"]), "rec_psnr_b": psnr(rec_b, p["b_without"]),
         "add_acc": float((predict(net, bu) > 0.5).mean()),
         "remove_acc": float((predict(net, a0) < 0.5).mean()),
@@ -80,6 +95,9 @@ def report_lines(m: dict[str, Any]) -> list[str]:
          f"   (do nothing: L1 {m['add_l1_do_nothing']:.4f}, PSNR {m['add_psnr_do_nothing']:.2f} dB)",
          f"remove glasses A_0 vs true A-without:        L1 {m['remove_l1']:.4f}  PSNR {m['remove_psnr']:.2f} dB"
          f"   (do nothing: L1 {m['remove_l1_do_nothing']:.4f}, PSNR {m['remove_psnr_do_nothing']:.2f} dB)",
+         f"inside the glasses region (pixels the attribute changes): L1 add {m['add_l1_region']:.4f} "
+         f"(do nothing {m['add_l1_region_do_nothing']:.4f}), remove {m['remove_l1_region']:.4f} "
+         f"(do nothing {m['remove_l1_region_do_nothing']:.4f})",
          f"reconstruction PSNR: Dec(A,u) {m['rec_psnr_a']:.2f} dB, Dec(B,0) {m['rec_psnr_b']:.2f} dB",
          f"classifier (held-out acc {m['classifier_heldout_acc']}, on true targets {m['classifier_acc_truth']:.3f}): "
          f"adding judged 'glasses' {m['add_acc']:.1%}, removing judged 'no glasses' {m['remove_acc']:.1%} (target >= 90%)"]

@@ -22,10 +22,9 @@ from typing import Any
 
 from ..errors import UserError
 from ..io.encode import encode_sample
-from ..io.shards import url_to_fs, write_shard
+from ..io.shards import MANIFEST, PARTIAL_SUFFIX, url_to_fs, write_shard
 from .miner import Miner, load_judge
 
-MANIFEST = "manifest.json"
 REPORT = "report.json"
 SHEET = "top_errors.png"
 
@@ -43,7 +42,7 @@ def _json_read(fs, path: str) -> dict[str, Any] | None:
 
 
 def _json_write(fs, path: str, data: dict[str, Any]) -> None:
-    tmp = path + ".partial"
+    tmp = path + PARTIAL_SUFFIX
     with fs.open(tmp, "wb") as f:
         f.write(json.dumps(data, indent=2, sort_keys=True, default=str).encode())
     fs.mv(tmp, path)
