@@ -204,3 +204,15 @@ def test_celeba_folder_loader(tmp_path):
         CelebAFolder(tmp_path, "Smiling")
     with pytest.raises(UserError, match="no attribute"):
         CelebAFolder(tmp_path, "Bald")
+
+
+def test_cli_train_writes_log_samples_and_checkpoints(tmp_path, capsys):
+    out = tmp_path / "run"
+    rc = cli(["gan", "train", "--out", str(out), "--steps", "2", "--pool", "4", "--widths", "8,16,32",
+              "--u-channels", "8", "--batch", "2", "--sample-every", "1", "-q", "--export", str(tmp_path / "ship")])
+    assert rc == 0 and "trained 2 steps" in capsys.readouterr().out
+    rows = (out / "log.csv").read_text().splitlines()
+    assert rows[0].startswith("step,") and [r.split(",")[0] for r in rows[1:]] == ["1", "2"]
+    assert sorted(p.name for p in (out / "samples").iterdir()) == ["step_000001.png", "step_000002.png"]
+    gen, conf = load_generator(tmp_path / "ship")
+    assert conf["kind"] == "generator" and conf["dtype"] == "float16" and conf["meta"]["steps"] == 2

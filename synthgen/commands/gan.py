@@ -81,7 +81,7 @@ def _read(path: str):
     import cv2
     import numpy as np
 
-    img = cv2.imread(path, cv2.IMREAD_COLOR)
+    img = cv2.imread(path, cv2.IMREAD_COLOR) if Path(path).is_file() else None
     if img is None:
         raise UserError(f"{path}: missing or not an image; give a PNG or JPEG file")
     return np.ascontiguousarray(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))

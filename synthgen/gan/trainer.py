@@ -151,13 +151,13 @@ def train(source: Any, cfg: GeneGANConfig, tcfg: TrainConfig, steps: int, out: P
             a, b = source.batch(rng, tcfg.batch)
             logs = tr.step(to_tensor(a, device), to_tensor(b, device))
             s = tr.steps
-            if s % log_every == 0 or s == 1:
+            last = _ == steps - 1 or (max_seconds is not None and time.perf_counter() - t0 > max_seconds)
+            if s % log_every == 0 or s == 1 or last:
                 w.writerow([s, round(time.perf_counter() - t0, 2)] + [round(logs[k], 5) for k in
                                                                        ("rec", "null", "para", "adv_g", "d", "g")])
                 fh.flush()
                 if bar is not None:
                     bar.set_postfix(rec=f"{logs['rec']:.3f}", para=f"{logs['para']:.3f}", d=f"{logs['d']:.3f}")
-            last = _ == steps - 1 or (max_seconds is not None and time.perf_counter() - t0 > max_seconds)
             if s % sample_every == 0 or last:
                 g = sample_grid(tr.model, *fixed)
                 cv2.imwrite(str(out / "samples" / f"step_{s:06d}.png"), cv2.cvtColor(g, cv2.COLOR_RGB2BGR))
