@@ -15,7 +15,7 @@ checks:
   label            quads inside the image, not degenerate, convex, clockwise on screen;
                    one char quad per character, each inside its word's quad
   exact_duplicate  identical decoded pixels (whatever the file encoding)
-  near_duplicate   perceptual hashes (64-bit DCT pHash) within --near bits
+  near_duplicate   perceptual hashes (64-bit DCT pHash) within --near bits, aspect ratios within 10%
   with --against (train vs test):
   overlap_image / overlap_near_image   the same or a near-identical image on both sides
   overlap_text     the same transcription (NFKC, case-folded) on both sides
