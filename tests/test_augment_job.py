@@ -56,7 +56,7 @@ def test_icdar_folder_labels_follow_pixels(tmp_path):
     assert m["counts"] == {"samples": 10, "shards": 3}
     samples = list(Dataset(str(out)))
     assert [s.key for s in samples] == [f"{j:09d}" for j in range(10)]
-    R = cv2.getRotationMatrix2D((159 / 2, 95 / 2), 6.0, 1.0)
+    R = cv2.getRotationMatrix2D((160 / 2, 96 / 2), 6.0, 1.0)  # the frame's centre, pixel-corner coordinates
     for s in samples:
         img = cv2.cvtColor(cv2.imdecode(np.frombuffer(s.image, np.uint8), cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
         k = s.meta["source_index"]

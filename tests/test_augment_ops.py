@@ -49,10 +49,9 @@ def scene() -> tuple[np.ndarray, list[Instance]]:
 def mask_of(quad: np.ndarray, ss: int = 4) -> np.ndarray:
     """Area coverage of each pixel by the convex quad (uint8, 255 = covered), from ss x ss
     sub-pixel samples and exact half-plane tests. Coverage (not a 0/1 raster) makes the
-    comparison about the mapping, not about staircase edges: a warped coverage mask
-    thresholded at one half puts edges within a fraction of a pixel."""
+    comparison about the mapping, not about staircase edges."""
     q = np.asarray(quad, np.float64)
-    off = (np.arange(ss) + 0.5) / ss - 0.5
+    off = (np.arange(ss) + 0.5) / ss  # pixel (x, y) covers [x, x+1) x [y, y+1) (README's convention)
     yy = (np.arange(H)[:, None] + off[None, :]).reshape(-1)[:, None]
     xx = (np.arange(W)[:, None] + off[None, :]).reshape(-1)[None, :]
     inside = np.ones((H * ss, W * ss), bool)
@@ -65,9 +64,19 @@ def mask_of(quad: np.ndarray, ss: int = 4) -> np.ndarray:
     return np.round(cov * 255).astype(np.uint8)
 
 
-def iou(a: np.ndarray, b: np.ndarray) -> float:
-    a, b = a > 127, b > 127
+def iou(a: np.ndarray, b: np.ndarray, up: int = 4) -> float:
+    """IoU of the shapes two coverage masks describe: both upsampled (bilinear, where the half
+    level of interpolated coverage sits within ~0.1 px of the true edge) and cut at one half.
+    Thresholding at pixel resolution would flip a whole row of an axis-aligned edge on a tie."""
+    a = cv2.resize(a, None, fx=up, fy=up, interpolation=cv2.INTER_LINEAR) > 127
+    b = cv2.resize(b, None, fx=up, fy=up, interpolation=cv2.INTER_LINEAR) > 127
     return float((a & b).sum() / max(1, (a | b).sum()))
+
+
+def test_iou_check_can_fail():
+    q = scene()[1][0].quad
+    assert iou(mask_of(q), mask_of(q)) == 1.0
+    assert iou(mask_of(q), mask_of(q + 1.5)) < 0.97  # labels 1.5 px off fail the contract
 
 
 @pytest.mark.parametrize("name", OPS)
@@ -150,7 +159,8 @@ def test_rotate_moves_points_like_an_independent_rotation():
     ops = {n: {"p": 0.0} for n in OPS}
     ops["rotate"] = {"p": 1.0, "range": [10.0, 10.0]}
     _, moved, _ = augment(img, inst, Draws(0, 0), AugmentCfg(strength=1.0, ops=ops))
-    R = cv2.getRotationMatrix2D(((W - 1) / 2, (H - 1) / 2), 10.0, 1.0)
+    # about the frame's centre: (W/2, H/2) in pixel-corner coordinates
+    R = cv2.getRotationMatrix2D((W / 2, H / 2), 10.0, 1.0)
     ref = inst[0].quad @ R[:, :2].T + R[:, 2]
     assert np.allclose(moved[0].quad, ref, atol=1e-3)
 

@@ -206,12 +206,15 @@ class Mapping:
         return self._maps
 
     def points(self, pts: np.ndarray) -> np.ndarray:
-        pts = np.asarray(pts, np.float64).reshape(-1, 2)
+        """Label points (pixel-corner coordinates: pixel (x, y) covers [x, x+1) x [y, y+1)) to
+        where the warp puts them. OpenCV's warps map pixel centres, so points shift by half a
+        pixel into centre coordinates, go through the mapping, and shift back."""
+        pts = np.asarray(pts, np.float64).reshape(-1, 2) - 0.5
         if len(pts) == 0:
             return pts.astype(np.float32)
         r = cv2.perspectiveTransform(pts.reshape(-1, 1, 2), self.M).reshape(-1, 2)
         if not self.fields:
-            return r.astype(np.float32)
+            return (r + 0.5).astype(np.float32)
         mx, my = self.maps()
         p = r.copy()
         for _ in range(12):  # solve src(p) = pts: step by the matrix's own forward map
@@ -220,7 +223,7 @@ class Mapping:
             p = p + step
             if np.abs(step).max() < 1e-3:
                 break
-        return p.astype(np.float32)
+        return (p + 0.5).astype(np.float32)
 
     def image(self, img: np.ndarray, interp: int = cv2.INTER_LINEAR) -> np.ndarray:
         # 4-channel images take OpenCV's vector path: RGB -> RGBA -> warp -> RGB is ~2x faster
