@@ -98,6 +98,18 @@ class TextCfg(Strict):
     _case = field_validator("case")(_check_cases)
 
 
+class SignCfg(Strict):
+    """A sign or plate behind a scene item, on the item's own plane (its rotation and tilt), so
+    the text follows a background region instead of floating over it (linestyles.draw_sign)."""
+
+    p: float = Field(0.0, ge=0, le=1)  # chance an item sits on a sign
+    pad: tuple[float, float] = (0.15, 0.6)  # sign margin around the text, x text height
+    texture: float = Field(0.4, ge=0, le=1)  # chance the sign is a photo texture, not a plain colour
+    border: float = Field(0.4, ge=0, le=1)  # chance of a border line
+
+    _ranges = field_validator("pad", mode="before")(_range)
+
+
 class LayoutCfg(Strict):
     """How scene text is arranged: single words, multi-line blocks, perspective planes, tiny text."""
 
@@ -110,6 +122,7 @@ class LayoutCfg(Strict):
     small: float = Field(0.1, ge=0, le=1)  # chance of a tiny, unreadable word (marked ignore)
     small_size: tuple[float, float] = (5.0, 9.0)
     distractors: tuple[int, int] = (0, 4)  # non-text shapes per image (lines, boxes, circles)
+    sign: SignCfg = Field(default_factory=lambda: SignCfg())  # text on a sign / plane, not floating
 
     _ranges = field_validator("block_lines", "block_words", "leading", "small_size", "distractors", mode="before")(_range)
 

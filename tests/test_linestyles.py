@@ -8,7 +8,7 @@ import pytest
 import synthgen
 from synthgen.draws import Draws
 from synthgen.renderers import linestyles as LS
-from tests.test_labels_exact import Tally, _plain_pins
+from tests.test_labels_exact import Tally, _plain_pins, union_mask
 
 
 def check(t: Tally, min_chars: int) -> None:
@@ -113,3 +113,35 @@ def test_style_draws_are_keyed():
         b = pipe.sample(i, pinned={"line.style.box": True}).factors
         same = {k for k in a if k in b and a[k] == b[k]}
         assert set(a) - same <= {"line.style.box"}, set(a) - same
+
+
+def test_scene_signs_follow_the_item_and_labels_stay_exact():
+    """Scene items on signs (wide fonts): re-rendered white on black with the signs pinned
+    black and plain, the text's ink lies in its char quads (the checks of test_labels_exact);
+    signs are drawn (in the normal render they change pixels around the text)."""
+    from tests.test_labels_exact import SCENE_WHITE_ON_BLACK
+
+    ov = {"image.width": 256, "image.height": 256, "augment.strength": 0.0, "fonts.families": ["all"],
+          "layout.sign.p": 1.0}
+    pipe = synthgen.load_pipeline("ocr_scene", seed=6, **ov)
+    pins = {**SCENE_WHITE_ON_BLACK, **{f"word.sign.color.{c}": 0.0 for c in "rgb"},
+            "word.sign.texture": False, "word.sign.border": False}
+    t = Tally()
+    signs = 0
+    for i in range(30):
+        s = pipe.sample(i)
+        plain = pipe.sample(i, pinned=pins)
+        assert [x.text for x in plain.instances] == [x.text for x in s.instances]
+        ink = plain.image.max(axis=2)
+        assert (plain.image.min(axis=2) == ink).all()
+        # signs make big items harder to place, so more tiny (ignored, < 8 px) words appear;
+        # their 3-px glyphs say nothing about tightness: checked are the readable words, with
+        # the ignored words' ink taken out
+        tiny = [x for x in s.instances if x.ignore]
+        if tiny:
+            ink = ink.copy()
+            ink[union_mask(np.stack([x.quad for x in tiny]), ink.shape, tol=1.5)] = 0
+        t.add(s.key, ink, [x for x in s.instances if not x.ignore])
+        signs += sum(1 for k, v in s.factors.items() if k.endswith(".sign") and v is True)
+    check(t, min_chars=400)
+    assert signs >= 60

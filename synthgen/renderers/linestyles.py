@@ -303,3 +303,49 @@ def corpus_line(sampler, d: Draws, name: str, slot: int, face, n: int = 4) -> st
     """A few corpus words for a distractor line, less characters the face lacks."""
     words = [sampler.word(d, f"{name}[{k}]", slot + k, random=True)[0] for k in range(n)]
     return "".join(c for c in " ".join(words) if face.covers(c))
+
+
+# -- scene signs --------------------------------------------------------------------------------
+
+
+def draw_sign(d: Draws, name: str, img: np.ndarray, poly: np.ndarray, texture_p: float, border_p: float) -> None:
+    """A sign under a scene item: the polygon `poly` (its grown box on the item's plane) filled
+    with a plain colour or a shipped photo texture, sometimes with a border. Drawn before the
+    text, so the text colour is chosen against it."""
+    from .backgrounds import _photo_background
+
+    H, W = img.shape[:2]
+    x0, y0 = np.floor(poly.min(axis=0)).astype(int)
+    x1, y1 = np.ceil(poly.max(axis=0)).astype(int)
+    x0, y0, x1, y1 = max(0, x0), max(0, y0), min(W, x1), min(H, y1)
+    textured = d.bernoulli(f"{name}.sign.texture", texture_p, src="layout.sign.texture")
+    col = tuple(int(d.uniform(f"{name}.sign.color.{c}", 0, 255)) for c in "rgb")
+    border = d.bernoulli(f"{name}.sign.border", border_p, src="layout.sign.border")
+    bcol = tuple(int(d.uniform(f"{name}.sign.border_color.{c}", 0, 255)) for c in "rgb")
+    bth = d.integers(f"{name}.sign.border_width", 1, 3)
+    if x1 <= x0 or y1 <= y0:
+        return
+    pts = np.round((np.asarray(poly, np.float64) - (x0, y0)) * 4).astype(np.int32).reshape(-1, 1, 2)
+    mask = np.zeros((y1 - y0, x1 - x0), np.uint8)
+    cv2.fillPoly(mask, [pts], 255, lineType=cv2.LINE_AA, shift=2)
+    if textured:
+        field = _photo_background(_Prefixed(d, f"{name}.sign"), x1 - x0, y1 - y0)
+    else:
+        field = np.empty((y1 - y0, x1 - x0, 3), np.uint8)
+        field[:] = col
+    blend_field(img[y0:y1, x0:x1], mask, field)
+    if border:
+        cv2.polylines(img[y0:y1, x0:x1], [pts], True, bcol, int(bth), lineType=cv2.LINE_AA, shift=2)
+
+
+class _Prefixed:
+    """Draws seen through a name prefix: `background.x` becomes `<prefix>.background.x`."""
+
+    def __init__(self, d: Draws, prefix: str) -> None:
+        self.d, self.prefix = d, prefix
+
+    def __getattr__(self, attr):
+        f = getattr(self.d, attr)
+        if attr in ("uniform", "integers", "choice", "bernoulli", "derive", "rng_for"):
+            return lambda name, *a, **k: f(f"{self.prefix}.{name}", *a, **k)
+        return f

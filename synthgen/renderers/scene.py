@@ -19,6 +19,7 @@ from ..errors import UserError
 from ..splits import Splitter, split_faces
 from .backgrounds import render_background
 from .corpus import CASES, TextSampler, apply_case, key_of
+from . import linestyles as LS
 from .fonts import FontFace, FontPicker, resolve_faces
 from .glyphs import Layout, layout_line, raster_size
 from .layout import apply_h, apply_t, mm3, r3, s3, t3, warp
@@ -253,13 +254,22 @@ class SceneRenderer:
         Hrel = self._transform(d, name, lay, scale)
         x0, y0, x1, y1 = lay.ink
         rel = apply_t(Hrel, ((x0, y0), (x1, y0), (x1, y1), (x0, y1)))
-        spot = self._place(d, name, rel, W, H, occupied)
+        sg = self.cfg.layout.sign
+        g = 0.0  # a sign's margin in layout px: the footprint placed is the sign's, not the text's
+        if sg.p > 0 and d.bernoulli(f"{name}.sign", sg.p, src="layout.sign.p"):
+            g = d.uniform(f"{name}.sign.pad", *sg.pad, src="layout.sign.pad") * min(y1 - y0, x1 - x0)
+        sign = None if not g else apply_t(Hrel, ((x0 - g, y0 - g), (x1 + g, y0 - g), (x1 + g, y1 + g), (x0 - g, y1 + g)))
+        gp = g + 6.0 / max(scale, 1e-6)  # placed 6 px wider than drawn: the grid is coarse (GRID px)
+        foot = rel if not g else apply_t(Hrel, ((x0 - gp, y0 - gp), (x1 + gp, y0 - gp), (x1 + gp, y1 + gp), (x0 - gp, y1 + gp)))
+        spot = self._place(d, name, foot, W, H, occupied)
         d.derive(f"{name}.placed", spot is not None)
         if spot is None:
             return []
         sx, sy = spot
         quad = [(x + sx, y + sy) for x, y in rel]
         Hm = mm3(t3(sx, sy), Hrel)
+        if g:
+            LS.draw_sign(d, name, img, np.array([(x + sx, y + sy) for x, y in sign], np.float64), sg.texture, sg.border)
         # text.contrast against the background under the glyphs themselves (styles.ink_contrasting)
         blend(img, lay.mask, Hm, lambda roi, a: ink_contrasting(d, f"{name}.color", luma_under(roi, a), t.contrast), ink)
         Hn = np.array(Hm, np.float64)
