@@ -55,27 +55,32 @@ def contrasting(d: Draws, name: str, against: float, contrast: float) -> tuple[i
     return int(round(r)), int(round(g)), int(round(b))
 
 
-def luma_under(img: np.ndarray, alpha: np.ndarray, level: int = 128, max_px: int = 4096) -> np.ndarray:
-    """Luma of the background pixels the glyphs will cover (`alpha` >= level), same size as
-    `img`; every k-th pixel when there are many (percentiles need no more)."""
-    m = alpha >= level
+def luma_under(img: np.ndarray, alpha: np.ndarray, level: int = 128) -> np.ndarray:
+    """Histogram (256 bins) of the luma of the background pixels the glyphs will cover
+    (`alpha` >= level; any coverage if none reaches it), `img` and `alpha` the same size."""
+    y = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+    m = (alpha >= level).view(np.uint8)
     if not m.any():
-        m = alpha > 0
-    px = img[m] if m.any() else img.reshape(-1, 3)
-    if len(px) > max_px:
-        px = px[:: len(px) // max_px + 1]
-    return px.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+        m = (alpha > 0).view(np.uint8)
+    return cv2.calcHist([y], [0], m if m.any() else None, [256], [0, 256]).ravel()
+
+
+def _quantile(hist: np.ndarray, f: float) -> float:
+    """The luma level below which a share f of a 256-bin histogram lies."""
+    c = np.cumsum(hist)
+    return float(np.searchsorted(c, f * c[-1])) if c[-1] > 0 else 128.0
 
 
 def ink_contrasting(d: Draws, name: str, under: np.ndarray, contrast: float, q: float = 10.0) -> tuple[int, int, int]:
     """A random RGB colour that stands out from the background actually under the glyphs:
-    its luma is at least `contrast` below the q-th percentile of `under` (the background's
-    luma under the ink) or at least `contrast` above the (100 - q)-th. Against a mean, a
-    textured background hides the text where the two match; against the percentiles at most
-    q% of the ink can come closer than `contrast`. Same factors as `contrasting`."""
+    its luma is at least `contrast` below the q-th percentile of the background's luma under
+    the ink (`under`: its 256-bin histogram, see luma_under) or at least `contrast` above the
+    (100 - q)-th. Against a mean, a textured background hides the text where the two match;
+    against the percentiles at most q% of the ink can come closer than `contrast`. Same
+    factors as `contrasting`."""
     r, g, b = d.uniform(f"{name}.r", 0, 255), d.uniform(f"{name}.g", 0, 255), d.uniform(f"{name}.b", 0, 255)
     gap = d.uniform(f"{name}.gap", contrast, contrast + 60)
-    lo, hi = (float(v) for v in np.percentile(under, (q, 100 - q))) if len(under) else (128.0, 128.0)
+    lo, hi = _quantile(under, q / 100.0), _quantile(under, 1.0 - q / 100.0)
     y = 0.299 * r + 0.587 * g + 0.114 * b
     if y <= lo - contrast or y >= hi + contrast:
         return int(round(r)), int(round(g)), int(round(b))
