@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ import numpy as np
 
 from ..core import Instance
 from ..errors import UserError
-from ..io.readers import IMAGE_EXTS, MANIFEST, Dataset
+from ..io.readers import MANIFEST, Dataset
 
 ICDAR_IMAGE_EXTS = (".jpg", ".jpeg", ".png")
 
@@ -125,4 +124,4 @@ def open_input(path: str):
     return IcdarInput(str(path))
 
 
-__all__ = ["IMAGE_EXTS", "InputSample", "open_input", "posixpath"]
+__all__ = ["InputSample", "open_input"]

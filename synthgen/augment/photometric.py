@@ -14,9 +14,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from ..draws import Draws
 from .albu import lut
-from .base import Ctx, Op, register
+from .base import Op, register
 
 _X = np.arange(256, dtype=np.float32)
 
@@ -309,5 +308,3 @@ def blur_sigma(factors: dict[str, Any]) -> float:
         v += max(0.0, (1.0 / max(f, 1e-3)) ** 2 - 1.0) / 12.0
     return math.sqrt(v)
 
-
-__all__ = ["Ctx", "Draws", "blur_sigma", "tone_lut"]

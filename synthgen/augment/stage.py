@@ -15,7 +15,6 @@ from functools import lru_cache
 from itertools import islice
 from typing import Any
 
-import cv2
 import numpy as np
 
 from ..core import Instance
