@@ -151,10 +151,12 @@ def run_process(spec: JobSpec, tasks: Iterable, on_progress: Callable[[int], Non
                 break
             ready = set(wait([w.conn for w in busy] + [w.proc.sentinel for w in busy]))
             for w in busy:
+                eof = False
                 while w.conn in ready and w.task is not None and w.conn.poll():
                     try:
                         msg = w.conn.recv()
-                    except (EOFError, OSError):
+                    except (EOFError, OSError):  # the worker is gone (poll() is true at EOF too)
+                        eof = True
                         break
                     if msg[0] == "progress":
                         on_progress(msg[1])
@@ -165,7 +167,7 @@ def run_process(spec: JobSpec, tasks: Iterable, on_progress: Callable[[int], Non
                     else:
                         _, err, tb = msg
                         raise err from _RemoteTraceback(tb)
-                if w.task is not None and w.proc.sentinel in ready and not w.conn.poll():
+                if w.task is not None and (eof or (w.proc.sentinel in ready and not w.conn.poll())):
                     w.proc.join(0.1)
                     raise _died(w)
         abort = False
