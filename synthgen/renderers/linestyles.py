@@ -207,38 +207,30 @@ def follow_quads(quads: np.ndarray, dx: np.ndarray, dy: np.ndarray, per_edge: in
     along its normal just far enough to hold the whole boundary (sampled `per_edge` times an
     edge) mapped forward. The quad keeps its own shape (a skewed box stays skewed) and holds
     everything inside the original quad, since the field is smooth between samples. `holds`:
-    further points (already mapped) every quad must contain (a line quad holds its chars)."""
+    further points (already mapped) every quad must contain (a line quad holds its chars).
+    All quads' boundaries go through one vectorised forward map."""
     quads = np.asarray(quads, np.float64)
-    t = np.linspace(0.0, 1.0, per_edge, endpoint=False)
-    out = np.empty_like(quads)
-    for k, q in enumerate(quads):
-        ring = np.concatenate([q[i] + (q[(i + 1) % 4] - q[i]) * t[:, None] for i in range(4)])
-        m = forward(ring, dx, dy)
-        c = m[::per_edge]  # the mapped corners
-        if holds is not None:
-            m = np.concatenate([m, np.asarray(holds, np.float64).reshape(-1, 2)])
-        lines = []
-        for i in range(4):
-            e = c[(i + 1) % 4] - c[i]
-            ln = float(np.hypot(*e))
-            if ln < 1e-9:
-                lines = None
-                break
-            n = np.array([e[1], -e[0]]) / ln  # outward for a clockwise-on-screen quad
-            off = max(0.0, float(((m - c[i]) @ n).max()))
-            lines.append((c[i] + n * off, e))
-        if lines is None:
-            out[k] = c
-            continue
-        for i in range(4):  # corner i = previous edge's line x this edge's line
-            p0, e0 = lines[i - 1]
-            p1, e1 = lines[i]
-            den = e0[0] * e1[1] - e0[1] * e1[0]
-            if abs(den) < 1e-12:
-                out[k, i] = p1
-            else:
-                s_ = ((p1[0] - p0[0]) * e1[1] - (p1[1] - p0[1]) * e1[0]) / den
-                out[k, i] = p0 + s_ * e0
+    n = len(quads)
+    if n == 0:
+        return quads.astype(np.float32)
+    t = np.linspace(0.0, 1.0, per_edge, endpoint=False)[None, None, :, None]
+    ring = quads[:, :, None, :] + (np.roll(quads, -1, axis=1) - quads)[:, :, None, :] * t  # n x 4 x k x 2
+    m = forward(ring.reshape(-1, 2), dx, dy).reshape(n, 4 * per_edge, 2)
+    c = m[:, ::per_edge]  # n x 4 mapped corners
+    if holds is not None:
+        h = np.asarray(holds, np.float64).reshape(1, -1, 2)
+        m = np.concatenate([m, np.broadcast_to(h, (n, h.shape[1], 2))], axis=1)
+    e = np.roll(c, -1, axis=1) - c  # n x 4 edge vectors
+    ln = np.maximum(np.hypot(e[..., 0], e[..., 1]), 1e-9)
+    nrm = np.stack([e[..., 1], -e[..., 0]], -1) / ln[..., None]  # outward (clockwise on screen)
+    off = np.einsum("nkd,ned->nek", m, nrm) - np.einsum("ned,ned->ne", c, nrm)[..., None]
+    p = c + nrm * np.maximum(off.max(axis=2), 0.0)[..., None]  # a point on each pushed edge
+    p0, e0 = np.roll(p, 1, axis=1), np.roll(e, 1, axis=1)  # the previous edge of each corner
+    den = e0[..., 0] * e[..., 1] - e0[..., 1] * e[..., 0]
+    num = (p[..., 0] - p0[..., 0]) * e[..., 1] - (p[..., 1] - p0[..., 1]) * e[..., 0]
+    ok = np.abs(den) > 1e-12
+    s_ = np.where(ok, num / np.where(ok, den, 1.0), 0.0)
+    out = np.where(ok[..., None], p0 + s_[..., None] * e0, p)
     return out.astype(np.float32)
 
 
