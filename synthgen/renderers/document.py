@@ -90,6 +90,22 @@ class _Ref:
         return r
 
 
+_LAYOUTS: dict[tuple, L.TextLayout] = {}
+_LAYOUT_BUDGET = 8192
+
+
+def straight(face: FontFace, size: int, text: str, spacing: float = 0.0) -> L.TextLayout:
+    """`layout.straight`, memoised: cards repeat many strings (codes, sexes, months, cities,
+    authorities, MRZ fillers are not repeated but short fields are). Layouts are read only here."""
+    key = (face.path, face.index, size, text, spacing)
+    lay = _LAYOUTS.get(key)
+    if lay is None:
+        if len(_LAYOUTS) >= _LAYOUT_BUDGET:
+            _LAYOUTS.clear()
+        lay = _LAYOUTS[key] = L.straight(face.path, face.index, size, text, spacing)
+    return lay
+
+
 def _paste(img: np.ndarray, ink: np.ndarray | None, p: Placed, color, opacity: float = 1.0) -> None:
     m = p.lay.mask
     H, W = img.shape[:2]
@@ -142,7 +158,7 @@ def layout_field(f: FieldCfg, face: FontFace, text: str, size: int, box: tuple[i
         spacing = f.spacing_em * size
         lines = _wrap(text, face, size, spacing, bw) if f.fit == "wrap" else [text]
         lines = [ln.strip() for ln in lines if ln.strip()]
-        lays = [L.straight(face.path, face.index, size, ln, spacing) for ln in lines]
+        lays = [straight(face, size, ln, spacing) for ln in lines]
         widest = max(float(q.quad[1, 0] - q.quad[0, 0]) for q in lays)
         tallest = max(float(q.quad[2, 1] - q.quad[0, 1]) for q in lays)
         if len(lines) <= slots and widest <= bw and tallest <= pitch + 0.25 * pitch * (slots > 1) and tallest <= bh:
