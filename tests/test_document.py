@@ -283,7 +283,7 @@ def test_scene_quads_follow_the_card_warp(pipeline):
     flat = synthgen.load_pipeline(pipeline, **{"augment.strength": 0.0})
     scene = synthgen.load_pipeline(pipeline, **{"augment.strength": 0.0, "document.in_scene": True})
     checked = 0
-    for i in range(6):
+    for i in range(8):
         a, b = flat.sample(i), scene.sample(i, debug_ink=True)
         assert a.meta["identity"] == b.meta["identity"]  # the same card: only scene.* factors differ
         Hm = np.array(b.meta["card_homography"])
@@ -308,6 +308,12 @@ def test_scene_quads_follow_the_card_warp(pipeline):
         W0, H0 = a.meta["card_size"]
         assert np.allclose(doc.quad, L.apply_h(Hm, np.array([[0, 0], [W0, 0], [W0, H0], [0, H0]], np.float32)),
                            atol=1e-3)
+        # text the frame cuts is marked ignore; everything not ignored lies wholly in the frame
+        for x in b.instances:
+            if x.kind in ("field", "line"):
+                inside = x.quad[:, 0].min() >= 0 and x.quad[:, 1].min() >= 0 and x.quad[:, 0].max() <= W \
+                    and x.quad[:, 1].max() <= H
+                assert inside or x.ignore
         # scene ink lies inside the (visible) text quads
         cover = np.zeros((H, W), np.uint8)
         for x in b.instances:
