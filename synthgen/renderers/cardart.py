@@ -37,13 +37,6 @@ def over(img: np.ndarray, mask: np.ndarray, color, opacity: float = 1.0) -> None
     roi += (np.asarray(color, np.float32) - roi) * a
 
 
-def _jitter(color, rng: np.random.Generator, amount: float) -> tuple[float, float, float]:
-    """A variant's colour: the template's, nudged by up to `amount` per channel (same hue family)."""
-    if amount <= 0:
-        return tuple(float(c) for c in color)
-    return tuple(float(np.clip(c + rng.uniform(-amount, amount), 0, 255)) for c in color)
-
-
 def rounded_mask(w: int, h: int, r: float) -> np.ndarray:
     """uint8 coverage of the card's rounded rectangle (anti-aliased corners)."""
     m = np.zeros((h, w), np.uint8)
@@ -60,25 +53,25 @@ def rounded_mask(w: int, h: int, r: float) -> np.ndarray:
     return m
 
 
-def gradient(img: np.ndarray, layer: GradientLayer, px: float, rng, amount: float) -> None:
+def gradient(img: np.ndarray, layer: GradientLayer, px: float) -> None:
     H, W = img.shape[:2]
     x, y, w, h = (np.array(layer.box_mm) * px).tolist() if layer.box_mm else (0, 0, W, H)
     x0, y0, x1, y1 = int(round(x)), int(round(y)), int(round(x + w)), int(round(y + h))
-    a = math.radians(layer.angle + (rng.uniform(-8, 8) if amount else 0))
+    a = math.radians(layer.angle)
     # t = x cos a + y sin a is a sum of a row and a column: broadcast instead of a full grid
     tx = np.arange(x1 - x0, dtype=np.float32) * math.cos(a)
     ty = np.arange(y1 - y0, dtype=np.float32)[:, None] * math.sin(a)
     lo = min(0.0, float(tx[-1])) + min(0.0, float(ty[-1, 0]))
     span = max(abs(float(tx[-1])) + abs(float(ty[-1, 0])), 1e-6)
     t = (tx + ty - lo) * (1.0 / span)
-    c0, c1 = (np.array(_jitter(c, rng, amount), np.float32) for c in layer.colors)
+    c0, c1 = (np.array(c, np.float32) for c in layer.colors)
     roi = img[y0:y1, x0:x1]
     for ch in range(3):  # one channel at a time: no H x W x 3 temporaries
         g = c0[ch] + (c1[ch] - c0[ch]) * t
         roi[..., ch] += (g - roi[..., ch]) * layer.opacity
 
 
-def guilloche(img: np.ndarray, layer: GuillocheLayer, px: float, rng, amount: float) -> None:
+def guilloche(img: np.ndarray, layer: GuillocheLayer, px: float) -> None:
     """A rosette: `curves` closed curves r(t) = mid + amp * sin(lobes t + phase_j), each phase
     shifted, plus a slower modulation so the curves interlace like engraved security print."""
     H, W = img.shape[:2]
@@ -87,23 +80,23 @@ def guilloche(img: np.ndarray, layer: GuillocheLayer, px: float, rng, amount: fl
     mid, amp = (r0 + r1) / 2, (r1 - r0) / 2
     t = np.linspace(0, 2 * math.pi, 1440, endpoint=True)
     m = np.zeros((H, W), np.uint8)
-    mod = rng.uniform(0.15, 0.3) if amount else 0.22
+    mod = 0.22
     k2 = layer.lobes // 2 + 1
     for j in range(layer.curves):
         ph = 2 * math.pi * j / (layer.curves * layer.lobes)
         r = mid + amp * ((1 - mod) * np.sin(layer.lobes * t + ph * layer.lobes) + mod * np.sin(k2 * t - 3 * ph))
         xy = np.stack([cx + r * np.cos(t) - 0.5, cy + r * np.sin(t) - 0.5], axis=1)
         cv2.polylines(m, [_pts(xy)], True, 255, max(1, int(round(layer.line_px))), cv2.LINE_AA, SHIFT)
-    over(img, m, _jitter(layer.color, rng, amount), layer.opacity)
+    over(img, m, layer.color, layer.opacity)
 
 
-def waves(img: np.ndarray, layer: WaveLayer, px: float, rng, amount: float) -> None:
+def waves(img: np.ndarray, layer: WaveLayer, px: float) -> None:
     H, W = img.shape[:2]
     x, y, w, h = (np.array(layer.box_mm) * px).tolist() if layer.box_mm else (0, 0, W, H)
     m = np.zeros((H, W), np.uint8)
     xs = np.linspace(x, x + w, max(2, int(w / 2)))
     amp, per = layer.amplitude_mm * px, layer.period_mm * px
-    ph0 = rng.uniform(0, 2 * math.pi) if amount else 0.0
+    ph0 = 0.0
     for j in range(layer.lines):
         yc = y + (j + 0.5) * h / layer.lines
         ys = yc + amp * np.sin(2 * math.pi * xs / per + ph0 + 0.35 * j)
@@ -111,7 +104,7 @@ def waves(img: np.ndarray, layer: WaveLayer, px: float, rng, amount: float) -> N
                       max(1, int(round(layer.line_px))), cv2.LINE_AA, SHIFT)
     x0, y0, x1, y1 = int(x), int(y), int(math.ceil(x + w)), int(math.ceil(y + h))
     m[:y0], m[y1:], m[:, :x0], m[:, x1:] = 0, 0, 0, 0  # the wave swing stays inside the box
-    over(img, m, _jitter(layer.color, rng, amount), layer.opacity)
+    over(img, m, layer.color, layer.opacity)
 
 
 def _text_mask(face, size_px: int, text: str) -> np.ndarray:
@@ -122,7 +115,7 @@ def _text_mask(face, size_px: int, text: str) -> np.ndarray:
     return np.asarray(im)
 
 
-def microprint(img: np.ndarray, layer: MicroprintLayer, px: float, face, rng, amount: float) -> None:
+def microprint(img: np.ndarray, layer: MicroprintLayer, px: float, face) -> None:
     """Rows of tiny repeated text filling the box (illegible at normal resolution, like the
     real thing; not labelled as text)."""
     H, W = img.shape[:2]
@@ -140,10 +133,10 @@ def microprint(img: np.ndarray, layer: MicroprintLayer, px: float, face, rng, am
             if b > a:
                 m[yy : yy + uh, a:b] = np.maximum(m[yy : yy + uh, a:b], unit[:, a - xx : b - xx])
         row += 1
-    over(img, m, _jitter(layer.color, rng, amount), layer.opacity)
+    over(img, m, layer.color, layer.opacity)
 
 
-def emblem(img: np.ndarray, layer: EmblemLayer, px: float, rng, amount: float) -> None:
+def emblem(img: np.ndarray, layer: EmblemLayer, px: float) -> None:
     """Generic line-art emblems (no real state's arms): star, seal, globe, shield, wreath."""
     H, W = img.shape[:2]
     cx, cy = (v * px for v in layer.center_mm)
@@ -199,7 +192,7 @@ def emblem(img: np.ndarray, layer: EmblemLayer, px: float, rng, amount: float) -
                 cv2.ellipse(m, (int((px_ - 0.5) * _ONE), int((py_ - 0.5) * _ONE)),
                             (int(R * 0.16 * _ONE), int(R * 0.07 * _ONE)), math.degrees(a) + 90 * side + 30, 0, 360,
                             255, -1, cv2.LINE_AA, SHIFT)
-    over(img, m, _jitter(layer.color, rng, amount), layer.opacity)
+    over(img, m, layer.color, layer.opacity)
 
 
 def rotated_text_mask(face, size_px: int, text: str, angle: float, canvas: tuple[int, int],
@@ -214,18 +207,18 @@ def rotated_text_mask(face, size_px: int, text: str, angle: float, canvas: tuple
     return cv2.warpAffine(t, M, canvas, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
 
-def watermark(img: np.ndarray, layer: WatermarkLayer, px: float, face, rng, amount: float) -> None:
+def watermark(img: np.ndarray, layer: WatermarkLayer, px: float, face) -> None:
     H, W = img.shape[:2]
     m = rotated_text_mask(face, int(round(layer.size_mm * px)), layer.text, layer.angle, (W, H),
                           tuple(v * px for v in layer.center_mm))
-    over(img, m, _jitter(layer.color, rng, amount), layer.opacity)
+    over(img, m, layer.color, layer.opacity)
 
 
-def band(img: np.ndarray, layer: BandLayer, px: float, rng, amount: float) -> None:
+def band(img: np.ndarray, layer: BandLayer, px: float) -> None:
     x, y, w, h = (np.array(layer.box_mm) * px).tolist()
     x0, y0, x1, y1 = int(round(x)), int(round(y)), int(round(x + w)), int(round(y + h))
     roi = img[y0:y1, x0:x1]
-    roi += (np.asarray(_jitter(layer.color, rng, amount), np.float32) - roi) * layer.opacity
+    roi += (np.asarray(layer.color, np.float32) - roi) * layer.opacity
 
 
 def image(img: np.ndarray, layer: ImageLayer, px: float, path) -> None:
@@ -271,25 +264,23 @@ def _draw(t: Template) -> np.ndarray:
     """Every background layer of the template, in order, as specified (no jitter)."""
     W, H = t.size_px
     px = t.px
-    rng = np.random.Generator(np.random.PCG64([0xCA4D, 0, sum(map(ord, t.name))]))
-    amount = 0.0  # the layer functions can jitter colours and phases; the base art does not
     img = np.empty((H, W, 3), np.float32)
     img[:] = t.cfg.base_color
     for layer in t.cfg.background:
         if isinstance(layer, GradientLayer):
-            gradient(img, layer, px, rng, amount)
+            gradient(img, layer, px)
         elif isinstance(layer, GuillocheLayer):
-            guilloche(img, layer, px, rng, amount)
+            guilloche(img, layer, px)
         elif isinstance(layer, WaveLayer):
-            waves(img, layer, px, rng, amount)
+            waves(img, layer, px)
         elif isinstance(layer, MicroprintLayer):
-            microprint(img, layer, px, t.faces[layer.font], rng, amount)
+            microprint(img, layer, px, t.faces[layer.font])
         elif isinstance(layer, EmblemLayer):
-            emblem(img, layer, px, rng, amount)
+            emblem(img, layer, px)
         elif isinstance(layer, WatermarkLayer):
-            watermark(img, layer, px, t.faces[layer.font], rng, amount)
+            watermark(img, layer, px, t.faces[layer.font])
         elif isinstance(layer, BandLayer):
-            band(img, layer, px, rng, amount)
+            band(img, layer, px)
         elif isinstance(layer, ImageLayer):
             image(img, layer, px, t.assets[layer.path])
     return np.clip(img + 0.5, 0, 255).astype(np.uint8)
