@@ -1,9 +1,10 @@
 """Procedural card art: gradients, guilloche rosettes, wave line fields, microprint, emblem
-shapes, watermark text, the SPECIMEN marking.
+shapes, watermark text, image assets, the rounded card outline.
 
-All of it is drawn from the template's parameters (and a fixed per-variant seed), never
-copied from a real national design. The art is static per (template, variant): the document
-renderer draws it once per process and caches it; only per-card variation is drawn per sample.
+All of it is drawn from the template's parameters, never copied from a real national design.
+The art is static per (template, variant): drawn once per process (variants are colour
+transforms of it from a fixed seed) and cached by the document renderer, which draws only the
+per-card variation (fields, portrait, MRZ, SPECIMEN marking) on a copy.
 """
 
 from __future__ import annotations
