@@ -35,13 +35,13 @@ def test_labels_exact_with_every_style():
     pipe = synthgen.load_pipeline("ocr_line", seed=11, **ALL_ON)
     t = Tally()
     seen = set()
-    for i in range(240):
+    for i in range(160):
         s = pipe.sample(i, debug_ink=True)
         t.add(s.key, s.maps["ink"], s.instances)
         seen |= {k for k in ("jitter", "elastic", "extrude", "box", "fill", "distractor")
                  if s.factors.get(f"line.style.{k}")}
     assert seen == {"jitter", "elastic", "extrude", "box", "fill", "distractor"}
-    check(t, min_chars=1500)
+    check(t, min_chars=1000)
 
 
 @pytest.mark.parametrize("style", ["jitter", "elastic"])
@@ -51,11 +51,11 @@ def test_labels_exact_each_moving_style_alone(style):
           "line.layout.weights": {"straight": 1, "arc": 1 if style == "elastic" else 0, "sine": 0, "vertical": 0}}
     pipe = synthgen.load_pipeline("ocr_line", seed=4, **ov)
     t = Tally()
-    for i in range(120):
+    for i in range(80):
         s = pipe.sample(i, debug_ink=True)
         assert s.factors[f"line.style.{style}"] is True
         t.add(s.key, s.maps["ink"], s.instances)
-    check(t, min_chars=700)
+    check(t, min_chars=450)
 
 
 def test_decorations_are_not_ink_and_fills_are_all_ink():
@@ -128,7 +128,7 @@ def test_scene_signs_follow_the_item_and_labels_stay_exact():
             "word.sign.texture": False, "word.sign.border": False}
     t = Tally()
     signs = 0
-    for i in range(30):
+    for i in range(20):
         s = pipe.sample(i)
         plain = pipe.sample(i, pinned=pins)
         assert [x.text for x in plain.instances] == [x.text for x in s.instances]
@@ -143,5 +143,5 @@ def test_scene_signs_follow_the_item_and_labels_stay_exact():
             ink[union_mask(np.stack([x.quad for x in tiny]), ink.shape, tol=1.5)] = 0
         t.add(s.key, ink, [x for x in s.instances if not x.ignore])
         signs += sum(1 for k, v in s.factors.items() if k.endswith(".sign") and v is True)
-    check(t, min_chars=400)
-    assert signs >= 60
+    check(t, min_chars=250)
+    assert signs >= 40
