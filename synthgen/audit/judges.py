@@ -79,10 +79,12 @@ def ink_contrast(image: np.ndarray, ink: np.ndarray, window: int, q: float = 10.
 
 
 def box_contrast(image: np.ndarray, quad: np.ndarray) -> float:
-    """Without an ink mask: the 95th - 5th percentile of smoothed luma inside the quad's box."""
+    """Without an ink mask: the 95th - 5th percentile of smoothed luma in the quad's box grown
+    by a quarter of its height (so a label box tight on solid ink still sees its background)."""
     H, W = image.shape[:2]
-    x0, y0 = np.maximum(np.floor(quad.min(0)).astype(int), 0)
-    x1, y1 = np.minimum(np.ceil(quad.max(0)).astype(int), (W, H))
+    m = max(2.0, 0.25 * float(np.ptp(quad[:, 1])))
+    x0, y0 = np.maximum(np.floor(quad.min(0) - m).astype(int), 0)
+    x1, y1 = np.minimum(np.ceil(quad.max(0) + m).astype(int), (W, H))
     if x1 - x0 < 2 or y1 - y0 < 2:
         return 0.0
     L = cv2.blur(cv2.cvtColor(np.ascontiguousarray(image[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY), (3, 3))

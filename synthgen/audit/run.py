@@ -21,7 +21,7 @@ from tqdm import tqdm
 from ..errors import UserError
 from . import report
 from .judges import make_judge
-from .stats import tune, wilson
+from .stats import Z95, tune, wilson
 
 GRID = (0.0, 0.25, 0.5, 0.75, 1.0)
 SHEET_STRENGTHS = (0.0, 0.5, 1.0)
@@ -118,9 +118,15 @@ def audit(source: str = "ocr_line", judge: str = "label", target_error: float = 
     pts = [curve[s] for s in sorted(curve)]
     record.update({"tuned_strength": tuned, "evaluated": tried, "curve": pts,
                    "reasons": dict(sorted(sum((Counter(p["reasons"]) for p in pts), Counter()).items()))})
-    if curve[min(curve)]["hi"] >= target_error:
-        record["warning"] = (f"even strength {min(curve):g} has a bad rate up to {curve[min(curve)]['hi']:.3f} "
-                             f">= target {target_error:g}: the unaugmented data fails the judge")
+    low = curve[min(curve)]
+    if low["hi"] >= target_error:
+        if low["bad"] == 0:  # nothing bad, but too few samples for the interval to get under the target
+            need = int(Z95 * Z95 / target_error - Z95 * Z95) + 1
+            record["warning"] = (f"--n {n} is too small to certify a bad rate under {target_error:g} "
+                                 f"(0 bad of {n} still allows {low['hi']:.3f}); use --n {need} or more")
+        else:
+            record["warning"] = (f"even strength {min(curve):g} has a bad rate up to {low['hi']:.3f} "
+                                 f">= target {target_error:g}: the unaugmented data fails the judge")
     if confirm:
         res = [(i, r) for i, r in _confirm(src, j, tuned, confirm, progress)]
         c = _point(tuned, res)
