@@ -110,6 +110,13 @@ class SignCfg(Strict):
     _ranges = field_validator("pad", mode="before")(_range)
 
 
+class SceneStyleCfg(Strict):
+    """Line styles that scene words get too (linestyles.py): 3-D extrusion and glyph fills."""
+
+    extrude: "ExtrudeCfg" = Field(default_factory=lambda: ExtrudeCfg())
+    fill: "FillCfg" = Field(default_factory=lambda: FillCfg())
+
+
 class LayoutCfg(Strict):
     """How scene text is arranged: single words, multi-line blocks, perspective planes, tiny text."""
 
@@ -123,6 +130,7 @@ class LayoutCfg(Strict):
     small_size: tuple[float, float] = (5.0, 9.0)
     distractors: tuple[int, int] = (0, 4)  # non-text shapes per image (lines, boxes, circles)
     sign: SignCfg = Field(default_factory=lambda: SignCfg())  # text on a sign / plane, not floating
+    style: SceneStyleCfg = Field(default_factory=lambda: SceneStyleCfg())  # extrusion, glyph fills
 
     _ranges = field_validator("block_lines", "block_words", "leading", "small_size", "distractors", mode="before")(_range)
 

@@ -145,3 +145,20 @@ def test_scene_signs_follow_the_item_and_labels_stay_exact():
         signs += sum(1 for k, v in s.factors.items() if k.endswith(".sign") and v is True)
     check(t, min_chars=250)
     assert signs >= 40
+
+
+def test_scene_word_styles_keyed_and_labels_unmoved():
+    """Scene words with extrusion and fills: the same words in the same places as with the styles
+    pinned off (styles draw nothing else), and the styles change pixels."""
+    ov = {"image.width": 256, "image.height": 256, "augment.strength": 0.0, "fonts.families": ["all"],
+          "layout.style.extrude.p": 0.5, "layout.style.fill.gradient": 0.3, "layout.style.fill.texture": 0.2}
+    pipe = synthgen.load_pipeline("ocr_scene", seed=8, **ov)
+    changed = 0
+    for i in range(10):
+        s = pipe.sample(i)
+        off = pipe.sample(i, pinned={"word.style.extrude": False, "word.style.fill": False})
+        assert [x.text for x in s.instances] == [x.text for x in off.instances]
+        assert all(np.allclose(a.quad, b.quad) and np.allclose(a.chars, b.chars) for a, b in zip(s.instances, off.instances))
+        styled = [k for k, v in s.factors.items() if k.endswith((".style.extrude", ".style.fill")) and v is True]
+        changed += bool(styled) and not np.array_equal(s.image, off.image)
+    assert changed >= 5

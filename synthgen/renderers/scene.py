@@ -32,24 +32,31 @@ GRID = 4  # occupancy grid cell, px
 _KERNEL = np.ones((3, 3), np.uint8)
 
 
-def blend(img: np.ndarray, mask: np.ndarray, M, color, ink: np.ndarray | None = None) -> None:
+def blend(img: np.ndarray, mask: np.ndarray, M, color, ink: np.ndarray | None = None, style=None,
+          grow: int = 0) -> None:
     """Warp `mask` by M (3 x 3 homography as an array or tuple matrix, or a 2 x 3 affine array;
     pixel-corner coordinates) and blend `color` into `img` under it, touching only the warped
-    mask's bounding box. `ink` (H x W uint8): also max the warped mask into it."""
+    mask's bounding box (grown by `grow` px). `ink` (H x W uint8): also max the warped mask into
+    it. `style(roi, alpha, color)`: draws decorations into the ROI first and may return a colour
+    field for the glyphs (linestyles.scene_style)."""
     if isinstance(M, np.ndarray):
         M = tuple(map(tuple, (M if M.shape == (3, 3) else np.vstack([M, [0, 0, 1]])).tolist()))
     H, W = img.shape[:2]
     h, w = mask.shape
     corners = apply_t(M, ((0, 0), (w, 0), (w, h), (0, h)))
     xs, ys = [c[0] for c in corners], [c[1] for c in corners]
-    x0, y0 = max(0, math.floor(min(xs))), max(0, math.floor(min(ys)))
-    x1, y1 = min(W, math.ceil(max(xs))), min(H, math.ceil(max(ys)))
+    x0, y0 = max(0, math.floor(min(xs)) - grow), max(0, math.floor(min(ys)) - grow)
+    x1, y1 = min(W, math.ceil(max(xs)) + grow), min(H, math.ceil(max(ys)) + grow)
     if x1 <= x0 or y1 <= y0:
         return
     a = warp(mask, mm3(t3(-x0, -y0), M), (x1 - x0, y1 - y0))  # into the ROI only
     if callable(color):  # chosen against the background under the warped glyphs
         color = color(img[y0:y1, x0:x1], a)
-    blend_color(img[y0:y1, x0:x1], a, color)
+    field = style(img[y0:y1, x0:x1], a, color) if style is not None else None
+    if field is None:
+        blend_color(img[y0:y1, x0:x1], a, color)
+    else:
+        LS.blend_field(img[y0:y1, x0:x1], a, field)
     if ink is not None:
         np.maximum(ink[y0:y1, x0:x1], a, out=ink[y0:y1, x0:x1])
 
@@ -271,7 +278,9 @@ class SceneRenderer:
         if g:
             LS.draw_sign(d, name, img, np.array([(x + sx, y + sy) for x, y in sign], np.float64), sg.texture, sg.border)
         # text.contrast against the background under the glyphs themselves (styles.ink_contrasting)
-        blend(img, lay.mask, Hm, lambda roi, a: ink_contrasting(d, f"{name}.color", luma_under(roi, a), t.contrast), ink)
+        style, grow = LS.scene_style(d, name, self.cfg.layout.style, t.contrast)
+        blend(img, lay.mask, Hm, lambda roi, a: ink_contrasting(d, f"{name}.color", luma_under(roi, a), t.contrast), ink,
+              style, grow)
         Hn = np.array(Hm, np.float64)
         if len(words) == 1:  # a single word's box is the layout's ink box, already placed
             all_chars = apply_h(Hn, box_corners(lay.boxes))
