@@ -128,11 +128,16 @@ class Draws:
     # -- the keyed stream -------------------------------------------------------------------
     def u(self, name: str) -> float:
         """The uniform in [0, 1) behind the next draw of factor `name` (53 bits)."""
-        x = self.key ^ _name_key(name)
+        k = _NAME_KEYS.get(name)
+        x = self.key ^ (_name_key(name) if k is None else k)
         if name in self.factors:  # a repeated draw of one name (a retry): the k-th of its own stream
-            k = self._repeats[name] = self._repeats.get(name, 0) + 1
-            x = mix64(x) + k
-        return (mix64(x) >> 11) * _TO_UNIT
+            r = self._repeats[name] = self._repeats.get(name, 0) + 1
+            x = mix64(x) + r
+        # mix64 inlined: this runs ~170 times per scene sample
+        z = (x + 0x9E3779B97F4A7C15) & _M64
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
+        return ((z ^ (z >> 31)) >> 11) * _TO_UNIT
 
     def random(self, name: str) -> float:
         """A uniform in [0, 1) for factor `name`, not recorded (for helpers that record a

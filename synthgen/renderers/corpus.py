@@ -283,6 +283,8 @@ class TextSampler:
 
     def source_of(self, slot: int) -> tuple[str, int]:
         """(source name, the source's own slot number) of global slot `slot`."""
+        if len(self.counts) == 1:  # one source: every slot is its own, in order (what the schedule gives)
+            return self.slots[0], slot
         block, pos = divmod(slot, len(self.slots))
         order, ranks = self._block(block)
         name = order[pos]
