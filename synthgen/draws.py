@@ -241,6 +241,10 @@ class Draws:
                     return o
             raise UserError(f"pinned factor {name}={pin!r} is not one of its options here: "
                             f"{', '.join(map(str, options[:12]))}{' ...' if len(options) > 12 else ''}")
+        if weights is None and not self.bias:  # equal odds: the bucket floor(u * n) (what the scan below gives)
+            value = options[min(int(self.u(name) * len(options)), len(options) - 1)]
+            self.factors[name] = value
+            return value
         w = [1.0] * len(options) if weights is None else [float(x) for x in weights]
         if self.bias:
             b = self.bias_of(name)
