@@ -49,21 +49,22 @@ def main() -> int:
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--eval-n", type=int, default=500)
     ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--seed-offset", type=int, default=0, help="added to every seed (a replicate of the experiment)")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     py, judge = sys.executable, {"SYNTHGEN_CRNN": a.base}
     pool, hard = os.path.join(a.out, "mined_train"), os.path.join(a.out, "mined_heldout")
     mine = [py, "-m", "synthgen.cli", "mine", "ocr_line", "--model", "synthgen.crnn.judge:fails",
             "--rounds", str(a.rounds), "--per-round", str(a.per_round), "-q"]
-    sh(mine + ["--seed", "101", "--out", pool] + sets("split=train"), judge)
-    sh(mine + ["--seed", "202", "--out", hard] + sets("split=test"), judge)
-    common = [py, "scripts/train_crnn.py", "--init", a.base, "--eval-n", str(a.eval_n), "--eval-seed", "303",
+    sh(mine + ["--seed", str(101 + a.seed_offset), "--out", pool] + sets("split=train"), judge)
+    sh(mine + ["--seed", str(202 + a.seed_offset), "--out", hard] + sets("split=test"), judge)
+    common = [py, "scripts/train_crnn.py", "--init", a.base, "--eval-n", str(a.eval_n), "--eval-seed", str(303 + a.seed_offset),
               "--eval-set", "split=test", "--eval-shards", f"heldout_hard={hard}", "--workers", str(a.workers)]
     runs = {
         "base": common + ["--steps", "0", "--out", os.path.join(a.out, "base")],
         "finetuned_on_mined": common + ["--steps", str(a.steps), "--lr", str(a.lr), "--train-shards", pool,
                                         "--out", os.path.join(a.out, "ft_mined")],
-        "finetuned_on_random": common + ["--steps", str(a.steps), "--lr", str(a.lr), "--seed", "404",
+        "finetuned_on_random": common + ["--steps", str(a.steps), "--lr", str(a.lr), "--seed", str(404 + a.seed_offset),
                                          "--set", "split=train", "--out", os.path.join(a.out, "ft_random")],
     }
     summary = {"mining": {}, "models": {}}
@@ -78,8 +79,8 @@ def main() -> int:
         m = json.load(open(os.path.join(cmd[cmd.index("--out") + 1], "metrics.json")))
         summary["models"][name] = {k: {"error_rate": round(v["error_rate"], 4), "cer": round(v["cer"], 4), "n": v["n"]}
                                    for k, v in m["eval"].items()}
-    summary["commands"] = {"mine_pool": mine + ["--seed", "101", "--out", pool] + sets("split=train"),
-                           "mine_heldout": mine + ["--seed", "202", "--out", hard] + sets("split=test"),
+    summary["commands"] = {"mine_pool": mine + ["--seed", str(101 + a.seed_offset), "--out", pool] + sets("split=train"),
+                           "mine_heldout": mine + ["--seed", str(202 + a.seed_offset), "--out", hard] + sets("split=test"),
                            **{k: v for k, v in runs.items()}}
     with open(os.path.join(a.out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=2)
