@@ -58,7 +58,8 @@ def main() -> int:
             "--rounds", str(a.rounds), "--per-round", str(a.per_round), "-q"]
     sh(mine + ["--seed", str(101 + a.seed_offset), "--out", pool] + sets("split=train"), judge)
     sh(mine + ["--seed", str(202 + a.seed_offset), "--out", hard] + sets("split=test"), judge)
-    common = [py, "scripts/train_crnn.py", "--init", a.base, "--eval-n", str(a.eval_n), "--eval-seed", str(303 + a.seed_offset),
+    common = [py, "scripts/train_crnn.py", "--init", a.base, "--eval-n", str(a.eval_n),
+              "--eval-seed", str(303 + a.seed_offset),
               "--eval-set", "split=test", "--eval-shards", f"heldout_hard={hard}", "--workers", str(a.workers)]
     runs = {
         "base": common + ["--steps", "0", "--out", os.path.join(a.out, "base")],
