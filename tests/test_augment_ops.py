@@ -177,3 +177,31 @@ def test_albumentations_lookup_gives_the_same_bytes_as_opencv(monkeypatch):
     monkeypatch.setattr(albu, "_sz_lut", None)
     slow = augment(img, inst, Draws(4, 2), cfg)[0]
     assert np.array_equal(fast, slow) and not np.array_equal(fast, img)
+
+
+def test_text_with_a_character_cut_by_the_frame_becomes_dont_care():
+    """A word whose last character is pushed mostly out of the frame no longer reads as its
+    transcription: it is marked ignore (the rest of the word is visible, so the word quad alone
+    would keep it)."""
+    from synthgen.augment.stage import move_instances
+    from synthgen.config import AugmentCfg
+    from synthgen.core import Instance
+
+    chars = np.array([[[10 + 20 * k, 10], [30 + 20 * k, 10], [30 + 20 * k, 40], [10 + 20 * k, 40]] for k in range(5)],
+                     np.float32)
+    word = Instance(quad=np.array([[10, 10], [110, 10], [110, 40], [10, 40]], np.float32), text="abcde", chars=chars)
+
+    class Shift:  # moves everything right by dx in a 100 px wide frame
+        W, H = 100, 60
+
+        def __init__(self, dx):
+            self.dx = dx
+
+        def points(self, p):
+            return p + np.array([self.dx, 0], np.float32)
+
+    cfg = AugmentCfg()
+    assert not move_instances([word], Shift(-10), cfg)[0].ignore  # last char just inside: 100 px
+    assert move_instances([word], Shift(5), cfg)[0].ignore  # 'e' 75% outside
+    assert not move_instances([word], Shift(-6), cfg)[0].ignore  # 'e' 20% outside: still readable
+    assert move_instances([word], Shift(0), cfg)[0].ignore  # 'e' half outside

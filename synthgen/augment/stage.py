@@ -69,6 +69,9 @@ def plan(d: Draws, strength: float, cfg: Any, W: int, H: int, instances: list[In
     return Mapping(M, fields, ctx), photo
 
 
+CHAR_VISIBLE = 0.75  # text with a character less visible than this becomes don't-care
+
+
 def move_instances(instances: list[Instance], mapping: Mapping, cfg: Any) -> list[Instance]:
     """Every quad and char quad through the mapping; mostly-out-of-frame ones become ignore (or go)."""
     if not instances:
@@ -87,9 +90,15 @@ def move_instances(instances: list[Instance], mapping: Mapping, cfg: Any) -> lis
             chars = pts[k : k + n].reshape(-1, 4, 2)
             k += n
         ignore = inst.ignore
-        if visible_fraction(quad, mapping.W, mapping.H) < min_visible:
+        W, H = mapping.W, mapping.H
+        inside = bool(np.all((quad[:, 0] >= 0) & (quad[:, 0] <= W) & (quad[:, 1] >= 0) & (quad[:, 1] <= H)))
+        if not inside and visible_fraction(quad, W, H) < min_visible:
             if drop:
                 continue
+            ignore = True
+        elif not inside and chars is not None and inst.text and any(
+                visible_fraction(c, W, H) < CHAR_VISIBLE for c in chars):
+            # a character cut by the frame: the transcription no longer matches what is visible
             ignore = True
         out.append(Instance(quad=quad, text=inst.text, chars=chars, kind=inst.kind, field=inst.field, ignore=ignore))
     return out

@@ -109,7 +109,7 @@ def label_findings(label: dict[str, Any], image_hw: tuple[int, int], tol: float 
                 continue
         if kind in TEXT_KINDS:
             over = max(-q[:, 0].min(), -q[:, 1].min(), q[:, 0].max() - W, q[:, 1].max() - H)
-            if over > tol:
+            if over > tol and not inst.get("ignore"):  # cut text marked don't-care is labelled right
                 if c is not None and len(c):
                     m = c.mean(axis=1)
                     lost = np.flatnonzero((m[:, 0] < 0) | (m[:, 0] > W) | (m[:, 1] < 0) | (m[:, 1] > H))
