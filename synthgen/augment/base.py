@@ -52,8 +52,8 @@ class Op:
     floor: ClassVar[float] = 1e-9
 
     def draw(self, d: Draws, rng: tuple[float, float], strength: float, ctx: Ctx) -> dict[str, Any]:
-        """Every parameter for one sample. All are drawn whether or not the op fires, so pinning
-        `aug.<op>.apply` (or a magnitude) makes no other factor appear or vanish."""
+        """Every parameter for one sample (drawn only when the op fires; keyed draws make that
+        safe: no other factor moves)."""
         return {self.param: self.magnitude(d, rng, strength)}
 
     def useful(self, params: dict[str, Any]) -> bool:

@@ -12,7 +12,6 @@ consecutive tone ops fused into one lookup table. Strength 0 returns the inputs 
 from __future__ import annotations
 
 from functools import lru_cache
-from itertools import islice
 from typing import Any
 
 import numpy as np
@@ -49,15 +48,11 @@ def plan(d: Draws, strength: float, cfg: Any, W: int, H: int, instances: list[In
     for op, p, rng in _table(_overrides(cfg)):
         if p <= 0:
             continue
-        on = d.bernoulli(f"aug.{op.name}.apply", p * strength)
-        before = len(d.factors)
-        # drawn either way (keyed draws: pinning `apply` moves no other value), but recorded
-        # only for ops that fire, as the renderers do for styles not used
-        params = op.draw(d, rng, strength, ctx)
-        if not on:
-            for k in list(islice(reversed(d.factors), len(d.factors) - before)):
-                del d.factors[k]
+        # parameters are drawn only for ops that fire: draws are keyed by factor name, so
+        # skipping them moves no other value (pinning `apply` changes only this op)
+        if not d.bernoulli(f"aug.{op.name}.apply", p * strength):
             continue
+        params = op.draw(d, rng, strength, ctx)
         if not op.useful(params):
             continue
         if op.kind == "geometric":
