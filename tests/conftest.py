@@ -18,3 +18,18 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 def small():
     """Overrides that keep test renders small and fast, still exercising every stage."""
     return {"image.width": 128, "image.height": 128, "text.size": [8, 24], "text.words": [2, 5]}
+
+
+@pytest.fixture(autouse=True)
+def _subprocess_timeout(monkeypatch):
+    """Every subprocess.run in a test gets a 10-minute timeout unless it sets one: a hang
+    (a CLI that never exits) fails its test instead of stalling the whole run."""
+    import subprocess
+
+    real = subprocess.run
+
+    def run(*args, **kwargs):
+        kwargs.setdefault("timeout", 600)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "run", run)
