@@ -86,16 +86,30 @@ class SceneRenderer:
         self.max_block_words = cfg.layout.block_lines[1] * cfg.layout.block_words[1]
         self.case_names = [c for c in CASES if cfg.text.case.get(c, 0) > 0]
         self.case_weights = [cfg.text.case[c] for c in self.case_names]
-        self._coverage: dict[str, list[str]] = {}  # text -> names of the faces covering it
+        # Coverage by character: a bit mask of the faces that have each character, ANDed over a
+        # text's characters; the covering faces' names and draw weights are cached per mask (the
+        # corpus walk rarely repeats a text, but the masks repeat all the time).
+        self._char_mask: dict[str, int] = {}
+        self._by_mask: dict[int, tuple[list[str], list[float]]] = {}
 
     # -- text and font ----------------------------------------------------------------------
     def faces_for(self, text: str) -> list[str]:
-        names = self._coverage.get(text)
-        if names is None:
-            if len(self._coverage) > 100_000:
-                self._coverage.clear()
-            names = self._coverage[text] = [f.name for f in self.faces if f.covers(text)]
-        return names
+        """Names of the faces that have a glyph for every character of `text`."""
+        return self._covering(text)[0]
+
+    def _covering(self, text: str) -> tuple[list[str], list[float]]:
+        mask = (1 << len(self.faces)) - 1
+        cm = self._char_mask
+        for c in set(text):
+            m = cm.get(c)
+            if m is None:
+                m = cm[c] = sum(1 << k for k, f in enumerate(self.faces) if f.covers(c))
+            mask &= m
+        hit = self._by_mask.get(mask)
+        if hit is None:
+            names = [f.name for k, f in enumerate(self.faces) if mask >> k & 1]
+            hit = self._by_mask[mask] = (names, self.picker.weights(names) if names else [])
+        return hit
 
     def pick_text(self, d: Draws, name: str, slot: int) -> tuple[str, FontFace]:
         """The item's first word (`<name>.text`, pinnable; from the corpus walk, redrawn at
@@ -107,9 +121,9 @@ class SceneRenderer:
             if self.case_names and not generated:
                 word = apply_case(word, d.choice(f"{name}.case", self.case_names, self.case_weights, src="text.case"))
             text = str(d.assign(f"{name}.text", word))
-            faces = self.faces_for(text)
+            faces, weights = self._covering(text)
             if faces:
-                return text, self.by_name[d.choice(f"{name}.font", faces, self.picker.weights(faces), src="fonts.families")]
+                return text, self.by_name[d.choice(f"{name}.font", faces, weights, src="fonts.families")]
             if self.cfg.fonts.on_missing_glyph == "error" or d.pin_of(f"{name}.text") is not None:
                 missing = sorted({c for c in text if not any(f.covers(c) for f in self.faces)})
                 raise UserError(
