@@ -278,15 +278,17 @@ def test_full_real_disk_with_worker_processes(tmp_path) -> None:
     out.mkdir()
     render = (f"{sys.executable} -m synthgen.cli render --n {N} --shard-size {SHARD} --workers 2 -q "
               f"--out {out}/ds {' '.join(SMALL_SET)}")
-    script = (f"mount -t tmpfs -o size=400k tmpfs {out} || exit 77; {render}; echo rc=$?; "
+    err1 = tmp_path / "first.err"  # the failing run's stderr alone (the resume may say what it kept)
+    script = (f"mount -t tmpfs -o size=400k tmpfs {out} || exit 77; {render} 2>{err1}; echo rc=$?; "
               f"ls {out}/ds; mount -o remount,size=50m {out}; {render}; echo rc=$?")
     r = subprocess.run(["unshare", "-m", "sh", "-c", script], capture_output=True, text=True)
     if r.returncode == 77:
         pytest.skip("cannot mount a tmpfs here")
     first, rest = r.stdout.split("rc=", 1)[1].split("\n", 1)
     assert first == "1", r.stdout + r.stderr
-    err = [line for line in r.stderr.splitlines() if line.strip()]
-    assert len(err) == 1 and "no space left" in err[0] and "Traceback" not in r.stderr, r.stderr
+    first_err = err1.read_text()
+    err = [line for line in first_err.splitlines() if line.strip()]
+    assert len(err) == 1 and "no space left" in err[0] and "Traceback" not in first_err + r.stderr, first_err + r.stderr
     listing = rest.split("rc=")[0].split()
     assert "manifest.json" in listing and not [x for x in listing if x.endswith(".partial")], listing
     assert r.stdout.strip().endswith("rc=0"), r.stdout + r.stderr
