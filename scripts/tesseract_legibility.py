@@ -12,15 +12,7 @@ import argparse
 import json
 import time
 
-
-def levenshtein(a: str, b: str) -> int:
-    prev = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        cur = [i]
-        for j, cb in enumerate(b, 1):
-            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
-        prev = cur
-    return prev[-1]
+from synthgen.crnn.metrics import edit_distance
 
 
 def main() -> None:
@@ -45,7 +37,7 @@ def main() -> None:
         if not gt.isascii():
             continue
         got = normalise(tesseract_read(s.image))
-        rows.append({"index": s.meta["index"], "gt": gt, "read": got, "edits": levenshtein(gt, got)})
+        rows.append({"index": s.meta["index"], "gt": gt, "read": got, "edits": edit_distance(gt, got)})
     exact = sum(r["gt"] == r["read"] for r in rows) / len(rows)
     cer = sum(r["edits"] for r in rows) / sum(len(r["gt"]) for r in rows)
     print(f"ocr_line seed {a.seed} strength {a.strength:g}: {len(rows)} ASCII samples (of the first {i}); "

@@ -139,19 +139,7 @@ class Draws:
         z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
         return ((z ^ (z >> 31)) >> 11) * _TO_UNIT
 
-    def random(self, name: str) -> float:
-        """A uniform in [0, 1) for factor `name`, not recorded (for helpers that record a
-        value they compute from it)."""
-        return self.u(name)
-
     # -- lookup helpers -------------------------------------------------------------------
-    @staticmethod
-    def _lookup(table: dict[str, Any], name: str) -> Any:
-        if not table:  # the common case: nothing pinned or biased, skip the name parsing
-            return None
-        v = table.get(name)
-        return table.get(generic(name)) if v is None else v
-
     def pin_of(self, name: str) -> Any:
         """The value pinned for `name` (exact or generic), or None."""
         if not self.pinned:
@@ -298,10 +286,14 @@ class Draws:
         self.factors[DERIVED + name] = value
         return value
 
+    def seed_for(self, name: str) -> int:
+        """The seed of bulk random values (pixel noise, displacement waves) for `name`, recorded
+        as factor `<name>.seed` (pinnable like any integer draw)."""
+        return self.integers(f"{name}.seed", 0, 2**63 - 1)
+
     def rng_for(self, name: str) -> np.random.Generator:
-        """A numpy generator for bulk pixel noise, keyed by this sample and `name` only. Its
-        seed is recorded as factor `<name>.seed` (pinnable like any integer draw)."""
-        return np.random.default_rng(self.integers(f"{name}.seed", 0, 2**63 - 1))
+        """A numpy generator for bulk pixel noise, keyed by this sample and `name` only."""
+        return np.random.default_rng(self.seed_for(name))
 
 
 def _number(pin: Any, name: str) -> float:

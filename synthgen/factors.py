@@ -10,7 +10,7 @@ and reports from this; pins are validated against it.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from .draws import DERIVED, Draws, generic
@@ -32,11 +32,9 @@ class FactorSpec:
     hi: float | None = None
     seen: int = 0  # traced samples that drew it
     pinnable: bool = True
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        d = {k: v for k, v in asdict(self).items() if v is not None and v != {}}
-        return d
+        return {k: v for k, v in asdict(self).items() if v is not None}
 
     def domain(self) -> str:
         if self.options is not None:

@@ -86,7 +86,6 @@ class Pipeline:
             maps["ink"] = ink
         return Sample(key_for(index), image, instances, d.factors, meta, maps)
 
-
     def replay(self, index: int, factors: dict[str, Any], debug_ink: bool = False) -> Sample:
         """Sample `index` again from a recorded factor dict (a shard's `<key>.json`
         "factors"): every draw pinned to its recorded value; derived values are skipped."""
@@ -103,6 +102,7 @@ class Pipeline:
 
     def check_factor_names(self, names: list[str], what: str = "pin") -> None:
         check_names(list(names), self.factor_space(), what, self.cfg.name)
+
 
 def load_pipeline(name_or_path: str = "ocr_scene", seed: int | None = None, **overrides: Any) -> Pipeline:
     """`load_pipeline("ocr_scene", seed=0, **{"augment.strength": 0.4})` or `augment={"strength": 0.4}`."""

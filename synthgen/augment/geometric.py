@@ -137,8 +137,8 @@ class Elastic(Op):
     WAVES = 3
 
     def draw(self, d: Draws, rng, strength: float, ctx: Ctx):
-        # the seed of the bulk values, as Draws.rng_for records it; the waves are made only if used
-        return {"m": self.magnitude(d, rng, strength), "seed": d.integers("aug.elastic.seed", 0, 2**63 - 1)}
+        # the waves come from a recorded seed, made only when the field is evaluated
+        return {"m": self.magnitude(d, rng, strength), "seed": d.seed_for("aug.elastic")}
 
     @staticmethod
     @lru_cache(maxsize=64)

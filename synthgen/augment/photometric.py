@@ -264,8 +264,8 @@ class Noise(Photo):
     floor = 0.5
 
     def draw(self, d, rng, strength, ctx):
-        # the noise's seed, as Draws.rng_for("aug.noise") records it; the offsets come from it
-        return {"sigma": self.magnitude(d, rng, strength), "seed": d.integers("aug.noise.seed", 0, 2**63 - 1)}
+        # the bank offsets come from a recorded seed
+        return {"sigma": self.magnitude(d, rng, strength), "seed": d.seed_for("aug.noise")}
 
     def apply(self, img, p):
         h, w = img.shape[:2]

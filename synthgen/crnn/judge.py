@@ -44,7 +44,7 @@ def fails(samples: list[Any]) -> list[bool]:
 def cer(samples: list[Any]) -> list[float]:
     """Character error rate per sample (a loss rather than a flag)."""
     from .data import line_text
-    from .train import edit_distance
+    from .metrics import edit_distance
 
     out = []
     for p, s in zip(predict(samples), samples):

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..draws import Draws
 from ..errors import UserError
+from ..io.images import read_rgb
 
 BANK_SEED = 0x5EED_BA4C
 NOISE_SIZE = 512  # fractal and paper banks: mirrored out when an output is larger
@@ -174,10 +175,7 @@ def photo_categories() -> dict[str, tuple[str, ...]]:
 
 @lru_cache(maxsize=256)
 def _photo(path: str) -> np.ndarray:
-    im = cv2.imread(path, cv2.IMREAD_COLOR)
-    if im is None:
-        raise UserError(f"shipped texture {path!r} cannot be decoded; reinstall synthgen")
-    return cv2.cvtColor(im, cv2.COLOR_BGR2RGB)
+    return read_rgb(path, "shipped texture", "reinstall synthgen")
 
 
 @lru_cache(maxsize=512)
@@ -208,10 +206,7 @@ def image_files(folders: tuple[str, ...]) -> tuple[str, ...]:
 
 @lru_cache(maxsize=16)
 def _read_image(path: str) -> np.ndarray:
-    im = cv2.imread(path, cv2.IMREAD_COLOR)
-    if im is None:
-        raise UserError(f"background image {path!r} cannot be decoded")
-    return cv2.cvtColor(im, cv2.COLOR_BGR2RGB)
+    return read_rgb(path, "background image")
 
 
 def _photo_background(d: Draws, width: int, height: int) -> np.ndarray:

@@ -34,7 +34,7 @@ from collections import defaultdict
 from functools import lru_cache
 from pathlib import Path
 
-from ..draws import Draws
+from ..draws import _M64, Draws, mix64
 from ..errors import UserError
 
 CORPUS_DIR = Path(__file__).resolve().parent.parent / "data" / "corpus"
@@ -82,17 +82,6 @@ def load_corpus(name: str) -> tuple[str, ...]:
 
 
 # -- keyed permutation ------------------------------------------------------------------------
-
-_M64 = (1 << 64) - 1
-
-
-def mix64(x: int) -> int:
-    """SplitMix64 finaliser: a fast 64-bit integer hash."""
-    z = (x + 0x9E3779B97F4A7C15) & _M64
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
-    return z ^ (z >> 31)
-
 
 def key_of(*parts: int | str) -> int:
     k = 0x5EED

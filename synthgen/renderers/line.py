@@ -97,12 +97,8 @@ class LineRenderer:
             info = self._chars[c] = (mask, shaping.needs_shaping(c))
         return info
 
-    def faces_for(self, text: str) -> tuple[list[FontFace], bool]:
-        """The faces covering every character of `text`, and whether it needs shaping."""
-        mask, shaped = self._cover(text)
-        return self._by_mask(mask)[0], shaped
-
     def _cover(self, text: str) -> tuple[int, bool]:
+        """(bit mask of the faces covering every character of `text`, whether it needs shaping)."""
         mask, shaped = (1 << len(self.faces)) - 1, False
         for c in set(text):
             m, sh = self._char(c)

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..draws import Draws
 from ..errors import UserError
+from ..io.images import read_rgb
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 
@@ -67,10 +68,7 @@ def photo_files(folder: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=64)
 def _read(path: str) -> np.ndarray:
-    im = cv2.imread(path, cv2.IMREAD_COLOR)
-    if im is None:
-        raise UserError(f"photo {path!r} cannot be decoded; remove it from the folder")
-    return cv2.cvtColor(im, cv2.COLOR_BGR2RGB)
+    return read_rgb(path, "photo", "remove it from the folder")
 
 
 def from_folder(d: Draws, hw: tuple[int, int], folder: str | None = None, sex: str | None = None) -> np.ndarray:

@@ -93,11 +93,8 @@ class SceneRenderer:
         self._by_mask: dict[int, tuple[list[str], list[float]]] = {}
 
     # -- text and font ----------------------------------------------------------------------
-    def faces_for(self, text: str) -> list[str]:
-        """Names of the faces that have a glyph for every character of `text`."""
-        return self._covering(text)[0]
-
     def _covering(self, text: str) -> tuple[list[str], list[float]]:
+        """Names of the faces that have a glyph for every character of `text`, and their draw weights."""
         mask = (1 << len(self.faces)) - 1
         cm = self._char_mask
         for c in set(text):

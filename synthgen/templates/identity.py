@@ -49,7 +49,7 @@ def add_years(d: dt.date, years: int) -> dt.date:
 def draw_date(d: Draws, name: str, lo: dt.date, hi: dt.date) -> dt.date:
     """A date in [lo, hi], recorded as an ISO string under `name` (pin it with "YYYY-MM-DD")."""
     span = hi.toordinal() - lo.toordinal()
-    day = lo.toordinal() + min(span, int(d.random(name) * (span + 1)))
+    day = lo.toordinal() + min(span, int(d.u(name) * (span + 1)))
     value = d.assign(name, dt.date.fromordinal(day).isoformat())
     return _parse_date(name, value)
 
