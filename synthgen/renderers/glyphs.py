@@ -132,35 +132,40 @@ class Layout:
 
 
 def compose_line(path: str, index: int, size: int, text: str, spacing: float = 0.0,
-                 pad: int = 1) -> tuple[np.ndarray, list[tuple[float, float, float, float]], int]:
+                 pad: int = 1, jitter: tuple | None = None) -> tuple[np.ndarray, list[tuple[float, float, float, float]], int]:
     """Paste the cached glyphs of `text` at their pen positions on one horizontal line.
 
     Returns the canvas (ink plus `pad` px all round), each character's box (x0, y0, x1, y1) in
     canvas pixel corners (blank characters: their advance by the ink height) and the canvas row
-    of the glyph origins' top (the baseline lies the font's ascent below it)."""
+    of the glyph origins' top (the baseline lies the font's ascent below it).
+
+    `jitter=(dxs, dys)`: per character, extra advance (px; the pen never moves backwards) and
+    an integer offset from the baseline (linestyles.jittered)."""
     # Plain Python over the characters: numpy calls on scalars would cost more than they save.
     table = glyph_table(path, index, size)
     glyphs = [table[c] for c in text]
+    dxs, dys = jitter if jitter is not None else (None, None)
     # Pass 1: pen positions and the ink's extent.
-    place: list[float | int] = []  # ink x of each glyph, or the pen x of a blank one
+    place: list[tuple] = []  # (ink x, ink y) of each glyph, or (pen x, 0) for a blank one
     x = 0.0
     x_min = y_min = 1 << 30
     x_max = y_max = -(1 << 30)
-    for g in glyphs:
+    for k, g in enumerate(glyphs):
         if g.blank:
-            place.append(x)
+            place.append((x, 0))
         else:
             gx = int(round(x)) + g.x0
-            place.append(gx)
+            gy = g.y0 if dys is None else g.y0 + int(dys[k])
+            place.append((gx, gy))
             if gx < x_min:
                 x_min = gx
             if gx + g.w > x_max:
                 x_max = gx + g.w
-            if g.y0 < y_min:
-                y_min = g.y0
-            if g.y0 + g.h > y_max:
-                y_max = g.y0 + g.h
-        x += g.advance + spacing
+            if gy < y_min:
+                y_min = gy
+            if gy + g.h > y_max:
+                y_max = gy + g.h
+        x += g.advance + spacing if dxs is None else max(1.0, g.advance + spacing + dxs[k])
     if x_max < x_min:
         raise ValueError(f"text {text!r} has no ink")
     ox, oy = pad - x_min, pad - y_min
@@ -169,12 +174,12 @@ def compose_line(path: str, index: int, size: int, text: str, spacing: float = 0
     canvas = np.zeros((H, W), np.uint8)
     boxes = []
     right = 0  # everything pasted so far lies left of this column
-    for g, px in zip(glyphs, place):
+    for g, (px, py) in zip(glyphs, place):
         x0 = px + ox
         if g.blank:
             boxes.append((x0, pad, x0 + max(g.advance, 1.0), H - pad))
             continue
-        y0 = g.y0 + oy
+        y0 = py + oy
         x1, y1 = x0 + g.w, y0 + g.h
         if x0 >= right:  # clear of every earlier glyph: a plain copy is the same as the max
             canvas[y0:y1, x0:x1] = g.mask

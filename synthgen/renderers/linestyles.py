@@ -24,7 +24,7 @@ import numpy as np
 
 from ..draws import Draws
 from . import layout as L
-from .glyphs import compose_line, glyph_table
+from .glyphs import compose_line
 
 
 @dataclass
@@ -76,40 +76,13 @@ def jittered(d: Draws, path: str, index: int, size: int, text: str, spacing: flo
     """A straight line whose glyphs each sit `dy` off the baseline and get `dx` extra advance
     (uniform in +-amp x size, from d.rng_for("line.style.jitter")). Char quads are the glyphs'
     ink boxes where they were pasted: exact."""
-    table = glyph_table(path, index, size)
-    glyphs = [table[c] for c in text]
     rng = d.rng_for("line.style.jitter")
-    n = len(glyphs)
+    n = len(text)
     dys = np.rint(rng.uniform(-amp_y, amp_y, n) * size).astype(int)
     dxs = rng.uniform(-amp_x, amp_x, n) * size
     asc, desc = L.metrics(path, index, size)
-    place, x = [], 0.0
-    x_min = y_min = 1 << 30
-    x_max = y_max = -(1 << 30)
-    for g, dy, dx in zip(glyphs, dys, dxs):
-        if g.blank:
-            place.append((x, 0))
-        else:
-            gx, gy = int(round(x)) + g.x0, g.y0 + int(dy)
-            place.append((gx, gy))
-            x_min, x_max = min(x_min, gx), max(x_max, gx + g.w)
-            y_min, y_max = min(y_min, gy), max(y_max, gy + g.h)
-        x += max(1.0, g.advance + spacing + dx)  # never backwards: reading order holds
-    if x_max < x_min:
-        raise ValueError(f"text {text!r} has no ink")
-    ox, oy = pad - x_min, pad - y_min
-    W, Hc = x_max - x_min + 2 * pad, y_max - y_min + 2 * pad
-    canvas = np.zeros((Hc, W), np.uint8)
-    boxes = []
-    for g, (px, py) in zip(glyphs, place):
-        if g.blank:
-            x0 = px + ox
-            boxes.append((x0, pad, x0 + max(g.advance, 1.0), Hc - pad))
-            continue
-        x0, y0 = px + ox, py + oy
-        region = canvas[y0 : y0 + g.h, x0 : x0 + g.w]
-        np.maximum(region, g.mask, out=region)
-        boxes.append((x0, y0, x0 + g.w, y0 + g.h))
+    canvas, boxes, oy = compose_line(path, index, size, text, spacing, pad, jitter=(dxs, dys))
+    Hc, W = canvas.shape
     b = np.array(boxes, np.float32)
     base_y = oy + asc
     baseline = np.array([[pad, base_y], [W - pad, base_y]], np.float32)
