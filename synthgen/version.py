@@ -5,4 +5,5 @@ __version__ = "0.2.0"
 # Bumped whenever the same (config, seed, index) renders different bytes: a resume refuses to
 # add samples of one stream to shards of another. 2: keyed BLAKE2b seeding, buffered draws.
 # 3: keyed draws per factor name (factor contract), scene corpus walk, augmentation stage.
-SAMPLE_STREAM = 3
+# 4: pixel noise on frames over 512 px tiles one 1024 px bank (was a bank of 2x the frame).
+SAMPLE_STREAM = 4

@@ -205,3 +205,22 @@ def test_text_with_a_character_cut_by_the_frame_becomes_dont_care():
     assert move_instances([word], Shift(5), cfg)[0].ignore  # 'e' 75% outside
     assert not move_instances([word], Shift(-6), cfg)[0].ignore  # 'e' 20% outside: still readable
     assert move_instances([word], Shift(0), cfg)[0].ignore  # 'e' half outside
+
+
+@settings(max_examples=60)
+@given(st.integers(1, 9), st.integers(1, 9), st.data())
+def test_wrap_crop_is_a_crop_of_the_tiled_bank(n_y, n_x, data):
+    # reference: np.tile of the bank, cropped plainly
+    from synthgen.augment.photometric import wrap_crop
+    a = np.arange(n_y * n_x * 2).reshape(n_y, n_x, 2)
+    y, x = data.draw(st.integers(0, n_y - 1)), data.draw(st.integers(0, n_x - 1))
+    h, w = data.draw(st.integers(1, 3 * n_y)), data.draw(st.integers(1, 3 * n_x))
+    got = wrap_crop(a, y, x, h, w)
+    assert got.flags.c_contiguous and np.array_equal(got, np.tile(a, (4, 4, 1))[y : y + h, x : x + w])
+
+
+def test_noise_on_frames_larger_than_the_bank_has_the_asked_sigma():
+    from synthgen.augment.photometric import Noise
+    img = np.full((1300, 2100, 3), 128, np.uint8)
+    out = Noise().apply(img, {"sigma": 10.0, "seed": 7}).astype(np.float64) - 128
+    assert out.shape == img.shape and abs(out.std() - 10.0) < 0.3 and abs(out.mean()) < 0.1

@@ -247,14 +247,44 @@ class Downscale(Photo):
 NOISE_SCALE = 32.0  # the banks store 32 x |N(0, 1)|, split by sign, as uint8
 
 
-@lru_cache(maxsize=2)
-def _noise_bank(size: int) -> tuple[np.ndarray, np.ndarray]:
+NOISE_BANK = 1024  # side of the one noise bank every image size crops from
+
+
+@lru_cache(maxsize=1)
+def _noise_bank() -> tuple[np.ndarray, np.ndarray]:
     # Gaussian noise made once per process from a fixed seed; samples crop it at keyed offsets
     # (a fresh normal per pixel would cost more than the whole stage). Split into positive and
     # negative parts so applying it is two table lookups and two saturating uint8 ops.
     rng = np.random.Generator(np.random.PCG64(0x0015E))
-    n = NOISE_SCALE * rng.standard_normal((size, size, 3), dtype=np.float32)
+    n = NOISE_SCALE * rng.standard_normal((NOISE_BANK, NOISE_BANK, 3), dtype=np.float32)
     return np.clip(n, 0, 255).astype(np.uint8), np.clip(-n, 0, 255).astype(np.uint8)
+
+
+def _spans(o: int, length: int, n: int) -> list[tuple[int, int]]:
+    """[o, o + length) on a circle of n as slices of [0, n)."""
+    out = []
+    while length > 0:
+        take = min(length, n - o)
+        out.append((o, o + take))
+        length, o = length - take, 0
+    return out
+
+
+def wrap_crop(a: np.ndarray, y: int, x: int, h: int, w: int) -> np.ndarray:
+    """An h x w crop of `a` at (y, x), wrapping around its edges (a periodic tiling of `a`)."""
+    n_y, n_x = a.shape[:2]
+    ys, xs = _spans(y, h, n_y), _spans(x, w, n_x)
+    if len(ys) == 1 and len(xs) == 1:
+        return np.ascontiguousarray(a[y : y + h, x : x + w])
+    out = np.empty((h, w) + a.shape[2:], a.dtype)
+    r = 0
+    for y0, y1 in ys:
+        c = 0
+        for x0, x1 in xs:
+            out[r : r + y1 - y0, c : c + x1 - x0] = a[y0:y1, x0:x1]
+            c += x1 - x0
+        r += y1 - y0
+    return out
 
 
 @register
@@ -269,13 +299,15 @@ class Noise(Photo):
 
     def apply(self, img, p):
         h, w = img.shape[:2]
-        size = 1024 if max(h, w) <= 512 else 2 * max(h, w)
-        pos, neg = _noise_bank(size)
+        pos, neg = _noise_bank()
         g = np.random.default_rng(p["seed"])
-        x, y = int(g.random() * (size - w)), int(g.random() * (size - h))
+        if max(h, w) <= NOISE_BANK // 2:  # a plain crop
+            x, y = int(g.random() * (NOISE_BANK - w)), int(g.random() * (NOISE_BANK - h))
+        else:  # larger frames tile the bank (a 1024 px period is invisible under noise)
+            x, y = int(g.random() * NOISE_BANK), int(g.random() * NOISE_BANK)
         table = np.clip(np.round(np.arange(256) * (p["sigma"] / NOISE_SCALE)), 0, 255).astype(np.uint8)
-        out = cv2.add(img, lut(np.ascontiguousarray(pos[y : y + h, x : x + w]), table))
-        return cv2.subtract(out, lut(np.ascontiguousarray(neg[y : y + h, x : x + w]), table))
+        out = cv2.add(img, lut(wrap_crop(pos, y, x, h, w), table))
+        return cv2.subtract(out, lut(wrap_crop(neg, y, x, h, w), table))
 
 
 @register
