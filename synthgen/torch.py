@@ -11,7 +11,16 @@
     dl = DataLoader(sh, batch_size=16, num_workers=2, collate_fn=collate)
 
 Item = dict(key, index, image (CHW uint8, or float32 in [0, 1] with image="float"),
-instances (JSON dicts), the requested EAST maps, factors with factors=True).
+instances (`synthgen.core.Instance`: quad 4 x 2 and chars n x 4 x 2 float32 at the label files'
+1/100 px, text, kind, field, ignore; `.to_json()` gives the label's dict), the requested EAST
+maps, factors with factors=True).
+
+Why Instance objects and not JSON dicts: a DataLoader's main process unpickles every batch,
+and the ~1000 char quads of 16 scene samples as nested Python lists cost it ~0.5 ms CPU per
+sample (object creation and the garbage collector walking them), CPU the render workers need;
+numpy arrays inside dicts would not do either (with batch_size=None DataLoader's
+default_convert turns every array into a tensor, each sent through its own shared-memory
+handle), while an Instance's arrays travel as plain bytes.
 
 Item i is sample i of the seed, whatever the worker that renders it. `SynthIterable` hands
 out blocks of indices round-robin to (rank, worker) in exactly the order DataLoader reads its
@@ -42,7 +51,7 @@ except ImportError as e:  # pragma: no cover - exercised only without the extra
 
     raise UserError('synthgen.torch needs PyTorch: pip install torch==2.13.0 (or "synthgen[torch]")') from e
 
-from .core import Sample
+from .core import Instance, Sample
 from .errors import UserError
 from .pipeline import TEXT_KINDS, Pipeline, load_pipeline
 
@@ -53,6 +62,16 @@ IMAGE_MODES = ("uint8", "float")
 def _image_tensor(rgb: np.ndarray, mode: str) -> torch.Tensor:
     t = torch.from_numpy(np.ascontiguousarray(rgb.transpose(2, 0, 1)))
     return t.float().div_(255.0) if mode == "float" else t
+
+
+def _rounded(a: np.ndarray) -> np.ndarray:
+    return np.round(a.astype(np.float64), 2).astype(np.float32)  # the labels' 1/100 px (Instance.to_json)
+
+
+def _instance_item(inst: Instance) -> Instance:
+    """The instance as the shards' labels hold it (quads at 1/100 px): live and stored items agree."""
+    return Instance(quad=_rounded(inst.quad), text=inst.text, kind=inst.kind, field=inst.field,
+                    ignore=bool(inst.ignore), chars=None if inst.chars is None else _rounded(inst.chars))
 
 
 def _check_image_mode(mode: str) -> str:
@@ -69,7 +88,7 @@ def item_from_sample(s: Sample, pipeline: Pipeline, maps: tuple[str, ...] | None
         "key": s.key,
         "index": int(s.meta.get("index", -1)),
         "image": _image_tensor(s.image, image),
-        "instances": [inst.to_json() for inst in s.instances],
+        "instances": [_instance_item(inst) for inst in s.instances],
     }
     have = {k: v for k, v in s.maps.items() if k != "ink"}
     names = tuple(have) if maps is None else tuple(maps)
@@ -296,7 +315,7 @@ def decode_members(key: str, members: dict[str, bytes], maps: tuple[str, ...] | 
         "key": key,
         "index": int((label.get("meta") or {}).get("index", -1)),
         "image": _image_tensor(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), image),
-        "instances": list(label.get("instances") or []),
+        "instances": [Instance.from_json(d) for d in label.get("instances") or []],
     }
     have: dict[str, np.ndarray] = {}
     if "score.png" in members:
@@ -360,10 +379,20 @@ class ShardDataset(IterableDataset):
 
 
 # -- batching -----------------------------------------------------------------------------
-def _pad_stack(vals: list[torch.Tensor]) -> torch.Tensor:
+def _batch_tensor(vals: list[torch.Tensor], shape: list[int]) -> torch.Tensor:
+    """A zeroed B x shape tensor; inside a DataLoader worker it lives in shared memory from the
+    start, so sending it to the main process copies nothing more (as torch's default_collate)."""
+    if get_worker_info() is None:
+        return vals[0].new_zeros([len(vals), *shape])
+    numel = len(vals) * int(np.prod(shape))
+    storage = vals[0]._typed_storage()._new_shared(numel, device=vals[0].device)
+    return vals[0].new(storage).view(len(vals), *shape).zero_()
+
+
+def _stack(vals: list[torch.Tensor]) -> torch.Tensor:
     """Stack tensors of one rank, zero-padding every dim at its end to the largest size."""
     shape = [max(v.shape[d] for v in vals) for d in range(vals[0].dim())]
-    out = vals[0].new_zeros([len(vals), *shape])
+    out = _batch_tensor(vals, shape)
     for j, v in enumerate(vals):
         out[(j, *[slice(0, s) for s in v.shape])] = v
     return out
@@ -372,17 +401,21 @@ def _pad_stack(vals: list[torch.Tensor]) -> torch.Tensor:
 def collate(batch: list[dict[str, Any]]) -> dict[str, Any]:
     """Stack tensors (zero-padded at the bottom/right when sizes differ, e.g. line crops of
     different widths, with `sizes` = each image's (H, W)); keep per-sample instance lists,
-    keys and factor dicts as lists (their lengths differ)."""
+    keys and factor dicts as lists (their lengths differ). `index` and `sizes` share one small
+    tensor: every tensor a worker sends costs the main process a shared-memory handle."""
     out: dict[str, Any] = {}
+    has_image = isinstance(batch[0].get("image"), torch.Tensor)
+    small = torch.tensor([[int(b["index"]), *b["image"].shape[-2:]] if has_image else [int(b["index"]), 0, 0]
+                          for b in batch], dtype=torch.int64) if "index" in batch[0] else None
     for k in batch[0]:
         vals = [b[k] for b in batch]
         if isinstance(vals[0], torch.Tensor):
-            same = all(v.shape == vals[0].shape for v in vals)
-            out[k] = torch.stack(vals) if same else _pad_stack(vals)
+            out[k] = _stack(vals)
         elif k == "index":
-            out[k] = torch.tensor(vals, dtype=torch.int64)
+            out[k] = small[:, 0]
         else:
             out[k] = vals
-    if "image" in out and isinstance(out["image"], torch.Tensor):
-        out["sizes"] = torch.tensor([list(b["image"].shape[-2:]) for b in batch], dtype=torch.int64)
+    if has_image:
+        out["sizes"] = small[:, 1:] if small is not None else \
+            torch.tensor([list(b["image"].shape[-2:]) for b in batch], dtype=torch.int64)
     return out

@@ -15,10 +15,30 @@ from synthgen.mine import Miner
 from synthgen.mine.stats import make_stats, observe, wilson_lower
 from synthgen.pipeline import load_pipeline
 
+
+
+def _plain_scene() -> dict:
+    """Overrides that switch off whatever variety ocr_scene has (backgrounds other than plain,
+    signs, word styles), read from its config so that new options stay off too."""
+    from synthgen.config import load_config
+
+    cfg = load_config("ocr_scene", {})[0].model_dump(mode="json")
+    out = {"background.weights": {k: float(k == "plain") for k in cfg["background"]["weights"]},
+           "fonts.families": ["dejavu"]}
+    lay = cfg["layout"]
+    if isinstance(lay.get("sign"), dict):
+        out["layout.sign.p"] = 0
+    for name, st in (lay.get("style") or {}).items():
+        for k in st:
+            if k == "p" or name == "fill":
+                out[f"layout.style.{name}.{k}"] = 0
+    return out
+
+
 # One word per 128 px scene on a plain background: the word's pixels are easy to find.
 TOY = {"image.width": 128, "image.height": 128, "text.words": [1, 1], "text.size": [12, 18], "layout.block": 0,
-       "layout.small": 0, "layout.perspective": 0, "layout.distractors": [0, 0],
-       "background.weights": {"plain": 1, "gradient": 0, "texture": 0, "noise": 0}, "augment.strength": 0}
+       "layout.small": 0, "layout.perspective": 0, "layout.distractors": [0, 0], "augment.strength": 0,
+       **_plain_scene()}
 LIMIT = 24.0  # degrees
 
 

@@ -49,7 +49,11 @@ def test_line_pipeline_items_and_float_images():
     assert item["image"].shape[1] == 32 and "score" not in item
     assert item["image"].dtype == torch.float32 and 0 <= float(item["image"].min()) <= float(item["image"].max()) <= 1
     assert torch.allclose(item["image"] * 255, _direct(ds.pipeline, 0).float(), atol=1e-3)
-    assert item["instances"][0]["kind"] == "line" and item["instances"][0]["text"]
+    inst = item["instances"][0]
+    assert inst.kind == "line" and inst.text and inst.chars.shape == (len(inst.text), 4, 2)
+    # the label files' 1/100 px, as float32 arrays
+    ref = ds.pipeline.sample(0).instances[0].to_json()
+    assert inst.to_json() == ref and inst.quad.dtype == np.float32
 
 
 def _seq(ds, workers, batch_size=None, take=24):
@@ -100,7 +104,8 @@ def test_bounded_epochs_and_bias_reach_persistent_workers():
     e0 = [k for b in dl for k in b["key"]]
     assert e0 == [f"{i:09d}" for i in range(6)]
     ds.set_epoch(1)
-    ds.set_bias({"background.kind": {"plain": 1.0, "gradient": 0.0, "texture": 0.0, "noise": 0.0}})
+    kinds = ds.pipeline.factor_space()["background.kind"].options  # whatever kinds the pipeline has
+    ds.set_bias({"background.kind": {k: float(k == "plain") for k in kinds}})
     e1 = list(dl)
     assert [k for b in e1 for k in b["key"]] == [f"{i:09d}" for i in range(6, 12)]
     kinds = [f["background.kind"] for b in e1 for f in b["factors"]]
@@ -129,6 +134,44 @@ def test_collate_pads_variable_widths():
     assert out["instances"] == [[1], []]
 
 
+def test_batches_carry_labels_as_few_objects():
+    """What the main process unpickles per batch: the labels of 16 scene samples come as
+    Instance objects with array quads (not thousands of nested lists), and only image, score
+    and one small index/size tensor travel as shared memory."""
+    import gc
+    import pickle
+
+    from multiprocessing.reduction import ForkingPickler
+
+    import torch.multiprocessing  # noqa: F401 (registers the tensor reductions)
+
+    ds = SynthIterable("ocr_line", seed=0, batch_size=4, maps=("score",))
+    batch = next(iter(DL(ds, batch_size=None, num_workers=1)))
+    n_inst = sum(len(x) for x in batch["instances"])
+    assert n_inst >= 4
+    inst = batch["instances"][0][0]
+    assert isinstance(inst.quad, np.ndarray) and inst.quad.shape == (4, 2) and inst.chars.ndim == 3
+    assert batch["index"].tolist() == [0, 1, 2, 3]
+    assert batch["sizes"].tolist() == [list(ds.pipeline.sample(i).image.shape[:2]) for i in range(4)]
+    objs = pickle.loads(ForkingPickler.dumps(batch["instances"]))
+    tracked = sum(1 for _ in _walk(objs) if gc.is_tracked(_))
+    assert tracked <= 2 * n_inst + len(objs) + 1  # a list per sample, an Instance and its __dict__ each
+    tensors = [k for k, v in batch.items() if isinstance(v, torch.Tensor)]
+    storages = {v.untyped_storage().data_ptr() for k, v in batch.items() if isinstance(v, torch.Tensor)}
+    assert sorted(tensors) == ["image", "index", "score", "sizes"] and len(storages) == 3
+
+
+def _walk(o):
+    yield o
+    if isinstance(o, list):
+        for x in o:
+            yield from _walk(x)
+    elif hasattr(o, "__dict__"):
+        yield o.__dict__
+        for x in vars(o).values():
+            yield from _walk(x)
+
+
 @pytest.fixture(scope="module")
 def scene_shards(tmp_path_factory):
     from synthgen.run.job import render
@@ -148,7 +191,8 @@ def test_shards_hold_the_same_samples(scene_shards):
         ref = ds[it["index"]]
         assert it["key"] == ref["key"]
         assert torch.equal(it["image"], ref["image"])  # png shards: lossless
-        assert it["instances"] == ref["instances"]
+        assert [i.to_json() for i in it["instances"]] == [i.to_json() for i in ref["instances"]]
+        assert all(np.array_equal(a.chars, b.chars) for a, b in zip(it["instances"], ref["instances"]))
         assert torch.equal(it["score"], ref["score"])
         assert torch.allclose(it["geo_rbox"], ref["geo_rbox"], atol=0.1, rtol=1e-3)  # stored as float16
 
