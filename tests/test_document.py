@@ -26,7 +26,8 @@ TEMPLATES = {
     "idcard_cn_back": ("idcard_cn", {"idcard_cn_front": 0, "idcard_cn_back": 1}),
     "passport_td3": ("passport_td3", None),
     "passport_td3_cn": ("passport_td3", {"passport_td3": 0, "passport_td3_cn": 1}),
-    "id_td1": ("id_td1", None),
+    "id_td1": ("id_td1", {"id_td1": 1, "id_td1_back": 0}),
+    "id_td1_back": ("id_td1", {"id_td1": 0, "id_td1_back": 1}),
     "licence_us": ("licence_us", None),
 }
 
@@ -167,6 +168,23 @@ def test_cn_back_validity_follows_age_at_issue():
         assert text_of(s, "authority").endswith("分局")
 
 
+def cards_with_mrz(template: str, n: int):
+    """(sample with the MRZ, sample with the printed fields): a TD3 page twice; for TD1 the back
+    and the front of card i (sides pinned: the identity draws do not depend on the side)."""
+    if template == "passport_td3":
+        return [(s, s) for s in render(template, n)]
+    pipe = synthgen.load_pipeline("id_td1", **{"augment.strength": 0.0})
+    out = []
+    for i in range(n):
+        back = pipe.sample(i, pinned={"document.template": "id_td1_back"})
+        front = pipe.sample(i, pinned={"document.template": "id_td1"})
+        ident = dict(back.meta["identity"])
+        assert ident.pop("mrz") and ident == front.meta["identity"]  # one person, both sides
+        assert not any(i.field and i.field.startswith("mrz") for i in front.instances)  # TD1: MRZ on the back only
+        out.append((back, front))
+    return out
+
+
 @pytest.mark.parametrize("template", ["passport_td3", "id_td1"])
 def test_mrz_check_digits_and_agreement_with_printed_fields(template):
     months = {m: i + 1 for i, m in enumerate("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split())}
@@ -178,7 +196,7 @@ def test_mrz_check_digits_and_agreement_with_printed_fields(template):
         d, m, y = text.split(".")
         return dt.date(int(y), int(m), int(d))
 
-    for s in render(template, N_CARDS):
+    for s, front in cards_with_mrz(template, N_CARDS):
         f = fields_of(s)
         lines = [f[f"mrz[{k}]"][0].text for k in range(2 if template == "passport_td3" else 3)]
         n = 44 if template == "passport_td3" else 30
@@ -198,6 +216,7 @@ def test_mrz_check_digits_and_agreement_with_printed_fields(template):
             assert icao(l1[5:14]) == int(l1[14]) and icao(l2[0:6]) == int(l2[6]) and icao(l2[8:14]) == int(l2[14])
             assert icao(l1[5:30] + l2[0:7] + l2[8:15] + l2[18:29]) == int(l2[29])
             names = l3
+        s = front  # the printed fields: the same page (TD3) or the front of the same card (TD1)
         assert number.rstrip("<") == text_of(s, "document_number")
         assert sex == text_of(s, "sex")
         assert yymmdd(birth, 2005) == printed(text_of(s, "birth_date"))

@@ -39,6 +39,17 @@ def set_key(path, value):
     return edit
 
 
+MRZ = {"format": "TD1", "box_mm": [4.0, 40.0, 77.6, 13.0], "font": "ocrb"}  # the base (a TD1 front) has none
+
+
+def with_mrz(*edits):
+    def edit(data, folder):
+        data["mrz"] = dict(MRZ)
+        for e in edits:
+            e(data, folder)
+    return edit
+
+
 def add_layer(layer, files=()):
     def edit(data, folder):
         data["background"].append(layer)
@@ -70,8 +81,8 @@ BAD = [
                                                                                       "unknown layer kind"]),
     ("unknown font role", field("surname", font="script"), ["fields.surname.font", "unknown font role", "script"]),
     ("unknown font family", add_fonts_role("fancy", {"family": "comic"}), ["fonts.fancy", "unknown font family"]),
-    ("mrz box too small", set_key(["mrz", "box_mm"], [4, 37, 20, 15]), ["mrz.box_mm", "too small"]),
-    ("mrz on a non-icao profile", set_key(["identity", "profile"], "us_licence"), ["mrz", "icao"]),
+    ("mrz box too small", with_mrz(set_key(["mrz", "box_mm"], [4, 37, 20, 15])), ["mrz.box_mm", "too small"]),
+    ("mrz on a non-icao profile", with_mrz(set_key(["identity", "profile"], "us_licence")), ["mrz", "icao"]),
     ("unknown profile", set_key(["identity", "profile"], "martian"), ["identity.profile", "unknown identity profile"]),
     ("date without format", field("birth_date", text="{birth_date}"), ["fields.birth_date.text", "needs a format"]),
     ("size larger than box", field("surname", size_mm=[5, 6]), ["fields.surname.size_mm", "does not fit"]),
