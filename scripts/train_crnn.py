@@ -42,11 +42,32 @@ def synth_batches(args, overrides, charset):
     """Rendered on the fly: each worker renders BUCKETS batches' worth of lines, sorts them by
     width and cuts them into BUCKETS batches of similar widths (order fixed by the seed)."""
     ds = SynthIterable(args.pipeline, seed=args.seed, start=args.start, batch_size=args.batch_size * BUCKETS,
-                       collate_fn=Collate(charset, split=BUCKETS), **overrides)
+                       collate_fn=Collate(charset, split=BUCKETS), bias=args.bias_obj,
+                       floor=args.bias_floor if args.bias else 0.0, **overrides)
     dl = torch.utils.data.DataLoader(ds, batch_size=None, num_workers=args.workers,
                                      persistent_workers=args.workers > 0, prefetch_factor=2 if args.workers else None)
     for group in dl:
         yield from group
+
+
+def read_bias(path):
+    """A `Draws` bias from a JSON file: the bias itself, or a `synthgen mine` report.json (its
+    next_bias: what the statistics of all its rounds imply)."""
+    if not path:
+        return None
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except (OSError, ValueError) as e:
+        raise UserError(f"--bias {path}: cannot read it as JSON ({e})") from None
+    if isinstance(data, dict) and "next_bias" in data:  # a mine report
+        if not data["next_bias"]:
+            print(f"train_crnn: {path}: the mining found no significant factor; training unbiased", file=sys.stderr)
+        return data["next_bias"] or None
+    bias = data
+    if not isinstance(bias, dict) or not bias:
+        raise UserError(f"--bias {path}: holds no bias (a dict of factor -> weights, or a mine report.json)")
+    return bias
 
 
 def shard_batches(args, charset):
@@ -106,6 +127,10 @@ def main(argv=None) -> int:
     ap.add_argument("--width", type=int, default=1, help="channel multiplier of the CNN")
     ap.add_argument("--hidden", type=int, default=96, help="LSTM hidden size")
     ap.add_argument("--init", help="fine-tune from this checkpoint")
+    ap.add_argument("--bias", help="render the training stream with this bias (JSON file, or a `synthgen mine` "
+                    "report.json: its next_bias)")
+    ap.add_argument("--bias-floor", type=float, default=0.2,
+                    help="with --bias: share of training samples from the base distribution (default 0.2, as the miner)")
     ap.add_argument("--train-shards", help="train on these written shards instead of rendering on the fly")
     ap.add_argument("--eval-seed", type=int, default=1000, help="seed of the held-out samples")
     ap.add_argument("--eval-n", type=int, default=500)
@@ -122,6 +147,9 @@ def main(argv=None) -> int:
         if args.threads:
             torch.set_num_threads(args.threads)
         cv2.setNumThreads(1)  # before DataLoader forks its workers
+        args.bias_obj = read_bias(args.bias)
+        if args.bias and args.train_shards:
+            raise UserError("--bias applies to the rendered stream; not with --train-shards")
         overrides = {} if args.no_demo_overrides else dict(DEMO_OVERRIDES)
         overrides.update(parse_set(args.sets))
         if args.init:
@@ -144,7 +172,7 @@ def main(argv=None) -> int:
     results = {name: evaluate(model, charset, samples) for name, samples in sets.items()}
     meta = {"steps": args.steps + int(prev.get("steps", 0)), "batch_size": args.batch_size, "seed": args.seed,
             "pipeline": args.pipeline, "overrides": json.dumps(overrides, sort_keys=True),
-            "train_shards": args.train_shards or "", "init": args.init or "", "train_seconds": round(train_s, 1)}
+            "train_shards": args.train_shards or "", "bias": args.bias or "", "init": args.init or "", "train_seconds": round(train_s, 1)}
     save(os.path.join(args.out, "crnn.pt"), model, charset, meta)
     with open(os.path.join(args.out, "metrics.json"), "w") as f:
         json.dump({"meta": meta, "final_ctc": sum(losses[-50:]) / len(losses[-50:]), "eval": results}, f, indent=2)

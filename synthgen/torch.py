@@ -37,6 +37,7 @@ in a forked child whose parent ran OpenCV's pool can deadlock).
 from __future__ import annotations
 
 import json
+import math
 import posixpath
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -217,14 +218,16 @@ class SynthIterable(_Biased, IterableDataset):
     within the rank, to worker (k // W) % N: DataLoader reads workers round-robin, so each rank
     sees its blocks in order whatever N. With `batch_size` the dataset yields collated batches
     (use DataLoader(batch_size=None)); otherwise single items, and `block` should equal the
-    DataLoader's batch_size (a worker fills a batch from its own consecutive items)."""
+    DataLoader's batch_size (a worker fills a batch from its own consecutive items). With a bias,
+    `floor` is the share of indices rendered from the base distribution instead."""
 
     def __init__(self, pipeline: str | Pipeline = "ocr_scene", seed: int | None = None, start: int = 0,
                  n: int | None = None, batch_size: int | None = None, block: int | None = None,
                  maps: tuple[str, ...] | None = None, image: str = "uint8", factors: bool = False,
                  rank: int | None = None, world_size: int | None = None, bias: dict[str, Any] | None = None,
                  pinned: dict[str, Any] | None = None, transform: Callable[[dict[str, Any]], Any] | None = None,
-                 collate_fn: Callable[[list[Any]], Any] | None = None, epoch: int = 0, **overrides: Any) -> None:
+                 collate_fn: Callable[[list[Any]], Any] | None = None, epoch: int = 0, floor: float = 0.0,
+                 **overrides: Any) -> None:
         if batch_size is not None and block is not None:
             raise UserError("give batch_size (the dataset collates) or block (DataLoader collates), not both")
         b = batch_size if batch_size is not None else (block if block is not None else 1)
@@ -235,6 +238,9 @@ class SynthIterable(_Biased, IterableDataset):
         self.batched = batch_size is not None
         self.maps = None if maps is None else tuple(maps)
         self.image, self.factors, self.pinned, self.transform = _check_image_mode(image), factors, pinned, transform
+        if not 0.0 <= float(floor) <= 1.0:
+            raise UserError(f"floor must be a share in [0, 1], got {floor}")
+        self.floor = float(floor)
         self.collate_fn = collate_fn or collate
         self.rank, self.world_size = _rank_world(rank, world_size)  # resolved now: workers have no process group
         self._state = _Shared({"epoch": int(epoch), "bias": bias or None})
@@ -252,13 +258,19 @@ class SynthIterable(_Biased, IterableDataset):
             yield list(range(first, first + self.block if hi is None else min(first + self.block, hi)))
             k += W * N
 
+    def is_base(self, i: int) -> bool:
+        """Index i ignores the bias: an even `floor` share of indices keeps the base distribution
+        (as the miner's rounds do), so a mined stream never drops a region entirely."""
+        f = self.floor
+        return f > 0 and math.floor((i + 1) * f) > math.floor(i * f)
+
     def __iter__(self) -> Iterator[Any]:
         w, N = _worker()
         bias = self.bias
         for idx in self.indices(w, N):
             items = []
             for i in idx:
-                s = self.pipeline.sample(i, pinned=self.pinned, bias=bias)
+                s = self.pipeline.sample(i, pinned=self.pinned, bias=None if self.is_base(i) else bias)
                 item = item_from_sample(s, self.pipeline, self.maps, self.image, self.factors)
                 items.append(self.transform(item) if self.transform else item)
             if self.batched:

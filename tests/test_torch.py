@@ -209,3 +209,18 @@ def test_shard_ranks_and_truncated_shard_named(scene_shards, tmp_path):
         (bad / p.name).write_bytes(data[: len(data) // 2] if p.name == "shard-000001.tar" else data)
     with pytest.raises(UserError, match="shard-000001.tar is truncated"):
         list(ShardDataset(str(bad)))
+
+
+def test_floor_share_of_a_biased_stream_keeps_the_base_distribution():
+    ds = SynthIterable("ocr_line", seed=3, block=5, n=10, floor=0.2, factors=True)
+    kinds = ds.pipeline.factor_space()["background.kind"].options
+    ds.set_bias({"background.kind": {k: float(k == "plain") for k in kinds}})
+    items = list(ds)
+    base = [it["index"] for it in items if ds.is_base(it["index"])]
+    assert base == [4, 9]  # an even 0.2 share, as the miner's rounds
+    for it in items:
+        ref = ds.pipeline.sample(it["index"], bias=None if it["index"] in base else ds.bias)
+        assert torch.equal(it["image"], torch.from_numpy(ref.image.transpose(2, 0, 1).copy()))
+    assert all(it["factors"]["background.kind"] == "plain" for it in items if it["index"] not in base)
+    with pytest.raises(UserError):
+        SynthIterable("ocr_line", floor=1.5)
