@@ -110,11 +110,26 @@ class SignCfg(Strict):
     _ranges = field_validator("pad", mode="before")(_range)
 
 
+class SceneDistractorCfg(Strict):
+    """Neighbouring text cut off near a scene word (never labelled)."""
+
+    p: float = Field(0.0, ge=0, le=1)
+    gap: tuple[float, float] = (0.15, 0.5)  # clear of the word's ink, x text height
+    cut: tuple[float, float] = (0.2, 0.4)  # how much of the neighbour shows, x text height
+
+    _ranges = field_validator("gap", "cut", mode="before")(_range)
+    _ord = field_validator("gap", "cut")(_ordered_pair)
+
+
 class SceneStyleCfg(Strict):
-    """Line styles that scene words get too (linestyles.py): 3-D extrusion and glyph fills."""
+    """Line styles that scene words get too (renderers/scenestyles.py), off unless given a chance."""
 
     extrude: "ExtrudeCfg" = Field(default_factory=lambda: ExtrudeCfg())
     fill: "FillCfg" = Field(default_factory=lambda: FillCfg())
+    jitter: "JitterCfg" = Field(default_factory=lambda: JitterCfg())  # per-char baseline / spacing, single words
+    elastic: "ElasticCfg" = Field(default_factory=lambda: ElasticCfg())  # x text height; char quads follow
+    box: "BoxCfg" = Field(default_factory=lambda: BoxCfg())  # outline / plate on the word's plane
+    distractor: SceneDistractorCfg = Field(default_factory=SceneDistractorCfg)  # cut-off neighbours
 
 
 class LayoutCfg(Strict):

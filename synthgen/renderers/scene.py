@@ -20,6 +20,7 @@ from ..splits import Splitter, split_faces
 from .backgrounds import render_background
 from .corpus import CASES, TextSampler, apply_case, key_of
 from . import linestyles as LS
+from . import scenestyles as SS
 from .fonts import FontFace, FontPicker, resolve_faces
 from .glyphs import Layout, layout_line, raster_size
 from .layout import apply_h, apply_t, mm3, r3, s3, t3, warp
@@ -86,6 +87,8 @@ class SceneRenderer:
         self.max_block_words = cfg.layout.block_lines[1] * cfg.layout.block_words[1]
         self.case_names = [c for c in CASES if cfg.text.case.get(c, 0) > 0]
         self.case_weights = [cfg.text.case[c] for c in self.case_names]
+        ex = cfg.layout.style.extrude
+        self.extrude_reach = ex.range[1] + 1.0 if ex.p > 0 else 0.0  # image px
         # Coverage by character: a bit mask of the faces that have each character, ANDed over a
         # text's characters; the covering faces' names and draw weights are cached per mask (the
         # corpus walk rarely repeats a text, but the masks repeat all the time).
@@ -147,10 +150,11 @@ class SceneRenderer:
         d.derive("words_placed", len(instances))
         return img, instances, ink
 
-    def _layout(self, d: Draws, name: str, slot: int) -> tuple[Layout, list[tuple[str, list[int]]], float]:
-        """Lay out one item: a word, or a block of lines. Returns the layout, the words as
-        (text, char indices into layout.boxes), and the scale from the raster size the glyphs
-        were drawn at to the drawn font size (applied by the item's warp)."""
+    def _layout(self, d: Draws, name: str, slot: int):
+        """Lay out one item: a word, or a block of lines, and draw its styles (scenestyles.draw;
+        a single word's jitter is laid out here). Returns the layout, the words as (text, char
+        indices into layout.boxes), the scale from the raster size the glyphs were drawn at to
+        the drawn font size (applied by the item's warp), the styles, the face and the raster size."""
         t, lay_cfg = self.cfg.text, self.cfg.layout
         small = d.bernoulli(f"{name}.small", lay_cfg.small, src="layout.small")
         block = not small and d.bernoulli(f"{name}.block", lay_cfg.block, src="layout.block")
@@ -159,9 +163,13 @@ class SceneRenderer:
                                    src="layout.small_size" if small else "text.size")))
         size = max(size, 4)
         raster = raster_size(size)
+        st = SS.draw(d, name, lay_cfg.style, t.contrast, single=not block)
         if not block:
-            lay = layout_line(face.path, face.index, raster, text)
-            return lay, [(text, list(range(len(text))))], size / raster
+            if st.jitter:
+                lay = SS.jittered(d, name, face.path, face.index, raster, text, st.jitter)
+            else:
+                lay = layout_line(face.path, face.index, raster, text)
+            return lay, [(text, list(range(len(text))))], size / raster, st, face, raster
         # A block: lines of words in one face, left-aligned, stacked at a random leading.
         n_lines = d.integers(f"{name}.lines", *lay_cfg.block_lines, src="layout.block_lines")
         pitch = raster * d.uniform(f"{name}.leading", *lay_cfg.leading, src="layout.leading")
@@ -177,7 +185,8 @@ class SceneRenderer:
                 words.append(w)
                 k += 1
             lines.append(words)
-        return self._stack(face, raster, lines, pitch), [(w, idx) for w, idx in self._word_index(lines)], size / raster
+        return (self._stack(face, raster, lines, pitch), [(w, idx) for w, idx in self._word_index(lines)], size / raster,
+                st, face, raster)
 
     def _pick_word_for(self, d: Draws, name: str, slot: int, face: FontFace) -> str:
         """A block's further word (`<name>.text`): the block walk's word, redrawn at random
@@ -217,12 +226,12 @@ class SceneRenderer:
         lo, hi = b.min(axis=0).tolist(), b.max(axis=0).tolist()
         return Layout(mask, b, (lo[0], lo[1], hi[2], hi[3]))
 
-    def _transform(self, d: Draws, name: str, lay: Layout, scale: float):
+    def _transform(self, d: Draws, name: str, ink: tuple[float, float, float, float], scale: float):
         """Homography (tuple matrix) from layout coordinates to coordinates centred on the item:
         the raster-to-drawn-size scale, a rotation, and sometimes a projective tilt (text on a
         plane seen at an angle)."""
         lc = self.cfg.layout
-        x0, y0, x1, y1 = lay.ink
+        x0, y0, x1, y1 = ink
         M = r3(d.uniform(f"{name}.angle", *self.cfg.text.angle, src="text.angle"))
         if d.bernoulli(f"{name}.perspective", lc.perspective, src="layout.perspective"):
             # Tilt in the text's own frame, normalised by its half extents: the scale across the
@@ -268,17 +277,34 @@ class SceneRenderer:
               ink: np.ndarray | None = None) -> list[Instance]:
         t = self.cfg.text
         H, W = img.shape[:2]
-        lay, words, scale = self._layout(d, name, slot)
-        Hrel = self._transform(d, name, lay, scale)
-        x0, y0, x1, y1 = lay.ink
+        lay, words, scale, st, face, raster = self._layout(d, name, slot)
+        mask, box = lay.mask, lay.ink
+        bent = None  # (char quads, word quads) in the layout frame, when the item is bent
+        if st.elastic is not None:
+            h = box[3] - box[1]
+            chars = box_corners(lay.boxes)
+            if len(words) == 1:
+                wq = box_corners(np.array([box], np.float32))
+            else:
+                wq = box_corners(np.array([[lay.boxes[i][:, 0].min(), lay.boxes[i][:, 1].min(), lay.boxes[i][:, 2].max(),
+                                            lay.boxes[i][:, 3].max()] for _, i in words], np.float32))
+            mask, cq, wq, _ = SS.bend(d, name, mask, chars, wq, st.elastic[0] * h, st.elastic[1] * h)
+            bent = (cq, wq)
+            lo, hi = wq.reshape(-1, 2).min(axis=0).tolist(), wq.reshape(-1, 2).max(axis=0).tolist()
+            box = (lo[0], lo[1], hi[0], hi[1])
+        Hrel = self._transform(d, name, box, scale)
+        x0, y0, x1, y1 = box
         rel = apply_t(Hrel, ((x0, y0), (x1, y0), (x1, y1), (x0, y1)))
         sg = self.cfg.layout.sign
         g = 0.0  # a sign's margin in layout px: the footprint placed is the sign's, not the text's
         if sg.p > 0 and d.bernoulli(f"{name}.sign", sg.p, src="layout.sign.p"):
             g = d.uniform(f"{name}.sign.pad", *sg.pad, src="layout.sign.pad") * min(y1 - y0, x1 - x0)
         sign = None if not g else apply_t(Hrel, ((x0 - g, y0 - g), (x1 + g, y0 - g), (x1 + g, y1 + g), (x0 - g, y1 + g)))
-        gp = g + 6.0 / max(scale, 1e-6)  # placed 6 px wider than drawn: the grid is coarse (GRID px)
-        foot = rel if not g else apply_t(Hrel, ((x0 - gp, y0 - gp), (x1 + gp, y0 - gp), (x1 + gp, y1 + gp), (x0 - gp, y1 + gp)))
+        # decorations (box, neighbours, bend, extrusion) keep their reach clear of other items too;
+        # extrusion's as configured, drawn or not (a word's place does not depend on its paint)
+        m = max(g, st.margin(y1 - y0), self.extrude_reach / max(scale, 1e-6))
+        gp = m + 6.0 / max(scale, 1e-6)  # placed 6 px wider than drawn: the grid is coarse (GRID px)
+        foot = rel if not m else apply_t(Hrel, ((x0 - gp, y0 - gp), (x1 + gp, y0 - gp), (x1 + gp, y1 + gp), (x0 - gp, y1 + gp)))
         spot = self._place(d, name, foot, W, H, occupied)
         d.derive(f"{name}.placed", spot is not None)
         if spot is None:
@@ -288,12 +314,26 @@ class SceneRenderer:
         Hm = mm3(t3(sx, sy), Hrel)
         if g:
             LS.draw_sign(d, name, img, np.array([(x + sx, y + sy) for x, y in sign], np.float64), sg.texture, sg.border)
+        if st.box is not None:  # on the item's plane, under the text: the text colour is chosen against it
+            kind, pad, th = st.box
+            poly = np.array(apply_t(Hm, SS.box_polygon(box, pad * (y1 - y0)).tolist()), np.float32)
+            LS.draw_box(img, poly, kind, 0.0, th, SS.box_color(d, name))
+        if st.distract is not None:  # never labelled, never in the ink
+            nb = SS.neighbours(d, name, self.block_sampler, slot * self.max_block_words, face, raster, mask.shape, box,
+                               *st.distract)
+            if nb is not None:  # sometimes faded: an opacity factor (0 hides them, as tests pin it)
+                fade = d.uniform(f"{name}.style.distractor_opacity", 0.5, 1.0)
+                blend(img, cv2.convertScaleAbs(nb[0], alpha=fade), mm3(Hm, t3(0.0, -nb[1])), lambda roi, a: ink_contrasting(
+                    d, f"{name}.style.distractor_color", luma_under(roi, a), t.contrast))
         # text.contrast against the background under the glyphs themselves (styles.ink_contrasting)
-        style, grow = LS.scene_style(d, name, self.cfg.layout.style, t.contrast)
-        blend(img, lay.mask, Hm, lambda roi, a: ink_contrasting(d, f"{name}.color", luma_under(roi, a), t.contrast), ink,
+        style, grow = st.paint
+        blend(img, mask, Hm, lambda roi, a: ink_contrasting(d, f"{name}.color", luma_under(roi, a), t.contrast), ink,
               style, grow)
         Hn = np.array(Hm, np.float64)
-        if len(words) == 1:  # a single word's box is the layout's ink box, already placed
+        if bent is not None:  # chars and words bent with the glyphs (scenestyles.bend), one transform
+            q = apply_h(Hn, np.concatenate(bent))
+            all_chars, word_quads = q[: len(bent[0])], list(q[len(bent[0]) :])
+        elif len(words) == 1:  # a single word's box is the layout's ink box, already placed
             all_chars = apply_h(Hn, box_corners(lay.boxes))
             word_quads = [np.array(quad, np.float32)]
         else:  # one transform for every char and word box of the block

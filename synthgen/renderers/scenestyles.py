@@ -1,0 +1,183 @@
+"""SynthTIGER-class styles for scene words (used by scene.py): per-character baseline and
+spacing jitter, an elastic / wave bend whose char quads follow the glyphs, 3-D extrusion, a
+box (outline or plate) around the word on its own plane, gradient / texture fills inside the
+glyphs, and neighbouring text cut off near the word.
+
+The pixel work is linestyles.py's and glyphs.py's (called, not copied); what is here is the
+scene side: which styles an item gets (recorded factors `word[i].style.<name>`, chances and
+magnitudes from the config's `layout.style`), and how each lands in the item's own frame
+(the layout's raster coordinates, before the item's homography), so a style follows the
+item's rotation and tilt like the glyphs do.
+
+Labels: jitter and elastic move glyphs, and the char quads are recomputed from where the
+glyphs went (jitter: the pasted glyphs' ink boxes, exact; elastic: linestyles.follow_quads).
+Extrusion, boxes and cut-off neighbours are decoration: never labelled, never in the ink.
+Magnitudes are drawn only when a style is on (keyed draws: pinning one moves no other).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ..draws import Draws
+from . import linestyles as LS
+from .glyphs import Layout, compose_line
+from .layout import box_quads
+
+
+@dataclass
+class WordStyle:
+    jitter: float = 0.0  # baseline and spacing amplitude, x font size (0 = off)
+    elastic: tuple[float, float] | None = None  # (amplitude, wavelength), x text height
+    box: tuple[str, float, int] | None = None  # (outline | plate, pad x text height, thickness px)
+    distract: tuple[float, float] | None = None  # (gap, visible cut), x text height
+    # extrusion and glyph fills: linestyles.scene_style's (callback, ROI growth), drawn as it is
+    paint: tuple = (None, 0)
+
+    def margin(self, h: float) -> float:
+        """How far (layout px, text height `h`) the item's decorations reach past its ink box:
+        placement keeps this clear of other items."""
+        m = 0.0
+        if self.box is not None:
+            m = max(m, self.box[1] * h + self.box[2])
+        if self.distract is not None:
+            m = max(m, (self.distract[0] + self.distract[1]) * h + 2)
+        if self.elastic is not None:
+            m = max(m, self.elastic[0] * h + 1)
+        return m
+
+
+def draw(d: Draws, name: str, sc, contrast: float, single: bool) -> WordStyle:
+    """Which styles item `name` gets and their magnitudes (sc: the SceneStyleCfg). Jitter and
+    cut-off neighbours only for single words (a block's lines are its own neighbours)."""
+    s = WordStyle()
+    if single and sc.jitter.p > 0 and d.bernoulli(f"{name}.style.jitter", sc.jitter.p, src="layout.style.jitter.p"):
+        s.jitter = d.uniform(f"{name}.style.jitter_amount", *sc.jitter.range, src="layout.style.jitter.range")
+    if sc.elastic.p > 0 and d.bernoulli(f"{name}.style.elastic", sc.elastic.p, src="layout.style.elastic.p"):
+        s.elastic = (d.uniform(f"{name}.style.elastic_amplitude", *sc.elastic.amplitude, src="layout.style.elastic.amplitude"),
+                     d.uniform(f"{name}.style.elastic_wavelength", *sc.elastic.wavelength, src="layout.style.elastic.wavelength"))
+    if sc.box.p > 0 and d.bernoulli(f"{name}.style.box", sc.box.p, src="layout.style.box.p"):
+        plate = d.bernoulli(f"{name}.style.box_plate", sc.box.plate, src="layout.style.box.plate")
+        pad = d.uniform(f"{name}.style.box_pad", *sc.box.pad, src="layout.style.box.pad")
+        th = int(round(d.uniform(f"{name}.style.box_thickness", *sc.box.thickness, src="layout.style.box.thickness")))
+        s.box = ("plate" if plate else "outline", pad, max(1, th))
+    if single and sc.distractor.p > 0 and d.bernoulli(f"{name}.style.distractor", sc.distractor.p,
+                                                      src="layout.style.distractor.p"):
+        s.distract = (d.uniform(f"{name}.style.distractor_gap", *sc.distractor.gap, src="layout.style.distractor.gap"),
+                      d.uniform(f"{name}.style.distractor_cut", *sc.distractor.cut, src="layout.style.distractor.cut"))
+    s.paint = LS.scene_style(d, name, sc, contrast)  # extrusion and glyph fills
+    return s
+
+
+# -- glyph placement: jitter and elastic ---------------------------------------------------------
+
+
+def jittered(d: Draws, name: str, path: str, index: int, size: int, text: str, amount: float) -> Layout:
+    """A single word whose glyphs each sit off the baseline and get extra advance, uniform in
+    +-amount x size (bulk values from d.rng_for(`<name>.style.jitter`)): the glyphs are pasted
+    there by glyphs.compose_line, and the char boxes are their ink boxes where pasted."""
+    rng = d.rng_for(f"{name}.style.jitter")
+    n = len(text)
+    dys = np.rint(rng.uniform(-amount, amount, n) * size).astype(int)
+    dxs = rng.uniform(-amount, amount, n) * size
+    canvas, boxes, _ = compose_line(path, index, size, text, 0.0, 1, jitter=(dxs, dys))
+    H, W = canvas.shape
+    return Layout(canvas, np.array(boxes, np.float32), (1.0, 1.0, float(W - 1), float(H - 1)))
+
+
+class _Renamed:
+    """Draws whose bulk generators go by the item's own names: linestyles' functions ask for
+    `line.style.<x>`, a scene item answers with `<item>.style.<x>` (one field per word)."""
+
+    def __init__(self, d: Draws, item: str) -> None:
+        self.d, self.item = d, item
+
+    def rng_for(self, name: str) -> np.random.Generator:
+        return self.d.rng_for(name.replace("line.", f"{self.item}.", 1))
+
+
+def bend(d: Draws, name: str, mask: np.ndarray, chars: np.ndarray, words: np.ndarray,
+         amp: float, wavelength: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """The item bent by an elastic / wave field in its own frame (linestyles.elastic_field:
+    a wave along the text plus smooth random bends; `amp` and `wavelength` in layout px).
+    The mask is padded first so nothing bends off it. Returns (mask, char quads, word quads,
+    pad): quads in the padded frame, pushed out to hold their glyphs' mapped boundaries
+    (linestyles.follow_quads); each word quad also holds its chars."""
+    p = int(math.ceil(amp)) + 2
+    m = cv2.copyMakeBorder(mask, p, p, p, p, cv2.BORDER_CONSTANT, value=0)
+    H, W = m.shape
+    dx, dy = LS.elastic_field(_Renamed(d, name), W, H, amp, wavelength)
+    out = LS.remap(m, dx, dy)
+    chars, words = chars + p, words + p
+    cq = LS.follow_quads(chars, dx, dy, per_edge=4)  # the field bends over >= 2 text heights: 4 a side hold it
+    if len(words) == 1:  # a single word holds all its chars
+        wq = LS.follow_quads(words, dx, dy, holds=cq)
+    else:
+        wq = np.stack([LS.follow_quads(w[None], dx, dy, holds=k)[0] for w, k in zip(words, _chars_of_words(cq, words, chars))])
+    return out, cq, wq, p
+
+
+def _chars_of_words(cq: np.ndarray, words: np.ndarray, chars: np.ndarray) -> list[np.ndarray]:
+    """For each word quad (before the bend), the bent quads of the chars whose centres lie in it."""
+    ctr = chars.mean(axis=1)
+    out = []
+    for w in words:
+        lo, hi = w.min(axis=0) - 0.01, w.max(axis=0) + 0.01
+        k = np.all((ctr >= lo) & (ctr <= hi), axis=1)
+        out.append(cq[k].reshape(-1, 2) if k.any() else None)
+    return out
+
+
+# -- decorations ---------------------------------------------------------------------------------
+
+
+def box_polygon(ink: tuple[float, float, float, float], pad: float) -> np.ndarray:
+    """The item's ink box grown by `pad` layout px, as 4 points (to go through its homography)."""
+    x0, y0, x1, y1 = ink
+    return box_quads(np.array([x0 - pad, y0 - pad, x1 + pad, y1 + pad], np.float32))
+
+
+def box_color(d: Draws, name: str) -> tuple[int, int, int]:
+    return tuple(int(d.uniform(f"{name}.style.box_color.{c}", 0, 255)) for c in "rgb")
+
+
+def neighbours(d: Draws, name: str, sampler, slot: int, face, size: int, mask_shape: tuple[int, int],
+               ink: tuple[float, float, float, float], gap: float, cut: float) -> tuple[np.ndarray, int] | None:
+    """Lines of other text just above and below a word, cut off `cut` x text height past their
+    edge nearest the word, `gap` x text height clear of its ink box: a mask in the word's own
+    frame whose row 0 is layout row -top, and top (None when the face covers none of the
+    drawn words). Never labelled, never ink: slivers of text a reader cannot read, as on a
+    crop of a sign whose other lines run past the frame."""
+    h = max(ink[3] - ink[1], 1.0)
+    above = LS.corpus_line(sampler, d, f"{name}.style.distractor_above", slot, face)
+    below = LS.corpus_line(sampler, d, f"{name}.style.distractor_below", slot + 4, face)
+    g = max(1, int(round(gap * h)))
+    c = max(1, int(round(cut * h)))
+    parts = []
+    for t in (above, below):
+        parts.append(compose_line(face.path, face.index, size, t, 0.0, 0)[0] if t.strip() else None)
+    if parts[0] is None and parts[1] is None:
+        return None
+    Hm, Wm = mask_shape
+    iy0, iy1 = int(math.floor(ink[1])), int(math.ceil(ink[3]))
+    top = g + c - iy0  # layout row iy0 - g - c lands on row 0
+    out = np.zeros((top + iy1 + g + c, Wm), np.uint8)
+    shift = int(d.uniform(f"{name}.style.distractor_shift", 0, 0.5) * h)  # lines start left of the word
+    for part, edge in zip(parts, ("above", "below")):
+        if part is None:
+            continue
+        ph, pw = part.shape
+        # the neighbour's ink ends `g` px from the word's ink box; only `c` px of it show
+        if edge == "above":
+            rows = part[max(0, ph - c):]
+            y = top + iy0 - g - rows.shape[0]
+        else:
+            rows = part[: min(ph, c)]
+            y = top + iy1 + g
+        src = rows[:, shift: shift + Wm]
+        out[y: y + src.shape[0], : src.shape[1]] = np.maximum(out[y: y + src.shape[0], : src.shape[1]], src)
+    return out, top

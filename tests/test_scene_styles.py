@@ -1,0 +1,172 @@
+"""Scene word styles (renderers/scenestyles.py) and the wide default ocr_scene.
+
+For every style pinned on, the checks of tests/test_labels_exact.py over the default (wide)
+scene pipeline: the sample is rendered again white on black (background plain black, text
+white, every decoration -- extrusion, box, cut-off neighbours, signs -- black, glyph fills
+white), so the pixels are the text's coverage, independent of the labels and of the ink hook.
+Tiny don't-care words: their ink must lie in their quads like any other, but their 2-5 px
+glyphs in light faces (Thin, Hairline weights) have strokes whose coverage stays under the
+checker's 25% box threshold after the warp, so tightness is checked on readable words (as
+Tally already does for its own-frame rule).
+"""
+
+import numpy as np
+import pytest
+
+import synthgen
+from synthgen.config import load_config
+from tests.test_labels_exact import BOX_INK, Tally, _plain_pins, union_mask
+
+STYLES = ("jitter", "elastic", "extrude", "box", "fill", "distractor")
+SMALL = {"image.width": 256, "image.height": 256, "augment.strength": 0.0}
+# white text on a black, plain background; every decoration black; fills white
+WOB = _plain_pins({
+    "background.kind": "plain",
+    **{f"word.color.{c}": 255.0 for c in "rgb"},
+    **{f"distractor.color.{c}": 0.0 for c in "rgb"},
+    **{f"word.sign.color.{c}": 0.0 for c in "rgb"}, "word.sign.texture": False, "word.sign.border": False,
+    **{f"word.style.{k}.{c}": 0.0 for k in ("extrude_color", "box_color") for c in "rgb"},
+    # neighbours' colour keeps its contrast with what lies under it (like text): hidden by opacity
+    "word.style.distractor_opacity": 0.0,
+    **{f"word.style.fill_color2.{c}": 255.0 for c in "rgb"},
+})
+
+
+@pytest.fixture(scope="module")
+def pipe():
+    return synthgen.load_pipeline("ocr_scene", seed=12, **SMALL)
+
+
+def check_readable(t: Tally, instances_by_key: dict, min_chars: int) -> None:
+    """Tally.check, with the axis-aligned tightness rule on readable words only (see the module
+    docstring); the ink rule and the own-frame rule as they are."""
+    assert t.chars >= min_chars and t.ink > 0
+    share = t.inside / t.ink
+    assert share >= 0.99, f"only {share:.4f} of ink pixels inside the char quads"
+    assert not t.loose, f"{len(t.loose)} loose char quads, e.g. {t.loose[:5]}"
+    readable = [x for x in t.loose_axis if not instances_by_key[(x[0], x[1])]]
+    assert len(readable) <= 0.005 * t.chars, f"{len(readable)} loose: {readable[:5]}"
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_labels_exact_with_each_style_on(pipe, style):
+    pins = {f"word.style.{style}": True}
+    t = Tally()
+    ignored = {}
+    for i in range(10):
+        s = pipe.sample(i, pinned=pins)
+        plain = pipe.sample(i, pinned={**WOB, **pins})
+        assert [x.text for x in plain.instances] == [x.text for x in s.instances]
+        assert all(np.allclose(a.quad, b.quad) and np.allclose(a.chars, b.chars) for a, b in zip(plain.instances, s.instances))
+        on = [k for k, v in s.factors.items() if k.endswith(f".style.{style}")]
+        assert on and all(s.factors[k] is True for k in on)
+        ink = plain.image.max(axis=2)
+        assert (plain.image.min(axis=2) == ink).all()  # grey: white text, black everything else
+        t.add(s.key, ink, s.instances)
+        ignored.update({(s.key, x.text): x.ignore for x in s.instances})
+    check_readable(t, ignored, min_chars=150)
+
+
+def test_default_scene_labels_exact_all_styles_at_their_odds(pipe):
+    """The default pipeline as configured (fonts, backgrounds, signs, styles at their odds)."""
+    t = Tally()
+    ignored = {}
+    seen = set()
+    for i in range(40, 70):
+        s = pipe.sample(i)
+        plain = pipe.sample(i, pinned=WOB)
+        assert [x.text for x in plain.instances] == [x.text for x in s.instances]
+        ink = plain.image.max(axis=2)
+        assert (plain.image.min(axis=2) == ink).all()
+        t.add(s.key, ink, s.instances)
+        ignored.update({(s.key, x.text): x.ignore for x in s.instances})
+        seen |= {k.rsplit(".", 1)[1] for k, v in s.factors.items() if ".style." in k and v is True}
+    assert seen >= set(STYLES) - {"jitter"} or seen >= set(STYLES) - {"distractor"}
+    check_readable(t, ignored, min_chars=400)
+
+
+def test_ink_hook_is_the_glyphs_only(pipe):
+    """The renderer's ink (debug_ink) is the glyphs' coverage: in a white-on-black render with
+    every decoration on and black it equals the pixels, so no box, extrusion or neighbour
+    line is counted as a word's ink."""
+    pins = {**WOB, **{f"word.style.{k}": True for k in STYLES}}
+    for i in range(6):
+        s = pipe.sample(i, pinned=pins, debug_ink=True)
+        assert np.abs(s.image.max(axis=2).astype(int) - s.maps["ink"].astype(int)).max() <= 1
+        assert s.maps["ink"].max() >= 128  # text drawn
+
+
+@pytest.mark.parametrize("style", ["box", "distractor", "extrude"])
+def test_decorations_are_drawn_and_never_labelled(pipe, style):
+    """With the decoration grey instead of black (a colour pin: same words, same places),
+    pixels light up outside every word's quads, and the labels stay the same."""
+    pins = {**WOB, f"word.style.{style}": True}
+    # grey, not white: an extrusion keeps a contrast with the (white) text
+    white = {**pins, **{f"word.style.{style}_color.{c}": 160.0 for c in "rgb"}, "word.style.distractor_opacity": 1.0}
+    lit = []
+    for i in range(10):
+        a, b = pipe.sample(i, pinned=pins), pipe.sample(i, pinned=white)
+        assert [x.text for x in a.instances] == [x.text for x in b.instances]
+        assert all(np.allclose(p.quad, q.quad) and np.allclose(p.chars, q.chars) for p, q in zip(a.instances, b.instances))
+        if not a.instances:
+            continue
+        inside = union_mask(np.stack([x.quad for x in a.instances]), a.image.shape[:2], tol=1.0)
+        # black decorations: nothing outside the words but the faint fringe of resampled glyphs
+        assert (a.image.max(axis=2)[~inside] < BOX_INK).all()
+        lit.append(int((b.image.max(axis=2)[~inside] > 100).sum()))
+    # extrusions are 1-4 px deep and tiny words' neighbours a row or two: some samples show little
+    assert sum(x > 0 for x in lit) >= 6 and sum(lit) > 200, lit
+
+
+def test_neighbour_text_is_cut_off(pipe):
+    """Cut-off neighbours show at most their configured share of a text height: in the
+    word's own frame no lit run of rows outside the word is taller than cut x height (+2 px of
+    resampling), so a neighbour is never a whole readable line."""
+    from synthgen.renderers import scenestyles as SS
+    from synthgen.renderers.fonts import resolve_faces
+    from synthgen.renderers.glyphs import layout_line
+    from synthgen.draws import Draws
+
+    cfg = pipe.cfg.layout.style.distractor
+    face = next(f for f in resolve_faces(["dejavu"], [], []) if f.name == "DejaVu Sans Book")
+    lay = layout_line(face.path, face.index, 34, "Word")
+    for i in range(8):
+        d = Draws(5, i, pinned={"w.style.distractor_cut": cfg.cut[1]})
+        out = SS.neighbours(d, "w", pipe.renderer.block_sampler, i, face, 34, lay.mask.shape, lay.ink, 0.3, cfg.cut[1])
+        assert out is not None
+        m, top = out
+        h = lay.ink[3] - lay.ink[1]
+        rows = np.nonzero(m.max(axis=1))[0] - top  # layout rows with neighbour ink
+        above, below = rows[rows < lay.ink[1]], rows[rows >= lay.ink[3]]
+        assert len(above) or len(below)
+        for r in (above, below):
+            if len(r):
+                assert r.max() - r.min() + 1 <= cfg.cut[1] * h + 2
+        assert not len(rows[(rows >= lay.ink[1]) & (rows < lay.ink[3])])  # clear of the word
+
+
+def test_styles_catalogued_and_pinnable(pipe):
+    names = set(pipe.factor_space())
+    for s in STYLES:
+        assert f"word.style.{s}" in names, s
+    for k in ("jitter_amount", "elastic_amplitude", "elastic_wavelength", "box_pad", "distractor_cut", "extrude_depth",
+              "fill_kind"):
+        assert f"word.style.{k}" in names, k
+    off = pipe.sample(3, pinned={f"word.style.{s}": False for s in STYLES})
+    assert not any(v is True for k, v in off.factors.items() if ".style." in k)
+
+
+def test_wide_alias_and_narrow_variant():
+    """ocr_scene_wide is ocr_scene under another name; ocr_scene_narrow keeps the old defaults."""
+    a, _ = load_config("ocr_scene")
+    b, _ = load_config("ocr_scene_wide")
+    n, _ = load_config("ocr_scene_narrow")
+    da, db = a.model_dump(), b.model_dump()
+    for k in ("name", "description"):
+        da.pop(k), db.pop(k)
+    assert da == db
+    assert a.fonts.families == ["all"] and n.fonts.families == ["dejavu"]
+    assert a.background.weights["photo"] > 0 and "photo" not in n.background.weights
+    assert a.layout.sign.p > 0 and n.layout.sign.p == 0
+    assert all(getattr(a.layout.style, s).p > 0 for s in ("jitter", "elastic", "extrude", "box", "distractor"))
+    assert n.layout.style.model_dump() == type(n.layout.style)().model_dump()  # all off
