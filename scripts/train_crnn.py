@@ -126,6 +126,8 @@ def main(argv=None) -> int:
     ap.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     ap.add_argument("--width", type=int, default=1, help="channel multiplier of the CNN")
     ap.add_argument("--hidden", type=int, default=96, help="LSTM hidden size")
+    ap.add_argument("--stem", default="stride", choices=("stride", "pool"),
+                    help="first layer: stride-2 conv (default, ~30%% less CPU per step) or conv + max pool (v1)")
     ap.add_argument("--init", help="fine-tune from this checkpoint")
     ap.add_argument("--bias", help="render the training stream with this bias (JSON file, or a `synthgen mine` "
                     "report.json: its next_bias)")
@@ -156,7 +158,7 @@ def main(argv=None) -> int:
             model, charset, prev = load(args.init)
         else:
             charset, prev = Charset(), {}
-            model = make_model(charset, args.width, args.hidden, seed=args.seed)
+            model = make_model(charset, args.width, args.hidden, seed=args.seed, stem=args.stem)
         batches = (shard_batches(args, charset) if args.train_shards else synth_batches(args, overrides, charset)) \
             if args.steps > 0 else iter(())
         sets = eval_sets(args, overrides)

@@ -81,3 +81,17 @@ def test_it_learns_a_small_batch_and_the_judge_reads_it(tmp_path, monkeypatch):
     assert preds == predict(m, cs, [s.image for s in samples])
     assert flags == [p != s.instances[0].text for p, s in zip(preds, samples)]
     assert all(0 <= c for c in judge.cer(samples))
+
+
+def test_both_stems_give_the_same_output_grid_and_old_checkpoints_load(tmp_path):
+    cs = Charset()
+    x = torch.rand(2, 1, 32, 36)
+    for stem in ("stride", "pool"):
+        assert make_model(cs, stem=stem).eval()(x).shape == (2, 9, len(cs))
+    old = make_model(cs, stem="pool").eval()
+    save(str(tmp_path / "v1.pt"), old, cs)
+    raw = torch.load(tmp_path / "v1.pt", weights_only=True)
+    del raw["config"]["stem"]  # a checkpoint written before stems existed
+    torch.save(raw, tmp_path / "v1.pt")
+    m, _, _ = load(str(tmp_path / "v1.pt"))
+    assert m.config["stem"] == "pool" and torch.equal(m(x), old(x))

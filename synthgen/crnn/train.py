@@ -21,12 +21,12 @@ from .data import batch_from, line_text
 from .model import CRNN, out_lengths
 
 
-def make_model(charset: Charset, width: int = 1, hidden: int = 96, seed: int = 0) -> CRNN:
+def make_model(charset: Charset, width: int = 1, hidden: int = 96, seed: int = 0, stem: str = "stride") -> CRNN:
     """A fresh model whose initial weights depend on `seed` only: initialised inside a forked
     torch RNG state, so the caller's global torch state is neither used nor changed."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return CRNN(len(charset), width=width, hidden=hidden)
+        return CRNN(len(charset), width=width, hidden=hidden, stem=stem)
 
 
 def ctc_loss(model: CRNN, batch: dict[str, Any], device: str, reduction: str = "mean") -> torch.Tensor:
@@ -124,7 +124,7 @@ def load(path: str, device: str = "cpu") -> tuple[CRNN, Charset, dict[str, Any]]
     ck = torch.load(path, map_location=device, weights_only=True)
     charset = Charset(ck["charset"])
     cfg = ck["config"]
-    model = CRNN(cfg["n_classes"], width=cfg["width"], hidden=cfg["hidden"])
+    model = CRNN(cfg["n_classes"], width=cfg["width"], hidden=cfg["hidden"], stem=cfg.get("stem", "pool"))
     model.load_state_dict(ck["state_dict"])
     return model.to(device).eval(), charset, ck.get("meta") or {}
 
