@@ -136,7 +136,8 @@ def test_broken_shards_and_bad_labels_named(clean, tmp_path, capsys):
     samples[4][1]["json"] = json.dumps(lab).encode()
     d = _write(tmp_path / "d", samples, shard_size=20)
     cut = d / "shard-000002.tar"
-    cut.write_bytes(cut.read_bytes()[:-5000])
+    data = cut.read_bytes()
+    cut.write_bytes(data[: len(data) // 2])  # inside its members (the last 9 KiB can be record padding)
     bad = bytearray((d / "shard-000003.tar").read_bytes())
     bad[600:610] = b"junkjunkju"  # inside the second header of the shard
     (d / "shard-000003.tar").write_bytes(bytes(bad))

@@ -193,7 +193,10 @@ def test_line_ink_hook_matches_independent_render():
     shadow or underline, augmentation off) and compare pixels."""
     pipe = synthgen.load_pipeline("ocr_line", seed=1, **{"augment.strength": 0.0})
     pins = _plain_pins({"line.color.r": 255.0, "line.color.g": 255.0, "line.color.b": 255.0,
-                        "line.style.stroke": False, "line.style.shadow": False, "line.style.underline": False})
+                        "line.style.stroke": False, "line.style.shadow": False, "line.style.underline": False,
+                        # a black plain background; no decoration or glyph fill beside the white ink
+                        "background.kind": "plain", "line.style.box": False, "line.style.extrude": False,
+                        "line.style.distractor": False, "line.style.fill": False})
     for i in range(40):
         ref = pipe.sample(i, debug_ink=True)
         plain = pipe.sample(i, pinned=pins, debug_ink=True)

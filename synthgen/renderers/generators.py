@@ -87,12 +87,16 @@ def dates(d: Draws, name: str) -> str:
     }[fmt]
 
 
-CURRENCIES = (("$", "prefix"), ("€", "prefix"), ("£", "prefix"), ("¥", "prefix"), ("€", "suffix"),
-              ("USD", "code"), ("EUR", "code"), ("元", "suffix_tight"), ("￥", "prefix"))
+# factor value -> (symbol, where it goes). The factor's options are plain strings, so a value
+# read back from a sample's JSON pins the same option (a tuple would come back as a list).
+CURRENCIES = {"$": ("$", "prefix"), "€": ("€", "prefix"), "£": ("£", "prefix"), "¥": ("¥", "prefix"),
+              "€ after": ("€", "suffix"), "USD": ("USD", "code"), "EUR": ("EUR", "code"), "元": ("元", "suffix_tight"),
+              "￥": ("￥", "prefix")}
+_CURRENCY_KEYS = tuple(CURRENCIES)
 
 
 def prices(d: Draws, name: str) -> str:
-    sym, where = d.choice(f"{name}.currency", CURRENCIES, (4, 2, 1, 1, 1, 1, 1, 1, 1))
+    sym, where = CURRENCIES[d.choice(f"{name}.currency", _CURRENCY_KEYS, (4, 2, 1, 1, 1, 1, 1, 1, 1))]
     whole = str(int(_digits(d, f"{name}.value", d.integers(f"{name}.digits", 1, 5))))
     cents = _digits(d, f"{name}.cents", 2, first_nonzero=False)
     style = d.choice(f"{name}.style", ("cents", "whole", "grouped"), (3, 1, 1))

@@ -2,7 +2,12 @@
 
 Each (font, size, char) is rasterised once per process and cached; a word is composed by
 pasting cached glyph masks at their pen positions. Because we draw exactly what we measure,
-character boxes are the true ink extents of the drawn glyphs.
+character boxes are the true ink extents of the drawn glyphs, to a fraction of a pixel: an
+edge row (column) of the mask whose brightest pixel has coverage c is ink only over a depth
+of at least c (a pixel's coverage is the share of its area under the outline), so the box edge
+sits 1 - c inside the pixel edge. For flat edges (a hyphen, a stem's end, a serif) that is the
+outline's own edge; a pixel-corner box would be up to a pixel loose on each side, which for a
+thin glyph (a 1 px hyphen spread over three rows by anti-aliasing) is over half its box.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ class MissingGlyph(ValueError):
 class Glyph:
     """One rasterised glyph. A plain slotted class: layouts read these fields in tight loops."""
 
-    __slots__ = ("mask", "x0", "y0", "w", "h", "advance", "blank")
+    __slots__ = ("mask", "x0", "y0", "w", "h", "advance", "blank", "inset")
 
     def __init__(self, mask: np.ndarray, x0: int, y0: int, advance: float) -> None:
         self.mask = mask  # uint8, tight to ink (0 x 0 for blank glyphs)
@@ -32,6 +37,19 @@ class Glyph:
         self.h, self.w = mask.shape
         self.advance = advance
         self.blank = mask.size == 0
+        self.inset = (0.0, 0.0, 0.0, 0.0) if self.blank else edge_insets(mask)
+
+
+def edge_insets(mask: np.ndarray) -> tuple[float, float, float, float]:
+    """(left, top, right, bottom): how far inside the mask's pixel-corner box the ink's extent
+    lies, 1 - (peak coverage of that edge row or column). A single row (column) holds both
+    edges: its 1 - c is split between them."""
+    h, w = mask.shape
+    cl, cr = float(mask[:, 0].max()) / 255.0, float(mask[:, -1].max()) / 255.0
+    ct, cb = float(mask[0].max()) / 255.0, float(mask[-1].max()) / 255.0
+    l, r = ((1.0 - cl) / 2, (1.0 - cl) / 2) if w == 1 else (1.0 - cl, 1.0 - cr)
+    t, b = ((1.0 - ct) / 2, (1.0 - ct) / 2) if h == 1 else (1.0 - ct, 1.0 - cb)
+    return l, t, r, b
 
 
 GLYPH_BUDGET = 65536  # cached glyphs per process, all tables together
@@ -124,6 +142,28 @@ def _rasterise(font, ch: str) -> tuple[np.ndarray | None, int, int]:
         return np.asarray(im), l, t
 
 
+def inset_quads(quads: np.ndarray, path: str, index: int, size: int, text: str) -> np.ndarray:
+    """Char quads laid over each glyph's whole mask (vertex 0 at the mask's top-left, 1 at its
+    top-right, 3 at its bottom-left: the curved and vertical layouts) pulled in to the ink's
+    extent by the glyphs' insets, as compose_line's boxes are."""
+    table = glyph_table(path, index, size)
+    ins = np.zeros((len(text), 4), np.float64)
+    wh = np.ones((len(text), 2), np.float64)
+    for k, c in enumerate(text):
+        g = table[c]
+        if not g.blank:
+            ins[k], wh[k] = g.inset, (g.w, g.h)
+    if not ins.any():
+        return quads
+    q = np.asarray(quads, np.float64)
+    eu = (q[:, 1] - q[:, 0]) / wh[:, :1]  # one mask pixel along its width, then its height
+    ev = (q[:, 3] - q[:, 0]) / wh[:, 1:]
+    l, t, r, b = (ins[:, j : j + 1] for j in range(4))
+    out = np.stack([q[:, 0] + l * eu + t * ev, q[:, 1] - r * eu + t * ev,
+                    q[:, 2] - r * eu - b * ev, q[:, 3] + l * eu - b * ev], axis=1)
+    return out.astype(np.float32)
+
+
 @dataclass
 class Layout:
     mask: np.ndarray  # uint8 coverage of the whole text, h x w
@@ -136,7 +176,8 @@ def compose_line(path: str, index: int, size: int, text: str, spacing: float = 0
     """Paste the cached glyphs of `text` at their pen positions on one horizontal line.
 
     Returns the canvas (ink plus `pad` px all round), each character's box (x0, y0, x1, y1) in
-    canvas pixel corners (blank characters: their advance by the ink height) and the canvas row
+    canvas pixel coordinates (the ink's extent, Glyph.inset inside its mask; blank characters:
+    their advance by the ink height) and the canvas row
     of the glyph origins' top (the baseline lies the font's ascent below it).
 
     `jitter=(dxs, dys)`: per character, extra advance (px; the pen never moves backwards) and
@@ -188,7 +229,8 @@ def compose_line(path: str, index: int, size: int, text: str, spacing: float = 0
             np.maximum(region, g.mask, out=region)
         if x1 > right:
             right = x1
-        boxes.append((x0, y0, x1, y1))
+        il, it, ir, ib = g.inset
+        boxes.append((x0 + il, y0 + it, x1 - ir, y1 - ib))
     return canvas, boxes, oy
 
 

@@ -31,7 +31,7 @@ from . import shaping
 from .backgrounds import render_background
 from .corpus import CASES, TextSampler, apply_case
 from .fonts import FontFace, FontPicker, resolve_faces
-from .glyphs import raster_size
+from .glyphs import inset_quads, raster_size
 from .layout import apply_t as _apply
 from .layout import mm3 as _mm
 from .layout import r3 as _R
@@ -162,11 +162,15 @@ class LineRenderer:
                 curve: tuple[float, float, float]) -> L.TextLayout:
         if kind == "shaped":
             return shaping.shaped(face.path, face.index, size, text, pad)
-        if kind == "vertical":
-            return L.vertical(face.path, face.index, size, text, spacing, pad)
-        if kind in ("arc", "sine"):
-            bend, wavelength, phase = curve
-            return L.curved(face.path, face.index, size, text, kind, bend, wavelength, phase, spacing, pad)
+        if kind in ("vertical", "arc", "sine"):
+            if kind == "vertical":
+                lay = L.vertical(face.path, face.index, size, text, spacing, pad)
+            else:
+                bend, wavelength, phase = curve
+                lay = L.curved(face.path, face.index, size, text, kind, bend, wavelength, phase, spacing, pad)
+            # these layouts box each glyph's whole mask: pull the quads in to its ink's extent
+            lay.chars = inset_quads(lay.chars, face.path, face.index, size, text)
+            return lay
         return L.straight(face.path, face.index, size, text, spacing, pad)
 
     def render(self, d: Draws, index: int, want_ink: bool = False) -> tuple[np.ndarray, list[Instance], np.ndarray | None]:
@@ -333,7 +337,9 @@ class LineRenderer:
             LS.draw_box(img, quad_o, sty.box[0], sty.box[1], sty.box[2],
                         contrasting(d, "line.style.box_color", bg_luma, lc.contrast / 2))
         # line.contrast against the background under the glyphs themselves, not its mean
-        color = ink_contrasting(d, "line.color", luma_under(img, stroke_a if r else fill_a), lc.contrast)
+        under = luma_under(img, stroke_a if r else fill_a)
+        color = ink_contrasting(d, "line.color", under, lc.contrast)
+        img = LS.make_room(img, under, luma(color), lc.contrast)  # a background with no luma to spare
         stroke_color = contrasting(d, "line.style.stroke_color", luma(color), lc.contrast) if r else None
         shadow_color = contrasting(d, "line.style.shadow_color", bg_luma, lc.contrast / 2) if shadow_on else None
         body = stroke_a if stroke_a is not None else fill_a
@@ -350,7 +356,8 @@ class LineRenderer:
             blend(img, stroke_a, stroke_color)
         top_a = fill_a if ul_a is None else np.maximum(fill_a, ul_a)
         if sty.fill:
-            color2 = ink_contrasting(d, "line.style.fill_color2", luma_under(img, fill_a), lc.contrast)
+            under2 = luma_under(img, fill_a)
+            color2 = LS.same_side(ink_contrasting(d, "line.style.fill_color2", under2, lc.contrast), color, under2)
             LS.blend_field(img, top_a, LS.fill_field(sty.fill, color, color2, sty.fill_angle, (Ho, Wo),
                                                      d.rng_for("line.style.fill_texture"), bg_luma))
         else:

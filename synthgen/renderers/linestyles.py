@@ -355,3 +355,41 @@ def _solid(shape, color) -> np.ndarray:
     out = np.empty((shape[0], shape[1], 3), np.uint8)
     out[:] = tuple(int(round(c)) for c in color)
     return out
+
+
+# -- legibility where the background under the text spans the whole luma range ----------------
+
+
+def _hist_quantile(hist: np.ndarray, f: float) -> float:
+    c = np.cumsum(hist)
+    return float(np.searchsorted(c, f * c[-1])) if c[-1] > 0 else 128.0
+
+
+def make_room(img: np.ndarray, under: np.ndarray, ink_luma: float, contrast: float, q: float = 10.0) -> np.ndarray:
+    """The background, dimmed (light ink) or washed out (dark ink) just enough that the ink's
+    luma is `contrast` away from the q-th / (100 - q)-th percentile of the luma under the glyphs
+    (`under`: luma_under's histogram). A photo that is dark at one end of the line and bright at
+    the other leaves the colour picker no luma that contrasts everywhere; without this the text
+    vanishes into one end. Returns `img` itself when the ink already stands out."""
+    lo, hi = _hist_quantile(under, q / 100.0), _hist_quantile(under, 1.0 - q / 100.0)
+    if ink_luma <= lo - contrast or ink_luma >= hi + contrast:
+        return img
+    if ink_luma >= (lo + hi) / 2:  # light ink: scale the background down to hi' = ink - contrast
+        a = max(0.0, ink_luma - contrast) / max(hi, 1.0)
+        return cv2.convertScaleAbs(img, alpha=a, beta=0.0)
+    # dark ink: pull the background towards white until lo' = ink + contrast
+    a = max(0.0, 255.0 - ink_luma - contrast) / max(255.0 - lo, 1.0)
+    return cv2.convertScaleAbs(img, alpha=a, beta=255.0 * (1.0 - a))
+
+
+def same_side(color2: tuple, color: tuple, under: np.ndarray) -> tuple:
+    """A glyph gradient's second colour moved to the ink's side of the background (same luma as
+    `color` if it fell on the other side): a gradient from below the background's luma to above
+    it passes through it, and the text disappears in the middle."""
+    mid = _hist_quantile(under, 0.5)
+    y1 = 0.299 * color[0] + 0.587 * color[1] + 0.114 * color[2]
+    y2 = 0.299 * color2[0] + 0.587 * color2[1] + 0.114 * color2[2]
+    if (y1 < mid) == (y2 < mid):
+        return color2
+    shift = y1 - y2
+    return tuple(int(round(min(255.0, max(0.0, v + shift)))) for v in color2)
