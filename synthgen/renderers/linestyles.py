@@ -165,12 +165,31 @@ def _sample(f: np.ndarray, pts: np.ndarray) -> np.ndarray:
             + f[y0 + 1, x0] * (1 - fx) * fy + f[y0 + 1, x0 + 1] * fx * fy)
 
 
+FORWARD_TOL = 1e-4  # px: the fixed point is iterated until it moves less (labels are float32)
+
+
 def forward(pts: np.ndarray, dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
-    """Where points of the unwarped crop land after `remap`: q with q + d(q) = p (fixed point)."""
+    """Where points of the unwarped crop land after `remap`: q with q + d(q) = p (fixed point;
+    the field's slope is ~0.1-0.2, so each step cuts the error 5-10x: 4-6 steps, at most 8).
+    Both components are gathered from one interleaved field, at clipped corner indices
+    computed once a step."""
     p = np.asarray(pts, np.float64).reshape(-1, 2)
+    H, W = dx.shape
+    f = np.stack([dx, dy], -1).reshape(H * W, 2)  # row-major: (y, x) -> y * W + x
     q = p.copy()
     for _ in range(8):
-        q = p - np.stack([_sample(dx, q), _sample(dy, q)], 1)
+        x = np.clip(q[:, 0] - 0.5, 0, W - 1.001)
+        y = np.clip(q[:, 1] - 0.5, 0, H - 1.001)
+        x0, y0 = x.astype(np.intp), y.astype(np.intp)
+        fx, fy = (x - x0)[:, None], (y - y0)[:, None]
+        i = y0 * W + x0
+        top = f[i] * (1 - fx) + f[i + 1] * fx
+        bot = f[i + W] * (1 - fx) + f[i + W + 1] * fx
+        new = p - (top * (1 - fy) + bot * fy)
+        done = np.abs(new - q).max() < FORWARD_TOL
+        q = new
+        if done:
+            break
     return q
 
 

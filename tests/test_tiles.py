@@ -1,0 +1,32 @@
+"""tiles.window against the whole tile turned and mirrored, then cropped (the obvious way)."""
+
+import cv2
+import numpy as np
+import pytest
+
+from synthgen.renderers.tiles import turned_shape, window
+
+ROT = (None, cv2.ROTATE_90_CLOCKWISE, cv2.ROTATE_180, cv2.ROTATE_90_COUNTERCLOCKWISE)
+
+
+def reference(tile, turn, flip, x, y, ww, wh):
+    t = tile if turn == 0 else cv2.rotate(tile, ROT[turn])
+    if flip:
+        t = cv2.flip(t, 1)
+    return t[y : y + wh, x : x + ww]
+
+
+@pytest.mark.parametrize("turn", [0, 1, 2, 3])
+@pytest.mark.parametrize("flip", [False, True])
+def test_window_equals_turning_the_whole_tile(turn, flip):
+    rng = np.random.default_rng(turn * 2 + flip)
+    tile = rng.integers(0, 256, (37, 53, 3), dtype=np.uint8)  # not square: turns swap the sides
+    RH, RW = turned_shape(tile, turn)
+    assert (RH, RW) == reference(tile, turn, False, 0, 0, 10**4, 10**4).shape[:2]
+    for _ in range(25):
+        ww, wh = int(rng.integers(1, RW + 1)), int(rng.integers(1, RH + 1))
+        x, y = int(rng.integers(0, RW - ww + 1)), int(rng.integers(0, RH - wh + 1))
+        got = window(tile, turn, flip, x, y, ww, wh)
+        assert np.array_equal(got, reference(tile, turn, flip, x, y, ww, wh)), (x, y, ww, wh)
+    with pytest.raises(ValueError):
+        window(tile, turn, flip, RW - 2, 0, 5, 5)
