@@ -232,8 +232,8 @@ def _photo_background(d: Draws, width: int, height: int) -> np.ndarray:
     th, tw = tile.shape[:2]
     if ww > tw or wh > th:
         tile = cv2.copyMakeBorder(tile, 0, max(0, wh - th), 0, max(0, ww - tw), cv2.BORDER_REFLECT_101)
-    x = d.integers("background.x", 0, tile.shape[1] - ww)
-    y = d.integers("background.y", 0, tile.shape[0] - wh)
+    x = _at(d, "background.x", tile.shape[1] - ww)
+    y = _at(d, "background.y", tile.shape[0] - wh)
     crop = cv2.resize(tile[y : y + wh, x : x + ww], (width, height),
                       interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
     gain = d.uniform("background.photo_gain", 0.6, 1.25)
@@ -244,6 +244,12 @@ def _photo_background(d: Draws, width: int, height: int) -> np.ndarray:
 
 
 PAPER_TONES = ((246, 243, 235), (250, 250, 248), (238, 228, 200), (222, 214, 196), (205, 180, 140), (232, 236, 240))
+
+
+def _at(d: Draws, name: str, hi: int) -> int:
+    """A crop offset in 0..hi; a pinned one past the end (the factor's range is the union over
+    texture and frame sizes) is clamped, so the crop keeps the frame's size."""
+    return min(max(d.integers(name, 0, hi), 0), hi)
 
 
 def _mirrored(tex: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -261,8 +267,8 @@ def _paper_background(d: Draws, width: int, height: int) -> np.ndarray:
     dark = [v * d.uniform("background.paper.depth", 0.55, 0.85) for v in light]
     options = paper_bank(NOISE_SIZE)
     tex = _mirrored(options[d.integers("background.texture", 0, len(options) - 1)], width, height)
-    x = d.integers("background.x", 0, tex.shape[1] - width)
-    y = d.integers("background.y", 0, tex.shape[0] - height)
+    x = _at(d, "background.x", tex.shape[1] - width)
+    y = _at(d, "background.y", tex.shape[0] - height)
     crop = tex[y : y + height, x : x + width]
     img = cv2.applyColorMap(np.ascontiguousarray(crop), _colour_map(dark, light, 1.0))
     # a fold: a straight crease, one side a little lit and the other shaded, fading with distance
@@ -317,8 +323,8 @@ def render_background(d: Draws, weights: dict[str, float], folders: list[str], w
         h, w = im.shape[:2]
         scale = max(width / w, height / h) * d.uniform("background.zoom", 1.0, 1.5)
         cw, ch = min(w, int(np.ceil(width / scale))), min(h, int(np.ceil(height / scale)))
-        x = d.integers("background.x", 0, w - cw)
-        y = d.integers("background.y", 0, h - ch)
+        x = _at(d, "background.x", w - cw)
+        y = _at(d, "background.y", h - ch)
         return cv2.resize(im[y : y + ch, x : x + cw], (width, height), interpolation=cv2.INTER_AREA)
     c0 = [d.uniform("background.color0.r", 0, 255), d.uniform("background.color0.g", 0, 255),
           d.uniform("background.color0.b", 0, 255)]
@@ -330,8 +336,8 @@ def render_background(d: Draws, weights: dict[str, float], folders: list[str], w
     if kind == "fractal":
         options = fractal_bank(NOISE_SIZE)
         tex = _mirrored(options[d.integers("background.texture", 0, len(options) - 1)], width, height)
-        x = d.integers("background.x", 0, tex.shape[1] - width)
-        y = d.integers("background.y", 0, tex.shape[0] - height)
+        x = _at(d, "background.x", tex.shape[1] - width)
+        y = _at(d, "background.y", tex.shape[0] - height)
         crop = tex[y : y + height, x : x + width]
         flip = d.integers("background.flip", 0, 3)
         if flip:
@@ -341,8 +347,8 @@ def render_background(d: Draws, weights: dict[str, float], folders: list[str], w
     size = max(1024, 2 * max(width, height))
     options = bank(size)[kind]
     tex = options[d.integers("background.texture", 0, len(options) - 1)]
-    x = d.integers("background.x", 0, size - width)
-    y = d.integers("background.y", 0, size - height)
+    x = _at(d, "background.x", size - width)
+    y = _at(d, "background.y", size - height)
     crop = tex[y : y + height, x : x + width]
     flip = d.integers("background.flip", 0, 3)
     if flip:

@@ -100,36 +100,26 @@ class _Renamed:
         return self.d.rng_for(name.replace("line.", f"{self.item}.", 1))
 
 
-def bend(d: Draws, name: str, mask: np.ndarray, chars: np.ndarray, words: np.ndarray,
-         amp: float, wavelength: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+def bend(d: Draws, name: str, mask: np.ndarray, chars: np.ndarray, amp: float,
+         wavelength: float) -> tuple[np.ndarray, np.ndarray, int]:
     """The item bent by an elastic / wave field in its own frame (linestyles.elastic_field:
     a wave along the text plus smooth random bends; `amp` and `wavelength` in layout px).
-    The mask is padded first so nothing bends off it. Returns (mask, char quads, word quads,
-    pad): quads in the padded frame, pushed out to hold their glyphs' mapped boundaries
-    (linestyles.follow_quads); each word quad also holds its chars."""
+    The mask is padded first so nothing bends off it. Returns (mask, char quads, pad): the
+    quads in the padded frame, pushed out to hold their glyphs' mapped boundaries
+    (linestyles.follow_quads). A word's quad is then the box of its bent chars (word_boxes):
+    each char's ink lies in its quad, so the word's lies in that box."""
     p = int(math.ceil(amp)) + 2
     m = cv2.copyMakeBorder(mask, p, p, p, p, cv2.BORDER_CONSTANT, value=0)
     H, W = m.shape
     dx, dy = LS.elastic_field(_Renamed(d, name), W, H, amp, wavelength)
-    out = LS.remap(m, dx, dy)
-    chars, words = chars + p, words + p
-    cq = LS.follow_quads(chars, dx, dy, per_edge=4)  # the field bends over >= 2 text heights: 4 a side hold it
-    if len(words) == 1:  # a single word holds all its chars
-        wq = LS.follow_quads(words, dx, dy, holds=cq)
-    else:
-        wq = np.stack([LS.follow_quads(w[None], dx, dy, holds=k)[0] for w, k in zip(words, _chars_of_words(cq, words, chars))])
-    return out, cq, wq, p
+    # the field bends over >= 2 text heights: 4 samples a char edge hold its boundary
+    return LS.remap(m, dx, dy), LS.follow_quads(chars + p, dx, dy, per_edge=4), p
 
 
-def _chars_of_words(cq: np.ndarray, words: np.ndarray, chars: np.ndarray) -> list[np.ndarray]:
-    """For each word quad (before the bend), the bent quads of the chars whose centres lie in it."""
-    ctr = chars.mean(axis=1)
-    out = []
-    for w in words:
-        lo, hi = w.min(axis=0) - 0.01, w.max(axis=0) + 0.01
-        k = np.all((ctr >= lo) & (ctr <= hi), axis=1)
-        out.append(cq[k].reshape(-1, 2) if k.any() else None)
-    return out
+def word_boxes(cq: np.ndarray, words: list[list[int]]) -> np.ndarray:
+    """Each word's quad (k x 4 x 2): the axis box, in the item's own frame, of its chars' quads."""
+    b = np.array([[*cq[i].reshape(-1, 2).min(axis=0), *cq[i].reshape(-1, 2).max(axis=0)] for i in words], np.float32)
+    return box_quads(b)
 
 
 # -- decorations ---------------------------------------------------------------------------------
@@ -157,16 +147,18 @@ def neighbours(d: Draws, name: str, sampler, slot: int, face, size: int, mask_sh
     below = LS.corpus_line(sampler, d, f"{name}.style.distractor_below", slot + 4, face)
     g = max(1, int(round(gap * h)))
     c = max(1, int(round(cut * h)))
+    Hm, Wm = mask_shape
+    shift = int(d.uniform(f"{name}.style.distractor_shift", 0, 0.5) * h)  # lines start left of the word
+    # only what spans the word can show: no face advances less than 0.2 em a character on average
+    keep = int((Wm + shift) / (0.2 * size)) + 2
     parts = []
-    for t in (above, below):
+    for t in (above[:keep], below[:keep]):
         parts.append(compose_line(face.path, face.index, size, t, 0.0, 0)[0] if t.strip() else None)
     if parts[0] is None and parts[1] is None:
         return None
-    Hm, Wm = mask_shape
     iy0, iy1 = int(math.floor(ink[1])), int(math.ceil(ink[3]))
     top = g + c - iy0  # layout row iy0 - g - c lands on row 0
     out = np.zeros((top + iy1 + g + c, Wm), np.uint8)
-    shift = int(d.uniform(f"{name}.style.distractor_shift", 0, 0.5) * h)  # lines start left of the word
     for part, edge in zip(parts, ("above", "below")):
         if part is None:
             continue
