@@ -98,10 +98,8 @@ def _other_value(pipe, name: str, value, spec, k: int):
     return None
 
 
-# ocr_line_narrow: in the default's wide backgrounds a picked position pin (background.x from
-# the factor's range over all kinds) can fall outside a fractal tile and crash the crop instead
-# of being refused (reported; backgrounds.py / draws.py). Style keying: tests/test_linestyles.py.
-@pytest.mark.parametrize("pipeline,kind,extra", [("ocr_scene", "scene", SCENE), ("ocr_line_narrow", "line", {})])
+@pytest.mark.parametrize("pipeline,kind,extra", [("ocr_scene", "scene", SCENE), ("ocr_line", "line", {}),
+                                                 ("ocr_line_narrow", "line", {})])
 def test_pinning_one_factor_moves_only_its_dependents(pipeline, kind, extra):
     pipe = synthgen.load_pipeline(pipeline, **extra)
     space = pipe.factor_space()
