@@ -115,7 +115,7 @@ class SceneDistractorCfg(Strict):
 
     p: float = Field(0.0, ge=0, le=1)
     gap: tuple[float, float] = (0.15, 0.5)  # clear of the word's ink, x text height
-    cut: tuple[float, float] = (0.2, 0.4)  # how much of the neighbour shows, x text height
+    cut: tuple[float, float] = (0.1, 0.25)  # how much of the neighbour shows, x text height
 
     _ranges = field_validator("gap", "cut", mode="before")(_range)
     _ord = field_validator("gap", "cut")(_ordered_pair)
