@@ -170,13 +170,24 @@ FORWARD_TOL = 1e-4  # px: the fixed point is iterated until it moves less (label
 
 def forward(pts: np.ndarray, dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
     """Where points of the unwarped crop land after `remap`: q with q + d(q) = p (fixed point;
-    the field's slope is ~0.1-0.2, so each step cuts the error 5-10x: 4-6 steps, at most 8).
-    Both components are gathered from one interleaved field, at clipped corner indices
-    computed once a step."""
+    the field's slope is ~0.1-0.2, so each step cuts the error 5-10x).
+
+    The first steps sample the field with cv2.remap (one C call for both components; its
+    bilinear weights come in 1/32 px steps, so it only gets within ~0.004 px), the last ones
+    with exact bilinear weights until a step moves less than FORWARD_TOL: ~3x faster than
+    exact steps throughout, same answer to 1e-4 px."""
     p = np.asarray(pts, np.float64).reshape(-1, 2)
     H, W = dx.shape
-    f = np.stack([dx, dy], -1).reshape(H * W, 2)  # row-major: (y, x) -> y * W + x
+    f2 = cv2.merge([dx, dy])
     q = p.copy()
+    for _ in range(6):  # coarse: within ~0.004 px of the fixed point
+        m = (q - 0.5).astype(np.float32).reshape(1, -1, 2)
+        new = p - cv2.remap(f2, m, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).reshape(-1, 2)
+        done = np.abs(new - q).max() < 1e-2
+        q = new
+        if done:
+            break
+    f = f2.reshape(H * W, 2)  # exact: both components from one interleaved array, row-major
     for _ in range(8):
         x = np.clip(q[:, 0] - 0.5, 0, W - 1.001)
         y = np.clip(q[:, 1] - 0.5, 0, H - 1.001)
