@@ -75,10 +75,16 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--batches", type=int, default=20)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--sharing", choices=("file_descriptor", "file_system"), default=None,
+                    help="torch.multiprocessing sharing strategy (default: torch's, file_descriptor on Linux)")
+    ap.add_argument("--no-plain", action="store_true", help="skip the plain-process baseline")
     args = ap.parse_args()
+    if args.sharing:
+        torch.multiprocessing.set_sharing_strategy(args.sharing)
     cv2.setNumThreads(1)
     torch.set_num_threads(1)
-    print(f"{platform.node()} {os.cpu_count()} CPUs, load average {os.getloadavg()}, "
+    print(f"{platform.node()} {os.cpu_count()} CPUs, sharing {torch.multiprocessing.get_sharing_strategy()}, "
+          f"load average {tuple(round(x, 2) for x in os.getloadavg())}, "
           f"{time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}")
     res: dict[int, list[float]] = {1: [], 2: []}
     for r in range(args.repeat):
@@ -88,6 +94,8 @@ def main() -> None:
             res[w].append(rate)
             print(f"  run {r + 1}: {w} worker(s): {rate:.1f} samples/s, main process {main_ms:.2f} ms CPU/sample "
                   f"(load {os.getloadavg()[0]:.1f})")
+        if args.no_plain:
+            continue
         # the same work in plain processes: does the machine itself give a second core now?
         rr = [raw(args.pipeline, p, args.batch * args.batches // 2, start=(2 * r + p) * 100_000 + 50_000) for p in (1, 2)]
         res.setdefault(-1, []).append(rr[0])
@@ -95,8 +103,9 @@ def main() -> None:
         print(f"  run {r + 1}: plain processes, no DataLoader: 1: {rr[0]:.1f}, 2: {rr[1]:.1f} samples/s")
     for w in (1, 2):
         print(f"{args.pipeline}: {w} worker(s): best {max(res[w]):.1f}, median {statistics.median(res[w]):.1f} samples/s")
-    print(f"plain processes 2 vs 1 (the machine's own scaling now): median "
-          f"{statistics.median(res[-2]) / statistics.median(res[-1]):.2f}x")
+    if not args.no_plain:
+        print(f"plain processes 2 vs 1 (the machine's own scaling now): median "
+              f"{statistics.median(res[-2]) / statistics.median(res[-1]):.2f}x")
     print(f"speed-up 2 vs 1 workers: best/best {max(res[2]) / max(res[1]):.2f}x, "
           f"median/median {statistics.median(res[2]) / statistics.median(res[1]):.2f}x")
 
