@@ -149,3 +149,14 @@ def test_python_api(tmp_path):
 
     r = synthgen.audit("ocr_line", n=4, grid=(0.0, 1.0), steps=0, out=str(tmp_path), progress=False)
     assert json.loads((tmp_path / "audit.json").read_text())["tuned_strength"] == r["tuned_strength"]
+
+
+def test_rate_charged_to_augmentation_is_paired_with_strength_zero():
+    from synthgen.audit.run import _point
+    base = {0: ["small"], 1: [], 2: ["contrast"], 3: []}
+    at_s = [(0, ["small"]), (1, ["blur"]), (2, ["small", "contrast"]), (3, [])]
+    p = _point(0.5, at_s, base)
+    # 0: bad before and after for the same reason (renderer's); 1: new; 2: a new reason; 3: fine
+    assert (p["bad"], p["caused"]) == (3, 2) and p["caused_reasons"] == {"blur": 1, "small": 1}
+    assert p["caused_rate"] == 0.5 and p["lo"] < 0.5 < p["hi"]
+    assert _point(0.0, [(i, r) for i, r in base.items()], base)["caused"] == 0

@@ -19,7 +19,9 @@ examples:
 The slides' rule: the bad-augmentation rate should not exceed the model's error rate. The
 audit renders the same indices at strengths 0, 0.25, 0.5, 0.75, 1 (only augmentation differs),
 puts a Wilson 95% interval on each bad rate, and bisects for the largest strength whose upper
-bound stays under --target-error. Writes audit.json (tuned_strength, curve, counts per reason),
+bound stays under --target-error. The rate is the augmentation's own (paired): a sample counts
+when the judge names a reason at strength s that it did not name for it unaugmented; what
+fails unaugmented is the renderer's, reported apart ("unaugmented" in audit.json). Writes audit.json (tuned_strength, curve, counts per reason),
 curve.png, bad_samples.png (reason on each), sheet_s0.png / sheet_s0.5.png / sheet_s1.png.
 Judges: label (text lost/clipped, chars too small, contrast under the ink, blur or noise too
 strong for the text), reader (paired: tesseract or module:function), human (HTML page + CSV).
@@ -67,8 +69,13 @@ def run(a: argparse.Namespace) -> int:
     if a.judge == "human" and a.verdicts is None:
         print(f"open {r['human_page']}, mark the bad samples, export verdicts.csv, then rerun with --verdicts verdicts.csv")
         return 0
-    pts = ", ".join(f"{p['strength']:g}: {p['rate']:.3f} [{p['lo']:.3f}, {p['hi']:.3f}]" for p in r["curve"])
-    print(f"tuned augment.strength = {r['tuned_strength']:.4f} (target {a.target_error:g}; bad rate [95% CI] {pts})")
+    pts = ", ".join(f"{p['strength']:g}: {p.get('caused_rate', p['rate']):.3f} [{p['lo']:.3f}, {p['hi']:.3f}]"
+                    for p in r["curve"])
+    print(f"tuned augment.strength = {r['tuned_strength']:.4f} (target {a.target_error:g}; "
+          f"bad rate caused by augmentation [95% CI] {pts})")
+    if "unaugmented" in r:
+        u = r["unaugmented"]
+        print(f"unaugmented: {u['bad']} of {u['n']} fail the judge {u['reasons'] or ''} (the renderer's; not counted)")
     if "confirm" in r:
         c = r["confirm"]
         print(f"fresh {c['n']} at {c['strength']:.4f}: bad rate {c['rate']:.3f} [{c['lo']:.3f}, {c['hi']:.3f}] "
