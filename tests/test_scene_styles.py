@@ -170,3 +170,23 @@ def test_wide_alias_and_narrow_variant():
     assert a.layout.sign.p > 0 and n.layout.sign.p == 0
     assert all(getattr(a.layout.style, s).p > 0 for s in ("jitter", "elastic", "extrude", "box", "distractor"))
     assert n.layout.style.model_dump() == type(n.layout.style)().model_dump()  # all off
+
+
+def test_gradient_fill_stays_on_the_text_side_of_the_background():
+    """A gradient's second colour drawn on the other side of the background's luma (pinned light
+    on a mid-grey background, text dark) is moved to the text's side: no glyph pixel's colour
+    comes within the contrast of the background, where a plain two-colour ramp would cross it."""
+    from synthgen.draws import Draws
+    from synthgen.renderers import scenestyles as SS
+
+    sc = load_config("ocr_scene")[0].layout.style
+    pins = {"w.style.extrude": False, "w.style.fill": True, "w.style.fill_kind": "gradient",
+            **{f"w.style.fill_color2.{c}": 250.0 for c in "rgb"}}
+    style, grow = SS.paint(Draws(0, 0, pinned=pins), "w", sc, 60.0)
+    assert style is not None and grow == 0
+    roi = np.full((20, 60, 3), 128, np.uint8)
+    a = np.zeros((20, 60), np.uint8)
+    a[5:15, 5:55] = 255
+    field = style(roi, a, (20, 30, 10))
+    y = field[..., 0] * 0.299 + field[..., 1] * 0.587 + field[..., 2] * 0.114
+    assert y[a > 0].max() <= 128 - 60

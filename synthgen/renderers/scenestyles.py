@@ -27,6 +27,7 @@ from ..draws import Draws
 from . import linestyles as LS
 from .glyphs import Layout, compose_line
 from .layout import box_quads
+from .styles import contrasting, ink_contrasting, luma, luma_under
 
 
 @dataclass
@@ -35,8 +36,7 @@ class WordStyle:
     elastic: tuple[float, float] | None = None  # (amplitude, wavelength), x text height
     box: tuple[str, float, int] | None = None  # (outline | plate, pad x text height, thickness px)
     distract: tuple[float, float] | None = None  # (gap, visible cut), x text height
-    # extrusion and glyph fills: linestyles.scene_style's (callback, ROI growth), drawn as it is
-    paint: tuple = (None, 0)
+    paint: tuple = (None, 0)  # extrusion and glyph fill: (callback for scene.blend, ROI growth px)
 
     def margin(self, h: float) -> float:
         """How far (layout px, text height `h`) the item's decorations reach past its ink box:
@@ -69,8 +69,42 @@ def draw(d: Draws, name: str, sc, contrast: float, single: bool) -> WordStyle:
                                                       src="layout.style.distractor.p"):
         s.distract = (d.uniform(f"{name}.style.distractor_gap", *sc.distractor.gap, src="layout.style.distractor.gap"),
                       d.uniform(f"{name}.style.distractor_cut", *sc.distractor.cut, src="layout.style.distractor.cut"))
-    s.paint = LS.scene_style(d, name, sc, contrast)  # extrusion and glyph fills
+    s.paint = paint(d, name, sc, contrast)  # extrusion and glyph fills
     return s
+
+
+def paint(d: Draws, name: str, sc, contrast: float):
+    """(style callback for scene.blend or None, ROI growth px) for an item's extrusion and glyph
+    fill, each a recorded factor `<name>.style.*` drawn only when its chance is > 0. The
+    callback draws the extrusion into the ROI (a colour `contrast` / 2 from the text's) and
+    returns the glyphs' colour field: a gradient whose second colour stands out from the
+    background under the glyphs on the same side as the text colour (linestyles.same_side: a
+    gradient across the background's luma would vanish in its middle), or a texture."""
+    ext = fill = None
+    if sc.extrude.p > 0 and d.bernoulli(f"{name}.style.extrude", sc.extrude.p, src="layout.style.extrude.p"):
+        depth = int(round(d.uniform(f"{name}.style.extrude_depth", *sc.extrude.range, src="layout.style.extrude.range")))
+        ang = d.uniform(f"{name}.style.extrude_angle", 0.0, 2 * math.pi)
+        ext = (max(1, depth), math.cos(ang), math.sin(ang))
+    fills = [(k, p) for k, p in (("gradient", sc.fill.gradient), ("texture", sc.fill.texture)) if p > 0]
+    if fills and d.bernoulli(f"{name}.style.fill", min(1.0, sum(p for _, p in fills)), src="layout.style.fill"):
+        kind = d.choice(f"{name}.style.fill_kind", [k for k, _ in fills], [p for _, p in fills], src="layout.style.fill")
+        fill = (kind, d.uniform(f"{name}.style.fill_angle", 0.0, 2 * math.pi))
+    if ext is None and fill is None:
+        return None, 0
+
+    def style(roi: np.ndarray, a: np.ndarray, color) -> np.ndarray | None:
+        if ext is not None:
+            side = np.empty(roi.shape, np.uint8)
+            side[:] = contrasting(d, f"{name}.style.extrude_color", luma(color), contrast / 2)
+            LS.blend_field(roi, LS.extrusion(a, *ext), side)
+        if fill is None:
+            return None
+        under = luma_under(roi, a)
+        c2 = LS.same_side(ink_contrasting(d, f"{name}.style.fill_color2", under, contrast), color, under)
+        bg = float(np.mean(roi)) if roi.size else 128.0
+        return LS.fill_field(fill[0], color, c2, fill[1], roi.shape[:2], d.rng_for(f"{name}.style.fill_texture"), bg)
+
+    return style, (ext[0] + 1 if ext else 0)
 
 
 # -- glyph placement: jitter and elastic ---------------------------------------------------------
