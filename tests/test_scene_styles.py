@@ -190,3 +190,15 @@ def test_gradient_fill_stays_on_the_text_side_of_the_background():
     field = style(roi, a, (20, 30, 10))
     y = field[..., 0] * 0.299 + field[..., 1] * 0.587 + field[..., 2] * 0.114
     assert y[a > 0].max() <= 128 - 60
+
+
+def test_styled_samples_replay_byte_for_byte(pipe):
+    """Every style on: the recorded factors (through JSON, as a shard stores them) replay the pixels."""
+    import json
+
+    pins = {f"word.style.{k}": True for k in STYLES}
+    for i in range(3):
+        s = pipe.sample(i, pinned=pins)
+        r = pipe.replay(i, json.loads(json.dumps(s.factors)))
+        assert np.array_equal(s.image, r.image)
+        assert all(np.array_equal(a.chars, b.chars) for a, b in zip(s.instances, r.instances))
