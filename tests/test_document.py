@@ -396,3 +396,14 @@ def test_chinese_names_native_and_romanised_agree_with_the_mrz():
         assert surname == N.PINYIN[surname_native] and given == "".join(N.PINYIN[c] for c in given_native)
         assert l1[5:].rstrip("<") == f"{surname}<<{given}"
         assert icao(l2[0:10] + l2[13:20] + l2[21:43]) == int(l2[43])
+
+
+def test_both_sides_of_a_cn_card_show_one_person():
+    # the front's number and the back's validity belong to one identity when only the side is pinned
+    pipe = synthgen.load_pipeline("idcard_cn", **{"augment.strength": 0.0})
+    for i in range(30):
+        front = pipe.sample(i, pinned={"document.template": "idcard_cn_front"})
+        back = pipe.sample(i, pinned={"document.template": "idcard_cn_back"})
+        assert front.meta["identity"] == back.meta["identity"]
+        assert text_of(front, "id_number") == front.meta["identity"]["id_number"] and cn_valid(text_of(front, "id_number"))
+        assert text_of(back, "validity") == back.meta["identity"]["validity"]
