@@ -264,7 +264,8 @@ def _paper_background(d: Draws, width: int, height: int) -> np.ndarray:
     tone = PAPER_TONES[d.integers("background.paper.tone", 0, len(PAPER_TONES) - 1)]
     tint = [d.uniform(f"background.paper.tint.{c}", -12.0, 12.0) for c in "rgb"]
     light = [min(255.0, max(0.0, t + k)) for t, k in zip(tone, tint)]
-    dark = [v * d.uniform("background.paper.depth", 0.55, 0.85) for v in light]
+    depth = d.uniform("background.paper.depth", 0.55, 0.85)  # once: a name drawn again is a redraw
+    dark = [v * depth for v in light]
     options = paper_bank(NOISE_SIZE)
     tex = _mirrored(options[d.integers("background.texture", 0, len(options) - 1)], width, height)
     x = _at(d, "background.x", tex.shape[1] - width)
