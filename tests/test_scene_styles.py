@@ -202,3 +202,27 @@ def test_styled_samples_replay_byte_for_byte(pipe):
         r = pipe.replay(i, json.loads(json.dumps(s.factors)))
         assert np.array_equal(s.image, r.image)
         assert all(np.array_equal(a.chars, b.chars) for a, b in zip(s.instances, r.instances))
+
+
+def test_no_factor_drawn_twice_but_placement_tries(pipe, monkeypatch):
+    """A name drawn again is a keyed redraw and only the last value is recorded, so replay
+    would pin the wrong value into the earlier draws: in scene samples (every style on and at
+    the default odds, every background kind) only the placement tries redraw."""
+    from synthgen import draws as D
+
+    seen = set()
+    orig = D.Draws.u
+
+    def u(self, name):
+        if name in self.factors:
+            seen.add(D.generic(name))
+        return orig(self, name)
+
+    monkeypatch.setattr(D.Draws, "u", u)
+    kinds = set()
+    for i in range(24):
+        for pins in ({}, {f"word.style.{k}": True for k in STYLES}):
+            s = pipe.sample(i, pinned=pins)
+            kinds.add(s.factors["background.kind"])
+    assert kinds >= {"photo", "paper", "fractal"}
+    assert seen <= {"word.x", "word.y"}, seen
