@@ -167,3 +167,26 @@ def test_scene_word_styles_keyed_and_labels_unmoved():
         styled = [k for k, v in s.factors.items() if k.endswith((".style.extrude", ".style.fill")) and v is True]
         changed += bool(styled) and not np.array_equal(s.image, off.image)
     assert changed >= 5
+
+
+def test_make_room_gives_the_ink_its_contrast_and_gradients_stay_on_one_side():
+    from synthgen.renderers.styles import luma_under
+
+    # a background dark on the left and bright on the right: no ink luma is 60 from all of it
+    ramp = np.tile(np.linspace(20, 235, 200).astype(np.uint8)[None, :, None], (32, 1, 3))
+    alpha = np.zeros((32, 200), np.uint8)
+    alpha[10:22, 5:195] = 255
+    under = luma_under(ramp, alpha)
+    for ink in (250.0, 5.0):  # light text dims the background, dark text washes it out
+        out = LS.make_room(ramp, under, ink, 60.0)
+        y = out[..., 0][alpha > 0].astype(float)  # grey: luma = any channel
+        share_close = float(np.mean(np.abs(y - ink) < 60.0 - 1.0))
+        assert share_close <= 0.10 + 1e-9, (ink, share_close)  # the q = 10% the colour picker allows
+        assert out.shape == ramp.shape and out.dtype == np.uint8
+    flat = np.full((32, 200, 3), 120, np.uint8)
+    assert LS.make_room(flat, luma_under(flat, alpha), 240.0, 60.0) is flat  # enough contrast: untouched
+    # a gradient from dark ink to a light second colour would cross a mid-grey background
+    mid = luma_under(flat, alpha)
+    c2 = LS.same_side((230, 230, 230), (20, 20, 20), mid)
+    assert 0.299 * c2[0] + 0.587 * c2[1] + 0.114 * c2[2] < 120
+    assert LS.same_side((10, 40, 30), (20, 20, 20), mid) == (10, 40, 30)  # already on the ink's side

@@ -93,7 +93,7 @@ class LineRenderer:
         if info is None:
             if self._cmaps is None:
                 # faces with the same character set (a family's weights and styles) share one
-                # bit mask: a new character is tested against ~half as many sets, in one pass
+                # bit mask: a new character is tested once per set (74 for the 284 shipped faces)
                 groups: dict[frozenset, int] = {}
                 for k, f in enumerate(self.faces):
                     groups[f.chars] = groups.get(f.chars, 0) | 1 << k
