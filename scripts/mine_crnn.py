@@ -72,7 +72,7 @@ def bootstrap(a: np.ndarray, b: np.ndarray, seed: int, n: int = 10_000) -> list[
     return [round(float(np.quantile(means, 0.025)), 4), round(float(np.quantile(means, 0.975)), 4)]
 
 
-def evaluate(models: dict[str, str], bias: dict, seed: int, n: int) -> dict:
+def evaluate(pipeline: str, models: dict[str, str], bias: dict, seed: int, n: int) -> dict:
     """Per-line correctness of each checkpoint on the held-out hard and random sets."""
     import torch
 
@@ -81,7 +81,7 @@ def evaluate(models: dict[str, str], bias: dict, seed: int, n: int) -> dict:
     from synthgen.pipeline import load_pipeline
 
     torch.set_num_threads(1)
-    pipe = load_pipeline("ocr_line", seed=seed, split="test", **DEMO_OVERRIDES)
+    pipe = load_pipeline(pipeline, seed=seed, split="test", **DEMO_OVERRIDES)
     sets_ = {"heldout_hard": [pipe.sample(10**7 + j, bias=bias) for j in range(n)],
              "heldout_random": [pipe.sample(j) for j in range(n)]}
     out: dict = {name: {} for name in sets_}
@@ -99,6 +99,7 @@ def main() -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--base", required=True, help="checkpoint of the base CRNN (scripts/train_crnn.py)")
     ap.add_argument("--out", default="runs/mine_exp")
+    ap.add_argument("--pipeline", default="ocr_line_narrow", help="the base model's training pipeline")
     ap.add_argument("--rounds", type=int, default=4)
     ap.add_argument("--per-round", type=int, default=1000)
     ap.add_argument("--steps", type=int, default=1500, help="fine-tune steps, the same for both copies")
@@ -121,14 +122,14 @@ def main() -> int:
         rdir = os.path.join(a.out, f"rep{r}")
         pool = os.path.join(rdir, "mined")
         t0 = time.monotonic()
-        mine = [py, "-m", "synthgen.cli", "mine", "ocr_line", "--model", "synthgen.crnn.judge:fails",
+        mine = [py, "-m", "synthgen.cli", "mine", a.pipeline, "--model", "synthgen.crnn.judge:fails",
                 "--rounds", str(a.rounds), "--per-round", str(a.per_round), "-q", "--seed", str(101 + o),
                 "--out", pool] + sets("split=train")
         sh(mine, {"SYNTHGEN_CRNN": a.base})
         rep = json.load(open(os.path.join(pool, "report.json")))
         bias = rep["next_bias"]
-        ft = [py, "scripts/train_crnn.py", "--init", a.base, "--steps", str(a.steps), "--batch-size",
-              str(a.batch_size), "--lr", str(a.lr), "--seed", str(404 + o), "--set", "split=train",
+        ft = [py, "scripts/train_crnn.py", "--pipeline", a.pipeline, "--init", a.base, "--steps", str(a.steps),
+              "--batch-size", str(a.batch_size), "--lr", str(a.lr), "--seed", str(404 + o), "--set", "split=train",
               "--workers", str(a.workers), "--eval-n", "0"]
         cmds = {"finetuned_on_mined": ft + ["--bias", os.path.join(pool, "report.json"), "--bias-floor", "0.2",
                                             "--out", os.path.join(rdir, "ft_mined")],
@@ -139,7 +140,7 @@ def main() -> int:
                   "finetuned_on_random": os.path.join(rdir, "ft_random", "crnn.pt")}
         print(f"evaluating {len(models)} models on 2 x {a.eval_n} held-out lines (seed {303 + o}, split test)",
               flush=True)
-        ev = evaluate(models, bias, 303 + o, a.eval_n)
+        ev = evaluate(a.pipeline, models, bias, 303 + o, a.eval_n)
         with open(os.path.join(rdir, "eval.json"), "w") as f:
             json.dump(ev, f)
         res = {"seed_offset": o, "minutes": round((time.monotonic() - t0) / 60, 1),

@@ -1,6 +1,6 @@
 """The recogniser's alphabet: CTC blank = 0, characters 1..N.
 
-DEMO_CHARS covers every character the demo pipeline (ocr_line restricted to Latin corpora
+DEMO_CHARS covers every character the demo pipeline (ocr_line_narrow restricted to Latin corpora
 and generators, DEMO_OVERRIDES) produces: printable ASCII plus the currency and date symbols
 of the price and date generators (measured over 3000 samples)."""
 
@@ -10,7 +10,7 @@ import string
 
 DEMO_CHARS = "".join(sorted(set(string.printable) - set(string.whitespace))) + " £¥€￥元年日月"
 
-# ocr_line with the Chinese corpora switched off and 1-2 words per line.
+# ocr_line(_narrow) with the Chinese corpora switched off and 1-2 words per line.
 DEMO_OVERRIDES = {"line.corpus.sources": {"zh_words": 0, "zh_chars": 0}, "line.corpus.words": [1, 2]}
 
 
