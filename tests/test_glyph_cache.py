@@ -23,6 +23,25 @@ def test_glyph_cache_is_bounded_and_transparent(monkeypatch):
     G._tables.clear()
 
 
+def test_eviction_keeps_the_tables_in_use(monkeypatch):
+    # least recently used tables go first: a size used between every other one survives
+    face = resolve_faces(["dejavu"], [])[0]
+    monkeypatch.setattr(G, "GLYPH_BUDGET", 60)
+    G._tables.clear()
+    monkeypatch.setattr(G, "_cached", 0)
+    hot = (face.path, face.index, 16)
+    made = []
+    real = G._make_glyph
+    monkeypatch.setattr(G, "_make_glyph", lambda f, size, ch: made.append(size) or real(f, size, ch))
+    for size in range(20, 60):
+        G.layout_line(face.path, face.index, 16, "Quartz jinx")
+        G.layout_line(face.path, face.index, size, "Quartz jinx")
+        assert G._cached == sum(len(t) for t in G._tables.values()) <= 60
+    assert hot in G._tables and (face.path, face.index, 20) not in G._tables
+    assert made.count(16) == len(set("Quartz jinx"))  # rasterised once, never flushed
+    G._tables.clear()
+
+
 def test_keyed_seed_fills_any_request_and_separates_keys():
     a = KeyedSeed(3, 7).generate_state(40, np.uint32)  # more than one BLAKE2b block
     assert a.dtype == np.uint32 and a.shape == (40,) and len(set(a.tolist())) > 35

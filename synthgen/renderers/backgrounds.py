@@ -20,6 +20,7 @@ import numpy as np
 from ..draws import Draws
 from ..errors import UserError
 from ..io.images import read_rgb
+from .tiles import turned_shape, window
 
 BANK_SEED = 0x5EED_BA4C
 NOISE_SIZE = 512  # fractal and paper banks: mirrored out when an output is larger
@@ -220,22 +221,27 @@ def _photo_background(d: Draws, width: int, height: int) -> np.ndarray:
     names = cats[cat]
     tile = _photo(names[d.integers("background.photo", 0, len(names) - 1)])
     turn = d.integers("background.photo_turn", 0, 3)
-    if turn:
-        tile = cv2.rotate(tile, (cv2.ROTATE_90_CLOCKWISE, cv2.ROTATE_180, cv2.ROTATE_90_COUNTERCLOCKWISE)[turn - 1])
-    if d.bernoulli("background.photo_flip", 0.5):
-        tile = cv2.flip(tile, 1)
+    flip = d.bernoulli("background.photo_flip", 0.5)
     # scale 0.5x-2x of the tile's own resolution, at least enough for the tile to cover the
     # output (up to 2x); what is still short is mirrored out (reflection: no seam). The
     # window is cut in tile pixels first and resized once, so the cost follows the output.
-    s = max(d.uniform("background.photo_scale", 0.5, 2.0), min(max(width, height) / tile.shape[0], 2.0))
+    th, tw = turned_shape(tile, turn)
+    s = max(d.uniform("background.photo_scale", 0.5, 2.0), min(max(width, height) / th, 2.0))
     ww, wh = max(1, int(np.ceil(width / s))), max(1, int(np.ceil(height / s)))
-    th, tw = tile.shape[:2]
-    if ww > tw or wh > th:
+    if ww <= tw and wh <= th:  # the usual case: turn and mirror the window alone (tiles.py)
+        x = _at(d, "background.x", tw - ww)
+        y = _at(d, "background.y", th - wh)
+        win = window(tile, turn, flip, x, y, ww, wh)
+    else:
+        if turn:
+            tile = cv2.rotate(tile, (cv2.ROTATE_90_CLOCKWISE, cv2.ROTATE_180, cv2.ROTATE_90_COUNTERCLOCKWISE)[turn - 1])
+        if flip:
+            tile = cv2.flip(tile, 1)
         tile = cv2.copyMakeBorder(tile, 0, max(0, wh - th), 0, max(0, ww - tw), cv2.BORDER_REFLECT_101)
-    x = _at(d, "background.x", tile.shape[1] - ww)
-    y = _at(d, "background.y", tile.shape[0] - wh)
-    crop = cv2.resize(tile[y : y + wh, x : x + ww], (width, height),
-                      interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
+        x = _at(d, "background.x", tile.shape[1] - ww)
+        y = _at(d, "background.y", tile.shape[0] - wh)
+        win = tile[y : y + wh, x : x + ww]
+    crop = cv2.resize(win, (width, height), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
     gain = d.uniform("background.photo_gain", 0.6, 1.25)
     bias = d.uniform("background.photo_bias", -30.0, 30.0)
     if d.bernoulli("background.photo_grey", 0.15):
