@@ -346,41 +346,6 @@ class _Prefixed:
         return f
 
 
-# -- scene words ---------------------------------------------------------------------------------
-
-
-def scene_style(d: Draws, name: str, ss, contrast: float):
-    """(style callback for scene.blend or None, ROI growth px) for one scene item: extrusion and
-    a glyph fill, each a recorded factor `<name>.style.*` drawn only when its chance is > 0."""
-    from .styles import contrasting, luma
-
-    ext = fill = None
-    if ss.extrude.p > 0 and d.bernoulli(f"{name}.style.extrude", ss.extrude.p, src="layout.style.extrude.p"):
-        depth = int(round(d.uniform(f"{name}.style.extrude_depth", *ss.extrude.range, src="layout.style.extrude.range")))
-        ang = d.uniform(f"{name}.style.extrude_angle", 0.0, 2 * math.pi)
-        ext = (max(1, depth), math.cos(ang), math.sin(ang))
-    fills = [(k, p) for k, p in (("gradient", ss.fill.gradient), ("texture", ss.fill.texture)) if p > 0]
-    if fills and d.bernoulli(f"{name}.style.fill", min(1.0, sum(p for _, p in fills)), src="layout.style.fill"):
-        kind = d.choice(f"{name}.style.fill_kind", [k for k, _ in fills], [p for _, p in fills], src="layout.style.fill")
-        fill = (kind, d.uniform(f"{name}.style.fill_angle", 0.0, 2 * math.pi))
-    if ext is None and fill is None:
-        return None, 0
-
-    def style(roi: np.ndarray, a: np.ndarray, color) -> np.ndarray | None:
-        from .styles import ink_contrasting, luma_under
-
-        if ext is not None:
-            blend_field(roi, extrusion(a, *ext), _solid(roi.shape, contrasting(d, f"{name}.style.extrude_color",
-                                                                                 luma(color), contrast / 2)))
-        if fill is None:
-            return None
-        c2 = ink_contrasting(d, f"{name}.style.fill_color2", luma_under(roi, a), contrast)
-        bg = float(np.mean(roi)) if roi.size else 128.0
-        return fill_field(fill[0], color, c2, fill[1], roi.shape[:2], d.rng_for(f"{name}.style.fill_texture"), bg)
-
-    return style, (ext[0] + 1 if ext else 0)
-
-
 def _solid(shape, color) -> np.ndarray:
     out = np.empty((shape[0], shape[1], 3), np.uint8)
     out[:] = tuple(int(round(c)) for c in color)

@@ -43,7 +43,7 @@ def blend(img: np.ndarray, mask: np.ndarray, M, color, ink: np.ndarray | None = 
     pixel-corner coordinates) and blend `color` into `img` under it, touching only the warped
     mask's bounding box (grown by `grow` px). `ink` (H x W uint8): also max the warped mask into
     it. `style(roi, alpha, color)`: draws decorations into the ROI first and may return a colour
-    field for the glyphs (linestyles.scene_style)."""
+    field for the glyphs (scenestyles.paint)."""
     if isinstance(M, np.ndarray):
         M = tuple(map(tuple, (M if M.shape == (3, 3) else np.vstack([M, [0, 0, 1]])).tolist()))
     H, W = img.shape[:2]
