@@ -346,15 +346,6 @@ class _Prefixed:
         return f
 
 
-def _solid(shape, color) -> np.ndarray:
-    out = np.empty((shape[0], shape[1], 3), np.uint8)
-    out[:] = tuple(int(round(c)) for c in color)
-    return out
-
-
-# -- legibility where the background under the text spans the whole luma range ----------------
-
-
 def _hist_quantile(hist: np.ndarray, f: float) -> float:
     c = np.cumsum(hist)
     return float(np.searchsorted(c, f * c[-1])) if c[-1] > 0 else 128.0
