@@ -94,7 +94,7 @@ def test_styles_off_in_the_narrow_pipeline_on_in_the_default():
 
 def test_forward_map_inverts_the_remap():
     d = Draws(0, 1)
-    dx, dy = LS.elastic_field(d, 200, 40, amp=2.5, wavelength=50.0)
+    dx, dy = LS.elastic_field(d.rng_for("line.style.elastic"), 200, 40, amp=2.5, wavelength=50.0)
     assert 1.0 < max(np.abs(dx).max(), np.abs(dy).max()) < 5.0
     pts = np.array([[20.5, 10.5], [100.25, 20.0], [180.0, 30.75]])
     q = LS.forward(pts, dx, dy)

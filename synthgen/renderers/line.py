@@ -317,7 +317,8 @@ class LineRenderer:
             layers.append(underline(lay.mask.shape, lay.baseline, ul_gap, ul_th))
         stack = layers[0] if len(layers) == 1 else cv2.merge(layers)
         # elastic: one smooth displacement for every layer, folded into the same resampling
-        fdx, fdy = LS.elastic_field(d, Wo, Ho, *sty.elastic) if sty.elastic else (None, None)
+        fdx, fdy = (LS.elastic_field(d.rng_for("line.style.elastic"), Wo, Ho, *sty.elastic) if sty.elastic
+                    else (None, None))
         wp = (lambda m, h: LS.warp_displaced(m, h, (Wo, Ho), fdx, fdy)) if sty.elastic else \
             (lambda m, h: warp(m, h, (Wo, Ho)))
         warped = wp(stack, Mt)

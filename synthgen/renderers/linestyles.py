@@ -76,12 +76,9 @@ def jittered(d: Draws, path: str, index: int, size: int, text: str, spacing: flo
     """A straight line whose glyphs each sit `dy` off the baseline and get `dx` extra advance
     (uniform in +-amp x size, from d.rng_for("line.style.jitter")). Char quads are the glyphs'
     ink boxes where they were pasted: exact."""
-    rng = d.rng_for("line.style.jitter")
-    n = len(text)
-    dys = np.rint(rng.uniform(-amp_y, amp_y, n) * size).astype(int)
-    dxs = rng.uniform(-amp_x, amp_x, n) * size
     asc, desc = L.metrics(path, index, size)
-    canvas, boxes, oy = compose_line(path, index, size, text, spacing, pad, jitter=(dxs, dys))
+    jitter = jitter_offsets(d.rng_for("line.style.jitter"), len(text), size, amp_y, amp_x)
+    canvas, boxes, oy = compose_line(path, index, size, text, spacing, pad, jitter=jitter)
     Hc, W = canvas.shape
     b = np.array(boxes, np.float32)
     base_y = oy + asc
@@ -90,6 +87,14 @@ def jittered(d: Draws, path: str, index: int, size: int, text: str, spacing: flo
     qx1 = max(float(W - pad), float(b[:, 2].max()))
     quad = np.array([[qx0, pad], [qx1, pad], [qx1, Hc - pad], [qx0, Hc - pad]], np.float32)
     return L.TextLayout(canvas, L.box_quads(b), quad, text, "straight", baseline)
+
+
+def jitter_offsets(rng: np.random.Generator, n: int, size: int, amp_y: float,
+                   amp_x: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per-character (dx extra advance, dy whole-pixel baseline shift), uniform in +-amp x size,
+    for glyphs.compose_line(jitter=...): dy drawn first, then dx."""
+    dys = np.rint(rng.uniform(-amp_y, amp_y, n) * size).astype(int)
+    return rng.uniform(-amp_x, amp_x, n) * size, dys
 
 
 # -- distractor lines ---------------------------------------------------------------------------
@@ -116,10 +121,11 @@ def distractor_layer(lay: L.TextLayout, path: str, index: int, size: int, above:
 # -- elastic / wave field -----------------------------------------------------------------------
 
 
-def elastic_field(d: Draws, W: int, H: int, amp: float, wavelength: float) -> tuple[np.ndarray, np.ndarray]:
+def elastic_field(rng: np.random.Generator, W: int, H: int, amp: float,
+                  wavelength: float) -> tuple[np.ndarray, np.ndarray]:
     """Displacement (dx, dy), float32 H x W: a travelling wave along the line plus smooth
-    random bends (a coarse random grid, cubic-upsampled), peak |d| about `amp` px."""
-    rng = d.rng_for("line.style.elastic")
+    random bends (a coarse random grid, cubic-upsampled), peak |d| about `amp` px. `rng`: the
+    text's own generator (`d.rng_for("<line or item>.style.elastic")`)."""
     phase, phase2 = rng.uniform(0, 2 * math.pi, 2)
     xs = np.arange(W, dtype=np.float32)
     ys = np.arange(H, dtype=np.float32)

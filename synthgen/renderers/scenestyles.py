@@ -114,24 +114,10 @@ def jittered(d: Draws, name: str, path: str, index: int, size: int, text: str, a
     """A single word whose glyphs each sit off the baseline and get extra advance, uniform in
     +-amount x size (bulk values from d.rng_for(`<name>.style.jitter`)): the glyphs are pasted
     there by glyphs.compose_line, and the char boxes are their ink boxes where pasted."""
-    rng = d.rng_for(f"{name}.style.jitter")
-    n = len(text)
-    dys = np.rint(rng.uniform(-amount, amount, n) * size).astype(int)
-    dxs = rng.uniform(-amount, amount, n) * size
-    canvas, boxes, _ = compose_line(path, index, size, text, 0.0, 1, jitter=(dxs, dys))
+    jitter = LS.jitter_offsets(d.rng_for(f"{name}.style.jitter"), len(text), size, amount, amount)
+    canvas, boxes, _ = compose_line(path, index, size, text, 0.0, 1, jitter=jitter)
     H, W = canvas.shape
     return Layout(canvas, np.array(boxes, np.float32), (1.0, 1.0, float(W - 1), float(H - 1)))
-
-
-class _Renamed:
-    """Draws whose bulk generators go by the item's own names: linestyles' functions ask for
-    `line.style.<x>`, a scene item answers with `<item>.style.<x>` (one field per word)."""
-
-    def __init__(self, d: Draws, item: str) -> None:
-        self.d, self.item = d, item
-
-    def rng_for(self, name: str) -> np.random.Generator:
-        return self.d.rng_for(name.replace("line.", f"{self.item}.", 1))
 
 
 def bend(d: Draws, name: str, mask: np.ndarray, chars: np.ndarray, amp: float,
@@ -145,7 +131,7 @@ def bend(d: Draws, name: str, mask: np.ndarray, chars: np.ndarray, amp: float,
     p = int(math.ceil(amp)) + 2
     m = cv2.copyMakeBorder(mask, p, p, p, p, cv2.BORDER_CONSTANT, value=0)
     H, W = m.shape
-    dx, dy = LS.elastic_field(_Renamed(d, name), W, H, amp, wavelength)
+    dx, dy = LS.elastic_field(d.rng_for(f"{name}.style.elastic"), W, H, amp, wavelength)
     # the field bends over >= 2 text heights: 4 samples a char edge hold its boundary
     return LS.remap(m, dx, dy), LS.follow_quads(chars + p, dx, dy, per_edge=4), p
 
