@@ -30,7 +30,7 @@ from . import linestyles as LS
 from . import shaping
 from .backgrounds import render_background
 from .corpus import CASES, TextSampler, apply_case
-from .fonts import FontFace, FontPicker, resolve_faces
+from .fonts import FaceCoverage, FontFace, FontPicker, resolve_faces
 from .glyphs import inset_quads, raster_size
 from .layout import apply_t as _apply
 from .layout import mm3 as _mm
@@ -81,47 +81,20 @@ class LineRenderer:
         lw = self.lc.layout.weights
         self.layout_names = [k for k in ("straight", "arc", "sine", "vertical") if lw.get(k, 0) > 0]
         self.layout_weights = [lw[k] for k in self.layout_names]
-        self._chars: dict[str, tuple[int, bool]] = {}
-        self._cmaps: list[tuple[frozenset, int]] | None = None
-        self._masks: dict[int, tuple[list[FontFace], list[str], list[float]]] = {}
+        self.coverage = FaceCoverage(self.faces, self.picker)
+        self._shaped: dict[str, bool] = {}
         self.top_raster = raster_size(max(6.0, self.lc.height * self.lc.size[1]), RASTER_SIZES)
 
     # -- text and font ----------------------------------------------------------------------
-    def _char(self, c: str) -> tuple[int, bool]:
-        """(bit mask of the faces that have a glyph for c, whether c needs shaping), cached."""
-        info = self._chars.get(c)
-        if info is None:
-            if self._cmaps is None:
-                # faces with the same character set (a family's weights and styles) share one
-                # bit mask: a new character is tested once per set (74 for the 284 shipped faces)
-                groups: dict[frozenset, int] = {}
-                for k, f in enumerate(self.faces):
-                    groups[f.chars] = groups.get(f.chars, 0) | 1 << k
-                self._cmaps = list(groups.items())
-            mask = 0
-            for chars, bits in self._cmaps:
-                if c in chars:
-                    mask |= bits
-            info = self._chars[c] = (mask, shaping.needs_shaping(c))
-        return info
-
     def _cover(self, text: str) -> tuple[int, bool]:
         """(bit mask of the faces covering every character of `text`, whether it needs shaping)."""
-        mask, shaped = (1 << len(self.faces)) - 1, False
+        shaped = False
         for c in set(text):
-            m, sh = self._char(c)
-            mask &= m
+            sh = self._shaped.get(c)
+            if sh is None:
+                sh = self._shaped[c] = shaping.needs_shaping(c)
             shaped = shaped or sh
-        return mask, shaped
-
-    def _by_mask(self, mask: int) -> tuple[list[FontFace], list[str], list[float]]:
-        """(faces, their names, their draw weights) for a coverage mask, cached: texts rarely
-        repeat, masks do (with 284 faces, building these lists per line cost ~0.1 ms)."""
-        hit = self._masks.get(mask)
-        if hit is None:
-            faces = [f for k, f in enumerate(self.faces) if mask >> k & 1]
-            hit = self._masks[mask] = (faces, [f.name for f in faces], self.picker.weights(faces) if faces else [])
-        return hit
+        return self.coverage.mask(text), shaped
 
     def pick(self, d: Draws, index: int) -> tuple[str, list[str], FontFace, bool]:
         """The line's text (`line.text`, pinnable), its words, a face that has a glyph for
@@ -150,7 +123,7 @@ class LineRenderer:
             if pinned != text:
                 text, parts = pinned, [pinned]
             mask, shaped = self._cover(text)
-            faces, names, weights = self._by_mask(mask)
+            faces, names, weights = self.coverage.of(mask)
             if faces and (not shaped or shaping.available()):
                 face = self.by_name[d.choice("line.font", names, weights, src="fonts.families")]
                 return text, parts, face, shaped

@@ -21,7 +21,7 @@ from .backgrounds import render_background
 from .corpus import CASES, TextSampler, apply_case, key_of
 from . import linestyles as LS
 from . import scenestyles as SS
-from .fonts import FontFace, FontPicker, resolve_faces
+from .fonts import FaceCoverage, FontFace, FontPicker, resolve_faces
 from .glyphs import Layout, layout_line, raster_size
 from .layout import apply_h, apply_t, mm3, r3, s3, t3, warp
 from .layout import box_quads as box_corners
@@ -93,28 +93,9 @@ class SceneRenderer:
         self.case_weights = [cfg.text.case[c] for c in self.case_names]
         ex = cfg.layout.style.extrude
         self.extrude_reach = ex.range[1] + 1.0 if ex.p > 0 else 0.0  # image px
-        # Coverage by character: a bit mask of the faces that have each character, ANDed over a
-        # text's characters; the covering faces' names and draw weights are cached per mask (the
-        # corpus walk rarely repeats a text, but the masks repeat all the time).
-        self._char_mask: dict[str, int] = {}
-        self._by_mask: dict[int, tuple[list[str], list[float]]] = {}
+        self.coverage = FaceCoverage(self.faces, self.picker)  # which faces have every character of a text
 
     # -- text and font ----------------------------------------------------------------------
-    def _covering(self, text: str) -> tuple[list[str], list[float]]:
-        """Names of the faces that have a glyph for every character of `text`, and their draw weights."""
-        mask = (1 << len(self.faces)) - 1
-        cm = self._char_mask
-        for c in set(text):
-            m = cm.get(c)
-            if m is None:
-                m = cm[c] = sum(1 << k for k, f in enumerate(self.faces) if f.covers(c))
-            mask &= m
-        hit = self._by_mask.get(mask)
-        if hit is None:
-            names = [f.name for k, f in enumerate(self.faces) if mask >> k & 1]
-            hit = self._by_mask[mask] = (names, self.picker.weights(names) if names else [])
-        return hit
-
     def pick_text(self, d: Draws, name: str, slot: int) -> tuple[str, FontFace]:
         """The item's first word (`<name>.text`, pinnable; from the corpus walk, redrawn at
         random while no face covers it) and its face (`<name>.font`, by name, among the faces
@@ -125,7 +106,7 @@ class SceneRenderer:
             if self.case_names and not generated:
                 word = apply_case(word, d.choice(f"{name}.case", self.case_names, self.case_weights, src="text.case"))
             text = str(d.assign(f"{name}.text", word))
-            faces, weights = self._covering(text)
+            _, faces, weights = self.coverage.of(self.coverage.mask(text))
             if faces:
                 return text, self.by_name[d.choice(f"{name}.font", faces, weights, src="fonts.families")]
             if self.cfg.fonts.on_missing_glyph == "error" or d.pin_of(f"{name}.text") is not None:
