@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import shutil
 import sys
@@ -46,6 +45,7 @@ import torch  # noqa: E402
 from synthgen.crnn.charset import DEMO_OVERRIDES, Charset  # noqa: E402
 from synthgen.crnn.data import Collate  # noqa: E402
 from synthgen.crnn.data import line_text  # noqa: E402
+from synthgen.crnn.metrics import mcnemar_p, paired_bootstrap  # noqa: E402
 from synthgen.crnn.train import make_model, param_count, predict, score, train  # noqa: E402
 from synthgen.config import resolve_path  # noqa: E402
 from synthgen.pipeline import load_pipeline  # noqa: E402
@@ -74,17 +74,11 @@ def paired(narrow: list[bool], wide: list[bool], seed: int, reps: int = 10_000) 
     """Paired comparison of two arms scored on the same lines: accuracy difference, its 95%
     bootstrap interval (lines resampled with replacement) and the exact two-sided McNemar
     test (binomial on the discordant lines)."""
-    n = len(narrow)
     a, b = np.array(narrow, bool), np.array(wide, bool)
-    d = b.astype(np.int8) - a.astype(np.int8)
-    rng = np.random.default_rng(seed)
-    boot = d[rng.integers(0, n, size=(reps, n))].mean(axis=1)
-    only_w, only_n = int(((b) & (~a)).sum()), int(((a) & (~b)).sum())
-    k, m = min(only_w, only_n), only_w + only_n
-    p = min(1.0, 2 * sum(math.comb(m, j) for j in range(k + 1)) / 2 ** m) if m else 1.0
-    return {"n": n, "narrow": float(a.mean()), "wide": float(b.mean()), "diff": float(d.mean()),
-            "ci95": [float(np.quantile(boot, 0.025)), float(np.quantile(boot, 0.975))],
-            "only_wide": only_w, "only_narrow": only_n, "mcnemar_p": p}
+    only_w, only_n = int((b & ~a).sum()), int((a & ~b).sum())
+    return {"n": len(a), "narrow": float(a.mean()), "wide": float(b.mean()), "diff": float((b.astype(np.int8) - a.astype(np.int8)).mean()),
+            "ci95": paired_bootstrap(a, b, seed, reps), "only_wide": only_w, "only_narrow": only_n,
+            "mcnemar_p": mcnemar_p(only_w, only_n)}
 
 
 def main(argv: list[str] | None = None) -> int:

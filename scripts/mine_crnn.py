@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import shlex
 import subprocess
@@ -33,6 +32,7 @@ import time
 import numpy as np
 
 from synthgen.crnn.charset import DEMO_OVERRIDES
+from synthgen.crnn.metrics import mcnemar_p, paired_bootstrap
 
 DEMO_SETS = [f"{k}={json.dumps(v)}" for k, v in DEMO_OVERRIDES.items()]
 
@@ -52,24 +52,12 @@ def sets(*extra: str) -> list[str]:
 def mcnemar(a: np.ndarray, b: np.ndarray) -> dict:
     """Exact two-sided McNemar test of paired correctness arrays a, b (True = right)."""
     only_a, only_b = int(np.sum(a & ~b)), int(np.sum(~a & b))
-    return {"only_a_right": only_a, "only_b_right": only_b, "p": exact_p(only_a, only_b)}
-
-
-def exact_p(x: int, y: int) -> float:
-    n, k = x + y, min(x, y)
-    if n == 0:
-        return 1.0
-    tail = sum(math.comb(n, j) for j in range(k + 1))
-    return min(1.0, float(2 * tail / 2**n))
+    return {"only_a_right": only_a, "only_b_right": only_b, "p": mcnemar_p(only_a, only_b)}
 
 
 def bootstrap(a: np.ndarray, b: np.ndarray, seed: int, n: int = 10_000) -> list[float]:
     """95% interval of error(a) - error(b) over lines resampled in pairs (keyed generator)."""
-    rng = np.random.default_rng(seed)
-    d = (~a).astype(np.float64) - (~b).astype(np.float64)
-    idx = rng.integers(0, len(d), size=(n, len(d)))
-    means = d[idx].mean(axis=1)
-    return [round(float(np.quantile(means, 0.025)), 4), round(float(np.quantile(means, 0.975)), 4)]
+    return [round(v, 4) for v in paired_bootstrap(a, b, seed, n)]
 
 
 def evaluate(pipeline: str, models: dict[str, str], bias: dict, seed: int, n: int) -> dict:
@@ -160,7 +148,7 @@ def main() -> int:
             p[0] += t["only_a_right"]
             p[1] += t["only_b_right"]
         summary["replicates"].append(res)
-        summary["pooled_mcnemar"] = {k: {"only_mined_right": x, "only_random_right": y, "p": exact_p(x, y)}
+        summary["pooled_mcnemar"] = {k: {"only_mined_right": x, "only_random_right": y, "p": mcnemar_p(x, y)}
                                      for k, (x, y) in pooled.items()}
         with open(os.path.join(a.out, "summary.json"), "w") as f:
             json.dump(summary, f, indent=2)

@@ -95,3 +95,18 @@ def test_both_stems_give_the_same_output_grid_and_old_checkpoints_load(tmp_path)
     torch.save(raw, tmp_path / "v1.pt")
     m, _, _ = load(str(tmp_path / "v1.pt"))
     assert m.config["stem"] == "pool" and torch.equal(m(x), old(x))
+
+
+def test_exact_mcnemar_against_enumerating_the_binomial():
+    # reference: every outcome of n fair coin flips at least as extreme as the observed split
+    from math import comb
+
+    from synthgen.crnn.metrics import mcnemar_p, paired_bootstrap
+    for x, y in [(0, 0), (0, 5), (3, 9), (12, 12), (40, 61), (1, 30)]:
+        n, k = x + y, min(x, y)
+        ref = sum(comb(n, j) for j in range(n + 1) if min(j, n - j) <= k) / 2**n if n else 1.0
+        assert mcnemar_p(x, y) == pytest.approx(min(1.0, ref), rel=1e-12)
+    a = np.arange(400) % 3 == 0  # 133 right
+    b = np.arange(400) % 2 == 0  # 200 right
+    lo, hi = paired_bootstrap(a, b, seed=0, reps=2000)
+    assert lo < (b.mean() - a.mean()) < hi and hi - lo < 0.2
