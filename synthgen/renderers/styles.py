@@ -100,15 +100,24 @@ def ink_contrasting(d: Draws, name: str, under: np.ndarray, contrast: float, q: 
 
 def blend(img: np.ndarray, alpha: np.ndarray, color, opacity: float = 1.0) -> None:
     """In place: img += (color - img) * alpha / 255 * opacity (img H x W x 3 uint8)."""
-    if opacity <= 0:
-        return
+    if opacity > 0:
+        blend_with(img, *blend_parts(alpha, color, opacity))
+
+
+def blend_parts(alpha: np.ndarray, color, opacity: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """(255 - a, colour * a / 255) per channel, a = alpha x opacity: what `blend_with` needs.
+    Worth keeping for a mask blended the same way on every sample (a card's SPECIMEN mark)."""
     a = alpha if opacity >= 1 else cv2.multiply(alpha, opacity)
-    a3 = cv2.merge([a, a, a])
     # colour * alpha / 255, one channel at a time: convertScaleAbs on the 1-channel alpha is
     # ~3x faster than multiplying the 3-channel alpha by a scalar triple (same rounded values)
     fg = cv2.merge([cv2.convertScaleAbs(a, alpha=color[0] / 255.0), cv2.convertScaleAbs(a, alpha=color[1] / 255.0),
                     cv2.convertScaleAbs(a, alpha=color[2] / 255.0)])
-    cv2.add(cv2.multiply(img, cv2.bitwise_not(a3), scale=1 / 255), fg, dst=img)
+    return cv2.bitwise_not(cv2.merge([a, a, a])), fg
+
+
+def blend_with(img: np.ndarray, inv: np.ndarray, fg: np.ndarray) -> None:
+    """In place: img = img * inv / 255 + fg (the parts from `blend_parts`)."""
+    cv2.add(cv2.multiply(img, inv, scale=1 / 255), fg, dst=img)
 
 
 def shadow(alpha: np.ndarray, dx: int, dy: int, blur: float) -> np.ndarray:
