@@ -37,7 +37,6 @@ def main() -> int:
     ap.add_argument("--photos", type=int, default=50, help="card photos per timed run")
     ap.add_argument("--ckpt")
     a = ap.parse_args()
-    import numpy as np
     import torch
 
     from synthgen.draws import Draws

@@ -30,7 +30,6 @@ Deterministic: same inputs -> same tiles (fixed grid, OpenCV INTER_AREA, libjpeg
 from __future__ import annotations
 
 import argparse
-import io
 import shutil
 import subprocess
 import tempfile

@@ -17,7 +17,7 @@ import synthgen
 from synthgen.config import load_config
 from synthgen.errors import UserError
 from synthgen.renderers import layout as L
-from synthgen.renderers.corpus import TextSampler, load_corpus, permute, schedule
+from synthgen.renderers.corpus import load_corpus, permute, schedule
 from synthgen.renderers.fonts import resolve_faces
 from synthgen.renderers.generators import GENERATORS
 

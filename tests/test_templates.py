@@ -3,7 +3,6 @@ the place in it and the problem; the shipped templates validate; `templates list
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest

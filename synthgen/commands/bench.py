@@ -27,7 +27,6 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def run(a: argparse.Namespace) -> int:
     from ..bench import bench_render
-    from ..config import parse_set
     from ..run.job import parse_count
 
     workers = [parse_count(w, "--workers") for w in str(a.workers).split(",")]

@@ -27,7 +27,6 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(a: argparse.Namespace) -> int:
-    from ..config import parse_set
     from ..pipeline import load_pipeline
     from ..run.job import MAX_INDEX, parse_count, parse_seed
     from ..viz import contact_sheet, save_png

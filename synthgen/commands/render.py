@@ -55,7 +55,6 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(a: argparse.Namespace) -> int:
-    from ..config import parse_set
     from ..run.job import render
 
     m = render(a.pipeline, n=a.n, out=a.out, seed=a.seed, shard_size=a.shard_size, workers=a.workers,

@@ -385,7 +385,7 @@ class DocumentRenderer:
         out = []
         for k, ln in enumerate(lines):
             lay = L.straight(face.path, face.index, size, ln, spacing)
-            (qx0, qy0), (qx1, _), (_, qy1) = lay.quad[0], lay.quad[1], lay.quad[2]
+            (qx0, qy0), (_, qy1) = lay.quad[0], lay.quad[2]
             y = int(round(y0 + (k + 0.5) * slot - ref - float(lay.baseline[0, 1])))
             y = min(max(y, int(math.ceil(y0 - qy0))), int(math.floor(y1 - qy1)))
             out.append(Placed(int(math.ceil(x0 - qx0)), y, lay))
