@@ -6,4 +6,5 @@ __version__ = "0.2.0"
 # add samples of one stream to shards of another. 2: keyed BLAKE2b seeding, buffered draws.
 # 3: keyed draws per factor name (factor contract), scene corpus walk, augmentation stage.
 # 4: pixel noise on frames over 512 px tiles one 1024 px bank (was a bank of 2x the frame).
-SAMPLE_STREAM = 4
+# 5: document portraits follow the holder (sex, age band, the template's photo.look).
+SAMPLE_STREAM = 5

@@ -357,6 +357,42 @@ def test_portrait_hair_follows_the_holder_sex_and_bank_is_deterministic():
         assert a.sample(i).image.tobytes() == b.sample(i).image.tobytes()
 
 
+def test_portraits_show_the_holder_sex_age_and_the_templates_look():
+    """Faces follow the card: hair style and volume by sex, gray hair only from 40 (mostly from
+    60, by age at issue), hair and eye colours and skin tone within the template's look; the
+    meta `portrait` says what the face shows; a card replays from its factors byte for byte."""
+    from synthgen.renderers.photos import HAIR_BY_SEX, age_band
+    from synthgen.templates.identity import age_on
+
+    look = load_template("idcard_cn_front").cfg.photo.look
+    gray = {0: [], 1: [], 2: []}
+    for bank in (0, 128):  # faces drawn per card (their factors recorded) and from the bank
+        pipe = synthgen.load_pipeline("idcard_cn", **{"document.photo.bank": bank, "augment.strength": 0,
+                                                      "factors.pin": {"document.template": "idcard_cn_front"}})
+        for i in range(60):
+            s = pipe.sample(i)
+            ident, pr = s.meta["identity"], s.meta["portrait"]
+            band = age_band(age_on(dt.date.fromisoformat(ident["birth_date"]), dt.date.fromisoformat(ident["issue_date"])))
+            assert (pr["sex"], pr["age_band"]) == (ident["sex"], band)
+            assert pr["hair.style"] in HAIR_BY_SEX[ident["sex"]][0]
+            assert pr["hair.color"] in set(look.hair_color) | {"gray"} and pr["eyes.color"] in look.eye_color
+            assert look.skin_tone[0] <= pr["skin.tone"] <= look.skin_tone[1]
+            gray[band].append(pr["hair.color"] == "gray")
+            if bank == 0:
+                f = s.factors
+                assert [f["photo.hair.color"], f["photo.hair.style"], f["photo.eyes.color"]] == \
+                    [pr["hair.color"], pr["hair.style"], pr["eyes.color"]]
+                lo, hi = HAIR_BY_SEX[ident["sex"]][2]
+                assert lo <= f["photo.hair.volume"] <= hi
+                if i < 8:
+                    assert pipe.replay(i, s.factors).image.tobytes() == s.image.tobytes()
+    assert not any(gray[0]) and len(gray[2]) >= 10 and np.mean(gray[2]) >= 0.5
+    # without a look (the UTO passport) every palette colour can come up
+    uto = synthgen.load_pipeline("passport_td3", **{"document.photo.bank": 0, "augment.strength": 0})
+    colours = {uto.sample(i).meta["portrait"]["hair.color"] for i in range(40)}
+    assert {"blonde", "red"} & colours
+
+
 def test_photo_from_a_user_folder_and_bad_photo_sources(tmp_path, monkeypatch, capsys):
     import sys
 

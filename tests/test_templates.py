@@ -87,6 +87,10 @@ BAD = [
     ("size larger than box", field("surname", size_mm=[5, 6]), ["fields.surname.size_mm", "does not fit"]),
     ("bad colour", field("surname", color=[300, 0, 0]), ["fields.surname.color", "0-255"]),
     ("inverted size range", field("surname", size_mm=[3, 2]), ["fields.surname.size_mm", "[low, high]"]),
+    ("unknown portrait hair colour", set_key(["photo", "look"], {"hair_color": {"purple": 1}}),
+     ["photo.look.hair_color", "unknown colour", "purple"]),
+    ("portrait skin tone out of range", set_key(["photo", "look"], {"skin_tone": [2, 9]}),
+     ["photo.look.skin_tone", "within 0-7"]),
     ("reserved field name", set_key(["fields", "mrz_line"], {"box_mm": [26, 9, 10, 3.8], "text": "{sex}"}),
      ["fields.mrz_line", "reserved"]),
 ]

@@ -31,6 +31,7 @@ _HAIR = {"black": (28, 24, 22), "dark_brown": (60, 40, 28), "brown": (105, 70, 4
          "blonde": (200, 165, 105), "red": (150, 68, 35), "gray": (150, 148, 145)}
 _EYE = {"brown": (85, 55, 35), "dark": (45, 32, 25), "blue": (70, 110, 160), "green": (75, 115, 75),
         "hazel": (120, 95, 55)}
+HAIR_COLORS, EYE_COLORS, SKIN_TONES = tuple(_HAIR), tuple(_EYE), len(_SKIN)  # what a template's photo.look names
 _BG = [(222, 230, 240), (236, 236, 236), (200, 214, 232), (238, 232, 220), (180, 200, 215),
        (215, 225, 210), (160, 170, 185), (245, 245, 248)]
 _HAIR_STYLES = ("short", "long", "bald", "bob", "curly")

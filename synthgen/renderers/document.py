@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import string
+import zlib
 from dataclasses import dataclass, replace
 
 import cv2
@@ -27,13 +28,13 @@ from ..draws import Draws
 from ..errors import UserError
 from ..splits import RETRIES, Splitter, person_key
 from ..templates import mrz as MRZ
-from ..templates.identity import draw_identity, to_json
+from ..templates.identity import age_on, draw_identity, to_json
 from ..templates.schema import FieldCfg, Template, load_template
 from . import layout as L
 from .cardart import draw_art, rounded_mask
 from .fonts import FontFace
 from .glyphs import glyph_table
-from .photos import PHOTO_SOURCES
+from .photos import GRAY_BY_BAND, PHOTO_SOURCES, Holder, age_band
 from .styles import blend, blend_parts, blend_with
 
 CORNER_FILL = (255, 255, 255)
@@ -194,6 +195,19 @@ def layout_field(f: FieldCfg, face: FontFace, text: str, size: int, box: tuple[i
     return out
 
 
+_TRAITS = ("hair.color", "hair.style", "eyes.color", "skin.tone")
+_FACE_PREFIX = {"procedural": "photo.", "genegan": "photo.genegan.face."}
+
+
+def _traits(factors: dict, src: str) -> dict:
+    """What a portrait's face shows, from its factors (none for a user's photo)."""
+    p = _FACE_PREFIX.get(src)
+    out = {k: factors[p + k] for k in _TRAITS if p and p + k in factors}
+    if "skin.tone" in out:
+        out["skin.tone"] = round(float(out["skin.tone"]), 3)
+    return out
+
+
 def _px_box(box_mm, px: float) -> tuple[int, int, int, int]:
     """The whole pixels inside a mm box."""
     x, y, w, h = box_mm
@@ -312,8 +326,10 @@ class DocumentRenderer:
                               None)]
         instances += [Instance(i.quad.copy(), i.text, i.chars.copy(), i.kind, i.field) for i in art.captions]
         px = t.px
+        portrait = None
         if c.photo is not None:
-            instances.append(self._photo(d, t, img, ident.get("sex")))
+            inst, portrait = self._photo(d, t, img, ident)
+            instances.append(inst)
         for name, f in c.fields.items():
             text = fill(f.text, ident)
             if f.case == "upper":
@@ -334,39 +350,51 @@ class DocumentRenderer:
             _paste(img, ink, p, c.specimen.color, c.specimen.opacity, art.specimen_parts)
             instances.append(p.instance("line", "specimen"))
         self.last_meta = {"template": t.name, "identity": to_json(ident), "card_size": [W, H]}
+        if portrait is not None:
+            self.last_meta["portrait"] = portrait
         if self.dc.in_scene:
             img, instances, ink, Hm = self.scene.place(d, img[:H, :W], art.alpha, instances, ink)
             self.last_meta["card_homography"] = np.asarray(Hm, np.float64).tolist()
         return img, instances, ink
 
-    def _photo(self, d: Draws, t: Template, img: np.ndarray, sex: str | None) -> Instance:
+    def _photo(self, d: Draws, t: Template, img: np.ndarray, ident: dict) -> tuple[Instance, dict]:
+        """The portrait in its slot, showing the card's holder (sex, age at issue, the template's
+        look): (photo instance, meta `portrait`: what the face shows)."""
         ph = t.cfg.photo
         x0, y0, x1, y1 = _px_box(ph.box_mm, t.px)
         src = self.dc.photo.source or ph.source
         folder = self.dc.photo.folder or ph.folder
         bank = self.dc.photo.bank
+        sex = ident.get("sex") if ident.get("sex") in ("F", "M") else None
+        birth, issue = ident.get("birth_date"), ident.get("issue_date")
+        band = age_band(age_on(birth, issue)) if birth and issue else None
+        holder = Holder(sex, band, ph.look.look() if ph.look is not None else None)
         if bank and src != "folder":
-            per_sex = max(1, bank // 2) if sex in ("F", "M") else bank  # N portraits in all, half per sex
-            im = self._banked(src, d.integers("photo.bank", 0, per_sex - 1), (y1 - y0, x1 - x0), folder, sex)
+            per = max(1, bank // 2) if sex else bank  # N portraits in all: half per sex, a third of those per band
+            per = max(1, per // len(GRAY_BY_BAND)) if band is not None else per
+            im, traits = self._banked(src, d.integers("photo.bank", 0, per - 1), (y1 - y0, x1 - x0), folder, holder)
             gain, bias = d.uniform("photo.gain", 0.85, 1.15), d.uniform("photo.bias", -18.0, 18.0)
             im = cv2.convertScaleAbs(im, alpha=gain, beta=bias)
         else:
-            im = PHOTO_SOURCES[src](d, (y1 - y0, x1 - x0), folder, sex)
+            im = PHOTO_SOURCES[src](d, (y1 - y0, x1 - x0), folder, holder)
+            traits = _traits(d.factors, src)
         if ph.grayscale:
             g = (im.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)).astype(np.uint8)
             im = np.repeat(g[..., None], 3, axis=2)
         img[y0:y1, x0:x1] = im
-        return Instance(np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32), "", None, "photo", "photo")
+        quad = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32)
+        return Instance(quad, "", None, "photo", "photo"), {"source": src, "sex": sex, "age_band": band, **traits}
 
-    def _banked(self, src: str, k: int, hw: tuple[int, int], folder, sex: str | None) -> np.ndarray:
-        """Portrait k of the bank for this slot size and sex: drawn from its own fixed key, so
-        every process holds the same bank; filled on first use."""
-        key = (src, k, hw, sex)
-        im = self._bank.get(key)
-        if im is None:
-            dk = Draws(PHOTO_BANK_SEED, 2 * k + (sex == "F"))
-            im = self._bank[key] = PHOTO_SOURCES[src](dk, hw, folder, sex)
-        return im
+    def _banked(self, src: str, k: int, hw: tuple[int, int], folder, holder: Holder) -> tuple[np.ndarray, dict]:
+        """Portrait k of the bank for this slot size and holder (sex, age band, look): drawn from
+        its own fixed key, so every process holds the same bank; filled on first use."""
+        key = (src, k, hw, holder)
+        hit = self._bank.get(key)
+        if hit is None:
+            salt = zlib.crc32(repr((holder.sex, holder.band, holder.look)).encode())
+            dk = Draws(PHOTO_BANK_SEED ^ salt, k)
+            hit = self._bank[key] = (PHOTO_SOURCES[src](dk, hw, folder, holder), _traits(dk.factors, src))
+        return hit
 
     def _mrz(self, t: Template, lines: list[str]) -> list[Placed]:
         """Monospaced OCR-B lines filling the MRZ box: the character pitch is the box width over

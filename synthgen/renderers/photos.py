@@ -8,8 +8,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -21,38 +23,92 @@ from ..io.images import read_rgb
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 
 
-# Hair styles that read as the card holder's sex (the face model has no sex attribute of its own).
-HAIR_BY_SEX = {"M": (("short", "bald", "curly"), (4.0, 1.0, 1.5)), "F": (("long", "bob", "curly"), (3.0, 2.0, 1.5))}
+# Hair that reads as the holder's sex (the face model has no sex attribute of its own): styles
+# with their weights, and the hair volume range (men's kept short: big hair reads as a woman's)
+HAIR_BY_SEX = {"M": (("short", "bald"), (5.0, 1.0), (0.06, 0.14)),
+               "F": (("long", "bob", "curly"), (3.0, 2.0, 1.5), (0.08, 0.28))}
+AGE_BANDS = (40, 60)  # age at issue: band 0 under 40, band 1 from 40, band 2 from 60
+GRAY_BY_BAND = (0.0, 0.3, 0.8)  # chance of gray hair in each band
 
 
-def _steered(d: Draws, name: str, sex: str | None, draw: Callable[[], np.ndarray]) -> np.ndarray:
-    """Run `draw` with the face's own hair-style factor `name` steered by a temporary pin to a
-    style that reads as `sex` (the face model has no sex attribute); the recorded factor is the
-    style drawn, so the sample replays as it is. A user's own pin on `name` wins."""
-    if sex not in HAIR_BY_SEX or d.pin_of(name) is not None:
-        return draw()
-    styles, weights = HAIR_BY_SEX[sex]
-    d.pinned[name] = d.choice(f"{name}_for_sex", styles, weights)
+@dataclass(frozen=True)
+class Look:
+    """A population's appearance, from a template's `photo.look`: hair and eye colours with
+    weights (names of the face model's palettes) and the skin tone range (0 lightest .. 7)."""
+
+    hair: tuple[tuple[str, float], ...] = ()
+    eyes: tuple[tuple[str, float], ...] = ()
+    skin: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Whom a portrait shows: sex ("F", "M" or None), age band (0-2, or None) and look."""
+
+    sex: str | None = None
+    band: int | None = None
+    look: Look | None = None
+
+
+def age_band(age: int) -> int:
+    return sum(age >= a for a in AGE_BANDS)
+
+
+def steer(d: Draws, prefix: str, holder: Holder) -> dict[str, Any]:
+    """Pins for the face factors under `prefix` that make the face read as `holder`: each drawn
+    under its own name (`<factor>_for_sex`, `_for_age`, `_for_look`), so the face's factors record
+    what was drawn and replay as they are. A factor the caller pinned is left alone."""
+    pins: dict[str, Any] = {}
+
+    def free(name: str) -> bool:
+        return d.pin_of(f"{prefix}.{name}") is None
+
+    if holder.sex in HAIR_BY_SEX:
+        styles, weights, volume = HAIR_BY_SEX[holder.sex]
+        if free("hair.style"):
+            pins["hair.style"] = d.choice(f"{prefix}.hair.style_for_sex", styles, weights)
+        if free("hair.volume"):
+            pins["hair.volume"] = d.uniform(f"{prefix}.hair.volume_for_sex", *volume)
+    look = holder.look
+    if free("hair.color"):
+        if holder.band is not None and d.bernoulli(f"{prefix}.hair.gray_for_age", GRAY_BY_BAND[holder.band]):
+            pins["hair.color"] = "gray"
+        elif look is not None and look.hair:
+            pins["hair.color"] = d.choice(f"{prefix}.hair.color_for_look", [n for n, _ in look.hair],
+                                          [w for _, w in look.hair])
+    if look is not None and look.eyes and free("eyes.color"):
+        pins["eyes.color"] = d.choice(f"{prefix}.eyes.color_for_look", [n for n, _ in look.eyes],
+                                      [w for _, w in look.eyes])
+    if look is not None and look.skin is not None and free("skin.tone"):
+        pins["skin.tone"] = d.uniform(f"{prefix}.skin.tone_for_look", *look.skin)
+    return {f"{prefix}.{k}": v for k, v in pins.items()}
+
+
+def _steered(d: Draws, prefix: str, holder: Holder | None, draw: Callable[[], np.ndarray]) -> np.ndarray:
+    """Run `draw` with the face factors under `prefix` temporarily pinned to the holder's (steer)."""
+    pins = steer(d, prefix, holder) if holder is not None else {}
+    d.pinned.update(pins)
     try:
         return draw()
     finally:
-        del d.pinned[name]
+        for k in pins:
+            del d.pinned[k]
 
 
-def procedural(d: Draws, hw: tuple[int, int], folder: str | None = None, sex: str | None = None) -> np.ndarray:
+def procedural(d: Draws, hw: tuple[int, int], folder: str | None = None, holder: Holder | None = None) -> np.ndarray:
     from ..gan.faces import render_face
 
-    return _steered(d, "photo.hair.style", sex, lambda: render_face(d, hw, prefix="photo"))
+    return _steered(d, "photo", holder, lambda: render_face(d, hw, prefix="photo"))
 
 
-def genegan(d: Draws, hw: tuple[int, int], folder: str | None = None, sex: str | None = None) -> np.ndarray:
+def genegan(d: Draws, hw: tuple[int, int], folder: str | None = None, holder: Holder | None = None) -> np.ndarray:
     try:
         from ..gan.photo import genegan_photo
     except ImportError as e:
         raise UserError(f"photo source 'genegan' is not available ({e}); it needs synthgen.gan.photo and torch "
                         "(pip install 'synthgen[torch]') and a trained checkpoint; or use photo.source: procedural") \
             from None
-    return _steered(d, "photo.genegan.face.hair.style", sex, lambda: genegan_photo(d, hw))
+    return _steered(d, "photo.genegan.face", holder, lambda: genegan_photo(d, hw))
 
 
 @lru_cache(maxsize=8)
@@ -71,7 +127,7 @@ def _read(path: str) -> np.ndarray:
     return read_rgb(path, "photo", "remove it from the folder")
 
 
-def from_folder(d: Draws, hw: tuple[int, int], folder: str | None = None, sex: str | None = None) -> np.ndarray:
+def from_folder(d: Draws, hw: tuple[int, int], folder: str | None = None, holder: Holder | None = None) -> np.ndarray:
     if not folder:
         raise UserError("photo source 'folder' needs a folder: set document.photo.folder")
     files = photo_files(folder)
@@ -84,7 +140,7 @@ def from_folder(d: Draws, hw: tuple[int, int], folder: str | None = None, sex: s
     return cv2.resize(im[y : y + ch, x : x + cw], (w, h), interpolation=cv2.INTER_AREA)
 
 
-# name -> f(d, (height, width), folder, sex) -> H x W x 3 uint8 RGB
+# name -> f(d, (height, width), folder, holder) -> H x W x 3 uint8 RGB
 PHOTO_SOURCES: dict[str, Callable[..., np.ndarray]] = {
     "procedural": procedural,
     "genegan": genegan,

@@ -195,10 +195,50 @@ class FieldCfg(Strict):
         return v
 
 
+class LookCfg(Strict):
+    """The people a document's portraits show (procedural and GeneGAN faces): hair and eye
+    colours with weights, skin tone range (0 lightest .. 7 darkest). Unset: any."""
+
+    hair_color: dict[str, float] | None = None
+    eye_color: dict[str, float] | None = None
+    skin_tone: tuple[float, float] | None = None
+
+    @field_validator("hair_color", "eye_color")
+    @classmethod
+    def _palette(cls, v: dict[str, float] | None, info) -> dict[str, float] | None:
+        from ..gan.faces import EYE_COLORS, HAIR_COLORS
+
+        known = HAIR_COLORS if info.field_name == "hair_color" else EYE_COLORS
+        for name, w in (v or {}).items():
+            if name not in known:
+                raise ValueError(f"unknown colour {name!r}; known: {', '.join(known)}")
+            if not w > 0:
+                raise ValueError(f"weight of {name!r} must be > 0, got {w}")
+        if v is not None and not v:
+            raise ValueError("give at least one colour, or leave the key out")
+        return v
+
+    @field_validator("skin_tone")
+    @classmethod
+    def _tones(cls, v: tuple[float, float] | None) -> tuple[float, float] | None:
+        from ..gan.faces import SKIN_TONES
+
+        if v is not None and not 0 <= v[0] <= v[1] <= SKIN_TONES - 1:
+            raise ValueError(f"skin_tone must be [low, high] within 0-{SKIN_TONES - 1}, got {list(v)}")
+        return v
+
+    def look(self):
+        from ..renderers.photos import Look
+
+        return Look(tuple((self.hair_color or {}).items()), tuple((self.eye_color or {}).items()),
+                    None if self.skin_tone is None else tuple(self.skin_tone))
+
+
 class PhotoCfg(Strict):
     box_mm: Box
     source: Literal["procedural", "genegan", "folder"] = "procedural"
     folder: str | None = None  # for source: folder (a user folder of photos)
+    look: LookCfg | None = None  # whom the portraits show (see LookCfg); sex and age follow each card's identity
     background: RGB = (235, 238, 242)
     grayscale: bool = False
     _b = field_validator("box_mm")(_positive_box)
