@@ -35,10 +35,11 @@ class Pipeline:
     def name(self) -> str:
         return dataset_name(self.cfg, self.base, self.seed)
 
-    def render_draws(self, d: Draws, index: int, want_ink: bool = False):
+    def render_draws(self, d: Draws, index: int, want_ink: bool = False, meta: dict | None = None):
         """Render and augment with the draws `d`: (image, instances, ink). Every random
-        choice of a sample happens here; `sample` adds the label maps."""
-        image, instances, ink = self.renderer.render(d, index, want_ink=want_ink)
+        choice of a sample happens here; `sample` adds the label maps. The renderer adds its
+        own record to `meta` (document: identity)."""
+        image, instances, ink = self.renderer.render(d, index, want_ink=want_ink, meta=meta)
         # label-aware: geometry moves quads, char quads and the ink with the image (synthgen/augment)
         image, instances, ink = augment(image, instances, d, self.cfg.augment, ink=ink)
         return image, instances, ink
@@ -60,8 +61,7 @@ class Pipeline:
         # pipeline_kind: exports tell recognition crops from scenes by it
         meta = {"seed": self.seed, "index": index, "pipeline": self.cfg.name, "pipeline_kind": self.cfg.kind,
                 "version": __version__}
-        image, instances, ink = self.render_draws(d, index, want_ink=debug_ink)
-        meta.update(getattr(self.renderer, "last_meta", None) or {})  # a renderer's own record (document: identity)
+        image, instances, ink = self.render_draws(d, index, want_ink=debug_ink, meta=meta)
         if pins and len(d.pin_hits) < len(pins):
             self.check_factor_names([k for k in pins if k not in d.pin_hits], "pin")
         if biases and len(d.bias_hits) < len(biases):

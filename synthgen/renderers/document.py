@@ -282,7 +282,6 @@ class DocumentRenderer:
         self.stride = cfg.labels.stride
         self._art: dict[tuple[int, int], _CardArt] = {}
         self._bank: dict[tuple, np.ndarray] = {}
-        self.last_meta: dict = {}
         self.split = Splitter.from_config(cfg)
         for t in self.templates:  # check photo sources now (one line, exit 2), not at the first sample
             if t.cfg.photo is not None:
@@ -306,7 +305,7 @@ class DocumentRenderer:
         return a
 
     # -- one card -------------------------------------------------------------------------
-    def render(self, d: Draws, index: int, want_ink: bool = False):
+    def render(self, d: Draws, index: int, want_ink: bool = False, meta: dict | None = None):
         k = self.names.index(d.choice("document.template", self.names, self.weights)) if len(self.names) > 1 else 0
         t = self.templates[k]
         c = t.cfg
@@ -349,12 +348,14 @@ class DocumentRenderer:
             p, _ = art.specimen
             _paste(img, ink, p, c.specimen.color, c.specimen.opacity, art.specimen_parts)
             instances.append(p.instance("line", "specimen"))
-        self.last_meta = {"template": t.name, "identity": to_json(ident), "card_size": [W, H]}
+        rec = {"template": t.name, "identity": to_json(ident), "card_size": [W, H]}
         if portrait is not None:
-            self.last_meta["portrait"] = portrait
+            rec["portrait"] = portrait
         if self.dc.in_scene:
             img, instances, ink, Hm = self.scene.place(d, img[:H, :W], art.alpha, instances, ink)
-            self.last_meta["card_homography"] = np.asarray(Hm, np.float64).tolist()
+            rec["card_homography"] = np.asarray(Hm, np.float64).tolist()
+        if meta is not None:
+            meta.update(rec)
         return img, instances, ink
 
     def _photo(self, d: Draws, t: Template, img: np.ndarray, ident: dict) -> tuple[Instance, dict]:

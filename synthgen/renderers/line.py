@@ -154,7 +154,8 @@ class LineRenderer:
             return lay
         return L.straight(face.path, face.index, size, text, spacing, pad)
 
-    def render(self, d: Draws, index: int, want_ink: bool = False) -> tuple[np.ndarray, list[Instance], np.ndarray | None]:
+    def render(self, d: Draws, index: int, want_ink: bool = False,
+               meta: dict | None = None) -> tuple[np.ndarray, list[Instance], np.ndarray | None]:
         lc = self.lc
         st, lg, lo = lc.style, lc.geometry, lc.layout
         H = lc.height

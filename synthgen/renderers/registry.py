@@ -3,10 +3,12 @@
 Every renderer has one contract:
 
     r = Renderer(cfg, seed)                      # once per process; caches are its own
-    image, instances, ink = r.render(d, index, want_ink=False)
+    image, instances, ink = r.render(d, index, want_ink=False, meta=None)
 
 `image` is H x W x 3 uint8 RGB; `instances` are `core.Instance`s; `ink` (only with
-`want_ink`) is the text's coverage as composited (uint8), before augmentation. All random
+`want_ink`) is the text's coverage as composited (uint8), before augmentation. `meta`, when
+given, is the sample's meta dict: a kind adds its own record there (document: template,
+identity, portrait, card homography), so nothing of one sample stays on the renderer. All random
 choices go through `d` (a `draws.Draws`). Class attribute `score_always` (default False):
 the pipeline always stores the EAST score map for this kind, not only when `labels.store`
 asks for it. Config sections a kind reads are declared in `config.KIND_SECTIONS`.

@@ -118,7 +118,8 @@ class SceneRenderer:
         raise UserError(f"after 10 draws no configured font covers the corpus text (last: {text!r}); check fonts vs corpus with `synthgen fonts check`")
 
     # -- rendering --------------------------------------------------------------------------
-    def render(self, d: Draws, index: int, want_ink: bool = False) -> tuple[np.ndarray, list[Instance], np.ndarray | None]:
+    def render(self, d: Draws, index: int, want_ink: bool = False,
+               meta: dict | None = None) -> tuple[np.ndarray, list[Instance], np.ndarray | None]:
         """Background, distractors, then the items one by one; `index` places the sample's
         words in the dataset-wide corpus walk. `want_ink`: also the text coverage as composited
         (max over items of each item's warped mask), before augmentation."""
