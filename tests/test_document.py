@@ -387,9 +387,27 @@ def test_portraits_show_the_holder_sex_age_and_the_templates_look():
                 if i < 8:
                     assert pipe.replay(i, s.factors).image.tobytes() == s.image.tobytes()
     assert not any(gray[0]) and len(gray[2]) >= 10 and np.mean(gray[2]) >= 0.5
+    # a licence records hair and eye colours (AAMVA codes): its face shows those, banked or not
+    from synthgen.renderers.photos import EYE_CODES, HAIR_CODES
+
+    seen = set()
+    for bank in (0, 128):
+        lic = synthgen.load_pipeline("licence_us", **{"document.photo.bank": bank, "augment.strength": 0})
+        for i in range(40):
+            s = lic.sample(i)
+            ident, pr = s.meta["identity"], s.meta["portrait"]
+            assert (pr["hair.color"], pr["eyes.color"]) == (HAIR_CODES[ident["hair"]], EYE_CODES[ident["eyes"]])
+            if pr["age_band"] == 0:
+                assert ident["hair"] not in ("GRY", "WHI")
+            seen.add(ident["hair"])
+    assert {"GRY", "BRO"} <= seen
     # without a look (the UTO passport) every palette colour can come up
     uto = synthgen.load_pipeline("passport_td3", **{"document.photo.bank": 0, "augment.strength": 0})
-    colours = {uto.sample(i).meta["portrait"]["hair.color"] for i in range(40)}
+    colours = set()
+    for i in range(60):
+        pr = uto.sample(i).meta["portrait"]
+        assert pr["hair.color"] != "gray" or pr["age_band"] > 0
+        colours.add(pr["hair.color"])
     assert {"blonde", "red"} & colours
 
 

@@ -28,6 +28,15 @@ def test_every_choice_is_recorded_under_the_prefix():
         assert any(k.startswith("photo.face." + part) for k in names), part
 
 
+def test_holder_only_colours_are_never_drawn_but_can_be_pinned():
+    # white hair and gray eyes exist for a card holder who has them (weight 0 at random), so
+    # random faces (the GeneGAN data) are drawn as before they were added
+    drawn = {(s["hair_color"].tobytes(), s["eye_color"].tobytes()) for s in (face_spec(Draws(5, i)) for i in range(400))}
+    pinned = face_spec(Draws(5, 0, pinned={"face.hair.color": "white", "face.eyes.color": "gray"}))
+    assert all(h != pinned["hair_color"].tobytes() and e != pinned["eye_color"].tobytes() for h, e in drawn)
+    assert len({h for h, _ in drawn}) == 6 and len({e for _, e in drawn}) == 5
+
+
 def test_forced_attributes_win_over_the_draw():
     for i in range(6):
         d = Draws(4, i)

@@ -27,10 +27,14 @@ _ONE = 1 << _SHIFT
 # Skin tones (RGB) from light to dark; a face blends two neighbours.
 _SKIN = np.array([(255, 224, 196), (241, 194, 160), (224, 172, 128), (198, 145, 100),
                   (170, 118, 80), (141, 90, 60), (110, 68, 45), (80, 50, 35)], np.float64)
+# Colours drawn at random with these weights; the weight-0 ones only when a card's holder has them
+# (pinned: a licence's WHI hair, GRY eyes), so faces drawn at random are as before they existed.
 _HAIR = {"black": (28, 24, 22), "dark_brown": (60, 40, 28), "brown": (105, 70, 42),
-         "blonde": (200, 165, 105), "red": (150, 68, 35), "gray": (150, 148, 145)}
+         "blonde": (200, 165, 105), "red": (150, 68, 35), "gray": (150, 148, 145), "white": (226, 224, 218)}
+_HAIR_WEIGHTS = [3, 3, 3, 2, 1, 1, 0]
 _EYE = {"brown": (85, 55, 35), "dark": (45, 32, 25), "blue": (70, 110, 160), "green": (75, 115, 75),
-        "hazel": (120, 95, 55)}
+        "hazel": (120, 95, 55), "gray": (118, 126, 134)}
+_EYE_WEIGHTS = [1, 1, 1, 1, 1, 0]
 HAIR_COLORS, EYE_COLORS, SKIN_TONES = tuple(_HAIR), tuple(_EYE), len(_SKIN)  # what a template's photo.look names
 _BG = [(222, 230, 240), (236, 236, 236), (200, 214, 232), (238, 232, 220), (180, 200, 215),
        (215, 225, 210), (160, 170, 185), (245, 245, 248)]
@@ -78,12 +82,12 @@ def face_spec(d: Any, prefix: str = "face") -> dict[str, Any]:
     tone = d.uniform(f"{p}.skin.tone", 0.0, len(_SKIN) - 1.0)
     k = min(int(tone), len(_SKIN) - 2)
     s["skin"] = _mix(_SKIN[k], _SKIN[k + 1], tone - k)
-    s["hair_color"] = np.asarray(_HAIR[d.choice(f"{p}.hair.color", list(_HAIR), [3, 3, 3, 2, 1, 1])], np.float64)
+    s["hair_color"] = np.asarray(_HAIR[d.choice(f"{p}.hair.color", list(_HAIR), _HAIR_WEIGHTS)], np.float64)
     s["hair_style"] = d.choice(f"{p}.hair.style", list(_HAIR_STYLES), [4, 3, 1, 2, 1.5])
     s["hair_volume"] = d.uniform(f"{p}.hair.volume", 0.08, 0.28)
     s["fringe"] = d.uniform(f"{p}.hair.fringe", -0.15, 0.35)
     s["part"] = d.uniform(f"{p}.hair.part", -0.5, 0.5)
-    s["eye_color"] = np.asarray(_EYE[d.choice(f"{p}.eyes.color", list(_EYE))], np.float64)
+    s["eye_color"] = np.asarray(_EYE[d.choice(f"{p}.eyes.color", list(_EYE), _EYE_WEIGHTS)], np.float64)
     s["eye_y"] = d.uniform(f"{p}.eyes.height", -0.12, 0.02)
     s["eye_dx"] = d.uniform(f"{p}.eyes.spacing", 0.36, 0.46)
     s["eye_w"] = d.uniform(f"{p}.eyes.width", 0.17, 0.23)

@@ -28,13 +28,13 @@ from ..draws import Draws
 from ..errors import UserError
 from ..splits import RETRIES, Splitter, person_key
 from ..templates import mrz as MRZ
-from ..templates.identity import age_on, draw_identity, to_json
+from ..templates.identity import draw_identity, to_json
 from ..templates.schema import FieldCfg, Template, load_template
 from . import layout as L
 from .cardart import draw_art, rounded_mask
 from .fonts import FontFace
 from .glyphs import glyph_table
-from .photos import GRAY_BY_BAND, PHOTO_SOURCES, Holder, age_band
+from .photos import PHOTO_SOURCES, Holder
 from .styles import blend, blend_parts, blend_with
 
 CORNER_FILL = (255, 255, 255)
@@ -366,13 +366,9 @@ class DocumentRenderer:
         src = self.dc.photo.source or ph.source
         folder = self.dc.photo.folder or ph.folder
         bank = self.dc.photo.bank
-        sex = ident.get("sex") if ident.get("sex") in ("F", "M") else None
-        birth, issue = ident.get("birth_date"), ident.get("issue_date")
-        band = age_band(age_on(birth, issue)) if birth and issue else None
-        holder = Holder(sex, band, ph.look.look() if ph.look is not None else None)
+        holder = Holder.of(ident, ph.look.look() if ph.look is not None else None)
         if bank and src != "folder":
-            per = max(1, bank // 2) if sex else bank  # N portraits in all: half per sex, a third of those per band
-            per = max(1, per // len(GRAY_BY_BAND)) if band is not None else per
+            per = max(2, bank // holder.cells())  # about N portraits in all, shared among the kinds of holder
             im, traits = self._banked(src, d.integers("photo.bank", 0, per - 1), (y1 - y0, x1 - x0), folder, holder)
             gain, bias = d.uniform("photo.gain", 0.85, 1.15), d.uniform("photo.bias", -18.0, 18.0)
             im = cv2.convertScaleAbs(im, alpha=gain, beta=bias)
@@ -384,7 +380,8 @@ class DocumentRenderer:
             im = np.repeat(g[..., None], 3, axis=2)
         img[y0:y1, x0:x1] = im
         quad = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32)
-        return Instance(quad, "", None, "photo", "photo"), {"source": src, "sex": sex, "age_band": band, **traits}
+        return Instance(quad, "", None, "photo", "photo"), {"source": src, "sex": holder.sex, "age_band": holder.band,
+                                                            **traits}
 
     def _banked(self, src: str, k: int, hw: tuple[int, int], folder, holder: Holder) -> tuple[np.ndarray, dict]:
         """Portrait k of the bank for this slot size and holder (sex, age band, look): drawn from
@@ -392,7 +389,7 @@ class DocumentRenderer:
         key = (src, k, hw, holder)
         hit = self._bank.get(key)
         if hit is None:
-            salt = zlib.crc32(repr((holder.sex, holder.band, holder.look)).encode())
+            salt = zlib.crc32(repr(holder).encode())
             dk = Draws(PHOTO_BANK_SEED ^ salt, k)
             hit = self._bank[key] = (PHOTO_SOURCES[src](dk, hw, folder, holder), _traits(dk.factors, src))
         return hit

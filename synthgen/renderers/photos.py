@@ -19,6 +19,7 @@ import numpy as np
 from ..draws import Draws
 from ..errors import UserError
 from ..io.images import read_rgb
+from ..templates.identity import age_band, age_on
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 
@@ -27,8 +28,12 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 # with their weights, and the hair volume range (men's kept short: big hair reads as a woman's)
 HAIR_BY_SEX = {"M": (("short", "bald"), (5.0, 1.0), (0.06, 0.14)),
                "F": (("long", "bob", "curly"), (3.0, 2.0, 1.5), (0.08, 0.28))}
-AGE_BANDS = (40, 60)  # age at issue: band 0 under 40, band 1 from 40, band 2 from 60
-GRAY_BY_BAND = (0.0, 0.3, 0.8)  # chance of gray hair in each band
+GRAY_BY_BAND = (0.0, 0.3, 0.8)  # chance of gray hair in each age band (identity.AGE_BANDS)
+# hair colours (and weights) of a holder whose age is known, not gray, and whose look sets none
+NOT_GRAY = (("black", 3.0), ("dark_brown", 3.0), ("brown", 3.0), ("blonde", 2.0), ("red", 1.0))
+# A US licence's AAMVA codes (identity `hair`, `eyes`) -> the face model's colours
+HAIR_CODES = {"BLK": "black", "BLN": "blonde", "BRO": "brown", "GRY": "gray", "RED": "red", "WHI": "white"}
+EYE_CODES = {"BLK": "dark", "BLU": "blue", "BRO": "brown", "GRY": "gray", "GRN": "green", "HAZ": "hazel"}
 
 
 @dataclass(frozen=True)
@@ -43,15 +48,28 @@ class Look:
 
 @dataclass(frozen=True)
 class Holder:
-    """Whom a portrait shows: sex ("F", "M" or None), age band (0-2, or None) and look."""
+    """Whom a portrait shows: sex ("F", "M" or None), age band (0-2, or None), look, and the
+    hair and eye colours the identity itself records (a licence's), which win over the rest."""
 
     sex: str | None = None
     band: int | None = None
     look: Look | None = None
+    hair: str | None = None
+    eyes: str | None = None
 
+    @classmethod
+    def of(cls, ident: dict, look: Look | None) -> "Holder":
+        sex = ident.get("sex") if ident.get("sex") in ("F", "M") else None
+        birth, issue = ident.get("birth_date"), ident.get("issue_date")
+        band = age_band(age_on(birth, issue)) if birth and issue else None
+        return cls(sex, band, look, HAIR_CODES.get(ident.get("hair")), EYE_CODES.get(ident.get("eyes")))
 
-def age_band(age: int) -> int:
-    return sum(age >= a for a in AGE_BANDS)
+    def cells(self) -> int:
+        """How many holders of this kind there are (sexes x age bands or hair colours x eye
+        colours): a bank splits its portraits among them."""
+        n = 2 if self.sex else 1
+        n *= len(HAIR_CODES) if self.hair else (len(GRAY_BY_BAND) if self.band is not None else 1)
+        return n * (len(EYE_CODES) if self.eyes else 1)
 
 
 def steer(d: Draws, prefix: str, holder: Holder) -> dict[str, Any]:
@@ -71,12 +89,16 @@ def steer(d: Draws, prefix: str, holder: Holder) -> dict[str, Any]:
             pins["hair.volume"] = d.uniform(f"{prefix}.hair.volume_for_sex", *volume)
     look = holder.look
     if free("hair.color"):
-        if holder.band is not None and d.bernoulli(f"{prefix}.hair.gray_for_age", GRAY_BY_BAND[holder.band]):
+        if holder.hair is not None:
+            pins["hair.color"] = holder.hair
+        elif holder.band is not None and d.bernoulli(f"{prefix}.hair.gray_for_age", GRAY_BY_BAND[holder.band]):
             pins["hair.color"] = "gray"
-        elif look is not None and look.hair:
-            pins["hair.color"] = d.choice(f"{prefix}.hair.color_for_look", [n for n, _ in look.hair],
-                                          [w for _, w in look.hair])
-    if look is not None and look.eyes and free("eyes.color"):
+        elif (look is not None and look.hair) or holder.band is not None:
+            hair = look.hair if look is not None and look.hair else NOT_GRAY
+            pins["hair.color"] = d.choice(f"{prefix}.hair.color_for_look", [n for n, _ in hair], [w for _, w in hair])
+    if holder.eyes is not None and free("eyes.color"):
+        pins["eyes.color"] = holder.eyes
+    elif look is not None and look.eyes and free("eyes.color"):
         pins["eyes.color"] = d.choice(f"{prefix}.eyes.color_for_look", [n for n, _ in look.eyes],
                                       [w for _, w in look.eyes])
     if look is not None and look.skin is not None and free("skin.tone"):

@@ -100,6 +100,13 @@ def age_on(birth: dt.date, day: dt.date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
+AGE_BANDS = (40, 60)  # age (at issue): band 0 under 40, band 1 from 40, band 2 from 60
+
+
+def age_band(age: int) -> int:
+    return sum(age >= a for a in AGE_BANDS)
+
+
 _CN_REGION = {r[0]: r for r in N.CN_REGIONS}
 _CN_CODES = tuple(_CN_REGION)
 
@@ -234,7 +241,8 @@ def us_licence(d: Draws, opts: dict[str, Any]) -> dict[str, Any]:
         "licence_class": d.choice("identity.licence_class", ("C", "C", "C", "D", "M", "A", "B")),
         "restrictions": d.choice("identity.restrictions", ("NONE", "NONE", "B", "A")),
         "endorsements": d.choice("identity.endorsements", ("NONE", "NONE", "NONE", "M", "P")),
-        "eyes": d.choice("identity.eyes", N.EYES), "hair": d.choice("identity.hair", N.HAIR),
+        "eyes": d.choice("identity.eyes", N.EYES, N.EYES_WEIGHTS),
+        "hair": d.choice("identity.hair", N.HAIR, N.HAIR_WEIGHTS_BY_AGE[age_band(age_on(birth, issue))]),
         "height": f"{inches // 12}'-{inches % 12:02d}\"",
         "weight": f"{d.integers('identity.weight_lb', 100 if sex == 'F' else 130, 220 if sex == 'F' else 260)} LB",
         "dd": "".join(str(d.integers(f"identity.dd[{k}]", 0, 9)) for k in range(10)),
