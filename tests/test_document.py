@@ -359,13 +359,14 @@ def test_portrait_hair_follows_the_holder_sex_and_bank_is_deterministic():
 
 def test_portraits_show_the_holder_sex_age_and_the_templates_look():
     """Faces follow the card: hair style and volume by sex, gray hair only from 40 (mostly from
-    60, by age at issue), hair and eye colours and skin tone within the template's look; the
-    meta `portrait` says what the face shows; a card replays from its factors byte for byte."""
+    60, by age at issue), children's faces under 12, hair and eye colours and skin tone within
+    the template's look or as a licence records them; the meta `portrait` says what the face
+    shows; a card replays from its factors byte for byte."""
     from synthgen.renderers.photos import HAIR_BY_SEX, age_band
     from synthgen.templates.identity import age_on
 
     look = load_template("idcard_cn_front").cfg.photo.look
-    gray = {0: [], 1: [], 2: []}
+    gray = {b: [] for b in range(4)}  # age bands: child, under 40, from 40, from 60
     for bank in (0, 128):  # faces drawn per card (their factors recorded) and from the bank
         pipe = synthgen.load_pipeline("idcard_cn", **{"document.photo.bank": bank, "augment.strength": 0,
                                                       "factors.pin": {"document.template": "idcard_cn_front"}})
@@ -386,7 +387,7 @@ def test_portraits_show_the_holder_sex_age_and_the_templates_look():
                 assert lo <= f["photo.hair.volume"] <= hi
                 if i < 8:
                     assert pipe.replay(i, s.factors).image.tobytes() == s.image.tobytes()
-    assert not any(gray[0]) and len(gray[2]) >= 10 and np.mean(gray[2]) >= 0.5
+    assert not any(gray[0] + gray[1]) and len(gray[3]) >= 10 and np.mean(gray[3]) >= 0.5
     # a licence records hair and eye colours (AAMVA codes): its face shows those, banked or not
     from synthgen.renderers.photos import EYE_CODES, HAIR_CODES
 
@@ -397,18 +398,23 @@ def test_portraits_show_the_holder_sex_age_and_the_templates_look():
             s = lic.sample(i)
             ident, pr = s.meta["identity"], s.meta["portrait"]
             assert (pr["hair.color"], pr["eyes.color"]) == (HAIR_CODES[ident["hair"]], EYE_CODES[ident["eyes"]])
-            if pr["age_band"] == 0:
+            if pr["age_band"] <= 1:
                 assert ident["hair"] not in ("GRY", "WHI")
             seen.add(ident["hair"])
     assert {"GRY", "BRO"} <= seen
     # without a look (the UTO passport) every palette colour can come up
     uto = synthgen.load_pipeline("passport_td3", **{"document.photo.bank": 0, "augment.strength": 0})
-    colours = set()
+    colours, children = set(), 0
     for i in range(60):
-        pr = uto.sample(i).meta["portrait"]
-        assert pr["hair.color"] != "gray" or pr["age_band"] > 0
+        s = uto.sample(i)
+        pr = s.meta["portrait"]
+        assert pr["hair.color"] != "gray" or pr["age_band"] > 1
         colours.add(pr["hair.color"])
-    assert {"blonde", "red"} & colours
+        if pr["age_band"] == 0:  # passports go down to age 0: a child's face
+            children += 1
+            assert s.factors["photo.shape"] == "round" and not s.factors["photo.glasses"]
+            assert s.factors["photo.eyes.width"] >= 0.23 and s.factors["photo.clothing.shoulders"] <= 1.85
+    assert {"blonde", "red"} & colours and children >= 3
 
 
 def test_photo_from_a_user_folder_and_bad_photo_sources(tmp_path, monkeypatch, capsys):

@@ -28,7 +28,13 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 # with their weights, and the hair volume range (men's kept short: big hair reads as a woman's)
 HAIR_BY_SEX = {"M": (("short", "bald"), (5.0, 1.0), (0.06, 0.14)),
                "F": (("long", "bob", "curly"), (3.0, 2.0, 1.5), (0.08, 0.28))}
-GRAY_BY_BAND = (0.0, 0.3, 0.8)  # chance of gray hair in each age band (identity.AGE_BANDS)
+GRAY_BY_BAND = (0.0, 0.0, 0.3, 0.8)  # chance of gray hair in each age band (identity.AGE_BANDS)
+# A child's face (age band 0) from the adult model: rounder and shorter, eyes larger and lower,
+# small nose and mouth, light brows, narrow shoulders, no glasses. Ranges (or a choice) per factor.
+CHILD = {"shape": ("round",), "shape.height": (0.88, 0.95), "eyes.height": (0.02, 0.07), "eyes.width": (0.23, 0.27),
+         "eyes.open": (0.5, 0.62), "nose.length": (0.17, 0.23), "nose.width": (0.1, 0.13),
+         "mouth.width": (0.22, 0.28), "brows.thickness": (0.025, 0.045), "clothing.shoulders": (1.55, 1.85),
+         "glasses": (False,)}
 # hair colours (and weights) of a holder whose age is known, not gray, and whose look sets none
 NOT_GRAY = (("black", 3.0), ("dark_brown", 3.0), ("brown", 3.0), ("blonde", 2.0), ("red", 1.0))
 # A US licence's AAMVA codes (identity `hair`, `eyes`) -> the face model's colours
@@ -87,6 +93,11 @@ def steer(d: Draws, prefix: str, holder: Holder) -> dict[str, Any]:
             pins["hair.style"] = d.choice(f"{prefix}.hair.style_for_sex", styles, weights)
         if free("hair.volume"):
             pins["hair.volume"] = d.uniform(f"{prefix}.hair.volume_for_sex", *volume)
+    if holder.band == 0:
+        for name, r in CHILD.items():
+            if free(name):
+                pins[name] = d.choice(f"{prefix}.{name}_for_age", r) if len(r) == 1 else \
+                    d.uniform(f"{prefix}.{name}_for_age", *r)
     look = holder.look
     if free("hair.color"):
         if holder.hair is not None:

@@ -100,7 +100,7 @@ def age_on(birth: dt.date, day: dt.date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
-AGE_BANDS = (40, 60)  # age (at issue): band 0 under 40, band 1 from 40, band 2 from 60
+AGE_BANDS = (12, 40, 60)  # age at issue: band 0 a child (under 12), 1 under 40, 2 from 40, 3 from 60
 
 
 def age_band(age: int) -> int:

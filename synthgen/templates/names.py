@@ -86,8 +86,9 @@ STREET_KINDS = ("ST", "AVE", "RD", "DR", "LN", "BLVD", "CT", "WAY", "PL")
 EYES = ("BLK", "BLU", "BRO", "GRY", "GRN", "HAZ")
 EYES_WEIGHTS = (1.0, 3.0, 5.0, 0.5, 1.0, 1.5)
 HAIR = ("BLK", "BLN", "BRO", "GRY", "RED", "WHI")
-# by age band at issue (identity.AGE_BANDS: under 40, from 40, from 60): gray and white hair come with age
-HAIR_WEIGHTS_BY_AGE = ((3.0, 2.0, 4.0, 0.0, 0.6, 0.0), (3.0, 1.5, 3.5, 2.0, 0.4, 0.2), (1.0, 0.5, 1.5, 4.0, 0.2, 2.5))
+# by age band at issue (identity.AGE_BANDS: child, under 40, from 40, from 60): gray and white hair come with age
+HAIR_WEIGHTS_BY_AGE = ((3.0, 3.0, 4.0, 0.0, 0.6, 0.0), (3.0, 2.0, 4.0, 0.0, 0.6, 0.0), (3.0, 1.5, 3.5, 2.0, 0.4, 0.2),
+                       (1.0, 0.5, 1.5, 4.0, 0.2, 2.5))
 
 # Hanyu pinyin (no tones, upper case, as passports print it) of every character the Chinese
 # name lists use; a two-character given name is written as one word (ZHANG XIAOMING).
