@@ -413,6 +413,7 @@ def test_portraits_show_the_holder_sex_age_and_the_templates_look():
         if pr["age_band"] == 0:  # passports go down to age 0: a child's face
             children += 1
             assert s.factors["photo.shape"] == "round" and not s.factors["photo.glasses"]
+            assert s.factors["photo.hair.style"] != "bald"
             assert s.factors["photo.eyes.width"] >= 0.23 and s.factors["photo.clothing.shoulders"] <= 1.85
     assert {"blonde", "red"} & colours and children >= 3
 

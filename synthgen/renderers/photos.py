@@ -54,7 +54,8 @@ class Look:
 
 @dataclass(frozen=True)
 class Holder:
-    """Whom a portrait shows: sex ("F", "M" or None), age band (0-2, or None), look, and the
+    """Whom a portrait shows: sex ("F", "M" or None), age band (identity.AGE_BANDS: 0 a child ..
+    3 from 60; or None), look, and the
     hair and eye colours the identity itself records (a licence's), which win over the rest."""
 
     sex: str | None = None
@@ -89,6 +90,9 @@ def steer(d: Draws, prefix: str, holder: Holder) -> dict[str, Any]:
 
     if holder.sex in HAIR_BY_SEX:
         styles, weights, volume = HAIR_BY_SEX[holder.sex]
+        if holder.band == 0 and "bald" in styles:  # no bald boys
+            keep = [k for k, s in enumerate(styles) if s != "bald"]
+            styles, weights = tuple(styles[k] for k in keep), tuple(weights[k] for k in keep)
         if free("hair.style"):
             pins["hair.style"] = d.choice(f"{prefix}.hair.style_for_sex", styles, weights)
         if free("hair.volume"):
