@@ -26,8 +26,10 @@ class PhotoSourceCfg(_Strict):
     source: Literal["procedural", "genegan", "folder"] | None = None
     folder: str | None = None  # photos for source: folder (jpg/png), or overrides a template's folder
     # 0: every portrait rendered for its card (its face factors recorded under photo.*). N > 0: a
-    # per-process bank of N portraits rendered from fixed keys (the same in every process; half
-    # for each sex), one picked per card (factor photo.bank) with its own light; far cheaper.
+    # per-process bank of about N portraits rendered from fixed keys (the same in every process;
+    # shared among the kinds of holder: sex x age band, or x hair and eye colour where the
+    # identity records them, at least 2 each), one picked per card (factor photo.bank) with its
+    # own light; far cheaper.
     bank: int = Field(0, ge=0, le=4096)
 
 
