@@ -119,6 +119,24 @@ def test_malformed_yaml_and_not_a_mapping(tmp_path, capsys):
         assert err.count("\n") == 1 and word in err and str(folder / "template.yaml") in err
 
 
+def test_preview_a_template_folder_without_a_pipeline(tmp_path, capsys):
+    import cv2
+
+    folder = make(tmp_path, field("surname", size_mm=[3.0, 3.2]))  # a user's edited copy of id_td1
+    out = tmp_path / "sheet.png"
+    assert main(["templates", "preview", str(folder), "-n", "2", "-o", str(out), "--cell", "300"]) == 0
+    sheet = cv2.imread(str(out))
+    assert sheet is not None and sheet.shape[1] == 600  # two cards side by side
+    assert "2 cards of template" in capsys.readouterr().out
+    # a bad template, a bad strength: one line, exit 2, nothing written
+    bad = make(tmp_path, field("surname", box_mm=[70, 9, 30, 3.8]), name="bad")
+    for args, word in (([str(bad)], "outside the card"), ([str(folder), "--augment", "1.5"], "from 0 to 1")):
+        out2 = tmp_path / "no.png"
+        assert main(["templates", "preview", *args, "-o", str(out2)]) == 2
+        err = capsys.readouterr().err
+        assert word in err and err.count("\n") == 1 and not out2.exists()
+
+
 def test_missing_template_and_unknown_name(tmp_path, capsys):
     assert main(["templates", "validate", str(tmp_path)]) == 2
     assert "no template.yaml" in capsys.readouterr().err

@@ -1,4 +1,5 @@
-"""`synthgen templates list | validate PATH`: the document templates (templates/<name>/template.yaml)."""
+"""`synthgen templates list | validate PATH | preview PATH`: the document templates
+(templates/<name>/template.yaml)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ EPILOG = """examples:
   synthgen templates list
   synthgen templates validate templates/passport_td3
   synthgen templates validate my_card/template.yaml
+  synthgen templates preview my_card -n 8 -o my_card.png         # cards of one template, labels drawn
+  synthgen templates preview my_card --in-scene --augment 0.3    # placed in scenes, augmented
   synthgen preview idcard_cn -n 8 -o sheet.png        # look at cards of a document pipeline
 
 A template is a folder: template.yaml plus its assets (images, fonts) in that folder. Loading
@@ -21,13 +24,28 @@ the MRZ box can hold its lines. A problem is one line naming the file, the place
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    t = sub.add_parser("templates", help="list or validate document templates (ID cards, passports)",
-                       description="List the shipped document templates or validate a template folder.",
+    t = sub.add_parser("templates", help="list, validate or preview document templates (ID cards, passports)",
+                       description="List the shipped document templates, validate a template folder, or "
+                       "write a contact sheet of cards drawn from one.",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     s = t.add_subparsers(dest="action", metavar="ACTION", required=True)
     s.add_parser("list", help="shipped templates with size, profile and fields")
     v = s.add_parser("validate", help="check a template (name, folder or template.yaml)")
     v.add_argument("path", nargs="+", help="template name, folder or template.yaml (several allowed)")
+    p = s.add_parser("preview", help="contact sheet of cards from one template, labels drawn (no pipeline needed)",
+                     description="Validate a template, render cards from it (each with its own identity) and "
+                     "write a PNG contact sheet: field and caption quads green, char quads red, the photo and "
+                     "card outline too. Flat and unaugmented unless asked.")
+    p.add_argument("path", help="template name, folder or template.yaml")
+    p.add_argument("-n", type=int, default=8, help="number of cards, 1 to 1024 (default 8)")
+    p.add_argument("-o", "--out", default=None, help="PNG file to write (default template-NAME.png)")
+    p.add_argument("--start", type=int, default=0, help="first card index, 0 or more (default 0)")
+    p.add_argument("--seed", default=None, help="seed, a whole number from 0 to 2**64 - 1 (default 0)")
+    p.add_argument("--in-scene", action="store_true", help="place each card on a background in perspective")
+    p.add_argument("--augment", type=float, default=0.0, metavar="STRENGTH",
+                   help="augmentation strength, 0 to 1 (default 0: the cards as drawn)")
+    p.add_argument("--cell", type=int, default=0, help="tile size in px (default: the card's width, at most 1024)")
+    p.add_argument("--no-chars", action="store_true", help="draw line quads only")
     return t
 
 
@@ -47,9 +65,50 @@ def run(a: argparse.Namespace) -> int:
             print(f"{n:18s} {c.size_mm[0]:g} x {c.size_mm[1]:g} mm ({w} x {h} px)  profile {c.identity.profile:12s} "
                   f"{len(c.fields)} fields{', ' + extra if extra else ''}  {c.description}")
         return 0
+    if a.action == "preview":
+        return _preview(a)
     for p in a.path:
         t = load_template(p)
         c = t.cfg
         print(f"ok: {t.file}: {c.name}, {len(c.fields)} fields, {len(c.captions)} captions, "
               f"{len(c.background)} background layers" + (f", MRZ {c.mrz.format}" if c.mrz else ""))
+    return 0
+
+
+def _preview(a: argparse.Namespace) -> int:
+    """A document pipeline around the one template: every card drawn from it, portraits per card."""
+    import os
+
+    from ..config import validate
+    from ..errors import UserError
+    from ..pipeline import Pipeline
+    from ..run.job import parse_count, parse_seed
+    from ..templates.schema import load_template
+    from ..viz import contact_sheet, save_png
+    from .preview import CELL, MAX_SAMPLES
+
+    t = load_template(a.path)  # one line and exit 2 for a bad template, before any work
+    n = parse_count(a.n, "-n")
+    if n > MAX_SAMPLES:
+        raise UserError(f"-n {n}: a contact sheet shows at most {MAX_SAMPLES} cards")
+    if not 0.0 <= a.augment <= 1.0:
+        raise UserError(f"--augment {a.augment}: the strength must be from 0 to 1")
+    if a.start < 0:
+        raise UserError(f"--start {a.start}: card indices start at 0")
+    cell = a.cell or min(1024, max(CELL[0], t.size_px[0]))
+    if not CELL[0] <= cell <= CELL[1]:
+        raise UserError(f"--cell {a.cell}: the tile size must be from {CELL[0]} to {CELL[1]} px")
+    out = a.out or f"template-{t.name}.png"
+    if not out.lower().endswith(".png"):
+        raise UserError(f"-o {out!r}: the contact sheet is a PNG; give a name ending in .png")
+    folder = os.path.dirname(os.path.abspath(out))
+    if not os.path.isdir(folder):
+        raise UserError(f"-o {out!r}: folder {folder!r} does not exist; create it or write elsewhere")
+    cfg = validate({"name": f"template_{t.name}", "kind": "document",
+                    "document": {"templates": {str(t.folder): 1}, "in_scene": bool(a.in_scene), "photo": {"bank": 0}},
+                    "augment": {"strength": float(a.augment)}}, f"synthgen templates preview {a.path}")
+    pipe = Pipeline(cfg, seed=0 if a.seed is None else parse_seed(a.seed))
+    samples = [pipe.sample(a.start + i) for i in range(n)]
+    save_png(out, contact_sheet(samples, cell=cell, chars=not a.no_chars))
+    print(f"wrote {out}: {n} cards of template {t.name} ({t.file})")
     return 0
