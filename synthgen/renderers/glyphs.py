@@ -62,9 +62,10 @@ def _inset(c: float) -> float:
 
 
 # Cached glyphs per process, all tables together. Scene text (284 faces x 34 raster sizes) meets
-# ~145,000 distinct glyphs in its first 15,000 samples: at 65,536 the cache thrashed (25 new
-# glyphs a sample at ~85 us each, 8.4 ms a sample) where 262,144 keeps them (2.3 a sample,
-# 5.6 ms), for the same peak RSS there (~480 MB; the masks are ~60 MiB). Lines need ~42,000.
+# ~145,000 distinct glyphs in its first 15,000 samples and ~184,000 by 60,000 (then 0.3 new a
+# sample): at 65,536 the cache thrashed (25 new glyphs a sample at ~85 us each, 8.4 ms a sample)
+# where 262,144 keeps them all (5.5-5.6 ms; peak RSS 480 MB at 15,000 samples as before, 519 MB
+# at 60,000, the masks ~72 MiB). Lines need ~42,000.
 GLYPH_BUDGET = 262144
 # Scene text is rasterised at the next size up this ladder (steps of 1/8 to 1/4) and scaled
 # down by at most ~15% in the warp every item gets anyway: 4x fewer glyphs to rasterise
