@@ -10,6 +10,12 @@ import numpy as np
 KINDS = ("word", "line", "field", "photo", "document")
 
 
+def label_round(a: np.ndarray) -> np.ndarray:
+    """Coordinates as the label files hold them: float64 rounded to 1/100 px (enough for labels,
+    and keeps the JSON small and stable)."""
+    return np.round(np.asarray(a).astype(np.float64), 2)
+
+
 @dataclass
 class Instance:
     """One labelled object: a quad (4 x 2, clockwise from the text's top-left), its text,
@@ -30,18 +36,21 @@ class Instance:
             raise ValueError(f"instance kind {self.kind!r} is not one of {KINDS}")
 
     def to_json(self) -> dict[str, Any]:
-        # Rounded to 1/100 px: enough for labels, and keeps the JSON small and stable.
         d: dict[str, Any] = {
-            "quad": np.round(self.quad.astype(np.float64), 2).tolist(),
+            "quad": label_round(self.quad).tolist(),
             "text": self.text,
             "kind": self.kind,
             "field": self.field,
             "ignore": bool(self.ignore),
         }
-        d["chars"] = (
-            np.round(self.chars.astype(np.float64), 2).tolist() if self.chars is not None else None
-        )
+        d["chars"] = label_round(self.chars).tolist() if self.chars is not None else None
         return d
+
+    def as_labelled(self) -> "Instance":
+        """A copy with its quads as the label files hold them (label_round), in float32: what
+        reading this instance back from a shard gives."""
+        return Instance(quad=label_round(self.quad), text=self.text, kind=self.kind, field=self.field,
+                        ignore=bool(self.ignore), chars=None if self.chars is None else label_round(self.chars))
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> "Instance":
@@ -91,7 +100,7 @@ def _instances_json(instances: list[Instance]) -> list[dict[str, Any]]:
     if not instances:
         return []
     parts = [inst.quad for inst in instances] + [inst.chars for inst in instances if inst.chars is not None]
-    flat = np.round(np.concatenate([p.reshape(-1, 2) for p in parts]).astype(np.float64), 2)
+    flat = label_round(np.concatenate([p.reshape(-1, 2) for p in parts]))
     if len(flat) and float(np.abs(flat).max()) < F32_EXACT:
         # orjson writes float32 ~1.4x faster, and below F32_EXACT a value with two decimals
         # prints the same from float32 (shortest round trip) as from float64: same bytes

@@ -65,16 +65,6 @@ def _image_tensor(rgb: np.ndarray, mode: str) -> torch.Tensor:
     return t.float().div_(255.0) if mode == "float" else t
 
 
-def _rounded(a: np.ndarray) -> np.ndarray:
-    return np.round(a.astype(np.float64), 2).astype(np.float32)  # the labels' 1/100 px (Instance.to_json)
-
-
-def _instance_item(inst: Instance) -> Instance:
-    """The instance as the shards' labels hold it (quads at 1/100 px): live and stored items agree."""
-    return Instance(quad=_rounded(inst.quad), text=inst.text, kind=inst.kind, field=inst.field,
-                    ignore=bool(inst.ignore), chars=None if inst.chars is None else _rounded(inst.chars))
-
-
 def _check_image_mode(mode: str) -> str:
     if mode not in IMAGE_MODES:
         raise UserError(f"image={mode!r}: use 'uint8' (CHW uint8) or 'float' (CHW float32 in [0, 1])")
@@ -89,7 +79,7 @@ def item_from_sample(s: Sample, pipeline: Pipeline, maps: tuple[str, ...] | None
         "key": s.key,
         "index": int(s.meta.get("index", -1)),
         "image": _image_tensor(s.image, image),
-        "instances": [_instance_item(inst) for inst in s.instances],
+        "instances": [inst.as_labelled() for inst in s.instances],  # live and stored items agree
     }
     have = {k: v for k, v in s.maps.items() if k != "ink"}
     names = tuple(have) if maps is None else tuple(maps)

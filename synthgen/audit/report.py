@@ -71,7 +71,7 @@ def curve_plot(curve: list[dict[str, Any]], target: float, tuned: float, path: P
 
     pts = sorted(curve, key=lambda c: c["strength"])
     s = np.array([c["strength"] for c in pts])
-    r = np.array([c.get("caused_rate", c["rate"]) for c in pts])
+    r = np.array([c["caused_rate"] for c in pts])
     raw = np.array([c["rate"] for c in pts])
     lo = np.array([c["lo"] for c in pts])
     hi = np.array([c["hi"] for c in pts])

@@ -140,11 +140,12 @@ def audit(source: str = "ocr_line", judge: str = "label", target_error: float = 
     elif low["hi"] >= target_error:
         record["warning"] = (f"even strength {min(curve):g} has an augmentation-caused bad rate up to {low['hi']:.3f} "
                              f">= target {target_error:g}")
-    base_lo, base_hi = wilson(sum(1 for r in base.values() if r), len(base))
-    record["unaugmented"] = {"n": len(base), "bad": sum(1 for r in base.values() if r), "lo": base_lo, "hi": base_hi,
+    base_bad = sum(1 for r in base.values() if r)
+    base_lo, base_hi = wilson(base_bad, len(base))
+    record["unaugmented"] = {"n": len(base), "bad": base_bad, "lo": base_lo, "hi": base_hi,
                              "reasons": dict(sorted(Counter(r[0] for r in base.values() if r).items()))}
     if base_hi >= target_error and "warning" not in record:
-        record["warning"] = (f"{record['unaugmented']['bad']} of {len(base)} samples fail the judge unaugmented "
+        record["warning"] = (f"{base_bad} of {len(base)} samples fail the judge unaugmented "
                              f"(rate up to {base_hi:.3f}; {record['unaugmented']['reasons']}): the renderer's, "
                              "not counted against the augmentation")
     if confirm:

@@ -69,7 +69,7 @@ def run(a: argparse.Namespace) -> int:
     if a.judge == "human" and a.verdicts is None:
         print(f"open {r['human_page']}, mark the bad samples, export verdicts.csv, then rerun with --verdicts verdicts.csv")
         return 0
-    pts = ", ".join(f"{p['strength']:g}: {p.get('caused_rate', p['rate']):.3f} [{p['lo']:.3f}, {p['hi']:.3f}]"
+    pts = ", ".join(f"{p['strength']:g}: {p['caused_rate']:.3f} [{p['lo']:.3f}, {p['hi']:.3f}]"
                     for p in r["curve"])
     print(f"tuned augment.strength = {r['tuned_strength']:.4f} (target {a.target_error:g}; "
           f"bad rate caused by augmentation [95% CI] {pts})")

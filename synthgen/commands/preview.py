@@ -26,26 +26,38 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return v
 
 
-def run(a: argparse.Namespace) -> int:
-    from ..pipeline import load_pipeline
-    from ..run.job import MAX_INDEX, parse_count, parse_seed
-    from ..viz import contact_sheet, save_png
+def check_sheet(n, start: int, cell: int, out: str) -> int:
+    """The contact sheet's arguments, checked before any work (one line, exit 2): returns n."""
+    from ..run.job import MAX_INDEX, parse_count
 
-    n = parse_count(a.n, "-n")
+    n = parse_count(n, "-n")
     if n > MAX_SAMPLES:
         raise UserError(f"-n {n}: a contact sheet shows at most {MAX_SAMPLES} samples")
-    if not CELL[0] <= a.cell <= CELL[1]:
-        raise UserError(f"--cell {a.cell}: the tile size must be from {CELL[0]} to {CELL[1]} px")
-    if not 0 <= a.start <= MAX_INDEX - n:
-        raise UserError(f"--start {a.start}: sample indices start at 0 (and stay under 2**63)")
-    seed = None if a.seed is None else parse_seed(a.seed)
-    if not a.out.lower().endswith(".png"):
-        raise UserError(f"-o {a.out!r}: the contact sheet is a PNG; give a name ending in .png")
-    folder = os.path.dirname(os.path.abspath(a.out))
+    if not CELL[0] <= cell <= CELL[1]:
+        raise UserError(f"--cell {cell}: the tile size must be from {CELL[0]} to {CELL[1]} px")
+    if not 0 <= start <= MAX_INDEX - n:
+        raise UserError(f"--start {start}: sample indices start at 0 (and stay under 2**63)")
+    if not out.lower().endswith(".png"):
+        raise UserError(f"-o {out!r}: the contact sheet is a PNG; give a name ending in .png")
+    folder = os.path.dirname(os.path.abspath(out))
     if not os.path.isdir(folder):
-        raise UserError(f"-o {a.out!r}: folder {folder!r} does not exist; create it or write elsewhere")
+        raise UserError(f"-o {out!r}: folder {folder!r} does not exist; create it or write elsewhere")
+    return n
+
+
+def write_sheet(pipe, start: int, n: int, out: str, cell: int, chars: bool) -> None:
+    from ..viz import contact_sheet, save_png
+
+    save_png(out, contact_sheet([pipe.sample(start + i) for i in range(n)], cell=cell, chars=chars))
+
+
+def run(a: argparse.Namespace) -> int:
+    from ..pipeline import load_pipeline
+    from ..run.job import parse_seed
+
+    n = check_sheet(a.n, a.start, a.cell, a.out)
+    seed = None if a.seed is None else parse_seed(a.seed)
     pipe = load_pipeline(a.pipeline, seed=seed, **overrides_of(a))
-    samples = [pipe.sample(a.start + i) for i in range(n)]
-    save_png(a.out, contact_sheet(samples, cell=a.cell, chars=not a.no_chars))
+    write_sheet(pipe, a.start, n, a.out, a.cell, not a.no_chars)
     print(f"wrote {a.out}: {n} samples of {pipe.name}")
     return 0

@@ -77,38 +77,23 @@ def run(a: argparse.Namespace) -> int:
 
 def _preview(a: argparse.Namespace) -> int:
     """A document pipeline around the one template: every card drawn from it, portraits per card."""
-    import os
-
     from ..config import validate
     from ..errors import UserError
     from ..pipeline import Pipeline
-    from ..run.job import parse_count, parse_seed
+    from ..run.job import parse_seed
     from ..templates.schema import load_template
-    from ..viz import contact_sheet, save_png
-    from .preview import CELL, MAX_SAMPLES
+    from .preview import CELL, check_sheet, write_sheet
 
     t = load_template(a.path)  # one line and exit 2 for a bad template, before any work
-    n = parse_count(a.n, "-n")
-    if n > MAX_SAMPLES:
-        raise UserError(f"-n {n}: a contact sheet shows at most {MAX_SAMPLES} cards")
     if not 0.0 <= a.augment <= 1.0:
         raise UserError(f"--augment {a.augment}: the strength must be from 0 to 1")
-    if a.start < 0:
-        raise UserError(f"--start {a.start}: card indices start at 0")
     cell = a.cell or min(1024, max(CELL[0], t.size_px[0]))
-    if not CELL[0] <= cell <= CELL[1]:
-        raise UserError(f"--cell {a.cell}: the tile size must be from {CELL[0]} to {CELL[1]} px")
     out = a.out or f"template-{t.name}.png"
-    if not out.lower().endswith(".png"):
-        raise UserError(f"-o {out!r}: the contact sheet is a PNG; give a name ending in .png")
-    folder = os.path.dirname(os.path.abspath(out))
-    if not os.path.isdir(folder):
-        raise UserError(f"-o {out!r}: folder {folder!r} does not exist; create it or write elsewhere")
+    n = check_sheet(a.n, a.start, cell, out)
     cfg = validate({"name": f"template_{t.name}", "kind": "document",
                     "document": {"templates": {str(t.folder): 1}, "in_scene": bool(a.in_scene), "photo": {"bank": 0}},
                     "augment": {"strength": float(a.augment)}}, f"synthgen templates preview {a.path}")
     pipe = Pipeline(cfg, seed=0 if a.seed is None else parse_seed(a.seed))
-    samples = [pipe.sample(a.start + i) for i in range(n)]
-    save_png(out, contact_sheet(samples, cell=cell, chars=not a.no_chars))
+    write_sheet(pipe, a.start, n, out, cell, not a.no_chars)
     print(f"wrote {out}: {n} cards of template {t.name} ({t.file})")
     return 0

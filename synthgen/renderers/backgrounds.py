@@ -20,7 +20,7 @@ import numpy as np
 from ..draws import Draws
 from ..errors import UserError
 from ..io.images import read_rgb
-from .tiles import turned_shape, window
+from .tiles import turned, turned_shape, window
 
 BANK_SEED = 0x5EED_BA4C
 NOISE_SIZE = 512  # fractal and paper banks: mirrored out when an output is larger
@@ -233,11 +233,7 @@ def _photo_background(d: Draws, width: int, height: int) -> np.ndarray:
         y = _at(d, "background.y", th - wh)
         win = window(tile, turn, flip, x, y, ww, wh)
     else:
-        if turn:
-            tile = cv2.rotate(tile, (cv2.ROTATE_90_CLOCKWISE, cv2.ROTATE_180, cv2.ROTATE_90_COUNTERCLOCKWISE)[turn - 1])
-        if flip:
-            tile = cv2.flip(tile, 1)
-        tile = cv2.copyMakeBorder(tile, 0, max(0, wh - th), 0, max(0, ww - tw), cv2.BORDER_REFLECT_101)
+        tile = cv2.copyMakeBorder(turned(tile, turn, flip), 0, max(0, wh - th), 0, max(0, ww - tw), cv2.BORDER_REFLECT_101)
         x = _at(d, "background.x", tile.shape[1] - ww)
         y = _at(d, "background.y", tile.shape[0] - wh)
         win = tile[y : y + wh, x : x + ww]

@@ -34,7 +34,7 @@ from . import layout as L
 from .cardart import draw_art, rounded_mask
 from .fonts import FontFace
 from .glyphs import glyph_table
-from .photos import PHOTO_SOURCES, Holder
+from .photos import PHOTO_SOURCES, Holder, face_traits
 from .styles import blend, blend_parts, blend_with
 
 CORNER_FILL = (255, 255, 255)
@@ -195,19 +195,6 @@ def layout_field(f: FieldCfg, face: FontFace, text: str, size: int, box: tuple[i
     return out
 
 
-_TRAITS = ("hair.color", "hair.style", "eyes.color", "skin.tone")
-_FACE_PREFIX = {"procedural": "photo.", "genegan": "photo.genegan.face."}
-
-
-def _traits(factors: dict, src: str) -> dict:
-    """What a portrait's face shows, from its factors (none for a user's photo)."""
-    p = _FACE_PREFIX.get(src)
-    out = {k: factors[p + k] for k in _TRAITS if p and p + k in factors}
-    if "skin.tone" in out:
-        out["skin.tone"] = round(float(out["skin.tone"]), 3)
-    return out
-
-
 def _px_box(box_mm, px: float) -> tuple[int, int, int, int]:
     """The whole pixels inside a mm box."""
     x, y, w, h = box_mm
@@ -274,6 +261,9 @@ class DocumentRenderer:
         self.cfg = cfg
         self.dc = cfg.document
         self.templates: list[Template] = [load_template(k) for k in self.dc.templates]
+        # each template's photo.look, built once (a Holder per card refers to it)
+        self.looks = {t.name: t.cfg.photo.look.look() for t in self.templates
+                      if t.cfg.photo is not None and t.cfg.photo.look is not None}
         if self.dc.px_per_mm is not None:  # one resolution for every template
             self.templates = [replace(t, cfg=t.cfg.model_copy(update={"px_per_mm": self.dc.px_per_mm}))
                               for t in self.templates]
@@ -366,7 +356,7 @@ class DocumentRenderer:
         src = self.dc.photo.source or ph.source
         folder = self.dc.photo.folder or ph.folder
         bank = self.dc.photo.bank
-        holder = Holder.of(ident, ph.look.look() if ph.look is not None else None)
+        holder = Holder.of(ident, self.looks.get(t.name))
         if bank and src != "folder":
             per = max(2, bank // holder.cells())  # about N portraits in all, shared among the kinds of holder
             im, traits = self._banked(src, d.integers("photo.bank", 0, per - 1), (y1 - y0, x1 - x0), folder, holder)
@@ -374,7 +364,7 @@ class DocumentRenderer:
             im = cv2.convertScaleAbs(im, alpha=gain, beta=bias)
         else:
             im = PHOTO_SOURCES[src](d, (y1 - y0, x1 - x0), folder, holder)
-            traits = _traits(d.factors, src)
+            traits = face_traits(d.factors, src)
         if ph.grayscale:
             g = (im.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)).astype(np.uint8)
             im = np.repeat(g[..., None], 3, axis=2)
@@ -391,7 +381,7 @@ class DocumentRenderer:
         if hit is None:
             salt = zlib.crc32(repr(holder).encode())
             dk = Draws(PHOTO_BANK_SEED ^ salt, k)
-            hit = self._bank[key] = (PHOTO_SOURCES[src](dk, hw, folder, holder), _traits(dk.factors, src))
+            hit = self._bank[key] = (PHOTO_SOURCES[src](dk, hw, folder, holder), face_traits(dk.factors, src))
         return hit
 
     def _mrz(self, t: Template, lines: list[str]) -> list[Placed]:

@@ -263,8 +263,10 @@ def compose_line(path: str, index: int, size: int, text: str, spacing: float = 0
     return canvas, boxes, oy
 
 
-def layout_line(path: str, index: int, size: int, text: str, spacing: float = 0.0, pad: int = 1) -> Layout:
-    """Lay `text` out on one horizontal line (see compose_line); `ink` is the canvas less its pad."""
-    canvas, boxes, _ = compose_line(path, index, size, text, spacing, pad)
+def layout_line(path: str, index: int, size: int, text: str, spacing: float = 0.0, pad: int = 1,
+                jitter: tuple | None = None) -> Layout:
+    """Lay `text` out on one horizontal line (see compose_line, and its `jitter`); `ink` is the
+    canvas less its pad."""
+    canvas, boxes, _ = compose_line(path, index, size, text, spacing, pad, jitter=jitter)
     H, W = canvas.shape
     return Layout(canvas, np.array(boxes, np.float32), (float(pad), float(pad), float(W - pad), float(H - pad)))

@@ -25,6 +25,7 @@ import numpy as np
 from ..draws import Draws
 from . import layout as L
 from .glyphs import compose_line
+from .styles import hist_quantile, luma
 
 
 @dataclass
@@ -158,17 +159,6 @@ def warp_displaced(mask: np.ndarray, Hm: np.ndarray, size: tuple[int, int], dx: 
     src = cv2.perspectiveTransform(pts, np.linalg.inv(np.asarray(Hm, np.float64))).reshape(H, W, 2) - 0.5
     return cv2.remap(mask, src[..., 0].astype(np.float32), src[..., 1].astype(np.float32), cv2.INTER_LINEAR,
                      borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-
-
-def _sample(f: np.ndarray, pts: np.ndarray) -> np.ndarray:
-    """Bilinear samples of field f at points (pixel-corner coordinates: centre of (i, j) = i+.5)."""
-    H, W = f.shape
-    x = np.clip(pts[:, 0] - 0.5, 0, W - 1.001)
-    y = np.clip(pts[:, 1] - 0.5, 0, H - 1.001)
-    x0, y0 = x.astype(int), y.astype(int)
-    fx, fy = x - x0, y - y0
-    return (f[y0, x0] * (1 - fx) * (1 - fy) + f[y0, x0 + 1] * fx * (1 - fy)
-            + f[y0 + 1, x0] * (1 - fx) * fy + f[y0 + 1, x0 + 1] * fx * fy)
 
 
 FORWARD_TOL = 1e-4  # px: the fixed point is iterated until it moves less (labels are float32)
@@ -352,18 +342,13 @@ class _Prefixed:
         return f
 
 
-def _hist_quantile(hist: np.ndarray, f: float) -> float:
-    c = np.cumsum(hist)
-    return float(np.searchsorted(c, f * c[-1])) if c[-1] > 0 else 128.0
-
-
 def make_room(img: np.ndarray, under: np.ndarray, ink_luma: float, contrast: float, q: float = 10.0) -> np.ndarray:
     """The background, dimmed (light ink) or washed out (dark ink) just enough that the ink's
     luma is `contrast` away from the q-th / (100 - q)-th percentile of the luma under the glyphs
     (`under`: luma_under's histogram). A photo that is dark at one end of the line and bright at
     the other leaves the colour picker no luma that contrasts everywhere; without this the text
     vanishes into one end. Returns `img` itself when the ink already stands out."""
-    lo, hi = _hist_quantile(under, q / 100.0), _hist_quantile(under, 1.0 - q / 100.0)
+    lo, hi = hist_quantile(under, q / 100.0), hist_quantile(under, 1.0 - q / 100.0)
     if ink_luma <= lo - contrast or ink_luma >= hi + contrast:
         return img
     if ink_luma >= (lo + hi) / 2:  # light ink: scale the background down to hi' = ink - contrast
@@ -378,9 +363,8 @@ def same_side(color2: tuple, color: tuple, under: np.ndarray) -> tuple:
     """A glyph gradient's second colour moved to the ink's side of the background (same luma as
     `color` if it fell on the other side): a gradient from below the background's luma to above
     it passes through it, and the text disappears in the middle."""
-    mid = _hist_quantile(under, 0.5)
-    y1 = 0.299 * color[0] + 0.587 * color[1] + 0.114 * color[2]
-    y2 = 0.299 * color2[0] + 0.587 * color2[1] + 0.114 * color2[2]
+    mid = hist_quantile(under, 0.5)
+    y1, y2 = luma(color), luma(color2)
     if (y1 < mid) == (y2 < mid):
         return color2
     shift = y1 - y2

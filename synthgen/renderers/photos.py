@@ -30,11 +30,14 @@ HAIR_BY_SEX = {"M": (("short", "bald"), (5.0, 1.0), (0.06, 0.14)),
                "F": (("long", "bob", "curly"), (3.0, 2.0, 1.5), (0.08, 0.28))}
 GRAY_BY_BAND = (0.0, 0.0, 0.3, 0.8)  # chance of gray hair in each age band (identity.AGE_BANDS)
 # A child's face (age band 0) from the adult model: rounder and shorter, eyes larger and lower,
-# small nose and mouth, light brows, narrow shoulders, no glasses. Ranges (or a choice) per factor.
-CHILD = {"shape": ("round",), "shape.height": (0.88, 0.95), "eyes.height": (0.02, 0.07), "eyes.width": (0.23, 0.27),
+# small nose and mouth, light brows, narrow shoulders, no glasses. Fixed values and ranges.
+CHILD_FIXED = {"shape": "round", "glasses": False}
+CHILD = {"shape.height": (0.88, 0.95), "eyes.height": (0.02, 0.07), "eyes.width": (0.23, 0.27),
          "eyes.open": (0.5, 0.62), "nose.length": (0.17, 0.23), "nose.width": (0.1, 0.13),
-         "mouth.width": (0.22, 0.28), "brows.thickness": (0.025, 0.045), "clothing.shoulders": (1.55, 1.85),
-         "glasses": (False,)}
+         "mouth.width": (0.22, 0.28), "brows.thickness": (0.025, 0.045), "clothing.shoulders": (1.55, 1.85)}
+# where each photo source's face records its factors (its `prefix`), and what `face_traits` reports
+FACE_PREFIX = {"procedural": "photo", "genegan": "photo.genegan.face"}
+TRAITS = ("hair.color", "hair.style", "eyes.color", "skin.tone")
 # hair colours (and weights) of a holder whose age is known, not gray, and whose look sets none
 NOT_GRAY = (("black", 3.0), ("dark_brown", 3.0), ("brown", 3.0), ("blonde", 2.0), ("red", 1.0))
 # A US licence's AAMVA codes (identity `hair`, `eyes`) -> the face model's colours
@@ -98,10 +101,10 @@ def steer(d: Draws, prefix: str, holder: Holder) -> dict[str, Any]:
         if free("hair.volume"):
             pins["hair.volume"] = d.uniform(f"{prefix}.hair.volume_for_sex", *volume)
     if holder.band == 0:
+        pins.update({name: v for name, v in CHILD_FIXED.items() if free(name)})
         for name, r in CHILD.items():
             if free(name):
-                pins[name] = d.choice(f"{prefix}.{name}_for_age", r) if len(r) == 1 else \
-                    d.uniform(f"{prefix}.{name}_for_age", *r)
+                pins[name] = d.uniform(f"{prefix}.{name}_for_age", *r)
     look = holder.look
     if free("hair.color"):
         if holder.hair is not None:
@@ -132,10 +135,20 @@ def _steered(d: Draws, prefix: str, holder: Holder | None, draw: Callable[[], np
             del d.pinned[k]
 
 
+def face_traits(factors: dict[str, Any], src: str) -> dict[str, Any]:
+    """What a portrait's face shows, from the factors its source recorded (none for a user's photo)."""
+    p = FACE_PREFIX.get(src)
+    out = {k: factors[f"{p}.{k}"] for k in TRAITS if p and f"{p}.{k}" in factors}
+    if "skin.tone" in out:
+        out["skin.tone"] = round(float(out["skin.tone"]), 3)
+    return out
+
+
 def procedural(d: Draws, hw: tuple[int, int], folder: str | None = None, holder: Holder | None = None) -> np.ndarray:
     from ..gan.faces import render_face
 
-    return _steered(d, "photo", holder, lambda: render_face(d, hw, prefix="photo"))
+    p = FACE_PREFIX["procedural"]
+    return _steered(d, p, holder, lambda: render_face(d, hw, prefix=p))
 
 
 def genegan(d: Draws, hw: tuple[int, int], folder: str | None = None, holder: Holder | None = None) -> np.ndarray:
@@ -145,7 +158,7 @@ def genegan(d: Draws, hw: tuple[int, int], folder: str | None = None, holder: Ho
         raise UserError(f"photo source 'genegan' is not available ({e}); it needs synthgen.gan.photo and torch "
                         "(pip install 'synthgen[torch]') and a trained checkpoint; or use photo.source: procedural") \
             from None
-    return _steered(d, "photo.genegan.face", holder, lambda: genegan_photo(d, hw))
+    return _steered(d, FACE_PREFIX["genegan"], holder, lambda: genegan_photo(d, hw))  # its face: "photo.genegan.face"
 
 
 @lru_cache(maxsize=8)

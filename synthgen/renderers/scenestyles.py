@@ -25,7 +25,7 @@ import numpy as np
 
 from ..draws import Draws
 from . import linestyles as LS
-from .glyphs import Layout, compose_line
+from .glyphs import Layout, compose_line, layout_line
 from .layout import box_quads
 from .styles import contrasting, ink_contrasting, luma, luma_under
 
@@ -115,9 +115,7 @@ def jittered(d: Draws, name: str, path: str, index: int, size: int, text: str, a
     +-amount x size (bulk values from d.rng_for(`<name>.style.jitter`)): the glyphs are pasted
     there by glyphs.compose_line, and the char boxes are their ink boxes where pasted."""
     jitter = LS.jitter_offsets(d.rng_for(f"{name}.style.jitter"), len(text), size, amount, amount)
-    canvas, boxes, _ = compose_line(path, index, size, text, 0.0, 1, jitter=jitter)
-    H, W = canvas.shape
-    return Layout(canvas, np.array(boxes, np.float32), (1.0, 1.0, float(W - 1), float(H - 1)))
+    return layout_line(path, index, size, text, jitter=jitter)
 
 
 def bend(d: Draws, name: str, mask: np.ndarray, chars: np.ndarray, amp: float,

@@ -65,7 +65,7 @@ def luma_under(img: np.ndarray, alpha: np.ndarray, level: int = 128) -> np.ndarr
     return cv2.calcHist([y], [0], m if m.any() else None, [256], [0, 256]).ravel()
 
 
-def _quantile(hist: np.ndarray, f: float) -> float:
+def hist_quantile(hist: np.ndarray, f: float) -> float:
     """The luma level below which a share f of a 256-bin histogram lies."""
     c = np.cumsum(hist)
     return float(np.searchsorted(c, f * c[-1])) if c[-1] > 0 else 128.0
@@ -80,7 +80,7 @@ def ink_contrasting(d: Draws, name: str, under: np.ndarray, contrast: float, q: 
     factors as `contrasting`."""
     r, g, b = d.uniform(f"{name}.r", 0, 255), d.uniform(f"{name}.g", 0, 255), d.uniform(f"{name}.b", 0, 255)
     gap = d.uniform(f"{name}.gap", contrast, contrast + 60)
-    lo, hi = _quantile(under, q / 100.0), _quantile(under, 1.0 - q / 100.0)
+    lo, hi = hist_quantile(under, q / 100.0), hist_quantile(under, 1.0 - q / 100.0)
     y = 0.299 * r + 0.587 * g + 0.114 * b
     if y <= lo - contrast or y >= hi + contrast:
         return int(round(r)), int(round(g)), int(round(b))

@@ -21,6 +21,12 @@ def turned_shape(tile: np.ndarray, turn: int) -> tuple[int, int]:
     return (w, h) if turn % 2 else (h, w)
 
 
+def turned(tile: np.ndarray, turn: int, flip: bool) -> np.ndarray:
+    """The whole tile turned `turn` quarter turns clockwise, then mirrored if `flip`."""
+    out = tile if turn == 0 else cv2.rotate(tile, _ROTATE[turn])
+    return cv2.flip(out, 1) if flip else out
+
+
 def window(tile: np.ndarray, turn: int, flip: bool, x: int, y: int, ww: int, wh: int) -> np.ndarray:
     """`cv2.flip(cv2.rotate(tile, turn), 1)[y : y + wh, x : x + ww]` (flip only if `flip`; turn
     0-3 quarter turns clockwise), computed on the window alone. The window must lie inside the
