@@ -304,7 +304,7 @@ def decode_members(key: str, members: dict[str, bytes], maps: tuple[str, ...] | 
     """One stored sample (tar members by extension) as a training item."""
     import cv2
 
-    from .check.tario import IMAGE_EXTS
+    from .io.tarstream import IMAGE_EXTS
 
     ext = next((e for e in IMAGE_EXTS if e in members), None)
     if ext is None or "json" not in members:
@@ -366,7 +366,7 @@ class ShardDataset(IterableDataset):
         return [self.urls[j] for j in perm]
 
     def __iter__(self) -> Iterator[Any]:
-        from .check.tario import ShardError, iter_tar
+        from .io.tarstream import ShardError, iter_tar
 
         w, N = _worker()
         slot, slots = self.rank * N + w, self.world_size * N

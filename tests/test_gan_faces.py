@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from synthgen.draws import Draws
-from synthgen.gan.faces import face_spec, render_face, render_face_pair, render_spec
+from synthgen.faces.procedural import face_spec, render_face, render_face_pair, render_spec
 
 
 @pytest.mark.parametrize("size,shape", [(64, (64, 64, 3)), ((380, 300), (380, 300, 3)), ((50, 90), (50, 90, 3))])
@@ -76,7 +76,7 @@ def test_unknown_attribute_and_tiny_size_are_refused():
 
 
 def test_faces_never_import_torch():
-    code = "import sys, synthgen.gan.faces, synthgen.gan.evaluate; assert 'torch' not in sys.modules"
+    code = "import sys, synthgen.faces.procedural, synthgen.gan.evaluate; assert 'torch' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

@@ -1,6 +1,6 @@
 """`check(DIR, against=DIR2)`: the slides' data checklist over rendered shards.
 
-One streaming pass per dataset: each shard is read block by block (check/tario.py), each
+One streaming pass per dataset: each shard is read block by block (io/tarstream.py), each
 sample decoded once, checked (label sanity) and reduced to a row of fingerprints in an
 on-disk SQLite index (pixel hash, perceptual hash and its bands, normalised text, identity).
 Images are never kept, so memory stays flat in dataset size; the index costs ~100 bytes of
@@ -29,7 +29,7 @@ import numpy as np
 from ..errors import UserError
 from .hashes import bands, hamming, phash, pixel_hash
 from .labels import label_findings
-from .tario import IMAGE_EXTS, ShardError, iter_tar
+from ..io.tarstream import IMAGE_EXTS, ShardError, iter_tar
 
 NEAR_DEFAULT = 6
 # Near duplicates also keep their shape: the pHash squashes every image to 32 x 32, so two

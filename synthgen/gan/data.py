@@ -14,7 +14,7 @@ import numpy as np
 
 from ..draws import Draws
 from ..errors import UserError
-from .faces import ATTRIBUTES, render_face
+from ..faces.procedural import ATTRIBUTES, render_face
 
 SIZE = 64
 

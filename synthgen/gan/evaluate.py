@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from ..draws import Draws
-from .faces import face_spec, render_spec
+from ..faces.procedural import face_spec, render_spec
 
 EVAL_SEED = 999
 _GLASSES_KEYS = ("glasses_shape", "glasses_color", "glasses_thick", "glasses_size", "glasses_tint")

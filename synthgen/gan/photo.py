@@ -22,7 +22,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from .faces import _Canvas, face_spec, render_spec
+from ..faces.procedural import _Canvas, face_spec, render_spec
 
 GAN_SIZE = 64
 _FLOOR, _RAMP = 4.0, 8.0  # grey levels: changes under FLOOR are dropped, over FLOOR + RAMP kept whole

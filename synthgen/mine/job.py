@@ -50,7 +50,7 @@ def _json_write(fs, path: str, data: dict[str, Any]) -> None:
 
 def _replay_round(miner: Miner, out: str, r: int, rec: dict[str, Any]) -> None:
     """Rebuild round r's statistics from its shard (factors and scores), without re-judging."""
-    from ..check.tario import iter_tar
+    from ..io.tarstream import iter_tar
 
     scores, biased, factors, idx = [], [], [], []
     for key, members in iter_tar(f"{out.rstrip('/')}/{rec['name']}"):

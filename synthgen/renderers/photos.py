@@ -1,6 +1,6 @@
 """Photo sources for a document's portrait slot: name -> function (d, (h, w), folder) -> RGB uint8.
 
-* `procedural`: `synthgen.gan.faces.render_face` (head, hair, skin tone, clothing, light; no torch).
+* `procedural`: `synthgen.faces.procedural.render_face` (head, hair, skin tone, clothing, light; no torch).
 * `genegan`: `synthgen.gan.photo.genegan_photo` (a trained GeneGAN; imported only when used).
 * `folder`: a user folder of photos, centre-cropped to the slot's aspect.
 """
@@ -145,7 +145,7 @@ def face_traits(factors: dict[str, Any], src: str) -> dict[str, Any]:
 
 
 def procedural(d: Draws, hw: tuple[int, int], folder: str | None = None, holder: Holder | None = None) -> np.ndarray:
-    from ..gan.faces import render_face
+    from ..faces.procedural import render_face
 
     p = FACE_PREFIX["procedural"]
     return _steered(d, p, holder, lambda: render_face(d, hw, prefix=p))

@@ -206,7 +206,7 @@ class LookCfg(Strict):
     @field_validator("hair_color", "eye_color")
     @classmethod
     def _palette(cls, v: dict[str, float] | None, info) -> dict[str, float] | None:
-        from ..gan.faces import EYE_COLORS, HAIR_COLORS
+        from ..faces.procedural import EYE_COLORS, HAIR_COLORS
 
         known = HAIR_COLORS if info.field_name == "hair_color" else EYE_COLORS
         for name, w in (v or {}).items():
@@ -221,7 +221,7 @@ class LookCfg(Strict):
     @field_validator("skin_tone")
     @classmethod
     def _tones(cls, v: tuple[float, float] | None) -> tuple[float, float] | None:
-        from ..gan.faces import SKIN_TONES
+        from ..faces.procedural import SKIN_TONES
 
         if v is not None and not 0 <= v[0] <= v[1] <= SKIN_TONES - 1:
             raise ValueError(f"skin_tone must be [low, high] within 0-{SKIN_TONES - 1}, got {list(v)}")

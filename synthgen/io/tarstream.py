@@ -12,7 +12,7 @@ import hashlib
 import posixpath
 from collections.abc import Iterator
 
-from ..io.shards import split_key  # the one definition of key / extension
+from .shards import split_key  # the one definition of key / extension
 
 BLOCK = 512
 IMAGE_EXTS = ("jpg", "jpeg", "png", "webp")
