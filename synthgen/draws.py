@@ -26,7 +26,8 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -106,16 +107,22 @@ class Draws:
     `{option: weight, ...}` for choices, `{"true": w, "false": w}` for bernoulli, and
     `{"bins": [edges], "weights": [w per bin]}` for uniform / integers draws.
     `trace=True` also records, per generic name, the kind of draw, its options or range and
-    the config key it comes from (`factor_space` builds the catalogue from this)."""
+    the config key it comes from (`factor_space` builds the catalogue from this).
+
+    The caller's pins and biases are read-only (`pinned`, `bias` are mapping proxies): a
+    renderer that fixes some factors for a part of the sample (a portrait that follows the
+    card's holder) draws that part from `overlay(pins)`, never by editing the caller's pins;
+    so `pin_hits` holds exactly the caller's pins that some draw used, and the rest name no
+    factor of this sample (`Pipeline.sample` checks them against the catalogue)."""
 
     __slots__ = ("key", "factors", "pinned", "bias", "trace", "pin_hits", "bias_hits", "_repeats")
 
-    def __init__(self, seed: int, index: int, pinned: dict[str, Any] | None = None,
-                 bias: dict[str, Any] | None = None, trace: bool = False) -> None:
+    def __init__(self, seed: int, index: int, pinned: Mapping[str, Any] | None = None,
+                 bias: Mapping[str, Any] | None = None, trace: bool = False) -> None:
         self.key = sample_key(seed, index)
         self.factors: dict[str, Any] = {}
-        self.pinned = dict(pinned or {})
-        self.bias = dict(bias or {})
+        self.pinned: Mapping[str, Any] = MappingProxyType(dict(pinned or {}))
+        self.bias: Mapping[str, Any] = MappingProxyType(dict(bias or {}))
         self.trace: dict[str, dict[str, Any]] | None = {} if trace else None
         self.pin_hits: set[str] = set()  # pin keys some draw used (the rest name no factor of this sample)
         self.bias_hits: set[str] = set()
@@ -124,6 +131,13 @@ class Draws:
             if k.startswith(DERIVED):
                 raise UserError(f"factor {k!r} is derived (computed from other factors), not a draw: it cannot "
                                 "be pinned; pin the factors it comes from (see `synthgen factors PIPELINE`)")
+
+    def overlay(self, pins: Mapping[str, Any]) -> "Draws":
+        """These draws with `pins` laid over the caller's, for one part of the sample (steering):
+        the same keyed stream, the same recorded `factors`, biases and trace; a name in `pins`
+        takes its value from there (exact name, then generic), any other from the caller's
+        pins as usual. Only the caller's pins count in `pin_hits`; this object is unchanged."""
+        return _Overlay(self, pins)
 
     # -- the keyed stream -------------------------------------------------------------------
     def u(self, name: str) -> float:
@@ -294,6 +308,35 @@ class Draws:
     def rng_for(self, name: str) -> np.random.Generator:
         """A numpy generator for bulk pixel noise, keyed by this sample and `name` only."""
         return np.random.default_rng(self.seed_for(name))
+
+
+class _Overlay(Draws):
+    """`Draws.overlay`: a view sharing every record of its base (key, factors, repeat counts,
+    bias and its hits, trace, the caller's pin hits) with pins of its own on top."""
+
+    __slots__ = ("own", "base")
+
+    def __init__(self, base: Draws, pins: Mapping[str, Any]) -> None:  # noqa: super().__init__ would re-key
+        self.base = base
+        self.own: Mapping[str, Any] = MappingProxyType(dict(pins))
+        for k in self.own:
+            if k.startswith(DERIVED):
+                raise ValueError(f"overlay pin {k!r} is a derived name, not a draw")
+        self.key, self.factors, self._repeats = base.key, base.factors, base._repeats
+        self.bias, self.bias_hits, self.trace = base.bias, base.bias_hits, base.trace
+        self.pin_hits = base.pin_hits
+        # truthiness gates the draws' pin lookups; lookups go through pin_of (own, then the base's)
+        self.pinned = MappingProxyType({**base.pinned, **self.own}) if self.own else base.pinned
+
+    def pin_of(self, name: str) -> Any:
+        own = self.own
+        if own:
+            if name in own:
+                return own[name]
+            g = generic(name)
+            if g in own:
+                return own[g]
+        return self.base.pin_of(name)
 
 
 def _number(pin: Any, name: str) -> float:

@@ -62,10 +62,14 @@ class Pipeline:
         meta = {"seed": self.seed, "index": index, "pipeline": self.cfg.name, "pipeline_kind": self.cfg.kind,
                 "version": __version__}
         image, instances, ink = self.render_draws(d, index, want_ink=debug_ink, meta=meta)
-        if pins and len(d.pin_hits) < len(pins):
-            self.check_factor_names([k for k in pins if k not in d.pin_hits], "pin")
-        if biases and len(d.bias_hits) < len(biases):
-            self.check_factor_names([k for k in biases if k not in d.bias_hits], "bias")
+        # by name: every pin or bias no draw of this sample used must be a factor of the pipeline
+        # (renderers steer through overlays, so only the caller's own names are in the hits)
+        missed = [k for k in pins if k not in d.pin_hits]
+        if missed:
+            self.check_factor_names(missed, "pin")
+        missed = [k for k in biases if k not in d.bias_hits]
+        if missed:
+            self.check_factor_names(missed, "bias")
         lab = self.cfg.labels
         H, W = image.shape[:2]
         maps: dict[str, np.ndarray] = {}

@@ -124,15 +124,11 @@ def steer(d: Draws, prefix: str, holder: Holder) -> dict[str, Any]:
     return {f"{prefix}.{k}": v for k, v in pins.items()}
 
 
-def _steered(d: Draws, prefix: str, holder: Holder | None, draw: Callable[[], np.ndarray]) -> np.ndarray:
-    """Run `draw` with the face factors under `prefix` temporarily pinned to the holder's (steer)."""
+def _steered(d: Draws, prefix: str, holder: Holder | None, draw: Callable[[Draws], np.ndarray]) -> np.ndarray:
+    """`draw(dd)` with the face factors under `prefix` pinned to the holder's (steer) in an
+    overlay of `d`: the caller's pins stay as they were (and only they count as pin hits)."""
     pins = steer(d, prefix, holder) if holder is not None else {}
-    d.pinned.update(pins)
-    try:
-        return draw()
-    finally:
-        for k in pins:
-            del d.pinned[k]
+    return draw(d.overlay(pins) if pins else d)
 
 
 def face_traits(factors: dict[str, Any], src: str) -> dict[str, Any]:
@@ -148,7 +144,7 @@ def procedural(d: Draws, hw: tuple[int, int], folder: str | None = None, holder:
     from ..faces.procedural import render_face
 
     p = FACE_PREFIX["procedural"]
-    return _steered(d, p, holder, lambda: render_face(d, hw, prefix=p))
+    return _steered(d, p, holder, lambda dd: render_face(dd, hw, prefix=p))
 
 
 def genegan(d: Draws, hw: tuple[int, int], folder: str | None = None, holder: Holder | None = None) -> np.ndarray:
@@ -158,7 +154,7 @@ def genegan(d: Draws, hw: tuple[int, int], folder: str | None = None, holder: Ho
         raise UserError(f"photo source 'genegan' is not available ({e}); it needs synthgen.gan.photo and torch "
                         "(pip install 'synthgen[torch]') and a trained checkpoint; or use photo.source: procedural") \
             from None
-    return _steered(d, FACE_PREFIX["genegan"], holder, lambda: genegan_photo(d, hw))  # its face: "photo.genegan.face"
+    return _steered(d, FACE_PREFIX["genegan"], holder, lambda dd: genegan_photo(dd, hw))  # its face: "photo.genegan.face"
 
 
 @lru_cache(maxsize=8)
