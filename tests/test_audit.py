@@ -85,8 +85,8 @@ def test_reader_judge_is_paired_and_takes_a_user_callable(monkeypatch):
     assert good_ref == (1, True)
     assert j(line_item(blurred, q), good_ref) == ["misread"]
     assert j(line_item(sharp, q), good_ref) == []
-    bad_ref = j.reference(line_item(blurred, q))  # the clean sample is unreadable: no verdict against augmentation
-    assert j(line_item(blurred, q), bad_ref) == []
+    bad_ref = j.reference(line_item(blurred, q))  # the clean sample is unreadable: no verdict at all
+    assert j(line_item(blurred, q), bad_ref) is None and j(line_item(sharp, q), bad_ref) is None
     with pytest.raises(UserError, match="module:function"):
         ReaderJudge(reader="no_colon")
 
@@ -94,7 +94,7 @@ def test_reader_judge_is_paired_and_takes_a_user_callable(monkeypatch):
 @pytest.mark.skipif(shutil.which("tesseract") is None, reason="tesseract-ocr not installed (.ci/run installs it)")
 def test_tesseract_judge_reads_clean_lines(tmp_path):
     pytest.importorskip("pytesseract")
-    r = audit("ocr_line", judge="reader", n=6, grid=(0.0, 1.0), steps=0, out=str(tmp_path),
+    r = audit("ocr_line", judge="reader", reader="tesseract", n=6, grid=(0.0, 1.0), steps=0, out=str(tmp_path),
               overrides={"line.corpus.sources": {"en_words": 1.0}, "line.style.stroke.p": 0.0}, progress=False)
     at0 = r["curve"][0]
     assert at0["strength"] == 0 and at0["bad"] == 0  # paired: nothing is bad against itself
@@ -160,3 +160,58 @@ def test_rate_charged_to_augmentation_is_paired_with_strength_zero():
     assert (p["bad"], p["caused"]) == (3, 2) and p["caused_reasons"] == {"blur": 1, "small": 1}
     assert p["caused_rate"] == 0.5 and p["lo"] < 0.5 < p["hi"]
     assert _point(0.0, [(i, r) for i, r in base.items()], base)["caused"] == 0
+
+
+class _IndexSource:
+    """A stand-in pipeline: sample i is a flat image of grey level i labelled `t<i>`; at
+    strength > 0 the samples with i % 5 == 0 are marked broken (green channel 1)."""
+
+    kind, name, seed = "pipeline", "fake", 0
+
+    def item(self, i, s):
+        img = np.zeros((32, 64, 3), np.uint8)
+        img[..., 0] = i
+        img[..., 1] = 1 if s > 0 and i % 5 == 0 else 0
+        inst = Instance(quad=np.array([[0, 0], [63, 0], [63, 31], [0, 31]], np.float32), text=f"t{i}", kind="line")
+        return Item(i, s, img, [inst], {}, None)
+
+
+def _index_reader(img):
+    """Cannot read every fourth index at all; reads the broken ones wrong; the rest right."""
+    v = int(img[0, 0, 0])
+    return "" if v % 4 == 0 else "wrong" if img[0, 0, 1] else f"t{v}"
+
+
+def test_reader_unreadable_clean_is_reported_and_never_a_good_augmented_sample(tmp_path, monkeypatch, capsys):
+    import synthgen.audit.run as run_mod
+
+    mod = types.ModuleType("index_ocr_mod")
+    mod.read = _index_reader
+    monkeypatch.setitem(sys.modules, "index_ocr_mod", mod)
+    monkeypatch.setattr(run_mod, "open_source", lambda *a, **k: _IndexSource())
+    assert main(["audit", "fake", "--judge", "reader", "--reader", "index_ocr_mod:read", "--n", "20",
+                 "--grid", "0,1", "--steps", "0", "--out", str(tmp_path), "-q"]) == 0
+    r = json.loads((tmp_path / "audit.json").read_text())
+    u = r["unaugmented"]
+    # indices 0, 4, 8, 12, 16 are unreadable clean: no verdict, not 20 good clean samples
+    assert (u["n"], u["judged"], u["unjudged"], u["bad"]) == (20, 15, 5, 0)
+    at1 = {p["strength"]: p for p in r["curve"]}[1.0]
+    # broken at strength 1: 5, 10, 15 (0 is unreadable clean, so it is neither good nor bad)
+    assert (at1["n"], at1["unjudged"], at1["caused"]) == (15, 5, 3) and at1["caused_rate"] == pytest.approx(0.2)
+    assert "unreadable clean: 5 of 20" in r["warning"]
+    out = capsys.readouterr().out
+    assert "unreadable clean: 5 of 20" in out and "0 of 15 judged" in out
+
+
+def test_reader_names_and_missing_package(monkeypatch, tmp_path):
+    from synthgen.audit import judges
+
+    assert judges.load_reader(None) is judges.ppocr_read and judges.load_reader("tesseract") is judges.tesseract_read
+    assert judges.make_judge("reader").reader == "ppocr"
+    monkeypatch.setattr(judges, "_PPOCR", None)
+    monkeypatch.setitem(sys.modules, "rapidocr_onnxruntime", None)  # import fails as if not installed
+    with pytest.raises(UserError, match=r"pip install 'synthgen\[audit\]'"):
+        judges.ppocr_read(np.zeros((32, 64, 3), np.uint8))
+    out = tmp_path / "a"
+    assert main(["audit", "ocr_line", "--judge", "reader", "--n", "2", "--out", str(out), "-q"]) == 2
+    assert not out.exists()  # refused before anything is written

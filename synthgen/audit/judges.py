@@ -5,8 +5,11 @@ cached) and `__call__(aug, info) -> list[str]` (reasons it is bad; empty = good)
 
 - `label`: from labels, factors and pixels: text lost or clipped out of frame, chars under a
   height floor, contrast under the ink under a floor, blur or noise too strong for the text.
-- `reader`: paired: a reader (tesseract, or a user `module:function` taking an RGB image and
-  returning a string) that reads the strength-0 sample right and the augmented one wrong.
+- `reader`: paired: a reader (`ppocr`, PP-OCRv4 recognition from rapidocr-onnxruntime, the
+  default; `tesseract`; or a user `module:function` taking an RGB image and returning a string)
+  that reads the strength-0 sample right and the augmented one wrong (compared by `canon`:
+  NFKC, case- and space-insensitive). A sample it cannot read at strength 0 gets no verdict
+  (None): "unreadable clean", never a good augmented sample.
 - `human`: verdicts from the HTML page (see report.py), read back from its CSV.
 """
 
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,8 +140,19 @@ class LabelJudge:
 
 
 # -- readers ------------------------------------------------------------------------------------
+READERS = ("ppocr", "tesseract")
+DEFAULT_READER = "ppocr"
+UNREADABLE = "unreadable clean"  # the reader cannot read the strength-0 sample: no verdict
+
+
 def normalise(s: str) -> str:
     return re.sub(r"\s+", " ", s).strip()
+
+
+def canon(s: str) -> str:
+    """What "read exactly" compares: NFKC-normalised, case-folded, every space removed (readers
+    differ in where they put word spaces; ￥ and ¥, full- and half-width forms are one)."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", s).casefold())
 
 
 def tesseract_read(image: np.ndarray) -> str:
@@ -156,53 +171,165 @@ def tesseract_read(image: np.ndarray) -> str:
         return pytesseract.image_to_string(Image.fromarray(big), config="--psm 7")
     except pytesseract.TesseractNotFoundError:
         raise UserError("the tesseract judge needs the tesseract-ocr program: apt-get install tesseract-ocr "
-                        "(or pass --judge reader --reader module:function)") from None
+                        "(or pass --reader ppocr, or --reader module:function)") from None
 
 
-def load_reader(spec: str):
-    if spec in ("tesseract", "", None):
+_PPOCR = None  # one engine per process, made on first use (loading three ONNX sessions)
+
+
+def ppocr_engine():
+    """The process's RapidOCR engine (PP-OCRv4 detection and recognition, shipped in the
+    rapidocr-onnxruntime wheel; onnxruntime on the CPU, one thread per session)."""
+    global _PPOCR
+    if _PPOCR is None:
+        try:
+            from rapidocr_onnxruntime import RapidOCR
+        except ImportError:
+            raise UserError("the ppocr reader needs rapidocr-onnxruntime: pip install 'synthgen[audit]' "
+                            "(or pass --reader tesseract)") from None
+        _PPOCR = RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1, print_verbose=False)
+    return _PPOCR
+
+
+def ppocr_read(image: np.ndarray) -> str:
+    """One text line (an RGB crop, text left to right) with PP-OCRv4 recognition only: no
+    detection, no angle classifier."""
+    res, _ = ppocr_engine().text_rec(cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+    return str(res[0][0])
+
+
+def ppocr_detect(image: np.ndarray) -> list[np.ndarray]:
+    """PP-OCRv4 text detection on a whole RGB image: a list of 4 x 2 boxes (image pixels)."""
+    boxes, _ = ppocr_engine()(cv2.cvtColor(image, cv2.COLOR_RGB2BGR), use_det=True, use_cls=False, use_rec=False)
+    return [np.asarray(b, np.float32).reshape(4, 2) for b in boxes or []]
+
+
+def ppocr_alphabet() -> frozenset[str]:
+    """The characters PP-OCRv4 recognition can emit."""
+    return frozenset(ppocr_engine().text_rec.postprocess_op.character)
+
+
+def load_reader(spec: str | None):
+    """`ppocr` (default), `tesseract`, or `module:function` (RGB crop -> text)."""
+    if spec in ("ppocr", "", None):
+        return ppocr_read
+    if spec == "tesseract":
         return tesseract_read
     mod, _, fn = spec.partition(":")
     if not fn:
-        raise UserError(f"--reader {spec!r}: expected module:function, e.g. mypkg.ocr:read_line")
+        raise UserError(f"--reader {spec!r}: use ppocr, tesseract or module:function, e.g. mypkg.ocr:read_line")
     try:
         return getattr(importlib.import_module(mod), fn)
     except (ImportError, AttributeError) as e:
         raise UserError(f"--reader {spec!r}: cannot load it ({e})") from None
 
 
-def rectified(image: np.ndarray, quad: np.ndarray, height: int = 32) -> np.ndarray:
-    """The instance's quad warped to an upright crop `height` px high."""
+def rectified(image: np.ndarray, quad: np.ndarray, height: int = 32, margin: float = 0.0) -> np.ndarray:
+    """The instance's quad warped to an upright crop `height` px high; `margin` (a share of
+    the quad's height) widens it on every side with the image around it."""
     q = np.asarray(quad, np.float32)
     w = max(np.linalg.norm(q[1] - q[0]), np.linalg.norm(q[2] - q[3]))
     h = max(np.linalg.norm(q[3] - q[0]), np.linalg.norm(q[2] - q[1]), 1.0)
     ow = max(8, int(round(w * height / h)))
-    dst = np.array([[0, 0], [ow - 1, 0], [ow - 1, height - 1], [0, height - 1]], np.float32)
-    return cv2.warpPerspective(image, cv2.getPerspectiveTransform(q, dst), (ow, height), borderMode=cv2.BORDER_REPLICATE)
+    m = margin * height
+    dst = np.array([[m, m], [ow - 1 + m, m], [ow - 1 + m, height - 1 + m], [m, height - 1 + m]], np.float32)
+    size = (int(round(ow + 2 * m)), int(round(height + 2 * m)))
+    return cv2.warpPerspective(image, cv2.getPerspectiveTransform(q, dst), size, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _axes(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A quad's reading direction and its "down" (unit vectors, image coordinates)."""
+    ux = (q[1] - q[0]) + (q[2] - q[3])
+    ux = ux / max(1e-6, float(np.linalg.norm(ux)))
+    uy = (q[3] - q[0]) + (q[2] - q[1])
+    uy = uy - ux * float(uy @ ux)
+    return ux, uy / max(1e-6, float(np.linalg.norm(uy)))
+
+
+def vertical_strip(image: np.ndarray, inst, height: int = 48) -> np.ndarray | None:
+    """A vertical line (reading downwards) laid out left to right for a horizontal reader:
+    each upright glyph (stacked CJK or Latin) becomes one tile, each run of glyphs set
+    sideways along the line one tile, every tile rectified in the glyphs' own axes across the
+    line's full thickness, then side by side. None if the line is not vertical."""
+    q = np.asarray(inst.quad, np.float64)
+    lx, _ = _axes(q)
+    if abs(lx[1]) <= abs(lx[0]) or inst.chars is None or len(inst.chars) != len(inst.text):
+        return None
+    groups: list[list[np.ndarray]] = []
+    along_prev = False
+    for ch, cq in zip(inst.text, np.asarray(inst.chars, np.float64)):
+        if ch.isspace():
+            along_prev = False
+            continue
+        along = abs(float(_axes(cq)[0] @ lx)) > 0.7  # the glyph is set sideways, along the line
+        if along and along_prev:
+            groups[-1].append(cq)
+        else:
+            groups.append([cq])
+        along_prev = along
+    tiles = []
+    for g in groups:
+        ux, uy = _axes(g[0])
+        pts = np.concatenate(g)
+        span = []
+        for u in (ux, uy):  # along the line: the glyphs' extent; across it: the line's thickness
+            src = pts if abs(float(u @ lx)) > 0.7 else q
+            p = src @ u
+            pad = 0.12 * float(np.ptp(q @ _axes(q)[1])) if src is pts else 0.0
+            span.append((p.min() - pad, p.max() + pad))
+        (x0, x1), (y0, y1) = span
+        corners = np.array([ux * x0 + uy * y0, ux * x1 + uy * y0, ux * x1 + uy * y1, ux * x0 + uy * y1])
+        tiles.append(rectified(image, corners.astype(np.float32), height))
+    if not tiles:
+        return None
+    gap = np.repeat(tiles[0][:, :1], max(2, height // 8), axis=1)
+    return np.concatenate([t for tile in tiles for t in (tile, gap)][:-1], axis=1)
+
+
+def read_instance(fn, image: np.ndarray, inst, whole: bool = False) -> str:
+    """What reader `fn` reads for one text instance: a vertical line as a horizontal strip of
+    its glyphs; else the whole image (`whole`: a recognition crop) or the instance's quad
+    rectified with a margin of a sixth of its height."""
+    strip = vertical_strip(image, inst)
+    if strip is not None:
+        return fn(strip)
+    return fn(image if whole else rectified(image, inst.quad, height=48, margin=1 / 6))
+
+
+def is_crop(instances) -> bool:
+    """A recognition crop: its only text (not ignored) is one `line`."""
+    text = _text(instances)
+    return len(text) == 1 and text[0].kind == "line"
 
 
 @dataclass
 class ReaderJudge:
-    reader: str = "tesseract"
+    """Paired: bad when the reader reads the strength-0 sample right (`canon` equal) and the
+    augmented one wrong. A sample it cannot read at strength 0 gets no verdict at any strength
+    (None): it is reported as unreadable clean, never counted as a good augmented sample."""
+
+    reader: str = DEFAULT_READER
     name: str = "reader"
+    unjudged: str = UNREADABLE
 
     def __post_init__(self) -> None:
         self.fn = load_reader(self.reader)
+        if self.fn is ppocr_read:
+            ppocr_engine()  # a missing package is said before any work
 
     def _reads(self, item: Item) -> list[tuple[str, str]]:
         text = _text(item.instances)
-        if len(text) == 1 and text[0].kind == "line":  # a recognition crop: read it whole
-            return [(normalise(text[0].text), normalise(self.fn(item.image)))]
-        return [(normalise(i.text), normalise(self.fn(rectified(item.image, i.quad)))) for i in text]
+        whole = is_crop(item.instances)  # a recognition crop: read it whole
+        return [(canon(i.text), canon(read_instance(self.fn, item.image, i, whole))) for i in text]
 
     def reference(self, ref: Item) -> tuple[int, bool]:
         reads = self._reads(ref)
-        return len(reads), all(gt == got for gt, got in reads)
+        return len(reads), bool(reads) and all(gt == got for gt, got in reads)
 
-    def __call__(self, aug: Item, info: tuple[int, bool]) -> list[str]:
+    def __call__(self, aug: Item, info: tuple[int, bool]) -> list[str] | None:
         n, ref_ok = info
         if not ref_ok:
-            return []  # the reader cannot read the clean sample: it says nothing about augmentation
+            return None  # the reader cannot read the clean sample: it says nothing about augmentation
         reads = self._reads(aug)
         if len(reads) < n:
             return ["lost"]
@@ -212,6 +339,8 @@ class ReaderJudge:
 def make_judge(name: str, reader: str | None = None, **kw: Any):
     if name == "label":
         return LabelJudge(**kw)
-    if name in ("reader", "tesseract"):
-        return ReaderJudge(reader=reader or "tesseract")
-    raise UserError(f"unknown judge {name!r}; use label, reader (tesseract or --reader module:function) or human")
+    if name == "reader":
+        return ReaderJudge(reader=reader or DEFAULT_READER)
+    if name == "tesseract":  # the old name of `--judge reader --reader tesseract`
+        return ReaderJudge(reader="tesseract")
+    raise UserError(f"unknown judge {name!r}; use label, reader (--reader ppocr, tesseract or module:function) or human")

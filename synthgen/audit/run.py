@@ -51,18 +51,23 @@ def open_source(spec: str, overrides: dict[str, Any] | None, seed: int | None):
     return PipelineSource(spec, overrides, seed)
 
 
-def _point(strength: float, results: list[tuple[int, list[str]]],
-           base: dict[int, list[str]] | None = None) -> dict[str, Any]:
+def _point(strength: float, results: list[tuple[int, list[str] | None]],
+           base: dict[int, list[str] | None] | None = None) -> dict[str, Any]:
     """One strength: `bad`/`rate` (any reason), `caused`/`caused_rate` with its Wilson interval
-    `lo`/`hi` (a reason the same index did not have at strength 0; `base`: those reasons)."""
+    `lo`/`hi` (a reason the same index did not have at strength 0; `base`: those reasons).
+    A result of None is no verdict (the reader cannot read the clean sample): it counts in
+    `unjudged`, neither good nor bad, and `n` is the judged samples only."""
+    unjudged = sum(1 for _, r in results if r is None)
+    results = [(i, r) for i, r in results if r is not None]
     n = len(results)
     bad = sum(1 for _, r in results if r)
-    new = [[x for x in r if x not in (base or {}).get(i, ())] for i, r in results]
+    new = [[x for x in r if x not in ((base or {}).get(i) or ())] for i, r in results]
     caused = sum(1 for r in new if r)
     lo, hi = wilson(caused, n)
     reasons = Counter(r[0] for _, r in results if r)  # primary reason: the first the judge names
-    return {"strength": strength, "n": n, "bad": bad, "rate": bad / max(1, n), "caused": caused,
-            "caused_rate": caused / max(1, n), "lo": lo, "hi": hi, "reasons": dict(sorted(reasons.items())),
+    return {"strength": strength, "n": n, "unjudged": unjudged, "bad": bad, "rate": bad / max(1, n),
+            "caused": caused, "caused_rate": caused / max(1, n), "lo": lo, "hi": hi,
+            "reasons": dict(sorted(reasons.items())),
             "caused_reasons": dict(sorted(Counter(r[0] for r in new if r).items()))}
 
 
@@ -81,6 +86,7 @@ def audit(source: str = "ocr_line", judge: str = "label", target_error: float = 
     if not grid or grid[0] < 0 or grid[-1] > 1:
         raise UserError("--grid strengths must lie in [0, 1]")
     src = open_source(source, overrides, seed)
+    j = None if judge == "human" else make_judge(judge, reader=reader)  # bad judge or reader: nothing written
     outdir = Path(out or Path("runs") / "audit" / f"{src.name}.{judge}")
     outdir.mkdir(parents=True, exist_ok=True)
     record: dict[str, Any] = {"source": source, "source_kind": src.kind, "name": src.name, "seed": src.seed,
@@ -88,18 +94,18 @@ def audit(source: str = "ocr_line", judge: str = "label", target_error: float = 
     if judge == "human":
         return _human(src, grid, verdicts, n, target_error, outdir, record, write)
 
-    j = make_judge(judge, reader=reader)
     record["judge_settings"] = {k: v for k, v in vars(j).items() if isinstance(v, (int, float, str)) and k != "name"}
     indices = list(range(n))
     refs: dict[int, Any] = {}
-    base: dict[int, list[str]] = {}  # the judge's reasons for each index at strength 0
+    base: dict[int, list[str] | None] = {}  # the judge's reasons for each index at strength 0 (None: no verdict)
+    unjudged = getattr(j, "unjudged", "no verdict")
     curve: dict[float, dict[str, Any]] = {}
     thumbs: dict[float, list] = {}
     bad_tiles: list = []
     bar = tqdm(total=n * (len(grid) + steps), unit="img", desc=f"audit {src.name}", file=sys.stderr,
                disable=not progress, dynamic_ncols=True)
 
-    def run_at(s: float, idx: list[int]) -> list[tuple[int, list[str]]]:
+    def run_at(s: float, idx: list[int]) -> list[tuple[int, list[str] | None]]:
         res = []
         for i in idx:
             ref = None
@@ -111,8 +117,9 @@ def audit(source: str = "ocr_line", judge: str = "label", target_error: float = 
             reasons = j(item, refs[i]) if s > 0 else base[i]
             res.append((i, reasons))
             if s in SHEET_STRENGTHS and len(thumbs.setdefault(s, [])) < SHEET_N:
-                thumbs[s].append((report.thumb(report.with_quads(item.image, item.instances)),
-                                  f"#{i} " + (",".join(reasons) or "ok"), bool(reasons)))
+                why = unjudged if reasons is None else (",".join(reasons) or "ok")
+                thumbs[s].append((report.thumb(report.with_quads(item.image, item.instances)), f"#{i} {why}",
+                                  reasons is None or bool(reasons)))
             if reasons and len(bad_tiles) < BAD_SHEET_N * 4:
                 bad_tiles.append((s, i, report.thumb(item.image), ",".join(reasons)))
             bar.update(1)
@@ -140,10 +147,17 @@ def audit(source: str = "ocr_line", judge: str = "label", target_error: float = 
     elif low["hi"] >= target_error:
         record["warning"] = (f"even strength {min(curve):g} has an augmentation-caused bad rate up to {low['hi']:.3f} "
                              f">= target {target_error:g}")
-    base_bad = sum(1 for r in base.values() if r)
-    base_lo, base_hi = wilson(base_bad, len(base))
-    record["unaugmented"] = {"n": len(base), "bad": base_bad, "lo": base_lo, "hi": base_hi,
-                             "reasons": dict(sorted(Counter(r[0] for r in base.values() if r).items()))}
+    judged = [r for r in base.values() if r is not None]
+    base_bad = sum(1 for r in judged if r)
+    base_lo, base_hi = wilson(base_bad, len(judged))
+    record["unaugmented"] = {"n": len(base), "judged": len(judged), "unjudged": len(base) - len(judged),
+                             "unjudged_label": unjudged, "bad": base_bad, "lo": base_lo, "hi": base_hi,
+                             "reasons": dict(sorted(Counter(r[0] for r in judged if r).items()))}
+    if len(judged) < len(base):
+        # said before any other warning: every rate above stands on the judged samples only
+        record["warning"] = (f"{unjudged}: {len(base) - len(judged)} of {len(base)} samples get no verdict "
+                             f"at any strength; the rates stand on the other {len(judged)}"
+                             + (f" ({record['warning']})" if "warning" in record else ""))
     if base_hi >= target_error and "warning" not in record:
         record["warning"] = (f"{base_bad} of {len(base)} samples fail the judge unaugmented "
                              f"(rate up to {base_hi:.3f}; {record['unaugmented']['reasons']}): the renderer's, "
@@ -176,6 +190,9 @@ def _confirm(src, j, strength: float, n: int, progress: bool):
         ref = src.item(i, 0.0)
         info = j.reference(ref)
         before = j(ref, info)
+        if before is None:  # no verdict (unreadable clean)
+            yield i, None
+            continue
         yield i, [x for x in (j(src.item(i, strength), info) if strength > 0 else before) if x not in before]
 
 

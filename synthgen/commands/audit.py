@@ -9,7 +9,8 @@ ORDER = 35
 EPILOG = """\
 examples:
   synthgen audit ocr_line --target-error 0.05                # label judge, n=400 per strength
-  synthgen audit ocr_line --judge reader --n 100             # tesseract: read right at 0, wrong augmented
+  synthgen audit ocr_line --judge reader --n 100             # PP-OCRv4: read right at 0, wrong augmented
+  synthgen audit ocr_line --judge reader --reader tesseract
   synthgen audit ocr_line --judge reader --reader mypkg.ocr:read_line
   synthgen audit ocr_scene --confirm 2000 --write pipelines/ocr_scene.tuned.yaml
   synthgen audit runs/icdar.aug                              # a `synthgen augment` output (audits its input)
@@ -24,7 +25,10 @@ when the judge names a reason at strength s that it did not name for it unaugmen
 fails unaugmented is the renderer's, reported apart ("unaugmented" in audit.json). Writes audit.json (tuned_strength, curve, counts per reason),
 curve.png, bad_samples.png (reason on each), sheet_s0.png / sheet_s0.5.png / sheet_s1.png.
 Judges: label (text lost/clipped, chars too small, contrast under the ink, blur or noise too
-strong for the text), reader (paired: tesseract or module:function), human (HTML page + CSV).
+strong for the text), reader (paired: ppocr, the default, tesseract or module:function; a
+sample the reader cannot read unaugmented gets no verdict at any strength and is reported as
+"unreadable clean"), human (HTML page + CSV). Readings compare NFKC-normalised, case- and
+space-insensitive. `synthgen legibility` reports how much of a pipeline the reader reads.
 """
 
 
@@ -37,7 +41,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="pipeline name or .yaml (default ocr_line), or a dataset folder (shards, ICDAR 2015, augment output)")
     r.add_argument("--judge", default="label", choices=["label", "reader", "tesseract", "human"],
                    help="who decides a sample is bad (default label)")
-    r.add_argument("--reader", help="for --judge reader: tesseract (default) or module:function (RGB image -> text)")
+    r.add_argument("--reader", help="for --judge reader: ppocr (default; PP-OCRv4 from rapidocr-onnxruntime), tesseract, "
+                   "or module:function (RGB image -> text)")
     r.add_argument("--target-error", type=float, default=0.05, help="largest acceptable bad rate (default 0.05)")
     r.add_argument("--n", type=int, default=400, help="samples per strength (default 400; for --judge human keep it small, e.g. 40)")
     r.add_argument("--grid", default="0,0.25,0.5,0.75,1", help="strengths tried before bisecting (default 0,0.25,0.5,0.75,1)")
@@ -75,7 +80,11 @@ def run(a: argparse.Namespace) -> int:
           f"bad rate caused by augmentation [95% CI] {pts})")
     if "unaugmented" in r:
         u = r["unaugmented"]
-        print(f"unaugmented: {u['bad']} of {u['n']} fail the judge {u['reasons'] or ''} (the renderer's; not counted)")
+        if u.get("unjudged"):
+            print(f"{u['unjudged_label']}: {u['unjudged']} of {u['n']} (no verdict at any strength; "
+                  f"the rates stand on the other {u['judged']})")
+        print(f"unaugmented: {u['bad']} of {u.get('judged', u['n'])} judged fail the judge {u['reasons'] or ''} "
+              "(the renderer's; not counted)")
     if "confirm" in r:
         c = r["confirm"]
         print(f"fresh {c['n']} at {c['strength']:.4f}: bad rate {c['rate']:.3f} [{c['lo']:.3f}, {c['hi']:.3f}] "
