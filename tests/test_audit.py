@@ -199,6 +199,7 @@ def test_reader_unreadable_clean_is_reported_and_never_a_good_augmented_sample(t
     # broken at strength 1: 5, 10, 15 (0 is unreadable clean, so it is neither good nor bad)
     assert (at1["n"], at1["unjudged"], at1["caused"]) == (15, 5, 3) and at1["caused_rate"] == pytest.approx(0.2)
     assert "unreadable clean: 5 of 20" in r["warning"]
+    assert "0 bad of 15 judged" in r["warning"] and "use --n 98 " in r["warning"]  # 73 judged needed, 3 in 4 judged
     out = capsys.readouterr().out
     assert "unreadable clean: 5 of 20" in out and "0 of 15 judged" in out
 

@@ -141,9 +141,13 @@ def audit(source: str = "ocr_line", judge: str = "label", target_error: float = 
     low = curve[min(curve)]
     if low["hi"] >= target_error and low["caused"] == 0:
         # nothing bad, but too few samples for the interval to get under the target
-        need = int(Z95 * Z95 / target_error - Z95 * Z95) + 1
-        record["warning"] = (f"--n {n} is too small to certify a bad rate under {target_error:g} "
-                             f"(0 bad of {n} still allows {low['hi']:.3f}); use --n {need} or more")
+        need = int(Z95 * Z95 / target_error - Z95 * Z95) + 1  # judged samples
+        if low["n"] == 0:
+            record["warning"] = f"none of the {n} samples could be judged; no strength can be certified"
+        else:
+            ask = -(-need * n // low["n"])  # samples to render so that `need` get a verdict
+            record["warning"] = (f"--n {n} is too small to certify a bad rate under {target_error:g} "
+                                 f"(0 bad of {low['n']} judged still allows {low['hi']:.3f}); use --n {ask} or more")
     elif low["hi"] >= target_error:
         record["warning"] = (f"even strength {min(curve):g} has an augmentation-caused bad rate up to {low['hi']:.3f} "
                              f">= target {target_error:g}")

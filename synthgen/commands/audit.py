@@ -83,7 +83,8 @@ def run(a: argparse.Namespace) -> int:
         if u.get("unjudged"):
             print(f"{u['unjudged_label']}: {u['unjudged']} of {u['n']} (no verdict at any strength; "
                   f"the rates stand on the other {u['judged']})")
-        print(f"unaugmented: {u['bad']} of {u.get('judged', u['n'])} judged fail the judge {u['reasons'] or ''} "
+        why = f" {u['reasons']}" if u["reasons"] else ""
+        print(f"unaugmented: {u['bad']} of {u.get('judged', u['n'])} judged fail the judge{why} "
               "(the renderer's; not counted)")
     if "confirm" in r:
         c = r["confirm"]
