@@ -11,16 +11,76 @@ from typing import Any
 
 
 def _child(conn, kwargs: dict[str, Any]) -> None:
+    from .errors import RunError, UserError
     from .run.job import render
 
-    with tempfile.TemporaryDirectory(prefix="synthgen-bench-") as tmp:
-        t0 = time.perf_counter()
-        m = render(out=f"{tmp}/out", progress=False, **kwargs)
-        dt = time.perf_counter() - t0
-        size = sum(s["bytes"] for s in m["shards"])
+    try:
+        with tempfile.TemporaryDirectory(prefix="synthgen-bench-") as tmp:
+            t0 = time.perf_counter()
+            m = render(out=f"{tmp}/out", progress=False, **kwargs)
+            dt = time.perf_counter() - t0
+            size = sum(s["bytes"] for s in m["shards"])
+    except (UserError, RunError) as e:  # the parent raises it again: one line, its exit code
+        conn.send({"error": type(e).__name__, "message": str(e)})
+        return
+    except KeyboardInterrupt:
+        return
+    except BaseException as e:  # a bug: the parent reports it in one line instead of waiting forever
+        conn.send({"error": "RunError", "message": f"the benchmark's render failed: {type(e).__name__}: {e}"})
+        raise
     self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     kids_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     conn.send({"seconds": dt, "bytes": size, "rss_self_mb": self_kb / 1024, "rss_worker_mb": kids_kb / 1024})
+
+
+def check_inputs(pipeline: str = "ocr_scene", n: Any = 2000, workers: Any = 1, shard_size: Any = 500,
+                 executor: str = "process", overrides: dict | None = None, seed: Any = None) -> None:
+    """Every check `render` makes on its input, in this process and before any child starts
+    (a child's error would otherwise be a traceback the parent never hears of): counts, the
+    executor, the config and its overrides, the seed, pins, and one sample of the pipeline."""
+    from .config import load_config
+    from .errors import UserError
+    from .pipeline import Pipeline
+    from .run.job import EXECUTORS, parse_count, parse_seed
+
+    parse_count(n)
+    parse_count(workers, "--workers")
+    parse_count(shard_size, "--shard-size")
+    if executor not in EXECUTORS:
+        raise UserError(f"unknown executor {executor!r}; use one of {', '.join(EXECUTORS)}")
+    cfg, base = load_config(pipeline, overrides or {})
+    seed = parse_seed(cfg.seed if seed is None else seed, "seed" if seed is None else "--seed")
+    Pipeline(cfg, seed=seed, base=base).sample(0)  # refuses pins and biases of no factor, bad fonts, ...
+
+
+def _wait(conn, p) -> dict:
+    """The child's figures; a child that reports an error, or dies without a word (killed, out of
+    memory), is one line here instead of a parent waiting forever."""
+    from .errors import RunError, UserError
+
+    try:
+        while not conn.poll(0.2):
+            if not p.is_alive():
+                if conn.poll(0):  # it sent just before exiting
+                    break
+                p.join()
+                raise RunError(f"the benchmark's render process died (exit code {p.exitcode}) before it reported; "
+                               "rerun, or run `synthgen render` with the same arguments to see why")
+        try:
+            r = conn.recv()
+        except EOFError:
+            p.join()
+            raise RunError(f"the benchmark's render process died (exit code {p.exitcode}) before it reported; "
+                           "rerun, or run `synthgen render` with the same arguments to see why") from None
+    except BaseException:
+        if p.is_alive():
+            p.terminate()
+        p.join()
+        raise
+    p.join()
+    if "error" in r:
+        raise (UserError if r["error"] == "UserError" else RunError)(r["message"])
+    return r
 
 
 def reference_seconds(loops: int = 3_000_000) -> float:
@@ -37,14 +97,17 @@ def bench_render(pipeline: str = "ocr_scene", n: int = 2000, workers: int = 1, s
                  executor: str = "process", overrides: dict | None = None, seed: int | None = None) -> dict:
     """Run one render in a fresh process (so peak RSS is this run's alone) and print the figures."""
     ref = reference_seconds()
-    ctx = mp.get_context("fork")
+    # spawn, not fork: the parent has built the pipeline (check_inputs), and a fork inherits
+    # OpenCV's thread pool in a state its child can deadlock on; a fresh interpreter also makes
+    # the peak RSS this run's alone.
+    ctx = mp.get_context("spawn")
     a, b = ctx.Pipe()
     kw = dict(pipeline=pipeline, n=n, workers=workers, shard_size=shard_size, executor=executor,
               overrides=overrides or {}, seed=seed)
     p = ctx.Process(target=_child, args=(b, kw))
     p.start()
-    r = a.recv()
-    p.join()
+    b.close()
+    r = _wait(a, p)
     ips = n / r["seconds"]
     r.update(n=n, workers=workers, images_per_s=ips, images_per_s_per_worker=ips / workers, reference_s=ref)
     # One worker renders in the benchmark's own process: there is no separate worker to report.

@@ -26,15 +26,19 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(a: argparse.Namespace) -> int:
-    from ..bench import bench_render
+    from ..bench import bench_render, check_inputs
     from ..run.job import parse_count
 
     workers = [parse_count(w, "--workers") for w in str(a.workers).split(",")]
     if a.repeat < 1:
         raise UserError(f"--repeat must be at least 1, got {a.repeat}")
+    n, shard_size, overrides = parse_count(a.n), parse_count(a.shard_size, "--shard-size"), overrides_of(a)
+    # Checked here, before any child starts: a child's error would leave this process waiting.
+    check_inputs(a.pipeline, n=n, workers=workers[0], shard_size=shard_size, executor=a.executor,
+                 overrides=overrides, seed=a.seed)
     for w in workers:
-        runs = [bench_render(a.pipeline, n=parse_count(a.n), workers=w, shard_size=parse_count(a.shard_size, "--shard-size"),
-                             executor=a.executor, overrides=overrides_of(a), seed=a.seed) for _ in range(a.repeat)]
+        runs = [bench_render(a.pipeline, n=n, workers=w, shard_size=shard_size,
+                             executor=a.executor, overrides=overrides, seed=a.seed) for _ in range(a.repeat)]
         if a.repeat > 1:
             best = max(runs, key=lambda r: r["images_per_s"])
             every = ", ".join(f"{r['images_per_s']:.1f}" for r in runs)

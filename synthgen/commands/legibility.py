@@ -62,9 +62,10 @@ def run(a: argparse.Namespace) -> int:
               f"ASCII-only {_fmt(ln['ascii'])}; other {_fmt(ln['non_ascii'])}")
         extra = f"vertical {_fmt(ln['vertical'])}"
         if ln["ignored"]:
-            extra += f"; {ln['ignored']} lines moved out of frame (ignore) not read"
+            extra += f"; {ln['ignored']} moved out of frame (ignore), not read"
         if "outside_alphabet" in ln:
-            extra += f"; {ln['outside_alphabet']} lines hold a character outside the reader's alphabet"
+            k = ln["outside_alphabet"]
+            extra += f"; {k} line{' holds' if k == 1 else 's hold'} a character outside the reader's alphabet"
         print(f"  {extra}; {ln['s_per_line_read']:.4f} s a line to read, {ln['s_per_line_render']:.4f} s to render")
     if "words" in r:
         w = r["words"]
