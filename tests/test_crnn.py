@@ -110,3 +110,66 @@ def test_exact_mcnemar_against_enumerating_the_binomial():
     b = np.arange(400) % 2 == 0  # 200 right
     lo, hi = paired_bootstrap(a, b, seed=0, reps=2000)
     assert lo < (b.mean() - a.mean()) < hi and hi - lo < 0.2
+
+
+def test_base_preset_is_2_to_8_million_parameters_with_the_same_output_grid():
+    from synthgen.crnn.model import PRESETS
+    from synthgen.crnn.train import param_count, preset_model
+
+    cs = Charset()
+    small, base = preset_model(cs, "small"), preset_model(cs, "base")
+    assert param_count(small) == param_count(make_model(cs)) < 400_000  # the demo is unchanged
+    assert small.config == {"n_classes": len(cs), "width": 1, "hidden": 96, "stem": "stride"}
+    assert 2_000_000 <= param_count(base) <= 8_000_000 and base.rnn.num_layers == 2
+    x = torch.rand(3, 1, 32, 100)
+    out = base.eval()(x)
+    assert out.shape == (3, 25, len(cs)) and torch.allclose(out.exp().sum(-1), torch.ones(3, 25), atol=1e-4)
+    assert set(PRESETS) >= {"small", "base"}
+    with pytest.raises(ValueError, match="size"):
+        preset_model(cs, "huge")
+
+
+def test_base_trains_a_few_steps_and_its_checkpoint_loads(tmp_path):
+    from synthgen.crnn.train import preset_model
+
+    pipe = load_pipeline("ocr_line", **DEMO_OVERRIDES)
+    samples = [pipe.sample(i) for i in range(4)]
+    cs = Charset()
+    m = preset_model(cs, "base", seed=3)
+    b = batch_from([s.image for s in samples], [s.instances[0].text for s in samples], cs)
+    losses = train(m, iter([b] * 4), steps=4, lr=1e-3, warmup=0.05, log=None)  # tiny warmup: no division by zero
+    assert len(losses) == 4 and all(np.isfinite(losses))
+    save(str(tmp_path / "base.pt"), m, cs, {"size": "base"})
+    m2, _, meta = load(str(tmp_path / "base.pt"))
+    assert m2.config == m.config and meta["size"] == "base"
+    assert torch.equal(m2(b["x"]), m.eval()(b["x"]))
+
+
+def test_small_checkpoint_of_the_previous_format_still_loads(tmp_path):
+    """A demo checkpoint as written before the sizes existed (config without channels /
+    double / layers) loads as the demo architecture with the same outputs."""
+    cs = Charset()
+    old = make_model(cs, seed=5).eval()
+    torch.save({"state_dict": {k: v.clone() for k, v in old.state_dict().items()},
+                "config": {"n_classes": len(cs), "width": 1, "hidden": 96, "stem": "stride"},
+                "charset": cs.chars, "meta": {"steps": 2500}}, tmp_path / "old.pt")
+    m, _, meta = load(str(tmp_path / "old.pt"))
+    x = torch.rand(2, 1, 32, 64)
+    assert meta["steps"] == 2500 and "channels" not in m.config and torch.equal(m(x), old(x))
+
+
+def test_train_crnn_script_base_size_runs_on_cpu(tmp_path, capsys):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "scripts" / "train_crnn.py"
+    spec = importlib.util.spec_from_file_location("train_crnn_script", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    rc = mod.main(["--size", "base", "--steps", "2", "--batch-size", "2", "--workers", "0", "--eval-n", "3",
+                   "--out", str(tmp_path)])
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "CRNN base 3.9" in out and "lr 0.001" in out
+    m, _, meta = load(str(tmp_path / "crnn.pt"))
+    assert meta["size"] == "base" and m.config["layers"] == 2

@@ -18,39 +18,62 @@ from torch import nn
 from .charset import Charset
 from .metrics import edit_distance  # noqa: F401 (CER; also this module's public name)
 from .data import batch_from, line_text
-from .model import CRNN, out_lengths
+from .model import CRNN, PRESETS, out_lengths
 
 
-def make_model(charset: Charset, width: int = 1, hidden: int = 96, seed: int = 0, stem: str = "stride") -> CRNN:
+def make_model(charset: Charset, width: int = 1, hidden: int = 96, seed: int = 0, stem: str = "stride",
+               **arch: Any) -> CRNN:
     """A fresh model whose initial weights depend on `seed` only: initialised inside a forked
-    torch RNG state, so the caller's global torch state is neither used nor changed."""
+    torch RNG state, so the caller's global torch state is neither used nor changed. `arch`:
+    CRNN's channels / double / layers (see `preset_model` for the named sizes)."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        return CRNN(len(charset), width=width, hidden=hidden, stem=stem)
+        return CRNN(len(charset), width=width, hidden=hidden, stem=stem, **arch)
+
+
+def preset_model(charset: Charset, size: str = "small", seed: int = 0, stem: str = "stride", **changes: Any) -> CRNN:
+    """A fresh model of a named size (`model.PRESETS`: small = the demo, base = 2-8 M
+    parameters); `changes` replace preset values (e.g. hidden=128)."""
+    if size not in PRESETS:
+        raise ValueError(f"size {size!r}: use one of {', '.join(PRESETS)}")
+    kw = {**PRESETS[size], **{k: v for k, v in changes.items() if v is not None}}
+    return make_model(charset, seed=seed, stem=stem, **kw)
 
 
 def ctc_loss(model: CRNN, batch: dict[str, Any], device: str, reduction: str = "mean") -> torch.Tensor:
-    logp = model(batch["x"].to(device))  # B x T x C
+    logp = model(batch["x"].to(device, non_blocking=True)).float()  # B x T x C
     T = logp.shape[1]
     lengths = out_lengths(batch["widths"]).clamp(max=T)
-    return nn.functional.ctc_loss(logp.transpose(0, 1), batch["targets"], lengths, batch["target_lengths"],
+    targets = batch["targets"] if str(device) == "cpu" else batch["targets"].to(device)
+    return nn.functional.ctc_loss(logp.transpose(0, 1), targets, lengths, batch["target_lengths"],
                                   blank=0, reduction=reduction, zero_infinity=True)
 
 
 def train(model: CRNN, batches: Iterator[dict[str, Any]], steps: int, lr: float = 3e-3, device: str = "cpu",
-          log: Callable[[str], None] | None = print, log_every: int = 50, warmup: float = 0.15) -> list[float]:
-    """`steps` AdamW steps with a one-cycle schedule; returns the loss per step."""
+          log: Callable[[str], None] | None = print, log_every: int = 50, warmup: float = 0.15,
+          clip: float = 5.0, amp: bool = False) -> list[float]:
+    """`steps` AdamW steps with a one-cycle schedule (linear warmup over the first `warmup`
+    share of the steps from lr/25 to `lr`, then cosine decay to lr/25e4), gradient norm
+    clipped at `clip`; returns the loss per step. `amp` (CUDA only): float16 autocast with
+    a gradient scaler (CTC and the log-softmax stay float32)."""
     model.to(device).train()
+    amp = bool(amp) and str(device).startswith("cuda")
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+    if warmup * steps <= 1:  # OneCycleLR divides by zero when its warmup ends at step 0
+        warmup = 2 / steps if steps > 2 else 0.25
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=warmup)
+    scaler = torch.amp.GradScaler("cuda", enabled=amp)
     losses, t0, seen = [], time.monotonic(), 0
     for step in range(steps):
         batch = next(batches)
-        loss = ctc_loss(model, batch, device)
+        with torch.autocast("cuda", dtype=torch.float16, enabled=amp):
+            loss = ctc_loss(model, batch, device)
         opt.zero_grad(set_to_none=True)
-        loss.backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 5.0)
-        opt.step()
+        scaler.scale(loss).backward()
+        scaler.unscale_(opt)
+        nn.utils.clip_grad_norm_(model.parameters(), clip)
+        scaler.step(opt)
+        scaler.update()
         sched.step()
         losses.append(float(loss.detach()))
         seen += len(batch["texts"])
@@ -123,8 +146,9 @@ def load(path: str, device: str = "cpu") -> tuple[CRNN, Charset, dict[str, Any]]
                         f"{os.path.dirname(path) or '.'}")
     ck = torch.load(path, map_location=device, weights_only=True)
     charset = Charset(ck["charset"])
-    cfg = ck["config"]
-    model = CRNN(cfg["n_classes"], width=cfg["width"], hidden=cfg["hidden"], stem=cfg.get("stem", "pool"))
+    cfg = dict(ck["config"])
+    arch = {k: cfg[k] for k in ("channels", "double", "layers") if k in cfg}  # bigger sizes only
+    model = CRNN(cfg["n_classes"], width=cfg["width"], hidden=cfg["hidden"], stem=cfg.get("stem", "pool"), **arch)
     model.load_state_dict(ck["state_dict"])
     return model.to(device).eval(), charset, ck.get("meta") or {}
 
