@@ -531,9 +531,25 @@ def resolve_path(name_or_path: str | Path) -> Path:
     return cand
 
 
+class PlainLoader(yaml.SafeLoader):
+    """YAML without implicit timestamps: `2020-13-01` or `1985-02-30` stays a string (a date
+    field parses it and names it when it is no date) instead of a ValueError from the parser;
+    valid dates become the same ISO string every factor records."""
+
+
+PlainLoader.yaml_implicit_resolvers = {
+    c: [(tag, rx) for tag, rx in rs if tag != "tag:yaml.org,2002:timestamp"]
+    for c, rs in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=PlainLoader)
+
+
 def read_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -554,7 +570,7 @@ def parse_set(items: list[str]) -> dict[str, Any]:
             raise UserError(f"--set {item!r}: expected KEY=VALUE, e.g. --set augment.strength=0.4")
         k, v = item.split("=", 1)
         try:
-            out[k.strip()] = yaml.safe_load(v) if v.strip() else ""
+            out[k.strip()] = load_yaml(v) if v.strip() else ""
         except yaml.YAMLError:
             out[k.strip()] = v
     return out

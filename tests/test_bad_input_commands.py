@@ -76,3 +76,44 @@ def test_bench_parent_notices_a_dead_child():
         with pytest.raises(err, match=needle):
             _wait(a, p)
         assert not p.is_alive()
+
+
+# -- 2. dates in --set / --pin --------------------------------------------------------------------
+
+PINS = {
+    "not a date": (["--pin", "identity.birth_date=1985-02-30"], "pinned identity.birth_date='1985-02-30' is not a date"),
+    "month 13": (["--pin", "identity.birth_date=1985-13-01"], "is not a date; give it as YYYY-MM-DD"),
+    "born after the card": (["--pin", "identity.birth_date=2030-01-01"], "identity.birth_date=2030-01-01 is outside"),
+    "born too long ago": (["--pin", "identity.birth_date=1587-01-01"], "16 to 75 years old"),
+    "issued before birth": (["--pin", "identity.birth_date=1990-06-01", "--pin", "identity.issue_date=1980-01-01"],
+                            "identity.issue_date=1980-01-01 is outside"),
+    "issued after the reference date": (["--pin", "identity.issue_date=2026-01-01"], "identity.issue_date=2026-01-01"),
+    "date in a --set": (["--set", "seed=2020-13-01"], "seed: Input should be a valid integer"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(PINS))
+def test_dates_in_set_and_pin_are_one_line(case, tmp_path, capsys):
+    """Issue 22.2: YAML parsed `1985-02-30` as a date and raised ValueError (a traceback in every
+    command); a birth date after the card's issue, or outside the template's ages, was rendered."""
+    args, needle = PINS[case]
+    out = tmp_path / "out"
+    assert main(["render", "idcard_cn", "--n", "2", "-q", "--out", str(out), *args]) == 2
+    _one_line(capsys.readouterr().err, needle)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_date_like_set_values_are_strings():
+    from synthgen.config import parse_set
+
+    assert parse_set(["description=2020-13-01", "a=1985-03-14", "b=[2020-01-01]", "c=0.5"]) == {
+        "description": "2020-13-01", "a": "1985-03-14", "b": ["2020-01-01"], "c": 0.5}
+
+
+def test_a_valid_birth_date_pin_is_used(tmp_path):
+    import synthgen
+
+    pipe = synthgen.load_pipeline("idcard_cn", **{"factors.pin": {"identity.birth_date": "1985-03-14"}})
+    s = pipe.sample(3)
+    assert s.meta["identity"]["birth_date"] == "1985-03-14" and s.factors["identity.birth_date"] == "1985-03-14"
+    assert s.meta["identity"]["issue_date"] >= "2001-03-14"  # on or after the 16th birthday

@@ -46,12 +46,20 @@ def add_years(d: dt.date, years: int) -> dt.date:
         return d.replace(year=d.year + years, day=28)
 
 
-def draw_date(d: Draws, name: str, lo: dt.date, hi: dt.date) -> dt.date:
-    """A date in [lo, hi], recorded as an ISO string under `name` (pin it with "YYYY-MM-DD")."""
+def draw_date(d: Draws, name: str, lo: dt.date, hi: dt.date, why: str = "") -> dt.date:
+    """A date in [lo, hi], recorded as an ISO string under `name` (pin it with "YYYY-MM-DD").
+    A pinned date outside [lo, hi] is refused (`why` says what the range stands for): a card
+    issued before its holder was born, or a holder older than the template allows, would be a
+    record that contradicts itself."""
     span = hi.toordinal() - lo.toordinal()
     day = lo.toordinal() + min(span, int(d.u(name) * (span + 1)))
-    value = d.assign(name, dt.date.fromordinal(day).isoformat())
-    return _parse_date(name, value)
+    drawn = dt.date.fromordinal(day).isoformat()
+    value = d.assign(name, drawn)
+    date = _parse_date(name, value)
+    if value != drawn and not lo <= date <= hi:
+        raise UserError(f"pinned {name}={value} is outside {lo.isoformat()} .. {hi.isoformat()}"
+                        f"{f' ({why})' if why else ''}; pin a date in that range")
+    return date
 
 
 def _parse_date(name: str, v: Any) -> dt.date:
@@ -66,12 +74,15 @@ def _parse_date(name: str, v: Any) -> dt.date:
 def _age_birth(d: Draws, age: tuple[int, int]) -> dt.date:
     lo = add_years(REF, -age[1] - 1) + dt.timedelta(days=1)
     hi = add_years(REF, -age[0])
-    return draw_date(d, "identity.birth_date", lo, hi)
+    return draw_date(d, "identity.birth_date", lo, hi,
+                     f"holders of this template are {age[0]} to {age[1]} years old on {REF.isoformat()}")
 
 
 def _issue(d: Draws, birth: dt.date, years_back: int, min_age: int) -> dt.date:
     lo = max(add_years(REF, -years_back) + dt.timedelta(days=1), add_years(birth, min_age))
-    return draw_date(d, "identity.issue_date", min(lo, REF), REF)
+    why = (f"issued within {years_back} years before {REF.isoformat()}, on or after the holder's "
+           + (f"{min_age}th birthday" if min_age else "birth") + f" (born {birth.isoformat()})")
+    return draw_date(d, "identity.issue_date", min(lo, REF), REF, why)
 
 
 # -- Chinese resident ID ---------------------------------------------------------------------
