@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import fsspec
+import psutil  # declared in the test extra: missing, the run fails (not 18 silent skips)
 import pytest
 from fsspec.implementations.memory import MemoryFileSystem
 
@@ -26,7 +27,6 @@ from synthgen.run.worker import Plan
 
 from .helpers import shard_hashes
 
-psutil = pytest.importorskip("psutil")
 
 SMALL_SET = ["--set", "image.width=96", "--set", "image.height=96", "--set", "text.size=[8,20]", "--set", "text.words=[1,3]"]
 SMALL = {"image.width": 96, "image.height": 96, "text.size": [8, 20], "text.words": [1, 3]}

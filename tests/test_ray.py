@@ -15,6 +15,7 @@ import time
 import uuid
 from pathlib import Path
 
+import psutil  # declared in the test extra: missing, the run fails
 import pytest
 
 import synthgen
@@ -24,7 +25,6 @@ from synthgen.io.shards import url_to_fs
 from .helpers import shard_hashes
 
 ray = pytest.importorskip("ray")
-psutil = pytest.importorskip("psutil")
 
 N, SHARD = 23, 6  # 4 shards, the last one short
 SMALL_SET = ["--set", "image.width=128", "--set", "image.height=128", "--set", "text.size=[8,24]", "--set", "text.words=[2,5]"]

@@ -18,7 +18,7 @@ from synthgen.errors import UserError
 from synthgen.renderers import layout as L
 from synthgen.renderers import shaping
 from synthgen.renderers.fonts import load_faces
-from synthgen.renderers.glyphs import MissingGlyph, glyph
+from synthgen.renderers.glyphs import MissingGlyph, glyph, glyph_table
 
 MONO = str(FONTS / "dejavu" / "DejaVuSansMono.ttf")
 SANS = str(FONTS / "dejavu" / "DejaVuSans.ttf")
@@ -92,7 +92,8 @@ def test_scene_pipeline_also_refuses(tmp_path, mono_only):
 
 @settings(max_examples=40, deadline=None)
 @given(st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x9FFF, blacklist_categories=("Cs", "Cc")),
-               min_size=1, max_size=8))
+               min_size=1, max_size=8)
+       | st.text(alphabet=" \u00a0\u2002\u2009\u200b\u3000", min_size=1, max_size=4))  # blanks: the no-ink refusal
 def test_layout_draws_only_covered_characters(text):
     """Any string: either every character is in the face's cmap and it lays out, or the layout
     refuses it. Nothing in between (no .notdef boxes)."""
@@ -102,7 +103,11 @@ def test_layout_draws_only_covered_characters(text):
     except MissingGlyph:
         assert not face.covers(text)
         return
-    except ValueError:  # only blanks or zero-ink glyphs: nothing to draw
+    except ValueError as e:  # only that one refusal: every character covered, none with ink
+        assert "has no ink" in str(e), e
+        assert face.covers(text)
+        table = glyph_table(SANS, 0, 20)
+        assert all(table[c].blank for c in text), text
         return
     assert face.covers(text)
     assert lay.chars.shape == (len(text), 4, 2)
