@@ -11,6 +11,17 @@ What it makes (all UTF-8, one entry per line, ``\\n`` line ends, trailing newlin
     forms whose base word is also listed are dropped (keeps the list within 10k-30k
     words without losing vocabulary). Deduplicated, in the list's sorted order.
 
+``en_text.txt``
+    Natural English text with its punctuation, cut into fragments of 1-40 characters at word
+    boundaries: Ambrose Bierce's *The Devil's Dictionary* (1911; public domain, copyright
+    expired) via Debian's ``dict-devil`` package (``/usr/share/dictd/devil.dict.dz``). Dict
+    markup removed (``{LINK}`` -> LINK, ``_italic_`` -> italic, ``--`` -> ``-``), each entry's
+    paragraphs joined, whitespace collapsed; the text is then walked word by word and cut
+    into fragments whose target lengths are drawn (a seeded ``random.Random``, so the file is
+    reproducible) a third each from 1-12, 13-28 and 29-40 characters, so long lines carry
+    real mass. Fragments run across sentence ends as crops of running text do; only printable
+    ASCII is kept; duplicates dropped; file order is text order.
+
 ``zh_chars.txt``
     The 3,755 GB2312 level-1 hanzi (rows 16-55, bytes 0xB0A1..0xD7F9 decoded with
     Python's ``gb2312`` codec, undefined cells skipped), in GB2312 (pinyin) order.
@@ -25,6 +36,7 @@ What it makes (all UTF-8, one entry per line, ``\\n`` line ends, trailing newlin
 Usage
 -----
     apt-get install wamerican-small        # Debian 12: 2020.12.07-2
+    apt-get install dict-devil             # Debian 12: 1.0-13.1 (or --devil FILE.dict.dz)
     pip install --target /tmp/jieba jieba==0.42.1   # not a project dependency
     python scripts/make_corpus.py --jieba-dict /tmp/jieba/jieba/dict.txt
 
@@ -47,6 +59,8 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "synthgen" / "data" / "corpus"
 WORDLIST = Path("/usr/share/dict/american-english-small")
 WORDLIST_COPYRIGHT = Path("/usr/share/doc/wamerican-small/copyright")
+DEVIL = Path("/usr/share/dictd/devil.dict.dz")
+DEVIL_COPYRIGHT = Path("/usr/share/doc/dict-devil/copyright")
 
 # jieba's LICENSE (https://github.com/fxsjy/jieba); the PyPI sdist/wheel carry only "License: MIT".
 JIEBA_LICENSE = """The MIT License (MIT)
@@ -127,6 +141,59 @@ def zh_words(dict_txt: Path, allowed: set[str], limit: int) -> list[str]:
     return [w for _, w in entries[:limit]]
 
 
+def devil_paragraphs(text: str) -> list[str]:
+    """The Devil's Dictionary's entries as paragraphs of plain text (dictd header and markup
+    removed)."""
+    body = text.split("Entered by Aloysius", 1)[-1]
+    body = body.split("\n\n", 1)[-1]  # the rest of the header line
+    out = []
+    for para in re.split(r"\n\s*\n", body):
+        lines = [ln.strip() for ln in para.splitlines() if ln.strip()]
+        if not lines or lines[0].startswith("00-database"):
+            continue
+        t = " ".join(lines)
+        t = re.sub(r"[{}]", "", t)
+        t = re.sub(r"(?<![A-Za-z0-9])_([^_]+)_", r"\1", t).replace("_", "")
+        t = re.sub(r"\s*--\s*", " - ", t)
+        t = " ".join(t.split())
+        if t:
+            out.append(t)
+    return out
+
+
+def en_text(paragraphs: list[str], seed: int = 20, lo: int = 1, hi: int = 40) -> list[str]:
+    """Fragments of `lo`..`hi` characters cut at word boundaries (see the module docstring)."""
+    import random
+
+    rng = random.Random(seed)
+    bands = ((1, 12), (13, 28), (29, hi))
+
+    def target() -> int:
+        a, b = bands[rng.randrange(3)]
+        return rng.randint(max(a, lo), b)
+
+    out: list[str] = []
+    seen: set[str] = set()
+    for para in paragraphs:
+        words = [w for w in para.split() if all(32 <= ord(c) < 127 for c in w)]
+        cur: list[str] = []
+        goal = target()
+        for w in words:
+            if len(w) > hi:
+                continue
+            if cur and len(" ".join(cur + [w])) > goal:
+                frag = " ".join(cur)
+                if frag not in seen:
+                    seen.add(frag)
+                    out.append(frag)
+                cur, goal = [], target()
+            cur.append(w)
+        if cur and " ".join(cur) not in seen:
+            seen.add(" ".join(cur))
+            out.append(" ".join(cur))
+    return out
+
+
 def write_lines(path: Path, lines: list[str]) -> None:
     path.write_text("".join(x + "\n" for x in lines), encoding="utf-8")
 
@@ -137,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jieba-dict", type=Path, default=None,
                     help="jieba's dict.txt (default: from an importable jieba package)")
     ap.add_argument("--zh-words", type=int, default=20000)
+    ap.add_argument("--devil", type=Path, default=DEVIL, help="The Devil's Dictionary, dictd .dict.dz (dict-devil)")
     ap.add_argument("--out", type=Path, default=OUT)
     args = ap.parse_args(argv)
 
@@ -157,6 +225,17 @@ def main(argv: list[str] | None = None) -> int:
         "en_words.txt is derived from SCOWL via Debian package wamerican-small.\n"
         "Below, verbatim, is that package's copyright file (" + str(WORDLIST_COPYRIGHT) + ").\n\n"
         + WORDLIST_COPYRIGHT.read_text(encoding="utf-8"),
+        encoding="utf-8",
+    )
+
+    import gzip
+
+    devil = gzip.decompress(args.devil.read_bytes()).decode("utf-8")
+    write_lines(args.out / "en_text.txt", en_text(devil_paragraphs(devil)))
+    (args.out / "LICENSE.en_text").write_text(
+        "en_text.txt is cut from Ambrose Bierce's The Devil's Dictionary (1911), public domain,\n"
+        "via Debian package dict-devil. Below, verbatim, is that package's copyright file ("
+        + str(DEVIL_COPYRIGHT) + ").\n\n" + DEVIL_COPYRIGHT.read_text(encoding="utf-8"),
         encoding="utf-8",
     )
 

@@ -335,6 +335,26 @@ class FillCfg(Strict):
     texture: float = Field(0.0, ge=0, le=1)  # chance of a texture (contrast kept) inside the glyphs
 
 
+class CharRotateCfg(Strict):
+    p: float = Field(0.0, ge=0, le=1)
+    range: tuple[float, float] = (4.0, 18.0)  # most turn of a character, degrees (each draws +-this)
+    lift: tuple[float, float] = (0.0, 0.1)  # most shift off the baseline, x font size (each draws +-this)
+
+    _ranges = field_validator("range", "lift", mode="before")(_range)
+    _ord = field_validator("range", "lift")(_ordered_pair)
+
+
+class OverlapCfg(Strict):
+    p: float = Field(0.0, ge=0, le=1)
+    opacity: tuple[float, float] = (0.25, 0.6)  # the word behind is fainter than the text
+    scale: tuple[float, float] = (0.8, 1.6)  # its size, x the text's
+    angle: tuple[float, float] = (-20.0, 20.0)  # degrees
+    shift: tuple[float, float] = (0.2, 0.6)  # its centre off the text's, x font size (random sign, across)
+
+    _ranges = field_validator("opacity", "scale", "angle", "shift", mode="before")(_range)
+    _ord = field_validator("opacity", "scale", "angle", "shift")(_ordered_pair)
+
+
 class LineStyleCfg(Strict):
     # Extra advance after every character, as a fraction of the font size.
     spacing: ChanceRange = Field(default_factory=lambda: ChanceRange(p=0.3, range=(-0.04, 0.3)))
@@ -351,6 +371,12 @@ class LineStyleCfg(Strict):
     fill: FillCfg = Field(default_factory=FillCfg)
     # lines of other text above and below, cut off by the crop; gap to the text x font size
     distractor: DistractorCfg = Field(default_factory=DistractorCfg)
+    # each character turned and lifted on its own (straight, arc and sine lines); char quads follow
+    char_rotate: CharRotateCfg = Field(default_factory=CharRotateCfg)
+    # another word behind the text, fainter, turned and shifted across it (never labelled)
+    overlap: OverlapCfg = Field(default_factory=OverlapCfg)
+    # chance of a border AND a drop shadow together (on top of their own chances)
+    outline_shadow: float = Field(0.0, ge=0, le=1)
 
 
 class LineLayoutCfg(Strict):
@@ -380,6 +406,8 @@ class LineGeometryCfg(Strict):
     skew: tuple[float, float] = (-10.0, 10.0)  # degrees of horizontal shear (> 0 leans right)
     perspective: float = Field(0.2, ge=0, le=1)  # chance of a tilted plane
     tilt: float = Field(0.08, ge=0, le=0.4)  # most projective foreshortening across the line
+    # glyphs squeezed (< 1) or stretched (> 1) vertically against their width
+    squeeze: ChanceRange = Field(default_factory=lambda: ChanceRange(p=0.0, range=(0.65, 1.5)))
 
     _ranges = field_validator("rotate", "skew", mode="before")(_range)
     _ord = field_validator("rotate", "skew")(_ordered_pair)
@@ -393,6 +421,8 @@ class LineCfg(Strict):
     size: tuple[float, float] = (0.55, 0.85)  # font size / height
     padding: tuple[float, float] = (0.0, 0.3)  # left and right margins, x height, drawn separately
     contrast: float = Field(60.0, ge=0, le=255)  # least luma gap between text and background
+    # chance the first and/or last glyph's ink touches the crop's edge (no margin; not cut)
+    tight: float = Field(0.0, ge=0, le=1)
     corpus: LineCorpusCfg = Field(default_factory=LineCorpusCfg)
     style: LineStyleCfg = Field(default_factory=LineStyleCfg)
     layout: LineLayoutCfg = Field(default_factory=LineLayoutCfg)

@@ -7,4 +7,6 @@ __version__ = "0.2.0"
 # 3: keyed draws per factor name (factor contract), scene corpus walk, augmentation stage.
 # 4: pixel noise on frames over 512 px tiles one 1024 px bank (was a bank of 2x the frame).
 # 5: document portraits follow the holder (sex, age band, the template's photo.look).
-SAMPLE_STREAM = 5
+# 6: text lines: new factors (per-character rotation, tight crops, squeeze, a word behind,
+#    outline + shadow), running text wraps by dropping its last words; ocr_line's wider defaults.
+SAMPLE_STREAM = 6

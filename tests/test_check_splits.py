@@ -68,7 +68,7 @@ def test_generated_strings_and_identities_held_out():
         sp = Splitter(part, ratios)
         # one string per line (pinned), from the generators and zh_chars runs only
         p = load_pipeline("ocr_line", split=part, **{"splits.ratios": ratios, "factors.pin": {"line.words": 1},
-                                                     "line.corpus.sources": {"en_words": 0, "zh_words": 0}})
+                                                     "line.corpus.sources": {"en_words": 0, "en_text": 0, "zh_words": 0}})
         texts = [p.sample(i).instances[0].text for i in range(30)]
         assert all(sp.accepts("strings", t) for t in texts), [t for t in texts if not sp.accepts("strings", t)]
     for part in ("train", "test"):

@@ -45,7 +45,7 @@ LINE_ROOTS = re.compile(
 EXISTENCE = {"words", "distractors", "distractor.kind", "word.small", "word.block", "word.lines", "word.line.words",
              "word.perspective", "background.kind", "line.words", "line.layout", "line.style.spacing",
              "line.style.stroke", "line.style.shadow", "line.style.underline", "line.geometry.perspective",
-             "line.word.source", "line.word.run"}
+             "line.word.source", "line.word.run", "line.style.outline_shadow", "line.geometry.squeeze", "line.tight"}
 COLOURS = re.compile(r"(^|\.)(color|stroke_color|shadow_color)\.")
 _ITEM = re.compile(r"^word\[(\d+)\]")
 
@@ -64,6 +64,8 @@ def _may_change(kind: str, pinned: str, other: str) -> bool:
     comp = pinned.split(".")[0]
     if comp == other.split(".")[0] and comp.startswith(("background", "distractor")):
         return True  # inside one background or distractor, parameters follow each other (kind, tile, extent)
+    if gp == "line.style.outline_shadow" and go in ("line.style.stroke", "line.style.shadow"):
+        return True  # border + shadow together switch both on
     if roots.match(go):
         # the real links between roots: a word's size and block follow its own `small`; the
         # texture index is an index into the bank of the background kind

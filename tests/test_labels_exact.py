@@ -200,7 +200,8 @@ def test_line_ink_hook_matches_independent_render():
                         "line.style.stroke": False, "line.style.shadow": False, "line.style.underline": False,
                         # a black plain background; no decoration or glyph fill beside the white ink
                         "background.kind": "plain", "line.style.box": False, "line.style.extrude": False,
-                        "line.style.distractor": False, "line.style.fill": False})
+                        "line.style.distractor": False, "line.style.fill": False, "line.style.overlap": False,
+                        "line.style.outline_shadow": False})
     for i in range(40):
         ref = pipe.sample(i, debug_ink=True)
         plain = pipe.sample(i, pinned=pins, debug_ink=True)

@@ -19,9 +19,9 @@ from synthgen.errors import UserError
 from synthgen.renderers import layout as L
 from synthgen.renderers.corpus import load_corpus, permute, schedule
 from synthgen.renderers.fonts import resolve_faces
-from synthgen.renderers.generators import GENERATORS
+from synthgen.renderers.generators import GENERATORS, PHRASES
 
-NONE = {k: 0 for k in ["en_words", "zh_words", "zh_chars", "gen:numbers", "gen:dates", "gen:prices", "gen:phones", "gen:codes"]}
+NONE = {k: 0 for k in load_config("ocr_line")[0].line.corpus.sources}  # every default source, off
 
 
 AS_IS = {"as_is": 1, "lower": 0, "upper": 0, "title": 0}
@@ -173,7 +173,7 @@ def test_no_repeats_with_several_sources_and_words():
         f = pipe.sample(i).factors
         for k in range(3):
             src = f.get(f"line.word[{k}].source")
-            if src in ("en_words", "zh_words") and f"line.word[{k}].index" in f and k < f["line.words"]:
+            if src in ("en_words", "en_text", "zh_words") and f"line.word[{k}].index" in f and k < f["line.words"]:
                 seen[(src, f[f"line.word[{k}].index"])] += 1
     assert len(seen) > 300 and max(seen.values()) == 1
 
@@ -242,6 +242,12 @@ GEN_PATTERNS = {
     "prices": r"^(\$|€|£|¥|￥|USD |EUR )?[\d,]+([.,]\d\d)?( €| USD| EUR|元)?$",
     "phones": r"^[+\d() .-]{10,}$",
     "codes": r"^[A-Z0-9#x/ -]{6,}$",
+    # every template, its slots as what may fill them
+    "phrases": "^(" + "|".join(
+        re.sub(r"\\\{(\w)\\\}", lambda m: {"w": "[a-z]+", "W": "[A-Z][a-z]*", "n": "[1-9][0-9]?", "N": "[1-9][0-9]{2,3}",
+                                           "y": "1[89][0-9]{2}|20[0-2][0-9]", "t": "[0-9]{1,2}:[0-5][0-9]",
+                                           "d": "[0-9]{1,2}\\.[0-9]"}[m.group(1)].join("()"), re.escape(t))
+        for t in PHRASES) + ")$",
 }
 
 
@@ -383,7 +389,8 @@ def test_user_image_backgrounds(tmp_path):
                                                  "background.folders": [str(folder)], "augment.strength": 0.0})
     for i in range(5):
         s = pipe.sample(i, pinned={"line.style.shadow": False, "line.style.underline": False, "line.style.box": False,
-                                   "line.style.extrude": False, "line.style.distractor": False}, debug_ink=True)
+                                   "line.style.extrude": False, "line.style.distractor": False,
+                                   "line.style.overlap": False, "line.style.outline_shadow": False}, debug_ink=True)
         assert s.factors["background.kind"] == "image"
         bg = s.image[s.maps["ink"] == 0]
         assert np.abs(bg.astype(int) - (200, 0, 0)).max() <= 2  # RGB everywhere: red stays red

@@ -33,7 +33,7 @@ def mono_only(tmp_path):
     corpus = tmp_path / "words.txt"
     corpus.write_text("apple\n中文\nbanana\n汉字测试\ncherry\n", encoding="utf-8")
     return {"fonts.families": [], "fonts.folders": [str(fonts)],
-            "line.corpus.sources": {"en_words": 0, "zh_words": 0, "zh_chars": 0, "gen:numbers": 0, "gen:dates": 0,
+            "line.corpus.sources": {"en_words": 0, "en_text": 0, "gen:phrases": 0, "zh_words": 0, "zh_chars": 0, "gen:numbers": 0, "gen:dates": 0,
                                     "gen:prices": 0, "gen:phones": 0, "gen:codes": 0, str(corpus): 1},
             "line.corpus.words": [1, 1]}
 
@@ -158,7 +158,7 @@ def test_without_raqm_shaped_text_is_redrawn_or_refused(monkeypatch, tmp_path):
     corpus = tmp_path / "ar.txt"
     corpus.write_text(f"{SALAM}\nhello\n", encoding="utf-8")
     over = {"fonts.families": ["dejavu"], "line.corpus.words": [1, 1],
-            "line.corpus.sources": {"en_words": 0, "zh_words": 0, "zh_chars": 0, "gen:numbers": 0, "gen:dates": 0,
+            "line.corpus.sources": {"en_words": 0, "en_text": 0, "gen:phrases": 0, "zh_words": 0, "zh_chars": 0, "gen:numbers": 0, "gen:dates": 0,
                                     "gen:prices": 0, "gen:phones": 0, "gen:codes": 0, str(corpus): 1}}
     monkeypatch.setattr(shaping, "available", lambda: False)
     pipe = synthgen.load_pipeline("ocr_line", **over)

@@ -71,9 +71,11 @@ def load_corpus(name: str) -> tuple[str, ...]:
                 raise UserError(f"corpus folder {str(p)!r} holds no .txt files")
             lines = [s for f in files for s in _read_lines(f)]
         else:
+            from .generators import GENERATORS
+
             raise UserError(
                 f"unknown corpus {name!r}: not a shipped corpus ({', '.join(shipped())}), a generator "
-                f"({GEN_PREFIX}numbers|dates|prices|phones|codes), nor a file or folder"
+                f"({GEN_PREFIX}" + "|".join(sorted(GENERATORS)) + "), nor a file or folder"
             )
     words = tuple(s.strip() for s in lines if s.strip())
     if not words:

@@ -126,7 +126,55 @@ def codes(d: Draws, name: str) -> str:
     return _from_pattern(d, f"{name}.value", d.choice(f"{name}.format", CODES))
 
 
+# Running text with what natural sources carry too rarely for a recogniser to learn: digits
+# among words, '&', '/', '%', '#', abbreviations with periods, ranges with hyphens, times.
+# {w} a word, {W} a capitalised word, {n} 1-99, {N} 100-9999, {y} a year, {t} a time, {d} 0.5-99.9.
+PHRASES = ("{W} & {W}", "{w} & {w}", "{W} & Sons, Ltd.", "{w}/{w}", "and/or {w}", "{n}/{n} of the {w}",
+           "{n} {w}s & {n} {w}s", "No. {n}, {W} St.", "pp. {N}-{N}", "(see p. {n})", "Vol. {n} ({y})",
+           "at {t} a.m.", "{W}'s {w}, {n}th ed.", "{d}% of {w}", "{n}-{w} {w}", "Room {N}, {n}nd floor",
+           "{W}/{W} {y}-{y}", "{w} #{n}: {w}", "{n} x {n} cm", "Mon-Fri {t}-{t}", "\"{W}\" ({y})",
+           "{W}, {W} & Co.", "{n}:{n} {w}", "{N} {W} Rd., {W}", "{d} km/h", "Q{n} {y}: {d}%",
+           "{w}-to-{w} {w}", "{w} ({n}/{n})", "{n} {w}'s {w}", "{W} {n}, {y}")
+
+
+def _words() -> tuple[str, ...]:
+    from .corpus import load_corpus
+
+    return load_corpus("en_words")
+
+
+def phrases(d: Draws, name: str) -> str:
+    words = _words()
+    fmt = d.choice(f"{name}.format", PHRASES)
+    out, k = [], 0
+    i = 0
+    while i < len(fmt):
+        if fmt[i] == "{":
+            j = fmt.index("}", i)
+            slot, i = fmt[i + 1 : j], j + 1
+            v = d.integers(f"{name}.v[{k}]", 0, 2**31 - 1)
+            k += 1
+            if slot in ("w", "W"):
+                w = words[v % len(words)].lower()
+                out.append(w.capitalize() if slot == "W" else w)
+            elif slot == "n":
+                out.append(str(1 + v % 99))
+            elif slot == "N":
+                out.append(str(100 + v % 9900))
+            elif slot == "y":
+                out.append(str(1800 + v % 230))
+            elif slot == "t":
+                out.append(f"{1 + v % 12}:{(v // 12) % 60:02d}")
+            else:  # d
+                out.append(f"{0.5 + (v % 995) / 10:.1f}")
+        else:
+            out.append(fmt[i])
+            i += 1
+    return "".join(out)
+
+
 GENERATORS: dict[str, Callable[[Draws, str], str]] = {
+    "phrases": phrases,
     "numbers": numbers,
     "dates": dates,
     "prices": prices,

@@ -121,8 +121,15 @@ def straight(path: str, index: int, size: int, text: str, spacing: float = 0.0, 
 
 
 def curved(path: str, index: int, size: int, text: str, kind: str = "arc", bend: float = 0.1,
-           wavelength: float = 6.0, phase: float = 0.0, spacing: float = 0.0, pad: int = 2) -> TextLayout:
+           wavelength: float = 6.0, phase: float = 0.0, spacing: float = 0.0, pad: int = 2,
+           turn: np.ndarray | None = None, lift: np.ndarray | None = None,
+           advance: np.ndarray | None = None) -> TextLayout:
     """Glyphs along a curved baseline, each turned (rigidly) to the curve's tangent.
+
+    kind="flat": a straight baseline (for the per-glyph options below on straight lines).
+    Per glyph (arrays of len(text), optional): `turn` radians added to the tangent angle (each
+    character rotated on its own), `lift` px off the baseline (up > 0, along the normal),
+    `advance` px of extra advance after the glyph.
 
     kind="arc": a circular arc whose sagitta (rise of the middle over the ends) is `bend` x
     size (> 0 arches the text up like a rainbow, < 0 bends it down like a smile); relative to
@@ -146,7 +153,7 @@ def curved(path: str, index: int, size: int, text: str, kind: str = "arc", bend:
         else:
             h, w = g.mask.shape
             rel[i] = (g.x0, g.y0 - asc, g.x0 + w, g.y0 - asc + h)
-        x += g.advance + spacing
+        x += g.advance + spacing + (float(advance[i]) if advance is not None else 0.0)
     total = max(x - spacing, 1.0)
 
     def curve(s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -163,10 +170,17 @@ def curved(path: str, index: int, size: int, text: str, kind: str = "arc", bend:
             amp, lam = bend * size, max(wavelength * size, 1.0)
             k = 2.0 * math.pi / lam
             return s, amp * np.sin(k * s + phase), np.arctan(amp * k * np.cos(k * s + phase))
-        raise ValueError(f"unknown curve {kind!r}; use arc or sine")
+        if kind == "flat":
+            return s, np.zeros_like(s), np.zeros_like(s)
+        raise ValueError(f"unknown curve {kind!r}; use arc, sine or flat")
 
     cx = (rel[:, 0] + rel[:, 2]) / 2.0
     px, py, th = curve(pens + cx - total / 2.0)
+    if lift is not None:  # off the baseline along the curve's normal (y grows downwards)
+        lf = np.asarray(lift, np.float64)
+        px, py = px + lf * np.sin(th), py - lf * np.cos(th)
+    if turn is not None:
+        th = th + np.asarray(turn, np.float64)
     cos, sin = np.cos(th), np.sin(th)
     # Corners about the glyph's pen point on the baseline, turned by th, moved onto the curve.
     lx = rel[:, [0, 2, 2, 0]] - cx[:, None]

@@ -154,6 +154,40 @@ class LineRenderer:
             return lay
         return L.straight(face.path, face.index, size, text, spacing, pad)
 
+    def _turned(self, d: Draws, face: FontFace, raster: int, text: str, kind: str,
+                curve: tuple[float, float, float], spacing: float, pad: int, sty) -> L.TextLayout:
+        """Each character turned and lifted on its own (line.style.char_rotate) along the line's
+        baseline (flat, arc or sine); with jitter too, its offsets add to the lifts and advances."""
+        turns, lifts = LS.char_turns(d.rng_for("line.style.char_rotate"), len(text), raster, *sty.char_turn)
+        adv = None
+        if sty.jitter:
+            adv, dys = LS.jitter_offsets(d.rng_for("line.style.jitter"), len(text), raster, *sty.jitter)
+            lifts = lifts - dys  # jitter's dy grows downwards
+        bend, wavelength, phase = curve
+        lay = L.curved(face.path, face.index, raster, text, kind if kind in ("arc", "sine") else "flat", bend,
+                       wavelength, phase, spacing, pad, turn=turns, lift=lifts, advance=adv)
+        lay.chars = inset_quads(lay.chars, face.path, face.index, raster, text)
+        return lay
+
+    @staticmethod
+    def _tighten(Mt, pts_l: np.ndarray, ax: int, n_along: int, side: str, free_width: bool, multiple: int):
+        """Mt moved along the line so that the labels' extent `pts_l` (the char quads and the
+        line quad hugging them: the first (start), last (end) or both glyphs' ink) meets the
+        crop's edge; for both, a free-width crop is cut to the ink (its length
+        rounded to the width multiple) and the text stretched or squeezed by under half a
+        multiple to fill it. (Mt, n_along)."""
+        pts = cv2.perspectiveTransform(pts_l.reshape(-1, 1, 2).astype(np.float64),
+                                       np.array(Mt, np.float64)).reshape(-1, 2)
+        lo, hi = float(pts[:, ax].min()), float(pts[:, ax].max())
+        if side == "both" and free_width and hi - lo >= 16:  # a crop under 16 px: ink on the start only
+            n_new = max(16, int(round((hi - lo) / multiple)) * multiple)
+            k = n_new / max(hi - lo, 1e-6)
+            Sa = ((k, 0.0, -lo * k), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0)) if ax == 0 else \
+                ((1.0, 0.0, 0.0), (0.0, k, -lo * k), (0.0, 0.0, 1.0))
+            return _mm(Sa, Mt), n_new
+        shift = n_along - hi if side == "end" else -lo
+        return _mm(_T(shift, 0.0) if ax == 0 else _T(0.0, shift), Mt), n_along
+
     def render(self, d: Draws, index: int, want_ink: bool = False,
                meta: dict | None = None) -> tuple[np.ndarray, list[Instance], np.ndarray | None]:
         lc = self.lc
@@ -184,9 +218,11 @@ class LineRenderer:
             # letter-spacing would break joining: shaped runs get none
             spacing = d.uniform("line.style.spacing_amount", *st.spacing.range, src="line.style.spacing.range") * size
         r = 0
-        if d.bernoulli("line.style.stroke", st.stroke.p, src="line.style.stroke.p"):
+        # a border and a drop shadow together: the combination real signs and titles use
+        both = d.bernoulli("line.style.outline_shadow", st.outline_shadow, src="line.style.outline_shadow")
+        if d.bernoulli("line.style.stroke", 1.0 if both else st.stroke.p, src="line.style.stroke.p"):
             r = int(round(d.uniform("line.style.stroke_width", *st.stroke.range, src="line.style.stroke.range")))
-        shadow_on = d.bernoulli("line.style.shadow", st.shadow.p, src="line.style.shadow.p")
+        shadow_on = d.bernoulli("line.style.shadow", 1.0 if both else st.shadow.p, src="line.style.shadow.p")
         if shadow_on:
             sdx = d.uniform("line.style.shadow_dx", *st.shadow.offset, src="line.style.shadow.offset") * (
                 1 if d.bernoulli("line.style.shadow_right", 0.5) else -1)
@@ -209,8 +245,17 @@ class LineRenderer:
         pad_r = d.uniform("line.pad_right", *lc.padding, src="line.padding") * H
         u_cross = d.uniform("line.offset_cross", 0.0, 1.0)
         u_along = d.uniform("line.offset_along", 0.0, 1.0) if lc.width is not None else 0.0
-        sty = LS.draw_styles(d, st, H, kind)  # jitter, elastic, extrusion, box, fill, distractors
+        sty = LS.draw_styles(d, st, H, kind)  # jitter, elastic, extrusion, box, fill, distractors, ...
         margin = sty.elastic[0] if sty.elastic else 0.0  # room for the elastic bend inside the crop
+        squeeze = 1.0  # not with an elastic bend: its char quads re-fit loosely around squeezed thin glyphs
+        if not sty.elastic and d.bernoulli("line.geometry.squeeze", lg.squeeze.p, src="line.geometry.squeeze.p"):
+            squeeze = d.uniform("line.geometry.squeeze_amount", *lg.squeeze.range, src="line.geometry.squeeze.range")
+        tight = None  # the first and/or last glyph's ink on the crop's edge
+        if not sty.elastic and d.bernoulli("line.tight", lc.tight, src="line.tight"):  # the bend needs a margin
+            tight = d.choice("line.tight_side", ("start", "end", "both"))
+            if tight == "both" and lc.width is not None:
+                tight = "start"  # a fixed width cannot be stretched to the ink
+            d.derive("line.tight_side", tight)
 
         vertical_out = kind == "vertical" and not lo.vertical_rotate  # a tall crop
         curve = (bend if arc_up else -bend, wavelength, phase) if kind == "arc" else (amp, wavelength, phase)
@@ -222,16 +267,20 @@ class LineRenderer:
         # -- lay out; drop trailing words (then shrink) while the line is too long ------------
         limit = lc.width or lc.max_width
         while True:
-            lay = (LS.jittered(d, face.path, face.index, raster, text, spacing, pad, *sty.jitter) if sty.jitter
-                   else self._layout(kind, face, raster, text, spacing, pad, curve))
+            if sty.char_turn:
+                lay = self._turned(d, face, raster, text, kind, curve, spacing, pad, sty)
+            elif sty.jitter:
+                lay = LS.jittered(d, face.path, face.index, raster, text, spacing, pad, *sty.jitter)
+            else:
+                lay = self._layout(kind, face, raster, text, spacing, pad, curve)
             q4 = lay.quad.tolist()
             cx = (q4[0][0] + q4[1][0] + q4[2][0] + q4[3][0]) / 4.0
             cy = (q4[0][1] + q4[1][1] + q4[2][1] + q4[3][1]) / 4.0
             t = math.tan(math.radians(skew))
             if kind == "vertical":
-                G = ((1.0, 0.0, 0.0), (t, 1.0, 0.0), (0.0, 0.0, 1.0))
+                G = ((squeeze, 0.0, 0.0), (t, 1.0, 0.0), (0.0, 0.0, 1.0))
             else:
-                G = ((1.0, -t, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0))
+                G = ((1.0, -t * squeeze, 0.0), (0.0, squeeze, 0.0), (0.0, 0.0, 1.0))
             if persp:
                 hx = max(max(abs(x - cx) for x, _ in q4), 1.0)
                 hy = max(max(abs(y - cy) for _, y in q4), 1.0)
@@ -241,10 +290,13 @@ class LineRenderer:
             G = _mm(_mm(_R(rot), _S(res)), _mm(G, _T(-cx, -cy)))
             chars_l = L.expand_quads(lay.chars, r)
             quad_l = L.expand_quads(lay.quad, r)
-            if kind in ("arc", "sine", "vertical") and r:
+            if (kind in ("arc", "sine", "vertical") or sty.char_turn) and r:
                 # Grown rotated char quads can poke out of the grown text quad: re-fit it.
                 e = lay.quad[1] - lay.quad[0]
                 quad_l = L.oriented_quad(np.concatenate([chars_l.reshape(-1, 2), quad_l]), math.atan2(e[1], e[0]))
+            if tight is not None:  # the line quad hugs the ink, so the edge glyph's ink meets the frame
+                e = quad_l[1] - quad_l[0]
+                quad_l = L.oriented_quad(chars_l.reshape(-1, 2), math.atan2(e[1], e[0]))
             outline = _apply(G, quad_l.tolist())
             xs, ys = [x for x, _ in outline], [y for _, y in outline]
             mn, mx = (min(xs), min(ys)), (max(xs), max(ys))
@@ -256,6 +308,11 @@ class LineRenderer:
                 fit = max(room, 4.0) / float(ext[along_ax])
                 if fit < MIN_SQUEEZE * scale and len(parts) > 1:
                     parts = parts[:-1]
+                    text = join(parts)
+                    continue
+                # one entry of running text (en_text): drop its last word, as a crop would
+                if fit < MIN_SQUEEZE * scale and " " in parts[0].strip() and d.pin_of("line.text") is None:
+                    parts = [parts[0].strip().rsplit(" ", 1)[0]]
                     text = join(parts)
                     continue
                 scale = min(scale, fit)
@@ -279,6 +336,8 @@ class LineRenderer:
         m0 = min(1.0 + margin, free_cross / 2)
         off[cross_ax] = m0 + u_cross * max(0.0, free_cross - 2.0 * m0)
         Mt = _mm(_mm(_T(off[0], off[1]), _S(scale)), _mm(_T(-mn[0], -mn[1]), G))
+        if tight is not None:
+            Mt, n_along = self._tighten(Mt, np.concatenate([chars_l.reshape(-1, 2), quad_l]), along_ax, n_along, tight, lc.width is None, lc.width_multiple)
         M = np.array(Mt, np.float64)
         Wo, Ho = (H, n_along) if vertical_out else (n_along, H)
 
@@ -304,6 +363,12 @@ class LineRenderer:
             below = LS.corpus_line(self.sampler, d, "line.style.distractor.below", index * 8 + 4, face)
             D, top = LS.distractor_layer(lay, face.path, face.index, raster, above, below, sty.distract)
             dist_a = wp(D, np.array(_mm(Mt, _T(0.0, -float(top))), np.float64))
+        ov_a = None
+        if sty.overlap is not None:
+            ov_text = LS.corpus_line(self.sampler, d, "line.style.overlap.text", index * 8 + 6, face, n=2).strip()
+            if ov_text:
+                D, A = LS.overlap_layer(lay, face.path, face.index, raster, ov_text, sty.overlap)
+                ov_a = wp(D, np.array(_mm(Mt, (tuple(A[0]), tuple(A[1]), (0.0, 0.0, 1.0))), np.float64))
         n = len(chars_l)
         src = np.concatenate([chars_l.reshape(-1, 2), quad_l]).astype(np.float64).reshape(-1, 1, 2)
         pts = cv2.perspectiveTransform(src, M).reshape(-1, 2).astype(np.float32)
@@ -332,6 +397,8 @@ class LineRenderer:
         body = stroke_a if stroke_a is not None else fill_a
         if dist_a is not None:  # neighbouring lines: same ink, cut off by the crop, not labelled
             blend(img, dist_a, color)
+        if ov_a is not None:  # a fainter word behind the text, not labelled
+            blend(img, ov_a, contrasting(d, "line.style.overlap_color", bg_luma, lc.contrast / 2), sty.overlap[0])
         if shadow_on:
             sa = body if ul_a is None else np.maximum(body, ul_a)
             blend(img, shadow(sa, int(round(sdx)), int(round(sdy)), sblur), shadow_color, sop)

@@ -37,6 +37,8 @@ class Styles:
     fill: str | None = None                          # gradient | texture
     fill_angle: float = 0.0
     distract: float | None = None                    # gap between lines, x size
+    char_turn: tuple[float, float] | None = None     # (most turn, degrees; most lift, x size) per character
+    overlap: tuple[float, float, float, float, float] | None = None  # (opacity, scale, angle deg, shift across x size, along 0..1)
 
 
 def draw_styles(d: Draws, sc, H: int, kind: str) -> Styles:
@@ -66,7 +68,44 @@ def draw_styles(d: Draws, sc, H: int, kind: str) -> Styles:
         s.fill_angle = d.uniform("line.style.fill_angle", 0.0, 2 * math.pi)
     if kind == "straight" and d.bernoulli("line.style.distractor", sc.distractor.p, src="line.style.distractor.p"):
         s.distract = d.uniform("line.style.distractor_gap", *sc.distractor.range, src="line.style.distractor.range")
+    if kind in ("straight", "arc", "sine") and d.bernoulli("line.style.char_rotate", sc.char_rotate.p,
+                                                          src="line.style.char_rotate.p"):
+        s.char_turn = (d.uniform("line.style.char_rotate_amount", *sc.char_rotate.range, src="line.style.char_rotate.range"),
+                       d.uniform("line.style.char_rotate_lift", *sc.char_rotate.lift, src="line.style.char_rotate.lift"))
+    if kind != "vertical" and d.bernoulli("line.style.overlap", sc.overlap.p, src="line.style.overlap.p"):
+        o = sc.overlap
+        s.overlap = (d.uniform("line.style.overlap_opacity", *o.opacity, src="line.style.overlap.opacity"),
+                     d.uniform("line.style.overlap_scale", *o.scale, src="line.style.overlap.scale"),
+                     d.uniform("line.style.overlap_angle", *o.angle, src="line.style.overlap.angle"),
+                     d.uniform("line.style.overlap_shift", *o.shift, src="line.style.overlap.shift")
+                     * (1 if d.bernoulli("line.style.overlap_below", 0.5) else -1),
+                     d.uniform("line.style.overlap_along", 0.0, 1.0))
     return s
+
+
+def char_turns(rng: np.random.Generator, n: int, size: int, turn_deg: float,
+               lift: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per character (turn in radians, uniform in +-turn_deg; lift in px, uniform in +-lift x
+    size), for layout.curved(turn=, lift=): turns drawn first, then lifts."""
+    turns = np.radians(rng.uniform(-turn_deg, turn_deg, n))
+    return turns, rng.uniform(-lift, lift, n) * size
+
+
+def overlap_layer(lay: L.TextLayout, path: str, index: int, size: int, text: str,
+                  ov: tuple[float, float, float, float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """Another word behind the laid-out text, in its own frame: (mask of the word, 2 x 3 affine
+    from the word's canvas into layout space), scaled by ov[1], turned by ov[2] degrees, its
+    centre ov[3] x size across the text's middle and at fraction ov[4] along it."""
+    m = compose_line(path, index, size, text, 0.0, 1)[0]
+    _, sc, ang, across, along = ov
+    h, w = lay.mask.shape
+    q = lay.quad.astype(np.float64)
+    cx = q[0, 0] + along * (q[1, 0] - q[0, 0])
+    cy = (q[0, 1] + q[3, 1]) / 2.0 + across * size
+    A = cv2.getRotationMatrix2D((m.shape[1] / 2.0, m.shape[0] / 2.0), ang, sc)
+    A[0, 2] += cx - m.shape[1] / 2.0
+    A[1, 2] += cy - m.shape[0] / 2.0
+    return m, A
 
 
 # -- per-character jitter (straight lines) ----------------------------------------------------
