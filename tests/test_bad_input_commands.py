@@ -117,3 +117,114 @@ def test_a_valid_birth_date_pin_is_used(tmp_path):
     s = pipe.sample(3)
     assert s.meta["identity"]["birth_date"] == "1985-03-14" and s.factors["identity.birth_date"] == "1985-03-14"
     assert s.meta["identity"]["issue_date"] >= "2001-03-14"  # on or after the 16th birthday
+
+
+# -- 5. gan -----------------------------------------------------------------------------------------
+
+
+def _gan_cases(tmp_path: Path, setup: bool = True) -> dict[str, tuple[list[str], str]]:
+    afile = tmp_path / "afile"
+    if setup:
+        afile.write_text("x")
+        (tmp_path / "adir").mkdir()
+    out = str(tmp_path / "o")
+    t = ["gan", "train", "--out", out, "--steps", "1", "--pool", "4", "--batch", "2", "-q"]
+    sw = ["gan", "swap", str(tmp_path / "a.png"), str(tmp_path / "b.png")]
+    return {
+        "train batch 0": ([*t, "--batch", "0"], "--batch must be a whole number from 1"),
+        "train lr negative": ([*t, "--lr", "-1"], "--lr must be a learning rate above 0"),
+        "train lr nan": ([*t, "--lr", "nan"], "--lr must be a learning rate above 0"),
+        "train pool 0": ([*t, "--pool", "0"], "--pool must be a whole number from 1"),
+        "train seed negative": ([*t, "--seed", "-1"], "--seed must be from 0"),
+        "train steps 0": ([*t, "--steps", "0"], "--steps must be"),
+        "train sample-every 0": ([*t, "--sample-every", "0"], "--sample-every must be"),
+        "train threads 0": ([*t, "--threads", "0"], "--threads must be"),
+        "train u-channels 0": ([*t, "--u-channels", "0"], "--u-channels must be"),
+        "train widths": ([*t, "--widths", "32,x"], "--widths '32,x'"),
+        "train max-minutes": ([*t, "--max-minutes", "-2"], "--max-minutes must be above 0"),
+        "train out is a file": (["gan", "train", "--out", str(afile), "--pool", "4", "-q"], "is a file"),
+        "train out under a file": (["gan", "train", "--out", str(afile / "x"), "--pool", "4", "-q"], "is a file"),
+        "train device banana": ([*t, "--device", "banana"], "--device 'banana' is not a device"),
+        "train resume without checkpoint": ([*t, "--resume"], "--resume"),
+        "swap out without extension": ([*sw, "-o", str(tmp_path / "noext")], "end it in .png"),
+        "swap out a folder": ([*sw, "-o", str(tmp_path / "adir")], "is a folder"),
+        "swap strip a folder": ([*sw, "-o", str(tmp_path / "c.png"), "--strip", str(tmp_path / "adir")], "--strip"),
+        "swap removed no extension": ([*sw, "-o", str(tmp_path / "c.png"), "--removed", str(tmp_path / "r")], "--removed"),
+        "swap device banana": ([*sw, "-o", str(tmp_path / "c.png"), "--device", "banana"], "not a device"),
+        "eval n huge": (["gan", "eval", "--n", "1e8"], "at most 10,000 pairs"),
+        "eval n zero": (["gan", "eval", "--n", "0"], "--n must be > 0"),
+        "eval grid no extension": (["gan", "eval", "--n", "2", "--grid", str(tmp_path / "g")], "--grid"),
+        "eval json a folder": (["gan", "eval", "--n", "2", "--json", str(tmp_path / "adir")], "is a folder"),
+        "eval device banana": (["gan", "eval", "--n", "2", "--device", "banana"], "not a device"),
+    }
+
+
+GAN_CASES = sorted(_gan_cases(Path("/nonexistent"), setup=False))
+
+
+@pytest.mark.parametrize("case", GAN_CASES)
+def test_gan_bad_input_is_one_line(case, tmp_path, capsys):
+    """Issue 22.5: each was a traceback (or, batch 0, a NaN checkpoint with exit 0)."""
+    pytest.importorskip("torch")
+    import cv2
+    import numpy as np
+
+    for name, v in (("a.png", 90), ("b.png", 200)):
+        cv2.imwrite(str(tmp_path / name), np.full((64, 64, 3), v, np.uint8))
+    args, needle = _gan_cases(tmp_path)[case]
+    before = set(tmp_path.rglob("*"))
+    assert main(args) == 2
+    _one_line(capsys.readouterr().err, needle)
+    assert set(tmp_path.rglob("*")) == before
+
+
+NO_TORCH = "import sys; sys.modules['torch'] = None; from synthgen.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+@pytest.mark.parametrize("args", [["gan", "train", "--out", "o", "--steps", "1"], ["gan", "eval", "--n", "2"],
+                                  ["gan", "swap", "a.png", "b.png", "-o", "c.png"],
+                                  ["render", "idcard_cn", "--n", "4", "-q", "--out", "o",
+                                   "--set", "document.photo.source=genegan"]])
+def test_without_torch_the_gan_is_an_install_hint(args, tmp_path):
+    """Issue 22.5: ModuleNotFoundError tracebacks (the genegan card photo too, and after the
+    manifest was written: sample 0 is a card back without a photo)."""
+    r = subprocess.run([sys.executable, "-c", NO_TORCH, *args], capture_output=True, text=True, cwd=tmp_path,
+                       timeout=300)
+    assert r.returncode == 2, r.stderr
+    _one_line(r.stderr, "pip install 'synthgen[torch]'")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_gan_train_refuses_to_save_a_diverged_model(tmp_path, monkeypatch, capsys):
+    """Issue 22.5: a step whose losses are NaN stops the run (exit 1, one line) before a NaN
+    checkpoint is written; a folder it made holds nothing worth keeping and is removed."""
+    pytest.importorskip("torch")
+    from synthgen.gan import trainer
+
+    real = trainer.Trainer.step
+
+    def nan_step(self, a_u, b_0):
+        logs = real(self, a_u, b_0)
+        return {**logs, "rec": float("nan")}
+
+    monkeypatch.setattr(trainer.Trainer, "step", nan_step)
+    out = tmp_path / "o"
+    rc = main(["gan", "train", "--out", str(out), "--steps", "2", "--pool", "4", "--batch", "2", "-q",
+               "--widths", "8,8,8", "--u-channels", "4", "--sample-every", "1"])
+    assert rc == 1
+    _one_line(capsys.readouterr().err, "training diverged at step 1 (rec not finite)")
+    assert not out.exists()
+
+
+def test_genegan_interpolate_steps_are_checked():
+    pytest.importorskip("torch")
+    import numpy as np
+
+    from synthgen.gan.infer import GeneGAN
+
+    gan = GeneGAN.load()
+    img = np.full((64, 64, 3), 128, np.uint8)
+    for steps in (0, -1, 2.5, True):
+        with pytest.raises(UserError, match="steps is the number of frames"):
+            gan.interpolate(img, img, steps=steps)
+    assert gan.interpolate(img, img, steps=1).shape == (1, 64, 64, 3)

@@ -9,6 +9,8 @@ from pathlib import Path
 from ..errors import UserError
 
 ORDER = 60
+MAX_EVAL_PAIRS = 10_000  # gan eval holds every pair's images (~100 KB a pair) in memory
+MAX_POOL = 1_000_000  # procedural faces per set (2 x 12 KB each in memory)
 
 EPILOG = """\
 examples:
@@ -46,8 +48,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     t.add_argument("--pool", type=int, default=4096, help="procedural faces rendered per set (default 4096)")
     t.add_argument("--max-minutes", type=float, help="stop cleanly (checkpoint + samples) after this long")
     t.add_argument("--sample-every", type=int, default=250, help="steps between sample grids and checkpoints")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--device", default="cpu", help="cpu (default) or cuda")
+    t.add_argument("--seed", default="0", help="seed of the face pool, the initial weights and the batch order "
+                   "(0 to 2**64 - 1; default 0)")
+    t.add_argument("--device", default="cpu", help="cpu (default), cuda or cuda:N")
     t.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     t.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint")
     t.add_argument("--export", help="also write a generator-only fp16 checkpoint to this folder")
@@ -69,7 +72,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                      "L1/PSNR, attribute-classifier accuracy, reconstruction PSNR. Last line: a one-line summary.",
                      epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     e.add_argument("--ckpt", help="checkpoint folder (default: the shipped glasses checkpoint)")
-    e.add_argument("--n", type=int, default=500, help="pairs (default 500)")
+    e.add_argument("--n", default="500", help=f"pairs (default 500, at most {MAX_EVAL_PAIRS:,}: all are held in memory)")
     e.add_argument("--device", default="cpu")
     e.add_argument("--grid", help="PNG: 8 pairs, columns A | B | A_0 | true A_0 | B_u | true B_u")
     e.add_argument("--strip", help="PNG: interpolation Dec(B, lambda u) for 4 faces, lambda 0..1.25")
@@ -97,9 +100,71 @@ def _write(path: str, rgb, scale: int = 1) -> None:
         raise UserError(f"{path}: cannot write (use a .png name in a writable folder)")
 
 
+def _device(value: str) -> str:
+    """A torch device this machine has: cpu, cuda, cuda:N (mps where torch has it)."""
+    import torch
+
+    try:
+        dev = torch.device(value)
+    except (RuntimeError, ValueError, TypeError):
+        raise UserError(f"--device {value!r} is not a device; use cpu, cuda or cuda:N") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise UserError("--device cuda asked for, but torch sees no CUDA device; use --device cpu")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise UserError(f"--device {value}: torch sees {torch.cuda.device_count()} CUDA device(s) "
+                            f"(cuda:0 .. cuda:{torch.cuda.device_count() - 1})")
+    elif dev.type == "mps":
+        if not torch.backends.mps.is_available():
+            raise UserError("--device mps asked for, but torch sees no MPS device; use --device cpu")
+    elif dev.type != "cpu":
+        raise UserError(f"--device {value!r}: use cpu, cuda or cuda:N")
+    return value
+
+
+def _at_least(value, flag: str, lo: int = 1, hi: int | None = None) -> int:
+    if value is None or value < lo or (hi is not None and value > hi):
+        raise UserError(f"{flag} must be a whole number from {lo}" + (f" to {hi:,}" if hi is not None else " up")
+                        + f", got {value}")
+    return value
+
+
 def _train(a: argparse.Namespace) -> int:
+    import math
     from dataclasses import asdict
 
+    from ..run.job import parse_seed
+    from ._args import check_out_folder
+
+    # Every argument is checked before torch is asked for anything and before OUT is made.
+    _at_least(a.steps, "--steps")
+    _at_least(a.batch, "--batch", 1, 4096)
+    _at_least(a.u_channels, "--u-channels", 1, 4096)
+    _at_least(a.sample_every, "--sample-every")
+    if a.data == "procedural":
+        _at_least(a.pool, "--pool", 1, MAX_POOL)
+    if a.threads is not None:
+        _at_least(a.threads, "--threads", 1, 1024)
+    if a.lr is not None and not (math.isfinite(a.lr) and 0 < a.lr <= 1):
+        raise UserError(f"--lr must be a learning rate above 0 and at most 1 (e.g. 2e-4), got {a.lr}")
+    if a.max_minutes is not None and not (math.isfinite(a.max_minutes) and a.max_minutes > 0):
+        raise UserError(f"--max-minutes must be above 0, got {a.max_minutes}")
+    seed = parse_seed(a.seed)
+    try:
+        widths = tuple(int(x) for x in a.widths.split(","))
+    except ValueError:
+        widths = ()
+    if len(widths) < 1 or any(not 1 <= w <= 4096 for w in widths):
+        raise UserError(f"--widths {a.widths!r}: give whole numbers from 1 to 4096 separated by commas, e.g. 32,64,128")
+    check_out_folder(a.out)
+    if a.export:
+        check_out_folder(a.export, "--export")
+    if a.resume and not (Path(a.out) / "checkpoint").is_dir():
+        raise UserError(f"--resume: {a.out}/checkpoint does not exist; train without --resume first")
+
+    from ..gan import require_torch
+
+    require_torch("synthgen gan")
     import numpy as np
     import torch
 
@@ -108,17 +173,13 @@ def _train(a: argparse.Namespace) -> int:
     from ..gan.model import GeneGANConfig
     from ..gan.trainer import TrainConfig, Trainer, train
 
-    if a.steps < 1:
-        raise UserError("--steps must be at least 1")
-    if a.device.startswith("cuda") and not torch.cuda.is_available():
-        raise UserError("--device cuda asked for, but torch sees no CUDA device; use --device cpu")
+    _device(a.device)
     if a.threads:
         torch.set_num_threads(a.threads)
     try:
-        widths = tuple(int(x) for x in a.widths.split(","))
         cfg = GeneGANConfig(widths=widths, u_channels=a.u_channels,
                             d_widths=widths if len(widths) == 3 else (32, 64, 128))
-        tcfg = TrainConfig(mode=a.mode, batch=a.batch, lr=a.lr, seed=a.seed)
+        tcfg = TrainConfig(mode=a.mode, batch=a.batch, lr=a.lr, seed=seed)
     except ValueError as e:
         raise UserError(f"bad model settings: {e} (--widths takes three integers, e.g. 32,64,128)") from None
     out = Path(a.out)
@@ -129,8 +190,16 @@ def _train(a: argparse.Namespace) -> int:
     tr = Trainer(cfg, tcfg, a.device)
     if a.resume:
         load_trainer(out / "checkpoint", tr)
-    train(src, cfg, tcfg, a.steps, out, device=a.device, sample_every=a.sample_every, progress=not a.quiet,
-          trainer=tr, attr=a.attr, max_seconds=None if a.max_minutes is None else 60 * a.max_minutes)
+    created = not out.exists()
+    try:
+        train(src, cfg, tcfg, a.steps, out, device=a.device, sample_every=a.sample_every, progress=not a.quiet,
+              trainer=tr, attr=a.attr, max_seconds=None if a.max_minutes is None else 60 * a.max_minutes)
+    except BaseException:
+        if created and not (out / "checkpoint").exists():  # stopped before anything worth keeping
+            import shutil
+
+            shutil.rmtree(out, ignore_errors=True)
+        raise
     if a.export:
         save(a.export, tr, meta={"steps": tr.steps, "train": asdict(tcfg)}, generator_only=True,
              half=True, attr=a.attr)
@@ -142,10 +211,20 @@ def _train(a: argparse.Namespace) -> int:
 
 
 def _swap(a: argparse.Namespace) -> int:
+    from ._args import check_out_file
+
+    for flag, path in (("-o", a.out), ("--removed", a.removed), ("--strip", a.strip)):
+        if path is not None:
+            check_out_file(path, flag, image=True)
+    from ..gan import require_torch
+
+    require_torch("synthgen gan")
     import numpy as np
 
     from ..gan.infer import GeneGAN, fit
 
+    _device(a.device)
+    _read(a.a), _read(a.b)  # both readable before the model loads
     gan = GeneGAN.load(a.ckpt, a.device)
     ia, ib = fit(_read(a.a)), fit(_read(a.b))
     a0, bu = gan.swap(ia, ib)
@@ -163,15 +242,27 @@ def _swap(a: argparse.Namespace) -> int:
 def _eval(a: argparse.Namespace) -> int:
     import json
 
+    from ..run.job import parse_count
+    from ._args import check_out_file
+
+    n = parse_count(a.n)
+    if n > MAX_EVAL_PAIRS:
+        raise UserError(f"--n {n:,}: at most {MAX_EVAL_PAIRS:,} pairs (every pair's images are held in memory, "
+                        f"~100 KB each; the metrics settle by 500)")
+    for flag, path, image in (("--grid", a.grid, True), ("--strip", a.strip, True), ("--json", a.json, False)):
+        if path is not None:
+            check_out_file(path, flag, image=image)
+    from ..gan import require_torch
+
+    require_torch("synthgen gan")
     import numpy as np
 
     from ..gan.evaluate import evaluate, report_lines
     from ..gan.infer import GeneGAN
 
-    if a.n < 1:
-        raise UserError("--n must be at least 1")
+    _device(a.device)
     gan = GeneGAN.load(a.ckpt, a.device)
-    m = evaluate(gan, a.n)
+    m = evaluate(gan, n)
     imgs = m.pop("_images")
     if a.grid:
         cols = [imgs[k] for k in ("a_with", "b_without", "a_0", "a_without_true", "b_u", "b_with_true")]

@@ -87,6 +87,10 @@ class GeneGAN:
                     hi: float = 1.0) -> np.ndarray:
         """Dec(B, lambda u) for lambda in linspace(lo, hi, steps): steps x 64 x 64 x 3 per B image
         (N x steps x 64 x 64 x 3 for a batch); u comes from `donor` (an image with the attribute)."""
+        if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps < 1:
+            raise UserError(f"interpolate: steps is the number of frames, a whole number >= 1; got {steps!r}")
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            raise UserError(f"interpolate: lo and hi must be finite numbers; got {lo!r}, {hi!r}")
         bx, single = _batch(b, "interpolate B")
         dx, _ = _batch(donor, "interpolate donor")
         if len(dx) not in (1, len(bx)):

@@ -31,6 +31,9 @@ _STATE: dict[str, Any] = {"pid": None, "model": None}
 
 def _model():
     if _STATE["pid"] != os.getpid():
+        from . import require_torch
+
+        require_torch("photo source 'genegan' (or --set document.photo.source=procedural)")
         import torch
 
         from .infer import GeneGAN
@@ -61,10 +64,10 @@ def genegan_photo(d: Any, size_hw: tuple[int, int], prefix: str = "photo.genegan
     """An h x w RGB uint8 portrait whose glasses were added or removed by GeneGAN.
     Factors: `<prefix>.op` (add|remove), `<prefix>.face.*` (the face), `<prefix>.donor.*` (the
     face whose glasses are transplanted, when adding)."""
+    h, w = int(size_hw[0]), int(size_hw[1])
+    gan = _model()  # without torch: one line naming the install
     import torch
 
-    h, w = int(size_hw[0]), int(size_hw[1])
-    gan = _model()
     s = face_spec(d, f"{prefix}.face")
     op = d.choice(f"{prefix}.op", ["add", "remove"])
     had = op == "remove"

@@ -11,6 +11,7 @@ the swap images are computed once per step, which halves the CPU cost of a step.
 from __future__ import annotations
 
 import csv
+import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..errors import RunError
 from . import losses as L
 from .data import to_tensor, to_uint8
 from .model import GeneGAN, GeneGANConfig
@@ -151,6 +153,10 @@ def train(source: Any, cfg: GeneGANConfig, tcfg: TrainConfig, steps: int, out: P
             a, b = source.batch(rng, tcfg.batch)
             logs = tr.step(to_tensor(a, device), to_tensor(b, device))
             s = tr.steps
+            if not all(math.isfinite(v) for v in logs.values()):  # never save a NaN checkpoint over a good one
+                bad = ", ".join(k for k, v in logs.items() if not math.isfinite(v))
+                raise RunError(f"training diverged at step {s} ({bad} not finite); lower --lr or change --seed "
+                               f"(the last good checkpoint, if any, is kept in {out / 'checkpoint'})")
             last = _ == steps - 1 or (max_seconds is not None and time.perf_counter() - t0 > max_seconds)
             if s % log_every == 0 or s == 1 or last:
                 w.writerow([s, round(time.perf_counter() - t0, 2)] + [round(logs[k], 5) for k in

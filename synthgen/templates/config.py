@@ -32,6 +32,13 @@ class PhotoSourceCfg(_Strict):
     # own light; far cheaper.
     bank: int = Field(0, ge=0, le=4096)
 
+    @field_validator("source")
+    @classmethod
+    def _torch(cls, v):
+        from ..gan import genegan_source
+
+        return genegan_source(v)
+
 
 class DocSceneCfg(_Strict):
     """The card placed on a background in perspective (document.in_scene: true)."""

@@ -244,6 +244,13 @@ class PhotoCfg(Strict):
     _b = field_validator("box_mm")(_positive_box)
     _c = field_validator("background", mode="before")(_rgb)
 
+    @field_validator("source")
+    @classmethod
+    def _torch(cls, v):
+        from ..gan import genegan_source
+
+        return genegan_source(v)
+
 
 class MrzCfg(Strict):
     format: Literal["TD3", "TD1"]
