@@ -509,7 +509,7 @@ CATALOGUE: list[tuple] = [
     ("eurofurence", "Eurofurence", "display", ["rounded"], "fonts-eurofurence", "OFL-1.1", f"{UF}/truetype/eurofurence",
      ["eurof55.ttf", "eurof75.ttf", "eurof56.ttf"]),
     ("linux-libertine-display", "Linux Libertine Display O", "display", ["serif"], "fonts-linuxlibertine",
-     "GPL-2+ with font exception / OFL-1.1", f"{UF}/opentype/linux-libertine", ["LinLibertine_DR.otf", "LinBiolinum_K.otf"]),
+     "GPL-2+ with font exception / OFL-1.1", f"{UF}/opentype/linux-libertine", ["LinLibertine_DR.otf"]),  # not LinBiolinum_K: keycaps, not text
     # ---- handwriting / script
     ("dancing-script", "Dancing Script", "handwriting", ["script"], "fonts-dancingscript", "OFL-1.1", f"{UF}/opentype/dancingscript",
      ["DancingScript-Regular.otf", "DancingScript-Bold.otf"]),

@@ -95,10 +95,10 @@ def test_default_lists_shipped_fonts_and_corpora(capsys):
     out = capsys.readouterr().out
     shipped = [p for p in (REPO / "fonts").rglob("*") if p.suffix.lower() in FONT_SUFFIXES]
     assert shipped and all(p.name in out for p in shipped)
-    for name in ("en_words", "zh_words", "zh_chars"):
+    for name in ("en_text", "en_words", "zh_words", "zh_chars"):
         assert name in out
     any_row = [l for l in section(out, "share each face") if "any face" in l]
-    assert len(any_row) == 1 and len(split_cols(any_row[0])) == 1 + 2 * 3
+    assert len(any_row) == 1 and len(split_cols(any_row[0])) == 1 + 2 * 4
 
 
 @pytest.mark.parametrize("content", ["random", "truncated"])
