@@ -173,3 +173,33 @@ def test_train_crnn_script_base_size_runs_on_cpu(tmp_path, capsys):
     assert "CRNN base 3.9" in out and "lr 0.001" in out
     m, _, meta = load(str(tmp_path / "crnn.pt"))
     assert meta["size"] == "base" and m.config["layers"] == 2
+
+
+def _script(name):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"{name}_script", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_hard_suites_unseen_text_and_a_bad_pin_stops_before_training(tmp_path):
+    hs = _script("hard_suites")
+    frags = hs.unseen_fragments()
+    assert len(frags) > 2000 and frags == hs.unseen_fragments()  # deterministic
+    assert all(1 <= len(f) <= 40 and set(f) <= hs.ALLOWED and f == f.strip() for f in frags)
+    info = hs.write_unseen_text(str(tmp_path))
+    punct = (tmp_path / "unseen_punct.txt").read_text().splitlines()
+    assert info["files"]["unseen_punct"]["lines"] == len(punct) > 500
+    assert all(set(f) & set(hs.PUNCT) for f in punct) and set(punct) <= set(frags)
+    assert Charset().covers("".join(frags))
+    suites = tmp_path / "s.yaml"
+    suites.write_text('base: {set: ["line.corpus.sources={{unseen_text}: 1}", "line.corpus.words=[1, 1]"]}\n'
+                      "suites: {wobbly: {pin: [line.style.wobble=true]}}\n")
+    subst = {k: v["path"] for k, v in info["files"].items()}
+    with pytest.raises(hs.Stop, match="suite wobbly.*line.style.wobble"):
+        hs.suite_files(str(suites), str(hs.ROOT / "pipelines" / "ocr_line.yaml"), str(tmp_path), subst, None)
+    assert hs.paired([1, 0, 0, 1], [1, 1, 0, 1], 0)["only_new"] == 1

@@ -31,7 +31,8 @@ def mcnemar_p(x: int, y: int) -> float:
 
 def paired_bootstrap(a: np.ndarray, b: np.ndarray, seed: int, reps: int = 10_000) -> list[float]:
     """95% interval of accuracy(b) - accuracy(a) (= error(a) - error(b)), a and b per-line
-    correctness on the same lines, resampled in pairs with replacement."""
-    d = np.asarray(b, bool).astype(np.float64) - np.asarray(a, bool).astype(np.float64)
+    correctness on the same lines (bools, or per-line scores such as the mean correctness over
+    several seeds), resampled in pairs with replacement."""
+    d = np.asarray(b, np.float64) - np.asarray(a, np.float64)
     means = d[np.random.default_rng(seed).integers(0, len(d), size=(reps, len(d)))].mean(axis=1)
     return [float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))]
