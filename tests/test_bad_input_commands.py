@@ -228,3 +228,84 @@ def test_genegan_interpolate_steps_are_checked():
         with pytest.raises(UserError, match="steps is the number of frames"):
             gan.interpolate(img, img, steps=steps)
     assert gan.interpolate(img, img, steps=1).shape == (1, 64, 64, 3)
+
+
+# -- 6. mine ----------------------------------------------------------------------------------------
+
+JUDGES = '''
+import math
+def fails(samples):
+    return [float(len(s.instances) % 2) for s in samples]
+def boom(samples):
+    raise RuntimeError("model exploded")
+def none(samples):
+    return None
+def strs(samples):
+    return ["bad"] * len(samples)
+def nans(samples):
+    return [math.nan] * len(samples)
+def infs(samples):
+    return [math.inf] * len(samples)
+def short(samples):
+    return [0.0]
+def number(samples):
+    return 0.5
+'''
+
+MINE = {
+    "model raises": (["--model", "judges_x:boom"], "the model boom raised RuntimeError: model exploded"),
+    "model returns None": (["--model", "judges_x:none"], "the model none returned NoneType"),
+    "model returns a number": (["--model", "judges_x:number"], "the model number returned float"),
+    "model returns strings": (["--model", "judges_x:strs"], "value for sample 0 is 'bad' (str)"),
+    "model returns NaN": (["--model", "judges_x:nans"], "value for sample 0 is nan"),
+    "model returns inf": (["--model", "judges_x:infs"], "value for sample 0 is inf"),
+    "model returns too few": (["--model", "judges_x:short"], "returned 1 values for 4 samples"),
+    "bins 0": (["--model", "judges_x:fails", "--bins", "0"], "--bins must be a whole number from 2"),
+    "start negative": (["--model", "judges_x:fails", "--start", "-5"], "--start must be a sample index >= 0"),
+    "start past the index space": (["--model", "judges_x:fails", "--start", str(2**63 - 2)], "2**63 - 1"),
+    "seed negative": (["--model", "judges_x:fails", "--seed", "-1"], "--seed must be from 0"),
+    "sheet negative": (["--model", "judges_x:fails", "--sheet", "-1"], "--sheet must be"),
+    "fail-at nan": (["--model", "judges_x:fails", "--fail-at", "nan"], "--fail-at must be a finite number"),
+    "top negative": (["--model", "judges_x:fails", "--top", "-1"], "--top must be"),
+    "out is a file": (["--model", "judges_x:fails", "--out", "judges_x.py"], "is a file"),
+    "no such module": (["--model", "no_such_mod_x:fn"], "cannot import module 'no_such_mod_x'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MINE))
+def test_mine_bad_input_and_bad_models_are_one_line(case, tmp_path, monkeypatch, capsys):
+    """Issue 22.6: a model that raises or returns None/strings was a traceback and NaN was
+    accepted; --bins 0 was a ZeroDivisionError, --start -5 wrote keys -00000005; every error
+    left an empty folder. The judge module lives in the working directory (was not importable)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p not in ("", str(tmp_path))])
+    (tmp_path / "judges_x.py").write_text(JUDGES)
+    sys.modules.pop("judges_x", None)
+    args, needle = MINE[case]
+    before = set(tmp_path.rglob("*"))
+    rc = main(["mine", "ocr_line", "--rounds", "1", "--per-round", "4", "-q", "--sheet", "0", *args])
+    assert rc == 2
+    _one_line(capsys.readouterr().err, needle)
+    assert {p for p in tmp_path.rglob("*") if "__pycache__" not in p.parts} == before
+
+
+def test_mine_report_does_not_depend_on_the_hash_seed(tmp_path):
+    """Issue 22.6: regions seen at run time were added in set order (PYTHONHASHSEED); the
+    judge module is found in the working directory without PYTHONPATH."""
+    (tmp_path / "judges_x.py").write_text(JUDGES)
+    reports = []
+    for h in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": h}
+        env.pop("PYTHONPATH", None)
+        r = _cli(["mine", "ocr_line", "--model", "judges_x:fails", "--rounds", "1", "--per-round", "16", "-q",
+                  "--sheet", "0", "--out", f"h{h}"], tmp_path, timeout=300, env=env)
+        assert r.returncode == 0, r.stderr
+        reports.append((tmp_path / f"h{h}" / "report.json").read_bytes())
+    assert reports[0] == reports[1]
+    assert json.loads(reports[0])["n_random"] == 16
+
+
+def test_mine_help_says_where_the_model_is_found(capsys):
+    with pytest.raises(SystemExit):
+        main(["mine", "--help"])
+    assert "working directory" in capsys.readouterr().out

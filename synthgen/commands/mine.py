@@ -39,13 +39,15 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                        "failing factor regions, write the mined samples and a ranked report.",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_pipeline_args(p)
-    p.add_argument("--model", required=True, metavar="MODULE:FUNCTION", help="the judge, e.g. synthgen.crnn.judge:fails")
+    p.add_argument("--model", required=True, metavar="MODULE:FUNCTION",
+                   help="the judge, e.g. synthgen.crnn.judge:fails; MODULE is imported from the installed packages, "
+                   "PYTHONPATH, or the working directory (./mymod.py for mymod:fn)")
     p.add_argument("--rounds", type=int, default=3, help="rounds (default 3; the first is random)")
     p.add_argument("--per-round", type=int, default=500, help="samples per round (default 500)")
     p.add_argument("--out", help="output folder or fsspec URL (default runs/<name>.mined_<function>)")
-    p.add_argument("--start", type=int, default=0, help="first sample index (round r uses start + r * per-round ...)")
+    p.add_argument("--start", type=int, default=0, help="first sample index, >= 0 (round r uses start + r * per-round ...)")
     p.add_argument("--floor", type=float, default=0.2, help="share of each round from the base distribution (default 0.2)")
-    p.add_argument("--bins", type=int, default=5, help="bins per continuous factor (default 5)")
+    p.add_argument("--bins", type=int, default=5, help="bins per continuous factor, 2 or more (default 5)")
     p.add_argument("--top", type=int, default=8, help="most factors biased at once (default 8)")
     p.add_argument("--fail-at", type=float, default=0.5, help="a score >= this is a failure (default 0.5)")
     p.add_argument("--sheet", type=int, default=24, help="samples on top_errors.png (default 24, 0: none)")

@@ -27,6 +27,7 @@ from .miner import Miner, load_judge
 
 REPORT = "report.json"
 SHEET = "top_errors.png"
+MAX_SHEET = 1000  # samples on top_errors.png (each re-rendered)
 
 
 def mined_name(pipe_name: str, model: str) -> str:
@@ -75,13 +76,29 @@ def mine(pipeline: str, model: str, rounds: int = 3, per_round: int = 500, out: 
 
     from ..pipeline import load_pipeline
 
-    if rounds < 1:
+    from ..run.job import MAX_INDEX, parse_seed
+
+    if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
         raise UserError(f"--rounds must be >= 1, got {rounds}")
+    if isinstance(sheet, bool) or not isinstance(sheet, int) or not 0 <= sheet <= MAX_SHEET:
+        raise UserError(f"--sheet must be a whole number from 0 (none) to {MAX_SHEET}, got {sheet!r}")
+    if isinstance(per_round, int) and isinstance(start, int) and per_round >= 1 and start >= 0 \
+            and start + rounds * per_round - 1 > MAX_INDEX:
+        raise UserError(f"--start {start} + --rounds {rounds} x --per-round {per_round} passes the last sample "
+                        "index (2**63 - 1); use a smaller --start")
+    if seed is not None:
+        seed = parse_seed(seed)
     judge = load_judge(model)
     pipe = load_pipeline(pipeline, seed=seed, **(overrides or {}))
     name = mined_name(pipe.name, model)
     out = out or str(Path("runs") / name)
     fs, root = url_to_fs(out)
+    from fsspec.implementations.local import LocalFileSystem
+
+    if isinstance(fs, LocalFileSystem):
+        from ..commands._args import check_out_folder
+
+        check_out_folder(root, "--out")
     settings = {"pipeline": pipe.cfg.name, "config": pipe.cfg.model_dump(mode="json"), "seed": pipe.seed,
                 "model": model, "per_round": per_round, "start": start, "floor": floor, "bins": bins, "top": top,
                 "fail_at": fail_at}
@@ -103,7 +120,9 @@ def mine(pipeline: str, model: str, rounds: int = 3, per_round: int = 500, out: 
             done.append(rec)
     elif fs.exists(root) and fs.ls(root):
         raise UserError(f"{out} is not empty and holds no mining manifest; use a new or empty folder")
-    fs.makedirs(root, exist_ok=True)
+    # The folder is made when the first round is judged and about to be written: a model that
+    # fails on the first batch, or bad input found on the way, leaves nothing behind.
+    created = not fs.exists(root)
 
     def manifest(state: str) -> dict[str, Any]:
         return {"name": name, "kind": "mined", "state": state, "settings": settings, "pipeline": pipe.cfg.name,
@@ -120,10 +139,18 @@ def mine(pipeline: str, model: str, rounds: int = 3, per_round: int = 500, out: 
             for s, sc, b in zip(res.samples, res.scores, res.biased):
                 s.meta["mine"] = {"round": r, "biased": b, "score": sc, "failed": sc >= fail_at}
                 members.append((s.key, encode_sample(s, pipe.cfg.output)))
+            fs.makedirs(root, exist_ok=True)
             info = write_shard(fs, root, r, members)
             done.append({**info.to_json(), "round": r, "bias": res.bias})
             res.samples = []  # statistics kept; pixels go (the sheet re-renders its few samples)
             _json_write(fs, posixpath.join(root, MANIFEST), manifest("running" if r + 1 < rounds else "complete"))
+    except BaseException:
+        if created and not done:  # nothing finished: leave no folder behind
+            try:
+                fs.rm(root, recursive=True)
+            except (FileNotFoundError, OSError):
+                pass
+        raise
     finally:
         bar.close()
     report = make_report(miner, name, model, fail_at)

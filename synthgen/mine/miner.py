@@ -26,21 +26,48 @@ from ..errors import UserError
 from .stats import analyse, bias_from, make_stats, observe
 
 Judge = Callable[[list[Sample]], Sequence[Any]]
+MAX_BINS = 1000
 
 
 def load_judge(spec: str) -> Judge:
-    """`module:function` -> the function (imported now, so a typo fails before any work)."""
+    """`module:function` -> the function (imported now, so a typo fails before any work). The
+    working directory is searched too (after the installed packages), so `--model mymod:fn`
+    finds ./mymod.py as `python -m` would."""
+    import os
+    import sys
+
     mod, _, fn = spec.partition(":")
     if not mod or not fn:
         raise UserError(f"--model {spec!r}: give module:function, e.g. synthgen.crnn.judge:fails")
+    cwd = os.getcwd()
+    if cwd not in sys.path and "" not in sys.path:
+        sys.path.append(cwd)
+        importlib.invalidate_caches()
     try:
         m = importlib.import_module(mod)
     except ImportError as e:
-        raise UserError(f"--model {spec!r}: cannot import module {mod!r} ({e})") from None
+        raise UserError(f"--model {spec!r}: cannot import module {mod!r} ({e}); it must be installed, on "
+                        "PYTHONPATH or a .py file in the working directory") from None
+    except Exception as e:  # the user's module fails while it loads: their code, one line
+        raise UserError(f"--model {spec!r}: importing {mod!r} failed: {type(e).__name__}: {e}") from None
     f = getattr(m, fn, None)
     if not callable(f):
         raise UserError(f"--model {spec!r}: module {mod!r} has no function {fn!r}")
     return f
+
+
+def _score(v: Any, k: int) -> float:
+    """One judged value -> a finite float; anything else names the value and what is expected."""
+    what = "; the model must return one failure flag (bool) or finite loss (float) per sample"
+    if isinstance(v, (str, bytes)) or v is None:
+        raise UserError(f"the model's value for sample {k} is {v!r} ({type(v).__name__}){what}")
+    try:
+        x = float(v)
+    except (TypeError, ValueError):
+        raise UserError(f"the model's value for sample {k} is {str(v)[:40]!r} ({type(v).__name__}){what}") from None
+    if not math.isfinite(x):
+        raise UserError(f"the model's value for sample {k} is {x}{what}")
+    return x
 
 
 @dataclass
@@ -72,6 +99,14 @@ class Miner:
             raise UserError(f"--per-round must be >= 1, got {per_round}")
         if not 0.0 <= floor <= 1.0:
             raise UserError(f"--floor must be a share in [0, 1], got {floor}")
+        if isinstance(bins, bool) or not isinstance(bins, int) or not 2 <= bins <= MAX_BINS:
+            raise UserError(f"--bins must be a whole number from 2 to {MAX_BINS}, got {bins!r}")
+        if isinstance(start, bool) or not isinstance(start, int) or start < 0:
+            raise UserError(f"--start must be a sample index >= 0, got {start!r}")
+        if isinstance(top, bool) or not isinstance(top, int) or top < 0:
+            raise UserError(f"--top must be a whole number >= 0 (0: never bias), got {top!r}")
+        if not math.isfinite(float(fail_at)):
+            raise UserError(f"--fail-at must be a finite number, got {fail_at!r}")
         self.pipe, self.judge = pipeline, judge
         self.per_round, self.start, self.floor = int(per_round), int(start), float(floor)
         self.prior, self.top, self.z_min, self.sharpen = prior, top, z_min, sharpen
@@ -97,14 +132,27 @@ class Miner:
         return math.floor((j + 1) * self.floor) > math.floor(j * self.floor)
 
     def scores_of(self, samples: list[Sample]) -> list[float]:
+        """The judge's scores, checked: a judge that raises, returns None, strings, NaN or the wrong
+        count is one line (UserError) naming what it returned, never a NaN statistic."""
         out: list[float] = []
+        name = getattr(self.judge, "__qualname__", None) or repr(self.judge)
         for k in range(0, len(samples), self.batch):
             part = samples[k : k + self.batch]
-            got = list(self.judge(part))
+            try:
+                got = self.judge(part)
+            except (UserError, KeyboardInterrupt):
+                raise
+            except Exception as e:
+                raise UserError(f"the model {name} raised {type(e).__name__}: {str(e)[:200]} (judging samples "
+                                f"{part[0].key}..{part[-1].key}); fix the model and rerun") from None
+            if got is None or isinstance(got, (str, bytes, dict)) or not hasattr(got, "__iter__"):
+                raise UserError(f"the model {name} returned {type(got).__name__}; it must return one failure flag "
+                                "(bool) or loss (float) per sample, e.g. a list")
+            got = list(got)
             if len(got) != len(part):
                 raise UserError(f"the model returned {len(got)} values for {len(part)} samples; it must return one "
                                 "failure flag or loss per sample")
-            out += [float(v) for v in got]
+            out += [_score(v, k + j) for j, v in enumerate(got)]
         return out
 
     def render_round(self, r: int, progress: Callable[[int], None] | None = None) -> tuple[list[Sample], list[bool], dict]:

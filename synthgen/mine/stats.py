@@ -120,7 +120,9 @@ def make_stats(space: dict[str, Any], bins: int = 5) -> dict[str, FactorStats]:
 
 def observe(stats: dict[str, FactorStats], factors: dict[str, Any], score: float) -> None:
     """Count one judged sample: each region it touches once."""
-    touched: dict[str, set[str]] = defaultdict(set)
+    # dicts, not sets: regions first seen here are created in the sample's factor order, so
+    # report.json is the same whatever PYTHONHASHSEED (a set of strings iterates in hash order)
+    touched: dict[str, dict[str, None]] = defaultdict(dict)
     for k, v in factors.items():
         g = generic(k)
         st = stats.get(g)
@@ -128,7 +130,7 @@ def observe(stats: dict[str, FactorStats], factors: dict[str, Any], score: float
             continue
         key = st.region_of(v)
         if key is not None:
-            touched[g].add(key)
+            touched[g][key] = None
     for g, keys in touched.items():
         for key in keys:
             stats[g].add(key, score)
