@@ -23,8 +23,10 @@ Protocol (written before any result): docs/experiments/hard_suites.md. In short:
     python scripts/hard_suites.py --out runs/hard_suites --size base --steps 20000 --batch-size 64 \\
         --eval-n 1000 --seeds 0,1 --device cuda --amp --workers 12
 
-Speed (the base model, batch 32, this project's shared 2-core CPU): ~1.4 CPU-s per step at one
-torch thread, i.e. ~8 h for 20000 steps on an idle core, plus rendering: a GPU run.
+Speed (base model, batch 32, the new defaults' lines, this project's shared 2-core VM): the
+model step alone 1.28 CPU-s at one torch thread (0.76 steps/s); end to end with one render
+worker 0.55 steps/s at --threads 1 and 0.36 at --threads 2 (two threads fight the renderer
+and the other users for two cores): 20000 steps take ~10 h per arm and seed. A GPU run.
 
 Writes <out>/hard_suites.json (configs and their diff, text hashes, every prediction and
 reading, all measures) and <out>/hard_suites.md (the table); checkpoints in
@@ -35,7 +37,6 @@ command to resume after an interruption).
 from __future__ import annotations
 
 import argparse
-import copy
 import hashlib
 import json
 import os
