@@ -309,3 +309,60 @@ def test_mine_help_says_where_the_model_is_found(capsys):
     with pytest.raises(SystemExit):
         main(["mine", "--help"])
     assert "working directory" in capsys.readouterr().out
+
+
+# -- 8. augment -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def line_src(tmp_path_factory):
+    """A small ocr_line dataset in two shards; the second one corrupt (bytes overwritten)."""
+    root = tmp_path_factory.mktemp("augsrc")
+    src = root / "src"
+    assert main(["render", "ocr_line", "--n", "8", "--shard-size", "4", "-q", "--out", str(src)]) == 0
+    bad = root / "bad"
+    bad.mkdir()
+    for p in src.iterdir():
+        (bad / p.name).write_bytes(p.read_bytes())
+    b = bytearray((bad / "shard-000001.tar").read_bytes())
+    b[1500:3000] = bytes(1500)
+    (bad / "shard-000001.tar").write_bytes(bytes(b))
+    return src, bad
+
+
+@pytest.mark.parametrize("premade", [False, True])
+def test_augment_corrupt_input_shard_leaves_nothing(line_src, tmp_path, premade, capsys):
+    """Issue 22.8: a corrupt input shard exited 2 but left a `running` manifest and the shards
+    written before it (in a folder it made, or in an empty folder the user made)."""
+    _, bad = line_src
+    out = tmp_path / "aug"
+    if premade:
+        out.mkdir()
+    rc = main(["augment", str(bad), "--out", str(out), "--strength", "0.3", "--shard-size", "2", "-q",
+               "--executor", "serial"])
+    assert rc == 2
+    _one_line(capsys.readouterr().err, "shard-000001.tar is truncated or corrupt")
+    assert (list(out.iterdir()) == []) if premade else not out.exists()
+
+
+def test_augment_bad_out_and_numbers(line_src, tmp_path, capsys):
+    """Issue 22.8: --out on a read-only filesystem was an OSError traceback."""
+    src, _ = line_src
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    unwritable = "/sys/synthgen-aug" if os.geteuid() == 0 else str(ro / "sub")
+    cases = [(["--out", unwritable], "cannot write to --out" if os.geteuid() == 0 else "not writable"),
+             (["--out", str(afile)], "is a file"),
+             (["--out", str(afile / "x")], "is a file"),
+             (["--out", str(tmp_path / "o"), "--seed", "-1"], "--seed must be from 0"),
+             (["--out", str(tmp_path / "o"), "--workers", "0"], "--workers must be >= 1"),
+             (["--out", str(tmp_path / "o"), "--strength", "nan"], "--strength must be in [0, 1]")]
+    before = set(tmp_path.rglob("*"))
+    for extra, needle in cases:
+        args = ["augment", str(src), "--strength", "0.3", "-q", *extra]
+        assert main(args) == 2, extra
+        _one_line(capsys.readouterr().err, needle)
+    assert set(tmp_path.rglob("*")) == before

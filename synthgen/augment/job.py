@@ -29,9 +29,9 @@ from ..version import SAMPLE_STREAM, __version__
 from ..config import AugmentCfg
 from ..core import Sample, key_for
 from ..draws import Draws
-from ..errors import UserError
-from ..io.shards import (MANIFEST, PARTIAL_SUFFIX, ShardInfo, hash_file, read_shard, shard_index, shard_name, tar_end_ok,
-                         url_to_fs, write_shard)
+from ..errors import RunError, UserError
+from ..io.shards import (MANIFEST, PARTIAL_SUFFIX, ShardInfo, hash_file, out_of_space, read_shard, shard_index,
+                         shard_name, tar_end_ok, url_to_fs, write_shard)
 from .inputs import open_input
 from .stage import augment
 
@@ -164,6 +164,11 @@ def augment_dataset(input: str, out: str, strength: float, copies: int = 1, seed
         raise UserError(f"--strength must be in [0, 1], got {strength}")
     if int(copies) < 1 or int(shard_size) < 1:
         raise UserError("--copies and --shard-size must be >= 1")
+    if workers is not None and int(workers) < 1:
+        raise UserError(f"--workers must be >= 1, got {workers}")
+    from ..run.job import parse_seed
+
+    seed = parse_seed(seed)
     if executor == "ray":
         from ..run.ray_exec import preflight
 
@@ -188,6 +193,12 @@ def augment_dataset(input: str, out: str, strength: float, copies: int = 1, seed
                        "seed": int(seed), "quality": int(quality), "config": json.loads(cfg_json)}}
     fs, root = url_to_fs(out)
     mpath = posixpath.join(root, MANIFEST)
+    from fsspec.implementations.local import LocalFileSystem
+
+    if isinstance(fs, LocalFileSystem):
+        from ..commands._args import check_out_folder
+
+        check_out_folder(root, "--out")
     if fs.exists(root):
         if not fs.isdir(root):
             raise UserError(f"--out {out!r} is a file; give a folder")
@@ -201,6 +212,40 @@ def augment_dataset(input: str, out: str, strength: float, copies: int = 1, seed
             raise UserError(f"{out} is not empty and holds no synthgen manifest.json; use a new or empty folder")
     # one sample before anything is written: an unreadable input fails here
     augment_one(AugSpec(src, cfg_json, int(seed), int(copies), out, int(quality)), 0)
+    created = not fs.exists(root)
+    fresh = created or not fs.exists(mpath)  # no earlier run of this job to resume here
+    try:
+        return _augment_into(fs, root, out, mpath, src, inp, job, cfg_json, source_cfg, n, seed, copies, quality,
+                             shard_size, executor, workers, progress, ray_address)
+    except BaseException as e:
+        # Bad input found on the way (a corrupt input shard: exit 2) leaves nothing of this run behind
+        # when the run made the folder; a stop from outside (exit 1, Ctrl-C) keeps finished shards.
+        if fresh and isinstance(e, (UserError, OSError)) and not (isinstance(e, OSError) and out_of_space(e)):
+            _undo(fs, root, created)
+        if isinstance(e, OSError):
+            if out_of_space(e):
+                raise RunError(f"no space left on the device holding {out} ({e.strerror}); free some space and "
+                               "rerun the same command: finished shards are kept") from None
+            raise UserError(f"cannot write to --out {out!r} ({e.strerror or e}); choose another --out") from None
+        raise
+
+
+def _undo(fs, root: str, created: bool) -> None:
+    """Remove what a fresh job wrote: the folder if it made it, else its manifest and shards."""
+    try:
+        if created:
+            fs.rm(root, recursive=True)
+            return
+        for p in fs.ls(root, detail=False):
+            name = posixpath.basename(p.rstrip("/"))
+            if name == MANIFEST or name.endswith(PARTIAL_SUFFIX) or name.startswith("shard-"):
+                fs.rm(p)
+    except (FileNotFoundError, OSError):
+        pass
+
+
+def _augment_into(fs, root, out, mpath, src, inp, job, cfg_json, source_cfg, n, seed, copies, quality, shard_size,
+                  executor, workers, progress, ray_address) -> dict[str, Any]:
     fs.makedirs(root, exist_ok=True)
     tasks = [AugTask(k, s, min(shard_size, n - s)) for k, s in enumerate(range(0, n, shard_size))]
     kept: dict[int, ShardInfo] = {}
