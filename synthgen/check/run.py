@@ -126,6 +126,14 @@ def identity_of(label: dict[str, Any], key: str | None = None) -> str | None:
     return None
 
 
+def source_of(label: dict[str, Any]) -> str | None:
+    """The sample an augmented one was made from (`synthgen augment` records meta.source_key):
+    copies of one source are meant to look alike, so they are not near duplicates of each other."""
+    meta = label.get("meta")
+    src = meta.get("source_key") if isinstance(meta, dict) else None
+    return None if src in (None, "") else str(src)
+
+
 def _signed(h: int) -> int:
     return h - (1 << 64) if h >= 1 << 63 else h
 
@@ -170,16 +178,18 @@ class _Index:
         self.db.executescript("""
             PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-16000;
             CREATE TABLE s (id INTEGER PRIMARY KEY, ds INT, shard TEXT, key TEXT, pix BLOB, ph INT, txt TEXT, ident TEXT,
-                            aspect REAL);
+                            aspect REAL, src TEXT);
             CREATE TABLE b (band INT, val INT, id INT);
         """)
 
     def add(self, ds: int, shard: str, key: str, pix: bytes, ph: int, txt: str | None, ident: str | None,
-            aspect: float) -> None:
-        cur = self.db.execute("INSERT INTO s (ds, shard, key, pix, ph, txt, ident, aspect) VALUES (?,?,?,?,?,?,?,?)",
-                              (ds, shard, key, pix, _signed(ph), txt, ident, aspect))
+            aspect: float, src: str | None = None) -> None:
+        cur = self.db.execute("INSERT INTO s (ds, shard, key, pix, ph, txt, ident, aspect, src) VALUES (?,?,?,?,?,?,?,?,?)",
+                              (ds, shard, key, pix, _signed(ph), txt, ident, aspect, src))
         rid = cur.lastrowid
-        self.db.executemany("INSERT INTO b VALUES (?,?,?)", [(k, v, rid) for k, v in enumerate(bands(ph, self.nbands))])
+        # --near 0 is one band of all 64 bits: stored signed, as SQLite integers are
+        self.db.executemany("INSERT INTO b VALUES (?,?,?)",
+                            [(k, _signed(v), rid) for k, v in enumerate(bands(ph, self.nbands))])
 
     def finish(self) -> None:
         self.db.executescript("""
@@ -229,7 +239,7 @@ def _scan(index: _Index, report: Report, url: str, ds: int, tol: float, identity
                 for sev, msg in label_findings(label, rgb.shape[:2], tol):
                     report.add(Finding("label", sev, f"{key} in {shard}: {msg}", ref))
                 index.add(ds, shard, key, pixel_hash(rgb), phash(rgb), norm_text(label), identity_of(label, identity_key),
-                          rgb.shape[1] / rgb.shape[0])
+                          rgb.shape[1] / rgb.shape[0], source_of(label))
         except ShardError as e:
             report.add(Finding("shard", "error", f"{url}: {e} ({seen} samples read before it broke)",
                                [{"dataset": report.datasets[ds], "shard": shard, "key": ""}]))
@@ -299,16 +309,28 @@ def check(path: str, against: str | None = None, near: int = NEAR_DEFAULT, tol: 
 
 def _duplicates(index: _Index, report: Report, near: int, pair: bool) -> None:
     # exact duplicates inside a dataset; the same image on both sides of a pair is a leak
-    for _, rows in _groups(index, "pix", "COUNT(*) > 1"):
-        for ds in {r[0] for r in rows}:
+    for pix, rows in _groups(index, "pix", "COUNT(*) > 1"):
+        for ds in sorted({r[0] for r in rows}):
             inside = [r for r in rows if r[0] == ds]
             if len(inside) > 1:
+                srcs = {v for (v,) in index.rows("SELECT DISTINCT src FROM s WHERE pix = ? AND ds = ?", (pix, ds))}
+                if len(srcs) == 1 and None not in srcs:  # augmented copies of one source that no op changed
+                    report.add(Finding("exact_duplicate", "warning",
+                                       f"{len(inside)} augmented copies of source sample {srcs.pop()} with identical "
+                                       f"pixels (no op changed them; a higher --strength changes more): "
+                                       f"{_keys(inside)}", _refs(report, inside)))
+                    continue
                 report.add(Finding("exact_duplicate", "error",
                                    f"{len(inside)} samples with identical pixels: {_keys(inside)}", _refs(report, inside)))
         if pair and {r[0] for r in rows} == {0, 1}:
             report.add(Finding("overlap_image", "error", f"the same image in both datasets: {_keys(rows)}",
                                _refs(report, rows)))
-    # near duplicates: candidates agree on a band (exact, by pigeonhole), then the distance
+    # near duplicates: candidates agree on a band (exact, by pigeonhole), then the distance.
+    # Two images are near duplicates when they look alike AND carry the same transcription:
+    # every card of a template shares its art (guilloche, captions, layout), so distinct cards
+    # hash a few bits apart and only their printed text tells them apart; a re-encoded,
+    # recoloured or rescaled copy keeps its labels. Augmented copies of one source sample
+    # (meta.source_key, inside one dataset) are expected to look alike and are not compared.
     cur = index.db.execute(f"""
         SELECT ham(s1.ph, s2.ph), s1.ds, s1.shard, s1.key, s2.ds, s2.shard, s2.key
         FROM (SELECT DISTINCT x.id a, y.id b FROM b x JOIN b y
@@ -316,6 +338,8 @@ def _duplicates(index: _Index, report: Report, near: int, pair: bool) -> None:
         JOIN s s1 ON s1.id = p.a JOIN s s2 ON s2.id = p.b
         WHERE s1.pix != s2.pix AND ham(s1.ph, s2.ph) <= ?
           AND MAX(s1.aspect, s2.aspect) <= ? * MIN(s1.aspect, s2.aspect)
+          AND s1.txt IS s2.txt
+          AND NOT (s1.ds = s2.ds AND s1.src IS NOT NULL AND s1.src = s2.src)
         ORDER BY p.a, p.b""", (near, ASPECT))
     for d, ds1, sh1, k1, ds2, sh2, k2 in cur:
         rows = [(ds1, sh1, k1), (ds2, sh2, k2)]

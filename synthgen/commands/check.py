@@ -15,7 +15,10 @@ checks:
   label            quads inside the image, not degenerate, convex, clockwise on screen;
                    one char quad per character, each inside its word's quad
   exact_duplicate  identical decoded pixels (whatever the file encoding)
-  near_duplicate   perceptual hashes (64-bit DCT pHash) within --near bits, aspect ratios within 10%
+  near_duplicate   perceptual hashes (64-bit DCT pHash) within --near bits, aspect ratios within 10%,
+                   and the same transcription (cards of one template share their art: only the
+                   printed text tells two people apart); augmented copies of one source sample
+                   (meta.source_key) are meant to look alike and are not compared with each other
   with --against (train vs test):
   overlap_image / overlap_near_image   the same or a near-identical image on both sides
   overlap_text     the same transcription (NFKC, case-folded) on both sides
@@ -42,7 +45,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("dir", help="dataset folder (manifest.json + shard-*.tar) or fsspec URL")
     p.add_argument("--against", metavar="DIR2", help="a second dataset that must not overlap DIR (e.g. the test split)")
     p.add_argument("--near", type=int, default=6, metavar="BITS",
-                   help="near-duplicate threshold: Hamming distance of the 64-bit perceptual hashes (default 6)")
+                   help="near-duplicate threshold: Hamming distance of the 64-bit perceptual hashes, 0..16 (default 6)")
     p.add_argument("--identity", metavar="PATH",
                    help="dotted path of the identity in the label JSON, e.g. meta.identity.document_number "
                    "(default: meta.identity, then factors identity.*)")
