@@ -45,7 +45,8 @@ LINE_ROOTS = re.compile(
 EXISTENCE = {"words", "distractors", "distractor.kind", "word.small", "word.block", "word.lines", "word.line.words",
              "word.perspective", "background.kind", "line.words", "line.layout", "line.style.spacing",
              "line.style.stroke", "line.style.shadow", "line.style.underline", "line.geometry.perspective",
-             "line.word.source", "line.word.run", "line.style.outline_shadow", "line.geometry.squeeze", "line.tight"}
+             "line.word.source", "line.word.run", "line.style.outline_shadow", "line.geometry.squeeze", "line.tight",
+             "line.style.elastic"}  # elastic: no squeeze or tight crop with the bend
 COLOURS = re.compile(r"(^|\.)(color|stroke_color|shadow_color)\.")
 _ITEM = re.compile(r"^word\[(\d+)\]")
 
