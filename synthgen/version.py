@@ -9,4 +9,6 @@ __version__ = "0.2.0"
 # 5: document portraits follow the holder (sex, age band, the template's photo.look).
 # 6: text lines: new factors (per-character rotation, tight crops, squeeze, a word behind,
 #    outline + shadow), running text wraps by dropping its last words; ocr_line's wider defaults.
-SAMPLE_STREAM = 6
+# 7: after an elastic warp a quad grows to hold its bent text (points along its edges and its char
+#    quads), which the four mapped corners alone cut into by up to ~2 px.
+SAMPLE_STREAM = 7

@@ -65,6 +65,43 @@ def plan(d: Draws, strength: float, cfg: Any, W: int, H: int, instances: list[In
 
 
 CHAR_VISIBLE = 0.75  # text with a character less visible than this becomes don't-care
+EDGE_SAMPLES = 7  # points inside each edge of a quad mapped through a field (1/8 .. 7/8 of the edge)
+GROW_MIN = 0.005  # px: less than the labels' 1/100 px rounding is left alone
+
+
+def _edge_samples(quad: np.ndarray) -> np.ndarray:
+    q = np.asarray(quad, np.float64).reshape(4, 2)
+    t = (np.arange(1, EDGE_SAMPLES + 1) / (EDGE_SAMPLES + 1))[:, None]
+    return np.concatenate([q[e] + t * (q[(e + 1) % 4] - q[e]) for e in range(4)])
+
+
+def grow_to_hold(quad: np.ndarray, pts: np.ndarray) -> np.ndarray:
+    """The quad with each edge moved outward, parallel to itself, just enough to hold `pts`
+    (corner order and reading direction kept); unchanged when every point is inside already.
+    Clockwise on screen (y down): the inside lies to the right of each edge."""
+    q = np.asarray(quad, np.float64).reshape(4, 2)
+    pts = np.asarray(pts, np.float64).reshape(-1, 2)
+    if not len(pts):
+        return quad
+    e = np.roll(q, -1, axis=0) - q  # edge k runs from corner k to corner k + 1
+    n = np.hypot(e[:, 0], e[:, 1])
+    if (n < 1e-9).any():
+        return quad
+    inward = np.stack([-e[:, 1], e[:, 0]], 1) / n[:, None]
+    d = (pts[None, :, 0] - q[:, None, 0]) * inward[:, None, 0] + (pts[None, :, 1] - q[:, None, 1]) * inward[:, None, 1]
+    shift = np.maximum(0.0, -d.min(axis=1))  # how far each edge must move out
+    if shift.max() < GROW_MIN:
+        return quad
+    a = q - shift[:, None] * inward  # a point on each moved edge
+    out = np.empty_like(q)
+    for k in range(4):  # corner k: where edge k - 1 meets edge k
+        p_, n_ = a[k - 1], inward[k - 1]
+        den = float(e[k] @ n_)
+        if abs(den) < 1e-9:  # parallel neighbours (degenerate quad): move the corner out along both
+            out[k] = q[k] - shift[k - 1] * inward[k - 1] - shift[k] * inward[k]
+        else:
+            out[k] = a[k] + e[k] * (float((p_ - a[k]) @ n_) / den)
+    return out.astype(np.asarray(quad).dtype)
 
 
 def move_instances(instances: list[Instance], mapping: Mapping, cfg: Any) -> list[Instance]:
@@ -74,6 +111,12 @@ def move_instances(instances: list[Instance], mapping: Mapping, cfg: Any) -> lis
     parts = [inst.quad for inst in instances] + [inst.chars.reshape(-1, 2) for inst in instances
                                                   if inst.chars is not None and len(inst.chars)]
     pts = mapping.points(np.concatenate([p.reshape(-1, 2) for p in parts]))
+    # A field (elastic) bends straight edges, so the 4 mapped corners alone make a quad that cuts
+    # into its own bent text (char quads, mapped at every corner, reached up to ~1.5 px out of
+    # their word at strength 1): points along each edge go through the field too (a call of
+    # their own: the corners' values stay exactly what they were) and the quad grows to hold them.
+    edge_pts = mapping.points(np.concatenate([_edge_samples(inst.quad) for inst in instances])) \
+        if getattr(mapping, "fields", None) else None
     out, k = [], 4 * len(instances)
     min_visible = getattr(cfg, "min_visible", 0.5)
     drop = getattr(cfg, "out_of_frame", "ignore") == "drop"
@@ -84,6 +127,10 @@ def move_instances(instances: list[Instance], mapping: Mapping, cfg: Any) -> lis
             n = 4 * len(chars)
             chars = pts[k : k + n].reshape(-1, 4, 2)
             k += n
+        if edge_pts is not None:
+            held = edge_pts[EDGE_SAMPLES * 4 * j : EDGE_SAMPLES * 4 * (j + 1)]
+            quad = grow_to_hold(quad, held if chars is None or not len(chars) else
+                                np.concatenate([held, chars.reshape(-1, 2)]))
         ignore = inst.ignore
         W, H = mapping.W, mapping.H
         inside = bool(np.all((quad[:, 0] >= 0) & (quad[:, 0] <= W) & (quad[:, 1] >= 0) & (quad[:, 1] <= H)))
