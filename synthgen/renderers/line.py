@@ -65,6 +65,13 @@ def join(parts: list[str]) -> str:
 
 
 class LineRenderer:
+    # the kind's declarations (renderers/registry.py): its config section, a recognition crop,
+    # EAST maps only when labels.store asks (then the crop height must fit the stride)
+    sections = {"line": "synthgen.config:LineCfg"}
+    crop = True
+    score_always = False
+    stride_multiples = ("line.height",)
+
     def __init__(self, cfg: PipelineConfig, seed: int) -> None:
         if cfg.line is None:
             raise ValueError("LineRenderer needs a kind: line config")
