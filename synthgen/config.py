@@ -9,16 +9,15 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import yaml
-from pydantic import (BaseModel, ConfigDict, Field, ValidationError, field_validator, model_serializer,
-                      model_validator)
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator,
+                      model_serializer, model_validator)
 
 from .errors import UserError
 
 from .resources import shipped
-from .templates.config import DocumentCfg
 
 PIPELINES = shipped("pipelines")
 FONTS = shipped("fonts")
@@ -267,7 +266,8 @@ class LineCorpusCfg(Strict):
     def _sources(cls, v: dict) -> dict:
         if any(w < 0 for w in v.values()) or not any(w > 0 for w in v.values()):
             raise ValueError("give at least one source with weight > 0 (and none below 0)")
-        return v
+        # weights are exact shares walked in order: the order keys were written in must not matter
+        return dict(sorted(v.items()))
 
     _case = field_validator("case")(_check_cases)
 
@@ -438,30 +438,27 @@ class LineCfg(Strict):
         return _ordered_pair(v)
 
 
-# Which top-level sections each renderer kind reads, declared once. Sections shared by every
-# kind (fonts, background, augment, labels, output) are not listed. A config may not set a
-# section its kind does not read; a kind's own optional section (line:, document:) is filled
-# with its defaults. A new kind adds its entry here and its renderer in renderers/registry.py.
-KIND_SECTIONS: dict[str, tuple[str, ...]] = {
-    "scene": ("image", "text", "layout"),
-    "line": ("line",),
-    "document": ("document",),
-}
-
-
-def _all_kind_sections() -> set[str]:
-    return {s for secs in KIND_SECTIONS.values() for s in secs}
+# -- the pipeline config: shared sections plus the kind's own -------------------------------
+#
+# A renderer class declares the top-level sections its kind reads (`sections`, with their
+# models: scene image/text/layout, line `line`, document `document`) and its size rules; see
+# renderers/registry.py. `config_model(kind)` is PipelineConfig plus those sections, and
+# `PipelineConfig.model_validate(data)` (and `validate`) picks it by `data["kind"]`. So a config
+# dumps only what its kind reads: a fingerprint or dataset name never depends on sections the
+# renderer ignores, and a plug-in kind brings its own section without editing this module.
 
 
 class PipelineConfig(Strict):
+    """The sections every kind shares. A config of kind K is an instance of `config_model(K)`,
+    a subclass that adds K's sections (`kind_sections`)."""
+
+    kind_sections: ClassVar[tuple[str, ...]] = ()
+
     name: str
     kind: str = "scene"
     description: str = ""
     seed: int = 0
-    image: ImageCfg = Field(default_factory=ImageCfg)
     fonts: FontsCfg = Field(default_factory=FontsCfg)
-    text: TextCfg = Field(default_factory=TextCfg)
-    layout: LayoutCfg = Field(default_factory=LayoutCfg)
     background: BackgroundCfg = Field(default_factory=BackgroundCfg)
     augment: AugmentCfg = Field(default_factory=AugmentCfg)
     factors: FactorsCfg = Field(default_factory=FactorsCfg)
@@ -469,64 +466,80 @@ class PipelineConfig(Strict):
     splits: SplitsCfg = Field(default_factory=SplitsCfg)
     labels: LabelsCfg = Field(default_factory=LabelsCfg)
     output: OutputCfg = Field(default_factory=OutputCfg)
-    line: LineCfg | None = None  # kind: line only (defaults filled in)
-    document: DocumentCfg | None = None  # kind: document only (synthgen/templates/config.py)
+
+    @classmethod
+    def model_validate(cls, obj: Any, **kw: Any) -> "PipelineConfig":
+        # PipelineConfig.model_validate(data) validates with the model of data's kind
+        if cls is PipelineConfig and isinstance(obj, dict):
+            model = config_model(obj.get("kind", "scene"))
+            if model is not None:
+                return model.model_validate(obj, **kw)
+            # an unknown kind: its error (and the shared sections'), not one per kind section
+            obj = {k: v for k, v in obj.items() if k in cls.model_fields}
+        return super().model_validate(obj, **kw)
+
+    def __reduce__(self):
+        # kind models are made at run time: pickle by kind (the unpickling process makes it again)
+        return (_restore, (self.kind, self.__getstate__()))
 
     @field_validator("kind")
     @classmethod
     def _known_kind(cls, v: str) -> str:
-        if v not in KIND_SECTIONS:
-            raise ValueError(f"unknown kind {v!r}; use one of {', '.join(sorted(KIND_SECTIONS))}")
+        from .renderers.registry import known, kinds
+
+        if not known(v):
+            raise ValueError(f"unknown kind {v!r}; use one of {', '.join(kinds())}")
         return v
 
     @model_serializer(mode="wrap")
-    def _drop_unread(self, handler):
-        # A config dumps only the sections its kind reads (plus the shared ones), so a
-        # fingerprint or dataset name never depends on sections the renderer ignores.
+    def _drop_unsplit(self, handler):
         d = handler(self)
-        if isinstance(d, dict):
-            for k in _all_kind_sections() - set(KIND_SECTIONS.get(self.kind, ())):
-                d.pop(k, None)
-            if self.split is None:  # unsplit jobs keep the fingerprint they had before splits existed
-                d.pop("split", None)
-                d.pop("splits", None)
+        if isinstance(d, dict) and self.split is None:
+            # unsplit jobs keep the fingerprint they had before splits existed
+            d.pop("split", None)
+            d.pop("splits", None)
         return d
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sections_of_other_kinds(cls, data: Any) -> Any:
+        # A config may not set a section its kind does not read (one given as null or {} is
+        # dropped); the kind's own section given as null gets its defaults.
+        if cls is PipelineConfig or not isinstance(data, dict):
+            return data
+        data = dict(data)
+        for k in cls.kind_sections:
+            if k in data and data[k] is None:
+                del data[k]
+        extra = sorted(k for k in data if k not in cls.model_fields)
+        if not extra:
+            return data
+        from .renderers.registry import section_owners
+
+        owners = section_owners()
+        foreign: dict[str, list[str]] = {}
+        for k in extra:
+            models = owners.get(k)
+            if not models:
+                continue  # no kind reads it: refused as an unknown key
+            if data[k] is None or data[k] == {}:
+                del data[k]  # nothing set
+            else:
+                foreign[k] = sorted(models)
+        if foreign:
+            kind = data.get("kind", "scene")
+            hint = "; ".join(f"{k}: is for kind: {'/'.join(o)}" for k, o in foreign.items())
+            raise ValueError(f"section(s) {sorted(foreign)} are not read by kind: {kind} ({hint}); "
+                             f"see pipelines/ for a {kind} example")
+        return data
 
     @model_validator(mode="after")
     def _canonical_order(self) -> "PipelineConfig":
         # Weighted draws walk their options in order, so a weights mapping must not depend on
         # the order keys were written in: the YAML's order and the sorted JSON a worker gets
-        # would otherwise give different samples for the same config.
+        # would otherwise give different samples for the same config. (A kind's own weights:
+        # its section's validators.)
         self.background.weights = dict(sorted(self.background.weights.items()))
-        if self.line is not None:
-            self.line.corpus.sources = dict(sorted(self.line.corpus.sources.items()))
-        return self
-
-    @model_validator(mode="after")
-    def _kind_sections(self) -> "PipelineConfig":
-        own = KIND_SECTIONS[self.kind]
-        fields = type(self).model_fields
-        foreign = []
-        for k in sorted(_all_kind_sections() - set(own)):
-            if k not in self.model_fields_set:
-                continue
-            v, f = getattr(self, k), fields[k]
-            default = f.default_factory() if f.default_factory is not None else f.default
-            if v is not None and v != default:
-                foreign.append(k)
-        if foreign:
-            owners = {k: [kind for kind, secs in KIND_SECTIONS.items() if k in secs] for k in foreign}
-            hint = "; ".join(f"{k}: is for kind: {'/'.join(o)}" for k, o in owners.items())
-            raise ValueError(f"section(s) {foreign} are not read by kind: {self.kind} ({hint}); "
-                             f"see pipelines/ for a {self.kind} example")
-        for k in own:  # a kind's own optional section gets its defaults
-            if getattr(self, k) is None:
-                ann = fields[k].annotation
-                model = next(a for a in getattr(ann, "__args__", (ann,)) if a is not type(None))
-                setattr(self, k, model())
-        if self.kind == "line" and self.labels.store and self.line.height % self.labels.stride:
-            raise ValueError(f"line.height must be a multiple of labels.stride={self.labels.stride} "
-                             "when labels.store asks for EAST maps")
         return self
 
     @model_validator(mode="after")
@@ -536,10 +549,42 @@ class PipelineConfig(Strict):
         return self
 
     @model_validator(mode="after")
-    def _fits(self) -> "PipelineConfig":
-        if self.image.width % self.labels.stride or self.image.height % self.labels.stride:
-            raise ValueError(f"image size must be a multiple of labels.stride={self.labels.stride}")
+    def _kind_rules(self) -> "PipelineConfig":
+        # the kind's size rules (sizes that must be multiples of labels.stride) and own checks
+        if type(self) is not PipelineConfig:
+            from .renderers.registry import check_config
+
+            check_config(self)
         return self
+
+
+_MODELS: dict[str, tuple[type, type[PipelineConfig]]] = {}
+
+
+def config_model(kind: str) -> type[PipelineConfig] | None:
+    """PipelineConfig plus the sections `kind`'s renderer declares; None for an unknown kind."""
+    from .renderers.registry import kind_info, known
+
+    if not isinstance(kind, str) or not known(kind):
+        return None
+    info = kind_info(kind)
+    hit = _MODELS.get(kind)
+    if hit is not None and hit[0] is info.cls:
+        return hit[1]
+    fields = {s: (m, Field(default_factory=m)) for s, m in info.sections}
+    model = create_model(f"{info.cls.__name__}Config", __base__=PipelineConfig, __module__=__name__, **fields)
+    model.kind_sections = info.section_names
+    _MODELS[kind] = (info.cls, model)
+    return model
+
+
+def _restore(kind: str, state: dict) -> PipelineConfig:
+    model = config_model(kind)
+    if model is None:
+        raise ValueError(f"unknown kind {kind!r}: register its renderer before unpickling its config")
+    obj = model.__new__(model)
+    obj.__setstate__(state)
+    return obj
 
 
 def available() -> list[str]:

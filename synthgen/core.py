@@ -7,7 +7,11 @@ from typing import Any
 
 import numpy as np
 
-KINDS = ("word", "line", "field", "photo", "document")
+# Instance kinds (not to be confused with renderer kinds, `config.kind`). The text kinds are the
+# ones with a transcription: only these enter EAST maps, recognition exports and reader checks
+# (photo and document quads are labels of their own). Defined here once; import, never restate.
+TEXT_KINDS = ("word", "line", "field")
+KINDS = (*TEXT_KINDS, "photo", "document")
 
 
 def label_round(a: np.ndarray) -> np.ndarray:

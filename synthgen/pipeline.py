@@ -11,23 +11,19 @@ import numpy as np
 
 from .augment import augment
 from .config import PipelineConfig, dataset_name, load_config
-from .core import Sample, key_for
+from .core import TEXT_KINDS, Sample, key_for  # noqa: F401 (TEXT_KINDS re-exported: torch.py)
 from .draws import DERIVED, Draws
 from .factors import FactorSpec, check_names, trace
 from .labels.east import east_targets, score_map
-from .renderers.registry import make_renderer
+from .renderers.registry import kind_info, make_renderer
 from .version import __version__
-
-# Instance kinds that are text: only these enter EAST maps (photo and document quads are
-# labels of their own).
-TEXT_KINDS = frozenset({"word", "line", "field"})
-
 
 class Pipeline:
     def __init__(self, cfg: PipelineConfig, seed: int | None = None, base: PipelineConfig | None = None) -> None:
         self.cfg = cfg
         self.base = base or cfg
         self.seed = cfg.seed if seed is None else int(seed)
+        self.kind = kind_info(cfg.kind)  # what the renderer class declares about its kind
         self.renderer = make_renderer(cfg, self.seed)
         self._space: dict[str, FactorSpec] | None = None
 
@@ -74,9 +70,9 @@ class Pipeline:
         H, W = image.shape[:2]
         maps: dict[str, np.ndarray] = {}
         # Some kinds (scene) always carry the score map; others only the maps labels.store asks for.
-        want_score = getattr(self.renderer, "score_always", False) or "score" in lab.store
+        want_score = self.kind.score_always or "score" in lab.store
         extra = tuple(m for m in lab.store if m != "score")
-        text = [inst for inst in instances if inst.kind in TEXT_KINDS]
+        text = [inst for inst in instances if inst.kind in TEXT_KINDS]  # only text enters EAST maps
         if extra:  # one pass for every map: the quads are shrunk and rasterised once
             t = east_targets(text, (H, W), stride=lab.stride, min_text_size=lab.min_text_size,
                              maps=("score", *extra) if want_score else extra)

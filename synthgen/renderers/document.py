@@ -28,6 +28,7 @@ from ..draws import Draws
 from ..errors import UserError
 from ..splits import RETRIES, Splitter, person_key
 from ..templates import mrz as MRZ
+from ..templates.config import DocumentCfg
 from ..templates.identity import draw_identity, to_json
 from ..templates.schema import FieldCfg, Template, load_template
 from . import layout as L
@@ -253,6 +254,9 @@ class _CardArt:
 
 
 class DocumentRenderer:
+    # the kind's declarations (renderers/registry.py); cards are padded to a multiple of
+    # labels.stride (_CardArt), so no size rule
+    sections = {"document": DocumentCfg}
     score_always = False
 
     def __init__(self, cfg, seed: int = 0) -> None:

@@ -12,7 +12,7 @@ import math
 import cv2
 import numpy as np
 
-from ..config import PipelineConfig
+from ..config import ImageCfg, LayoutCfg, PipelineConfig, TextCfg
 from ..core import Instance
 from ..draws import Draws
 from ..errors import UserError
@@ -73,7 +73,10 @@ def quad_height(q: np.ndarray) -> float:
 
 
 class SceneRenderer:
+    # the kind's declarations (renderers/registry.py)
+    sections = {"image": ImageCfg, "text": TextCfg, "layout": LayoutCfg}
     score_always = True  # detection data: the score map is always in the shard
+    stride_multiples = ("image.width", "image.height")  # maps cover the whole image
 
     def __init__(self, cfg: PipelineConfig, seed: int = 0) -> None:
         self.cfg = cfg
