@@ -270,33 +270,12 @@ class SynthIterable(_Biased, IterableDataset):
 
 
 # -- rendered shards ----------------------------------------------------------------------
-def shard_urls(path_or_url: str | list[str]) -> list[str]:
-    """The shard files of a dataset folder (manifest order, else sorted shard-*.tar), or the
-    given tar file(s)."""
-    from .io.shards import MANIFEST, url_to_fs
+def shard_urls(path_or_url: str | list[str], partial: bool = False) -> list[str]:
+    """The shard files of a dataset folder (manifest order; the manifest must say `complete`
+    unless `partial`), or the given tar file(s); see `synthgen.io.readers.shard_refs`."""
+    from .io.readers import shard_refs
 
-    if isinstance(path_or_url, (list, tuple)):
-        return [str(p) for p in path_or_url]
-    url = str(path_or_url)
-    fs, root = url_to_fs(url)
-    if not fs.exists(root):
-        raise UserError(f"{url!r} does not exist; give a dataset folder or a shard .tar")
-    if not fs.isdir(root):
-        return [url]
-    prefix = url.rstrip("/")
-    mpath = posixpath.join(root, MANIFEST)
-    names: list[str] = []
-    if fs.exists(mpath):
-        try:
-            with fs.open(mpath, "rb") as f:
-                names = [str(s["name"]) for s in json.loads(f.read()).get("shards") or []]
-        except (OSError, ValueError, KeyError, TypeError):
-            names = []
-    if not names:
-        names = sorted(posixpath.basename(p) for p in fs.glob(posixpath.join(root, "*.tar")))
-    if not names:
-        raise UserError(f"{url!r} holds no shard .tar files; render into it with `synthgen render --out`")
-    return [f"{prefix}/{n}" for n in names]
+    return [r.url for r in shard_refs(path_or_url, partial=partial)]
 
 
 def decode_members(key: str, members: dict[str, bytes], maps: tuple[str, ...] | None = None,
@@ -312,7 +291,10 @@ def decode_members(key: str, members: dict[str, bytes], maps: tuple[str, ...] | 
     bgr = cv2.imdecode(np.frombuffer(members[ext], np.uint8), cv2.IMREAD_COLOR)
     if bgr is None:
         raise UserError(f"sample {key}: its .{ext} image does not decode")
-    label = json.loads(members["json"])
+    try:
+        label = json.loads(members["json"])
+    except ValueError as e:
+        raise UserError(f"sample {key} has an unreadable .json label ({e})") from None
     out: dict[str, Any] = {
         "key": key,
         "index": int((label.get("meta") or {}).get("index", -1)),
@@ -341,14 +323,28 @@ def decode_members(key: str, members: dict[str, bytes], maps: tuple[str, ...] | 
 class ShardDataset(IterableDataset):
     """Samples of written shards (local folder, fsspec URL, or a list of tar URLs), streamed.
 
+    Read through synthgen's one dataset reader (`synthgen.io.readers`): a folder whose
+    manifest.json is not `complete` (a render still running, or stopped) is refused when the
+    dataset is made, in one line naming it, unless `partial=True` (then the shards its manifest
+    lists are read; a folder or tar files without a manifest are read unchecked). Each shard is
+    checked as it streams: a truncated or corrupt file raises a UserError naming the shard and
+    the byte offset, and a sha256 or sample count other than manifest.json's raises naming the
+    shard once its last sample has been read (its samples have been yielded by then; the next
+    shard is not started).
+
     Shard j is read by the (rank, worker) slot j % (world_size * num_workers), so every sample
     is produced once. `shuffle=True` permutes the shard order per epoch by a keyed generator
     (seed, epoch); samples inside a shard stay in order."""
 
     def __init__(self, path_or_url: str | list[str], maps: tuple[str, ...] | None = None, image: str = "uint8",
                  factors: bool = False, rank: int | None = None, world_size: int | None = None,
-                 shuffle: bool = False, seed: int = 0, transform: Callable[[dict[str, Any]], Any] | None = None) -> None:
-        self.urls = shard_urls(path_or_url)
+                 shuffle: bool = False, seed: int = 0, transform: Callable[[dict[str, Any]], Any] | None = None,
+                 partial: bool = False) -> None:
+        from .io.readers import shard_refs
+
+        self.refs = shard_refs(path_or_url, partial=partial)
+        self.urls = [r.url for r in self.refs]
+        self.partial = bool(partial)
         self.maps = None if maps is None else tuple(maps)
         self.image, self.factors, self.transform = _check_image_mode(image), factors, transform
         self.rank, self.world_size = _rank_world(rank, world_size)
@@ -357,27 +353,33 @@ class ShardDataset(IterableDataset):
     def set_epoch(self, epoch: int) -> None:
         self.epoch = int(epoch)
 
-    def shard_order(self) -> list[str]:
+    def _order(self) -> list[Any]:
         if not self.shuffle:
-            return list(self.urls)
+            return list(self.refs)
         from .draws import sample_rng
 
-        perm = sample_rng(self.seed, self.epoch, stream=7).permutation(len(self.urls))
-        return [self.urls[j] for j in perm]
+        perm = sample_rng(self.seed, self.epoch, stream=7).permutation(len(self.refs))
+        return [self.refs[j] for j in perm]
+
+    def shard_order(self) -> list[str]:
+        return [r.url for r in self._order()]
 
     def __iter__(self) -> Iterator[Any]:
-        from .io.tarstream import ShardError, iter_tar
+        from .io.readers import REMAKE, ShardError, stream_shard
 
         w, N = _worker()
         slot, slots = self.rank * N + w, self.world_size * N
-        for url in self.shard_order()[slot::slots]:
+        for ref in self._order()[slot::slots]:
+            folder = posixpath.dirname(ref.url) or "."
             try:
-                for key, members in iter_tar(url):
-                    item = decode_members(key, members, self.maps, self.image, self.factors)
+                for key, members in stream_shard(ref):
+                    try:
+                        item = decode_members(key, members, self.maps, self.image, self.factors)
+                    except UserError as e:
+                        raise UserError(f"{folder}: {ref.name}: {e}") from None
                     yield self.transform(item) if self.transform else item
             except ShardError as e:
-                raise UserError(f"{posixpath.dirname(url) or '.'}: {e}; rerun the `synthgen render` command that "
-                                "made it to remake it") from None
+                raise e.where(folder, REMAKE) from None
 
 
 # -- batching -----------------------------------------------------------------------------

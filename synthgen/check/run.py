@@ -1,7 +1,7 @@
 """`check(DIR, against=DIR2)`: the slides' data checklist over rendered shards.
 
-One streaming pass per dataset: each shard is read block by block (io/tarstream.py), each
-sample decoded once, checked (label sanity) and reduced to a row of fingerprints in an
+One streaming pass per dataset: each shard is read block by block by the dataset reader
+(io/readers.py: tar structure, then sha256 and count against manifest.json), each sample decoded once, checked (label sanity) and reduced to a row of fingerprints in an
 on-disk SQLite index (pixel hash, perceptual hash and its bands, normalised text, identity).
 Images are never kept, so memory stays flat in dataset size; the index costs ~100 bytes of
 disk per sample. Duplicates and train/test overlaps are then SQL joins over that index.
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import posixpath
 import sqlite3
 import tempfile
 import unicodedata
@@ -29,7 +28,7 @@ import numpy as np
 from ..errors import UserError
 from .hashes import bands, hamming, phash, pixel_hash
 from .labels import label_findings
-from ..io.tarstream import IMAGE_EXTS, ShardError, iter_tar
+from ..io.readers import IMAGE_EXTS, ShardError, ShardMismatch, ShardRef, stream_shard, survey
 
 NEAR_DEFAULT = 6
 # Near duplicates also keep their shape: the pHash squashes every image to 32 x 32, so two
@@ -139,32 +138,8 @@ def _signed(h: int) -> int:
 
 
 def _shards(url: str) -> tuple[list[str], dict[str, dict[str, Any]], list[str]]:
-    """(shard names in order, manifest records by name, problems with the folder)."""
-    from ..io.shards import MANIFEST, url_to_fs
-
-    fs, root = url_to_fs(url)
-    if not fs.exists(root) or not fs.isdir(root):
-        raise UserError(f"{url!r} is not a dataset folder; give the folder `synthgen render --out` wrote")
-    on_disk = sorted(posixpath.basename(p) for p in fs.glob(posixpath.join(root, "*.tar")))
-    recorded: dict[str, dict[str, Any]] = {}
-    problems: list[str] = []
-    mpath = posixpath.join(root, MANIFEST)
-    if fs.exists(mpath):
-        try:
-            with fs.open(mpath, "rb") as f:
-                m = json.loads(f.read())
-            recorded = {str(s["name"]): s for s in m.get("shards") or []}
-            if m.get("state") not in (None, "complete"):
-                problems.append(f"manifest.json says the render is unfinished (state {m.get('state')!r})")
-        except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
-            problems.append(f"manifest.json is unreadable ({e})")
-    if not on_disk and not recorded:
-        raise UserError(f"{url!r} holds no shard .tar files; render into it with `synthgen render --out`")
-    names = list(recorded) + [n for n in on_disk if n not in recorded]
-    for n in recorded:
-        if n not in on_disk:
-            problems.append(f"{n} is listed in manifest.json but missing")
-    return [n for n in names if n in on_disk], recorded, problems
+    """(shard names in order, manifest records by name, problems with the folder): io/readers.survey."""
+    return survey(url)
 
 
 class _Index:
@@ -212,21 +187,23 @@ def _scan(index: _Index, report: Report, url: str, ds: int, tol: float, identity
         report.add(Finding("shard", "error", f"{url}: {p}"))
     count = 0
     for shard in names:
-        readers: list = []
         seen = 0
+        rec = recorded.get(shard)
+        ref = ShardRef(f"{url.rstrip('/')}/{shard}", shard, (rec or {}).get("sha256"),
+                       None if rec is None or rec.get("count") is None else int(rec["count"]))
         try:
-            for key, members in iter_tar(f"{url.rstrip('/')}/{shard}", readers):
+            for key, members in stream_shard(ref):
                 seen += 1
                 count += 1
                 bar.update(1)
-                ref = [_sample_ref(report.datasets, ds, shard, key)]
+                ref_ = [_sample_ref(report.datasets, ds, shard, key)]
                 ext = next((e for e in IMAGE_EXTS if e in members), None)
                 if ext is None or "json" not in members:
-                    report.add(Finding("shard", "error", f"{key} in {shard} lacks an image or its .json label", ref))
+                    report.add(Finding("shard", "error", f"{key} in {shard} lacks an image or its .json label", ref_))
                     continue
                 rgb = cv2.imdecode(np.frombuffer(members[ext], np.uint8), cv2.IMREAD_COLOR)
                 if rgb is None:
-                    report.add(Finding("shard", "error", f"{key} in {shard}: its .{ext} image does not decode", ref))
+                    report.add(Finding("shard", "error", f"{key} in {shard}: its .{ext} image does not decode", ref_))
                     continue
                 rgb = cv2.cvtColor(rgb, cv2.COLOR_BGR2RGB)
                 try:
@@ -234,26 +211,21 @@ def _scan(index: _Index, report: Report, url: str, ds: int, tol: float, identity
                     if not isinstance(label, dict):
                         raise ValueError("not a JSON object")
                 except ValueError as e:
-                    report.add(Finding("shard", "error", f"{key} in {shard}: unreadable .json label ({e})", ref))
+                    report.add(Finding("shard", "error", f"{key} in {shard}: unreadable .json label ({e})", ref_))
                     continue
                 for sev, msg in label_findings(label, rgb.shape[:2], tol):
-                    report.add(Finding("label", sev, f"{key} in {shard}: {msg}", ref))
+                    report.add(Finding("label", sev, f"{key} in {shard}: {msg}", ref_))
                 index.add(ds, shard, key, pixel_hash(rgb), phash(rgb), norm_text(label), identity_of(label, identity_key),
                           rgb.shape[1] / rgb.shape[0], source_of(label))
+        except ShardMismatch as e:  # read to the end: not what manifest.json recorded
+            report.add(Finding("shard", "error", f"{url}: {e}",
+                               [{"dataset": report.datasets[ds], "shard": shard, "key": ""}]))
+            continue
         except ShardError as e:
             report.add(Finding("shard", "error", f"{url}: {e} ({seen} samples read before it broke)",
                                [{"dataset": report.datasets[ds], "shard": shard, "key": ""}]))
             continue
-        rec = recorded.get(shard)
-        if rec is not None and readers:
-            r = readers[0]
-            if rec.get("sha256") and rec["sha256"] != r.h.hexdigest():
-                report.add(Finding("shard", "error", f"{url}: {shard} differs from manifest.json (sha256)",
-                                   [{"dataset": report.datasets[ds], "shard": shard, "key": ""}]))
-            elif rec.get("count") is not None and int(rec["count"]) != seen:
-                report.add(Finding("shard", "error", f"{url}: {shard} holds {seen} samples, manifest.json says {rec['count']}",
-                                   [{"dataset": report.datasets[ds], "shard": shard, "key": ""}]))
-        elif rec is None and recorded:
+        if rec is None and recorded:
             report.add(Finding("shard", "warning", f"{url}: {shard} is not listed in manifest.json",
                                [{"dataset": report.datasets[ds], "shard": shard, "key": ""}]))
     return count

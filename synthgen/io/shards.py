@@ -6,8 +6,9 @@ any fsspec URL (local paths, file://, memory://, s3://, ...).
 
 The dataset folder's layout is defined here once: `MANIFEST`, shard names (`shard_name`,
 `shard_index`), the `PARTIAL_SUFFIX` of files being written, how a member name splits into
-sample key and extension (`split_key`), how members group into samples (`iter_groups`) and
-what a complete tar file ends with (`tar_end_ok`).
+sample key and extension (`split_key`), how members group into samples (`group_members`) and
+what a complete tar file ends with (`tar_end_ok`). Reading is `io/tarstream.py` (one tar
+reader) and `io/readers.py` (datasets: manifest state, sha256, counts).
 """
 
 from __future__ import annotations
@@ -155,20 +156,25 @@ def split_key(name: str) -> tuple[str, str]:
     return (f"{folder}/{key}" if folder else key), ext
 
 
-def iter_groups(tar: tarfile.TarFile) -> Iterator[tuple[str, dict[str, bytes]]]:
-    """(key, {ext: bytes}) per sample: consecutive regular-file members with the same key."""
+def group_members(members: Iterable[tuple[str, bytes]]) -> Iterator[tuple[str, dict[str, bytes]]]:
+    """(key, {ext: bytes}) per sample from (member name, bytes) in tar order: consecutive members
+    with the same key form one sample (as webdataset groups them)."""
     key, group = None, {}
-    for m in tar:
-        if not m.isfile():
-            continue
-        k, ext = split_key(m.name)
+    for name, data in members:
+        k, ext = split_key(name)
         if k != key and group:
             yield key, group
             group = {}
         key = k
-        group[ext] = tar.extractfile(m).read()
+        group[ext] = data
     if group:
         yield key, group
+
+
+def iter_groups(tar: tarfile.TarFile) -> Iterator[tuple[str, dict[str, bytes]]]:
+    """(key, {ext: bytes}) per sample of an open `tarfile` (regular-file members only). For
+    callers that hold a TarFile; the package itself reads shards with `io/tarstream.py`."""
+    return group_members((m.name, tar.extractfile(m).read()) for m in tar if m.isfile())
 
 
 def write_shard(fs: fsspec.AbstractFileSystem, directory: str, index: int, samples: Iterable[tuple[str, list[tuple[str, bytes]]]]) -> ShardInfo:
@@ -209,7 +215,10 @@ def hash_file(fs: fsspec.AbstractFileSystem, path: str, progress: Callable[[int]
 
 
 def read_shard(fs: fsspec.AbstractFileSystem, path: str) -> dict[str, dict[str, bytes]]:
-    """All samples of one shard: {key: {ext: bytes}} (for tests and tools; training uses webdataset)."""
+    """All samples of one shard: {key: {ext: bytes}}, read by the streaming reader
+    (`io/tarstream.py`): a truncated or corrupt file raises `ShardError` naming it. For tests and
+    tools; datasets are read with `io/readers.py`, which also checks manifest.json's sha256."""
+    from .tarstream import iter_tar_file
+
     with fs.open(path, "rb") as f:
-        with tarfile.open(fileobj=io.BytesIO(f.read()), mode="r:") as tar:
-            return dict(iter_groups(tar))
+        return dict(iter_tar_file(f, posixpath.basename(path)))

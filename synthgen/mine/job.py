@@ -17,11 +17,13 @@ from __future__ import annotations
 
 import json
 import posixpath
+import sys
 from pathlib import Path
 from typing import Any
 
 from ..errors import UserError
 from ..io.encode import encode_sample
+from ..io.readers import ShardError
 from ..io.shards import MANIFEST, PARTIAL_SUFFIX, url_to_fs, write_shard
 from .miner import Miner, load_judge
 
@@ -50,12 +52,17 @@ def _json_write(fs, path: str, data: dict[str, Any]) -> None:
 
 
 def _replay_round(miner: Miner, out: str, r: int, rec: dict[str, Any]) -> None:
-    """Rebuild round r's statistics from its shard (factors and scores), without re-judging."""
-    from ..io.tarstream import iter_tar
+    """Rebuild round r's statistics from its shard (factors and scores), without re-judging.
+    The shard is read whole through the dataset reader (tar structure, sha256 and count
+    against manifest.json) before the miner sees any of it: a broken shard raises ShardError
+    and leaves the miner as it was."""
+    from ..io.readers import ShardRef, stream_shard
 
+    labels = [members["json"] for _, members in
+              stream_shard(ShardRef(f"{out.rstrip('/')}/{rec['name']}", rec["name"], rec.get("sha256"), rec.get("count")))]
     scores, biased, factors, idx = [], [], [], []
-    for key, members in iter_tar(f"{out.rstrip('/')}/{rec['name']}"):
-        lab = json.loads(members["json"])
+    for js in labels:
+        lab = json.loads(js)
         m = lab["meta"]["mine"]
         scores.append(float(m["score"]))
         biased.append(bool(m["biased"]))
@@ -116,7 +123,11 @@ def mine(pipeline: str, model: str, rounds: int = 3, per_round: int = 500, out: 
         for r, rec in enumerate(old.get("shards") or []):  # finished rounds, in order, while their shards exist
             if rec.get("round") != r or not fs.exists(posixpath.join(root, rec["name"])):
                 break
-            _replay_round(miner, out, r, rec)
+            try:
+                _replay_round(miner, out, r, rec)
+            except ShardError as e:  # a damaged round is mined again (same rounds before it: same bytes)
+                print(f"synthgen: resuming {out}: {e}; mining round {r} again", file=sys.stderr)
+                break
             done.append(rec)
     elif fs.exists(root) and fs.ls(root):
         raise UserError(f"{out} is not empty and holds no mining manifest; use a new or empty folder")
