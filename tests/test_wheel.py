@@ -2,12 +2,16 @@
 corpora, and renders from outside the checkout.
 
 The wheel is built from a copy of the source (nothing is written into the checkout), without
-build isolation and installed without dependencies into a venv that sees this interpreter's
-packages (`--system-site-packages`): no network, nothing downloaded again.
+build isolation (setuptools >= 70.1, from the `test` extra, builds wheels itself) and installed
+without dependencies into a venv that sees the packages of the interpreter running the tests:
+no network, nothing downloaded again. When that interpreter is itself a venv (the README's
+`.venv`), `--system-site-packages` alone would give the *base* interpreter's packages (a stock
+Debian python3 has no fsspec, numpy, ...), so the running venv's site-packages are added too.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -40,6 +44,15 @@ def built(tmp_path_factory) -> tuple[Path, Path]:
             shutil.copytree(p, src / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "_shipped"))
         elif p.exists():
             shutil.copy2(p, src / name)
+    try:
+        import setuptools
+
+        old = tuple(int(x) for x in setuptools.__version__.split(".")[:2]) < (70, 1)
+    except ImportError:
+        old = True
+    if old and importlib.util.find_spec("wheel") is None:
+        pytest.fail("building the wheel without network needs setuptools >= 70.1 (or the wheel package) in this "
+                    "environment: pip install -e '.[test]' brings it")
     _run([sys.executable, "-m", "pip", "wheel", ".", "--no-deps", "--no-build-isolation", "-q", "-w", tmp / "dist"],
          cwd=src)
     (whl,) = (tmp / "dist").glob("synthgen-*.whl")
@@ -61,11 +74,38 @@ def test_wheel_carries_the_shipped_folders(built) -> None:
     assert corpora and all(f"synthgen/data/corpus/{c}" in names for c in corpora)
 
 
+def running_site_dirs() -> list[str]:
+    """The site-packages folders this test process imports from (a venv's own included)."""
+    return [p for p in dict.fromkeys(sys.path) if Path(p).name in ("site-packages", "dist-packages") and Path(p).is_dir()]
+
+
+def make_venv(venv: Path) -> Path:
+    """A venv that sees this interpreter's packages; returns its python. Its own site-packages
+    come first (the wheel's synthgen wins), then this process's site folders (`site.addsitedir`,
+    so their .pth files work), then the base interpreter's (`--system-site-packages`)."""
+    _run([sys.executable, "-m", "venv", "--system-site-packages", venv])
+    py = venv / "bin" / "python"
+    purelib = Path(_run([py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip())
+    dirs = running_site_dirs()
+    # one `import` line a folder: site runs each with exec (a comprehension would not see `site`)
+    (purelib / "_synthgen_test_parent_env.pth").write_text("".join(f"import site; site.addsitedir({d!r})\n" for d in dirs))
+    return py
+
+
+def test_venv_sees_the_running_environments_packages(tmp_path) -> None:
+    """Issue 22.3: run from the README's venv, the wheel's venv lacked fsspec (only the base
+    interpreter's packages were visible). Every package this process has is importable there."""
+    py = make_venv(tmp_path / "venv")
+    need = ["numpy", "cv2", "PIL", "fontTools", "yaml", "orjson", "pydantic", "tqdm", "webdataset", "fsspec"]
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    r = _run([py, "-c", f"import importlib; [importlib.import_module(m) for m in {need!r}]"], cwd=tmp_path, env=env)
+    assert "Error processing" not in r.stderr, r.stderr
+
+
 def test_wheel_installs_and_renders_outside_the_checkout(built, tmp_path) -> None:
     wheel, _ = built
     venv = tmp_path / "venv"
-    _run([sys.executable, "-m", "venv", "--system-site-packages", venv])
-    py, exe = venv / "bin" / "python", venv / "bin" / "synthgen"
+    py, exe = make_venv(venv), venv / "bin" / "synthgen"
     _run([py, "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--force-reinstall", wheel])
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
