@@ -26,9 +26,8 @@ import numpy as np
 
 from ..augment.geometric import visible_fraction
 from ..augment.photometric import blur_sigma
+from ..core import TEXT_KINDS
 from ..errors import UserError
-
-TEXT_KINDS = ("word", "line", "field")
 
 
 @dataclass
@@ -41,6 +40,9 @@ class Item:
     instances: list
     factors: dict
     ink: np.ndarray | None = None
+    # a recognition crop (read whole)? Its renderer kind says (registry.is_crop); None when the
+    # kind is not known (an ICDAR folder, a plug-in kind read without its plug-in): the labels say
+    crop: bool | None = None
 
 
 def _text(instances) -> list:
@@ -297,7 +299,8 @@ def read_instance(fn, image: np.ndarray, inst, whole: bool = False) -> str:
 
 
 def is_crop(instances) -> bool:
-    """A recognition crop: its only text (not ignored) is one `line`."""
+    """A recognition crop by its labels alone (its only text, not ignored, is one `line`): for
+    samples whose renderer kind is not known (`Item.crop` is None)."""
     text = _text(instances)
     return len(text) == 1 and text[0].kind == "line"
 
@@ -319,7 +322,7 @@ class ReaderJudge:
 
     def _reads(self, item: Item) -> list[tuple[str, str]]:
         text = _text(item.instances)
-        whole = is_crop(item.instances)  # a recognition crop: read it whole
+        whole = item.crop if item.crop is not None else is_crop(item.instances)  # a crop: read it whole
         return [(canon(i.text), canon(read_instance(self.fn, item.image, i, whole))) for i in text]
 
     def reference(self, ref: Item) -> tuple[int, bool]:

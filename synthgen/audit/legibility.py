@@ -1,7 +1,7 @@
 """`legibility(...)`: how much of a pipeline's output a real reader reads, as rendered.
 
-Recognition crops (a sample whose only text is one `line`; one the augmentation moved out of
-frame, marked ignore, is counted apart and not read): the reader
+Recognition crops (samples of a kind whose renderer declares `crop`, one `line` each; one the
+augmentation moved out of frame, marked ignore, is counted apart and not read): the reader
 (PP-OCRv4 recognition by default, see judges.ppocr_read) reads the whole crop, a vertical line
 as a horizontal strip of its glyphs (judges.vertical_strip); a line counts as read exactly when
 `judges.canon` of the reading equals that of the label (NFKC, case-folded, spaces removed).
@@ -33,7 +33,8 @@ import numpy as np
 from tqdm import tqdm
 
 from ..errors import UserError
-from .judges import (DEFAULT_READER, TEXT_KINDS, canon, char_height, load_reader, ppocr_alphabet, ppocr_detect,
+from ..core import TEXT_KINDS
+from .judges import (DEFAULT_READER, canon, char_height, load_reader, ppocr_alphabet, ppocr_detect,
                      read_instance, vertical_strip)
 from .stats import wilson
 
@@ -209,10 +210,10 @@ def legibility(pipeline: str = "ocr_line", n: int = 500, seed: int | None = None
         s = pipe.sample(i)
         t_render += time.perf_counter() - t0
         text = [x for x in s.instances if x.kind in TEXT_KINDS]
-        if text and all(x.kind == "line" for x in text) and len(text) == 1:
+        if pipe.kind.crop:  # a recognition crop (its renderer kind says): read whole
             n_lines += 1
-            inst = text[0]
-            if inst.ignore:  # a crop whose line the augmentation moved out of frame
+            inst = text[0] if len(text) == 1 else None
+            if inst is None or inst.ignore:  # a crop whose line the augmentation moved out of frame
                 ignored_lines += 1
                 continue
             t0 = time.perf_counter()

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..config import AugmentCfg
 from ..draws import Draws
+from ..renderers.registry import is_crop
 from .judges import Item
 
 
@@ -40,8 +41,9 @@ class PipelineSource:
         return self._pipes[s]
 
     def item(self, i: int, s: float) -> Item:
-        smp = self.pipeline(s).sample(i, debug_ink=True)
-        return Item(i, s, smp.image, smp.instances, smp.factors, smp.maps.get("ink"))
+        pipe = self.pipeline(s)
+        smp = pipe.sample(i, debug_ink=True)
+        return Item(i, s, smp.image, smp.instances, smp.factors, smp.maps.get("ink"), crop=pipe.kind.crop)
 
     def tuned_config(self, strength: float) -> dict[str, Any]:
         from ..config import read_yaml, resolve_path
@@ -71,6 +73,9 @@ class DatasetSource:
         self.seed = int(seed if seed is not None else src_aug.get("seed", 0))
         self.aug = aug or AugmentCfg.model_validate(src_aug.get("config") or {})
         self.inp = open_input(self.source)
+        # recognition crops or not: the source's renderer kind says, when its manifest names one
+        # this process knows (None: the judges look at the labels)
+        self.crop = is_crop(getattr(getattr(self.inp, "ds", None), "kind", None))
         self.name = Path(str(self.source).rstrip("/")).name
         self.count = self.inp.count
 
@@ -79,10 +84,10 @@ class DatasetSource:
 
         x = self.inp.get(i % self.count)
         if s <= 0:
-            return Item(i, s, x.image, x.instances, {}, None)
+            return Item(i, s, x.image, x.instances, {}, None, crop=self.crop)
         d = Draws(self.seed, i)
         img, inst, _ = augment(x.image, x.instances, d, self.aug, strength=s)
-        return Item(i, s, img, inst, d.factors, None)
+        return Item(i, s, img, inst, d.factors, None, crop=self.crop)
 
     def tuned_config(self, strength: float) -> dict[str, Any]:
         cfg = self.aug.model_dump(mode="json")

@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from ..version import SAMPLE_STREAM, __version__
 from ..config import AugmentCfg
-from ..core import Sample, key_for
+from ..core import TEXT_KINDS, Sample, key_for
 from ..draws import Draws
 from ..errors import RunError, UserError
 from ..io.shards import (MANIFEST, PARTIAL_SUFFIX, ShardInfo, hash_file, out_of_space, read_shard, shard_index,
@@ -36,7 +36,6 @@ from .inputs import open_input
 from .stage import augment
 
 EXECUTORS = ("serial", "process", "ray")
-TEXT_KINDS = ("word", "line", "field")
 
 
 @dataclass(frozen=True)
@@ -56,6 +55,8 @@ class AugSpec:
     copies: int
     out: str
     quality: int = 90
+    versions: str = ""  # the driver's library versions (JSON): a Ray worker compares its own (run/versions.py)
+    accept_versions: bool = False
 
 
 @lru_cache(maxsize=2)
@@ -133,19 +134,35 @@ def _run_process(spec, tasks, workers, bar):
             yield info
 
 
-def _run_ray(spec, tasks, workers, bar, address):
+def _ray_task(spec: AugSpec, task: AugTask) -> tuple[ShardInfo, list]:
+    """A Ray worker's task: its library versions against the driver's first (run/versions.py)."""
+    from ..run.versions import AUGMENT, check_worker
+
+    accepted = check_worker(json.loads(spec.versions) if spec.versions else None, AUGMENT, spec.accept_versions)
+    return _one_thread_task(spec, task), accepted
+
+
+def _run_ray(spec, tasks, workers, bar, address, on_versions=None):
     from ..run.ray_exec import _connect, import_ray
+    from ..run.versions import VersionMismatch
 
     ray = import_ray()
     owns = _connect(ray, workers, address)
     try:
-        remote = ray.remote(_one_thread_task).options(num_cpus=1, max_retries=3, retry_exceptions=[OSError])
+        remote = ray.remote(_ray_task).options(num_cpus=1, max_retries=3, retry_exceptions=[OSError])
         refs = [remote.remote(spec, t) for t in tasks]  # one Ray task per output shard
         pending = list(refs)
         while pending:
             done, pending = ray.wait(pending, num_returns=1)
             for r in done:
-                info = ray.get(r)
+                try:
+                    info, accepted = ray.get(r)
+                except ray.exceptions.RayError as e:
+                    if isinstance(getattr(e, "cause", None), VersionMismatch):
+                        raise UserError(str(e.cause)) from None
+                    raise
+                if accepted and on_versions is not None:
+                    on_versions(accepted)
                 bar.update(info.count)
                 yield info
     finally:
@@ -156,8 +173,11 @@ def _run_ray(spec, tasks, workers, bar, address):
 def augment_dataset(input: str, out: str, strength: float, copies: int = 1, seed: int = 0,
                     executor: str = "process", workers: int | None = None, shard_size: int = 1000,
                     overrides: dict[str, Any] | None = None, quality: int = 90, progress: bool = True,
-                    ray_address: str | None = None) -> dict[str, Any]:
-    """Augment every sample of `input` `copies` times at `strength`; returns the manifest."""
+                    ray_address: str | None = None, accept_versions: bool = False) -> dict[str, Any]:
+    """Augment every sample of `input` `copies` times at `strength`; returns the manifest.
+    `accept_versions`: resume although library versions differ from the recorded ones."""
+    from ..run import versions as libs
+
     if executor not in EXECUTORS:
         raise UserError(f"unknown executor {executor!r}; use one of {', '.join(EXECUTORS)}")
     if not 0 <= float(strength) <= 1:
@@ -199,6 +219,7 @@ def augment_dataset(input: str, out: str, strength: float, copies: int = 1, seed
         from ..commands._args import check_out_folder
 
         check_out_folder(root, "--out")
+    taken: list[dict[str, Any]] = []  # library differences accepted with --accept-versions
     if fs.exists(root):
         if not fs.isdir(root):
             raise UserError(f"--out {out!r} is a file; give a folder")
@@ -208,6 +229,9 @@ def augment_dataset(input: str, out: str, strength: float, copies: int = 1, seed
             if {k: old.get(k) for k in job} != job:
                 raise UserError(f"{out} holds a different augment job (input, strength, copies, seed or ops differ); "
                                 "use another --out, or delete the folder to start over")
+            if old.get("shards"):  # finished shards: the rest must be made by the same libraries
+                taken = libs.merge(old.get("versions_accepted"),
+                                   libs.check_resume(out, old.get("versions"), libs.AUGMENT, accept_versions))
         elif [x for x in names if not x.endswith(PARTIAL_SUFFIX)]:
             raise UserError(f"{out} is not empty and holds no synthgen manifest.json; use a new or empty folder")
     # one sample before anything is written: an unreadable input fails here
@@ -216,7 +240,7 @@ def augment_dataset(input: str, out: str, strength: float, copies: int = 1, seed
     fresh = created or not fs.exists(mpath)  # no earlier run of this job to resume here
     try:
         return _augment_into(fs, root, out, mpath, src, inp, job, cfg_json, source_cfg, n, seed, copies, quality,
-                             shard_size, executor, workers, progress, ray_address)
+                             shard_size, executor, workers, progress, ray_address, taken, accept_versions)
     except BaseException as e:
         # Bad input found on the way (a corrupt input shard: exit 2) leaves nothing of this run behind
         # when the run made the folder; a stop from outside (exit 1, Ctrl-C) keeps finished shards.
@@ -245,7 +269,9 @@ def _undo(fs, root: str, created: bool) -> None:
 
 
 def _augment_into(fs, root, out, mpath, src, inp, job, cfg_json, source_cfg, n, seed, copies, quality, shard_size,
-                  executor, workers, progress, ray_address) -> dict[str, Any]:
+                  executor, workers, progress, ray_address, taken=(), accept_versions=False) -> dict[str, Any]:
+    from ..run import versions as libs
+
     fs.makedirs(root, exist_ok=True)
     tasks = [AugTask(k, s, min(shard_size, n - s)) for k, s in enumerate(range(0, n, shard_size))]
     kept: dict[int, ShardInfo] = {}
@@ -261,17 +287,23 @@ def _augment_into(fs, root, out, mpath, src, inp, job, cfg_json, source_cfg, n, 
                 kept[t.index] = info
             else:
                 fs.rm(path)
-    head = {**job, "config": source_cfg, "kind": "augment", "versions": {"synthgen": __version__}}
+    now = libs.versions()
+    head = {**job, "config": source_cfg, "kind": "augment", "versions": now,
+            **({"versions_accepted": list(taken)} if taken else {})}
     _write(fs, mpath, {**head, "state": "running", "shards": [kept[k].to_json() for k in sorted(kept)]})
     todo = [t for t in tasks if t.index not in kept]
     spec = AugSpec(src if executor != "ray" or "://" in src else str(Path(src).resolve()), cfg_json, int(seed),
-                   int(copies), str(Path(root).resolve()) if "://" not in out else out, int(quality))
+                   int(copies), str(Path(root).resolve()) if "://" not in out else out, int(quality),
+                   json.dumps({k: now.get(k) for k in libs.AUGMENT}, sort_keys=True), bool(accept_versions))
     workers = workers or os.cpu_count() or 1
     bar = tqdm(total=n, initial=sum(k.count for k in kept.values()), unit="img", desc="augment", file=sys.stderr,
                disable=not progress, dynamic_ncols=True)
     try:
         if executor == "ray":
-            it = _run_ray(spec, todo, workers, bar, ray_address)
+            def on_versions(records):  # a Ray worker's accepted differences
+                head["versions_accepted"] = libs.merge(head.get("versions_accepted"), records)
+
+            it = _run_ray(spec, todo, workers, bar, ray_address, on_versions)
         elif executor == "process":
             it = _run_process(spec, todo, workers, bar)
         else:

@@ -19,7 +19,8 @@ from typing import Any
 
 import numpy as np
 
-TEXT_KINDS = ("word", "line", "field")
+from ..core import TEXT_KINDS
+
 MIN_AREA = 1.0  # px^2: a quad smaller than one pixel labels nothing
 
 

@@ -80,6 +80,7 @@ def _preview(a: argparse.Namespace) -> int:
     from ..config import validate
     from ..errors import UserError
     from ..pipeline import Pipeline
+    from ..renderers.registry import renderer_class
     from ..run.job import parse_seed
     from ..templates.schema import load_template
     from .preview import CELL, check_sheet, write_sheet
@@ -90,9 +91,9 @@ def _preview(a: argparse.Namespace) -> int:
     cell = a.cell or min(1024, max(CELL[0], t.size_px[0]))
     out = a.out or f"template-{t.name}.png"
     n = check_sheet(a.n, a.start, cell, out)
-    cfg = validate({"name": f"template_{t.name}", "kind": "document",
-                    "document": {"templates": {str(t.folder): 1}, "in_scene": bool(a.in_scene), "photo": {"bank": 0}},
-                    "augment": {"strength": float(a.augment)}}, f"synthgen templates preview {a.path}")
+    # the document kind says what a pipeline around one template is
+    data = renderer_class("document").template_config(t, in_scene=a.in_scene, strength=a.augment)
+    cfg = validate(data, f"synthgen templates preview {a.path}")
     pipe = Pipeline(cfg, seed=0 if a.seed is None else parse_seed(a.seed))
     write_sheet(pipe, a.start, n, out, cell, not a.no_chars)
     print(f"wrote {out}: {n} cards of template {t.name} ({t.file})")

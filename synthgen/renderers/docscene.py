@@ -14,12 +14,11 @@ import math
 import cv2
 import numpy as np
 
-from ..core import Instance
+from ..core import TEXT_KINDS, Instance
 from ..draws import Draws
 from . import layout as L
 from .backgrounds import render_background
 
-TEXT = ("word", "line", "field")
 SHIFT = 4
 
 
@@ -171,7 +170,7 @@ class SceneComposer:
             q = L.apply_h(Hm, inst.quad)
             ch = L.apply_h(Hm, inst.chars) if inst.chars is not None else None
             ignore = inst.ignore
-            if inst.kind in TEXT and not ignore:
+            if inst.kind in TEXT_KINDS and not ignore:
                 inside = (q[:, 0].min() >= 0 and q[:, 1].min() >= 0 and q[:, 0].max() <= OW and q[:, 1].max() <= OH)
                 ignore = not inside or (occ is not None and _covered(occ, q))
             out.append(Instance(q, inst.text, ch, inst.kind, inst.field, bool(ignore)))

@@ -259,6 +259,14 @@ class DocumentRenderer:
     sections = {"document": DocumentCfg}
     score_always = False
 
+    @classmethod
+    def template_config(cls, template: Template, in_scene: bool = False, strength: float = 0.0) -> dict:
+        """A pipeline config (plain data) drawing every card from one template, each portrait
+        rendered for its card: what `synthgen templates preview` shows."""
+        return {"name": f"template_{template.name}", "kind": "document",
+                "document": {"templates": {str(template.folder): 1}, "in_scene": bool(in_scene), "photo": {"bank": 0}},
+                "augment": {"strength": float(strength)}}
+
     def __init__(self, cfg, seed: int = 0) -> None:
         if cfg.document is None:
             raise ValueError("DocumentRenderer needs a kind: document config")
