@@ -1,8 +1,8 @@
 """Renderer kinds, one registry: kind -> renderer class (or "module:Class", imported on first use).
 
 A renderer class owns its kind: everything the rest of synthgen needs to know about a kind is
-declared on the class, and config, pipeline, exports, audit, augment and the CLI ask this module
-(`kind_info(kind)`) instead of branching on kind names. Class attributes (all optional):
+declared on the class, and config, pipeline, audit and the CLI ask this module (`kind_info(kind)`,
+`is_crop(kind)`) instead of branching on kind names. Class attributes (all optional):
 
     sections = {"line": LineCfg}     # top-level config sections this kind reads -> their pydantic
                                      # model (or "module:Model"); a kind's config is the shared
@@ -68,8 +68,7 @@ class KindInfo:
         return tuple(s for s, _ in self.sections)
 
 
-_INFO: dict[str, KindInfo] = {}
-_listeners: list = []  # called with the kind after register() (config drops its cached models)
+_INFO: dict[str, KindInfo] = {}  # kind -> its declarations (config.config_model caches per class)
 
 
 def _load(target: str | type, what: str) -> Any:
@@ -96,8 +95,6 @@ def register(kind: str, target: str | type, *, replace: bool = False) -> None:
         raise ValueError(f"renderer kind {kind!r}: {target!r} has no render(d, index, want_ink, meta) method")
     RENDERERS[kind] = target
     _INFO.pop(kind, None)
-    for f in _listeners:
-        f(kind)
 
 
 def _entry_points() -> dict[str, str]:
