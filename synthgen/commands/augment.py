@@ -44,6 +44,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="Ray cluster: auto or ray://host:port (default $RAY_ADDRESS, else a local Ray)")
     r.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                    help="augmentation setting, e.g. --set ops.rotate.p=0.5 or --set out_of_frame=drop (repeatable)")
+    r.add_argument("--accept-versions", action="store_true",
+                   help="resume although numpy, OpenCV, albucore or orjson differ from the versions manifest.json "
+                   "recorded (or a Ray worker's differ from this driver's); recorded in manifest.json "
+                   "(versions_accepted). Refused without it")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return r
 
@@ -63,7 +67,7 @@ def run(a: argparse.Namespace) -> int:
         node[parts[-1]] = v
     m = augment_dataset(a.input, a.out, a.strength, copies=a.copies, seed=a.seed, executor=a.executor,
                         workers=a.workers, shard_size=a.shard_size, overrides=nested, progress=not a.quiet,
-                        ray_address=a.ray_address)
+                        ray_address=a.ray_address, accept_versions=a.accept_versions)
     print(f"{m['counts']['samples']} samples in {m['counts']['shards']} shards -> {a.out} "
           f"(strength {a.strength:g}, {a.copies} cop{'y' if a.copies == 1 else 'ies'} of {m['augment']['source_count']})")
     return 0

@@ -51,6 +51,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--top", type=int, default=8, help="most factors biased at once (default 8)")
     p.add_argument("--fail-at", type=float, default=0.5, help="a score >= this is a failure (default 0.5)")
     p.add_argument("--sheet", type=int, default=24, help="samples on top_errors.png (default 24, 0: none)")
+    p.add_argument("--accept-versions", action="store_true",
+                   help="resume although numpy, OpenCV, Pillow/FreeType, orjson, ... differ from the versions "
+                   "manifest.json recorded (recorded in manifest.json: versions_accepted); refused without it")
     p.add_argument("--json", action="store_true", help="print report.json instead of a summary")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return p
@@ -62,7 +65,8 @@ def run(a: argparse.Namespace) -> int:
 
     rep = mine(a.pipeline, a.model, rounds=a.rounds, per_round=a.per_round, out=a.out, seed=a.seed,
                overrides=overrides_of(a), start=a.start, floor=a.floor, bins=a.bins, top=a.top,
-               fail_at=a.fail_at, sheet=a.sheet, progress=not a.quiet and not a.json)
+               fail_at=a.fail_at, sheet=a.sheet, progress=not a.quiet and not a.json,
+               accept_versions=a.accept_versions)
     if a.json:
         print(json.dumps(rep, indent=2, default=str))
         return 0

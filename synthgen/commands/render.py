@@ -48,6 +48,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     r.add_argument("--no-verify", dest="verify", action="store_false",
                    help="on resume, keep recorded shards whose size is unchanged without reading them back "
                    "(object stores: saves a download of every shard; a corrupted shard of the same size is kept)")
+    r.add_argument("--accept-versions", action="store_true",
+                   help="resume even though numpy, OpenCV, Pillow/FreeType, orjson, ... differ from the versions "
+                   "manifest.json recorded (or a Ray worker's differ from this driver's); the difference is "
+                   "recorded in manifest.json (versions_accepted). Without it such a resume is refused")
     r.add_argument("--split", metavar="PART", help="render only one part of splits.ratios (train, val, test): "
                    "strings and identities held out by a keyed hash, so parts never share one (synthgen/splits.py)")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
@@ -59,7 +63,7 @@ def run(a: argparse.Namespace) -> int:
 
     m = render(a.pipeline, n=a.n, out=a.out, seed=a.seed, shard_size=a.shard_size, workers=a.workers,
                executor=a.executor, overrides={**overrides_of(a), **({"split": a.split} if a.split else {})}, progress=not a.quiet, ray_address=a.ray_address,
-               verify=a.verify)
+               verify=a.verify, accept_versions=a.accept_versions)
     out = a.out or str(Path("runs") / m["name"])
     print(f"{m['counts']['samples']} samples in {m['counts']['shards']} shards -> {out} ({m['name']})")
     return 0

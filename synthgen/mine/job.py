@@ -10,7 +10,9 @@ Output folder (default runs/<pipeline name>.mined_<function>):
   top_errors.png         contact sheet of the worst samples (the slides' "top errors")
 
 Resume: rerunning the same command reads the finished rounds' shards back (factors and
-scores from their JSON) and continues at the next round; different settings are refused.
+scores from their JSON) and continues at the next round; different settings are refused, and
+so are library versions other than those manifest.json recorded (`run/versions.py`) unless
+`accept_versions` (recorded under `versions_accepted`).
 """
 
 from __future__ import annotations
@@ -77,8 +79,10 @@ def _replay_round(miner: Miner, out: str, r: int, rec: dict[str, Any]) -> None:
 
 def mine(pipeline: str, model: str, rounds: int = 3, per_round: int = 500, out: str | None = None,
          seed: int | None = None, overrides: dict[str, Any] | None = None, start: int = 0, floor: float = 0.2,
-         bins: int = 5, top: int = 8, fail_at: float = 0.5, sheet: int = 24, progress: bool = True) -> dict[str, Any]:
-    """Run (or resume) a mining job; returns the report."""
+         bins: int = 5, top: int = 8, fail_at: float = 0.5, sheet: int = 24, progress: bool = True,
+         accept_versions: bool = False) -> dict[str, Any]:
+    """Run (or resume) a mining job; returns the report. `accept_versions`: resume although
+    library versions differ from the recorded ones (recorded in manifest.json)."""
     from tqdm import tqdm
 
     from ..pipeline import load_pipeline
@@ -112,6 +116,10 @@ def mine(pipeline: str, model: str, rounds: int = 3, per_round: int = 500, out: 
     miner = Miner(pipe, judge, per_round=per_round, start=start, floor=floor, bins=bins, top=top, fail_at=fail_at)
     old = _json_read(fs, posixpath.join(root, MANIFEST)) if fs.exists(root) else None
     done: list[dict[str, Any]] = []
+    from ..run import versions as libs
+
+    depends = libs.RENDER_TORCH if libs.uses_torch(pipe) else libs.RENDER
+    taken: list[dict[str, Any]] = []
     if old is not None:
         prev = json.loads(json.dumps(old.get("settings") or {}, default=str))
         now = json.loads(json.dumps(settings, default=str))
@@ -119,6 +127,9 @@ def mine(pipeline: str, model: str, rounds: int = 3, per_round: int = 500, out: 
             diff = sorted(k for k in set(prev) | set(now) if prev.get(k) != now.get(k))
             raise UserError(f"{out} holds a mining run with different settings ({', '.join(diff)}); "
                             "use another --out or delete the folder")
+        if old.get("shards"):  # finished rounds: the next ones must be rendered by the same libraries
+            taken = libs.merge(old.get("versions_accepted"),
+                               libs.check_resume(out, old.get("versions"), depends, accept_versions))
         done = []
         for r, rec in enumerate(old.get("shards") or []):  # finished rounds, in order, while their shards exist
             if rec.get("round") != r or not fs.exists(posixpath.join(root, rec["name"])):
@@ -137,7 +148,8 @@ def mine(pipeline: str, model: str, rounds: int = 3, per_round: int = 500, out: 
 
     def manifest(state: str) -> dict[str, Any]:
         return {"name": name, "kind": "mined", "state": state, "settings": settings, "pipeline": pipe.cfg.name,
-                "config": settings["config"], "seed": pipe.seed, "shards": done,
+                "config": settings["config"], "seed": pipe.seed, "shards": done, "versions": libs.versions(),
+                **({"versions_accepted": taken} if taken else {}),
                 "rounds": [r.summary(fail_at) for r in miner.rounds],
                 "counts": {"samples": sum(s["count"] for s in done), "shards": len(done)}}
 

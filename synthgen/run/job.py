@@ -9,7 +9,11 @@ shard's count and sha256.
 
 Resume keeps a shard only if manifest.json recorded it and it still has that sha256 (checked
 by streaming it through the workers; `verify=False` trusts the recorded size instead).
-Anything else present is rendered again; `.partial` files are removed.
+Anything else present is rendered again; `.partial` files are removed. A resume whose
+libraries (numpy, OpenCV, Pillow's FreeType, ...: `run/versions.py`) differ from those
+manifest.json recorded is refused in one line naming each package and both versions, unless
+`accept_versions` (then the differences are recorded under `versions_accepted`); Ray workers
+compare theirs with the driver's the same way.
 
 Shard tasks are made on demand (`worker.Plan`), so a job of any size starts at once with
 flat memory; the limit is the manifest, which lists every shard (`MAX_SHARDS`).
@@ -19,12 +23,10 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import posixpath
 import sys
 import time
 from contextlib import ExitStack, closing
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +36,8 @@ from tqdm import tqdm
 from ..config import dataset_name, fingerprint, load_config
 from ..errors import RunError, UserError
 from ..io.shards import MANIFEST, PARTIAL_SUFFIX, ShardInfo, out_of_space, shard_index, shard_name, url_to_fs
-from ..version import SAMPLE_STREAM, __version__
+from ..version import SAMPLE_STREAM
+from . import versions as libs
 from .lock import LOCK_NAME, output_lock
 from .worker import JobSpec, Plan, VerifyTask, one_opencv_thread
 
@@ -85,14 +88,9 @@ def parse_seed(value: Any, what: str = "--seed") -> int:
     return s
 
 
-def versions() -> dict[str, str]:
-    out = {"synthgen": __version__, "python": platform.python_version()}
-    for pkg in ("numpy", "opencv-python-headless", "pillow", "fonttools", "webdataset"):
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            pass
-    return out
+def versions() -> dict[str, str | None]:
+    """The library versions recorded in manifest.json (`run/versions.py`)."""
+    return libs.versions()
 
 
 def _check_local_out(path: Path) -> None:
@@ -137,16 +135,16 @@ def _ours(name: str) -> bool:
     return name.endswith(PARTIAL_SUFFIX) or name == LOCK_NAME
 
 
-def _previous(fs, root: str, out: str, job: dict) -> dict[str, dict] | None:
-    """The shards a previous run recorded (name -> record), after checking that this job may
-    continue it; None for a new folder. Reads only."""
+def _previous(fs, root: str, out: str, job: dict) -> tuple[dict[str, dict] | None, dict]:
+    """(the shards a previous run recorded (name -> record), its manifest), after checking that
+    this job may continue it; (None, {}) for a new folder. Reads only."""
     if not fs.exists(root):
-        return None
+        return None, {}
     listing = [posixpath.basename(p.rstrip("/")) for p in fs.ls(root, detail=False)]
     if MANIFEST not in listing:
         if [x for x in listing if not _ours(x)]:
             raise UserError(f"{out} is not empty and holds no synthgen manifest.json; use a new or empty folder")
-        return {}
+        return {}, {}
     try:
         with fs.open(posixpath.join(root, MANIFEST), "rb") as f:
             old = json.loads(f.read())
@@ -174,7 +172,7 @@ def _previous(fs, root: str, out: str, job: dict) -> dict[str, dict] | None:
         if (isinstance(sh, dict) and isinstance(sh.get("name"), str) and isinstance(sh.get("count"), int)
                 and isinstance(sh.get("sha256"), str) and isinstance(sh.get("bytes"), int)):
             recorded[sh["name"]] = sh
-    return recorded
+    return recorded, old
 
 
 class _Checkpoints:
@@ -208,8 +206,11 @@ def render(
     progress: bool = True,
     ray_address: str | None = None,
     verify: bool = True,
+    accept_versions: bool = False,
 ) -> dict:
-    """Render `n` samples of `pipeline` into shards under `out`; returns the manifest."""
+    """Render `n` samples of `pipeline` into shards under `out`; returns the manifest.
+    `accept_versions`: resume (and use Ray workers) even where library versions differ from
+    the recorded ones (the differences go into manifest.json's `versions_accepted`)."""
     n = parse_count(n)
     if executor not in EXECUTORS:
         raise UserError(f"unknown executor {executor!r}; use one of {', '.join(EXECUTORS)}")
@@ -246,13 +247,19 @@ def render(
         "shard_size": shard_size,
         "stream": SAMPLE_STREAM,
     }
-    recorded = _previous(fs, root, out, job)
+    recorded, old = _previous(fs, root, out, job)
 
     # Build the pipeline and draw one sample before writing anything: bad fonts, corpora
     # or folders fail here, with nothing left behind.
     from ..pipeline import Pipeline
 
-    Pipeline(cfg, seed=seed, base=base).sample(0)
+    probe = Pipeline(cfg, seed=seed, base=base)
+    probe.sample(0)
+    # The libraries the bytes depend on must be those the finished shards were made with.
+    depends = libs.RENDER_TORCH if libs.uses_torch(probe) else libs.RENDER
+    taken = libs.check_resume(out, old.get("versions"), depends, accept_versions) if recorded else []
+    job_versions = {"depends": depends, "accept": bool(accept_versions),
+                    "accepted": libs.merge(old.get("versions_accepted") if recorded else [], taken)}
 
     with ExitStack() as stack:
         if executor == "ray":  # connect before writing: a cluster that is not there leaves nothing behind
@@ -274,9 +281,11 @@ def render(
                     _remove_empty(fs, root)
                 raise
             # Workers get an absolute path for local folders: a Ray worker's working directory is not ours.
-            spec = JobSpec(config_json=config_json, seed=seed, out=root if isinstance(fs, LocalFileSystem) else out)
+            spec = JobSpec(config_json=config_json, seed=seed, out=root if isinstance(fs, LocalFileSystem) else out,
+                           versions=json.dumps({k: v for k, v in versions().items() if k in depends}, sort_keys=True),
+                           libraries=tuple(depends), accept_versions=bool(accept_versions))
             return _run(fs, root, out, job, plan, recorded or {}, spec, executor, workers, ray_address, progress,
-                        verify, created)
+                        verify, created, job_versions)
         except OSError as e:
             if out_of_space(e):
                 raise RunError(f"no space left on the device holding {out} ({e.strerror}); free some space and rerun "
@@ -296,18 +305,20 @@ def _remove_empty(fs, root: str) -> None:
         pass
 
 
-def _executor(executor: str, workers: int, ray_address: str | None):
+def _executor(executor: str, workers: int, ray_address: str | None, on_versions=None):
     if executor == "ray":
         from .ray_exec import run_ray
 
-        return lambda spec, tasks, on_progress: run_ray(spec, tasks, on_progress, workers=workers, address=ray_address)
+        return lambda spec, tasks, on_progress: run_ray(spec, tasks, on_progress, workers=workers, address=ray_address,
+                                                        on_versions=on_versions)
     from .local import run_process, run_serial
 
     runner = run_serial if executor == "serial" else run_process
     return lambda spec, tasks, on_progress: runner(spec, tasks, on_progress, workers=workers)
 
 
-def _run(fs, root, out, job, plan: Plan, recorded, spec, executor, workers, ray_address, progress, verify, created) -> dict:
+def _run(fs, root, out, job, plan: Plan, recorded, spec, executor, workers, ray_address, progress, verify, created,
+         job_versions: dict | None = None) -> dict:
     try:
         listing = fs.ls(root, detail=True)
     except FileNotFoundError:  # object stores: an empty prefix does not exist until written
@@ -340,6 +351,8 @@ def _run(fs, root, out, job, plan: Plan, recorded, spec, executor, workers, ray_
         r = recorded[base]
         kept[i] = ShardInfo(base, r["count"], r["sha256"], r["bytes"])
     head = {**job, "state": "running", "versions": versions()}
+    if job_versions and job_versions["accepted"]:
+        head["versions_accepted"] = job_versions["accepted"]
     cp = _Checkpoints(fs, posixpath.join(root, MANIFEST), head, plan, kept)
     try:
         cp.write()  # the first write: from here on the folder is a (resumable) dataset
@@ -348,7 +361,12 @@ def _run(fs, root, out, job, plan: Plan, recorded, spec, executor, workers, ray_
             _remove_empty(fs, root)
         raise
 
-    run = _executor(executor, workers, ray_address)
+    def on_versions(records: list[dict]) -> None:  # a Ray worker's accepted differences
+        merged = libs.merge(cp.head.get("versions_accepted"), records)
+        if merged != cp.head.get("versions_accepted"):
+            cp.head["versions_accepted"] = merged
+
+    run = _executor(executor, workers, ray_address, on_versions)
     name = job["name"]
     with one_opencv_thread():
         redo = []
@@ -398,5 +416,7 @@ def _run(fs, root, out, job, plan: Plan, recorded, spec, executor, workers, ray_
     shards = [kept[i].to_json() for i in range(len(plan))]
     manifest = {**job, "state": "complete", "versions": versions(), "shards": shards,
                 "counts": {"samples": sum(s["count"] for s in shards), "shards": len(shards)}}
+    if cp.head.get("versions_accepted"):
+        manifest["versions_accepted"] = cp.head["versions_accepted"]
     _write_json(fs, posixpath.join(root, MANIFEST), manifest)
     return manifest

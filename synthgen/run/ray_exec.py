@@ -9,6 +9,11 @@ leaves a half shard under the final name. The driver (`job.render`) writes the m
 - Tasks: `num_cpus=1`, `max_retries` (default 3, env `SYNTHGEN_RAY_MAX_RETRIES`), retried on
   worker death (Ray's system failures) and on `OSError` (I/O to shared storage); other
   exceptions are bugs and fail the job at once.
+- Versions: before rendering, a task compares its process's library versions with the
+  driver's (`JobSpec.versions`, `run/versions.py`); a worker with other versions would render
+  other bytes, so the job stops with one line naming the host, each package and both versions
+  (`UserError`, not retried), unless `--accept-versions`: then the task goes on and the
+  differences reach the driver (`on_versions`) for manifest.json's `versions_accepted`.
 - Progress by samples: a tiny actor (`num_cpus=0`) holds, per shard, the most samples any
   attempt has finished; tasks tell it every `worker.PROGRESS_EVERY` samples (fire and forget)
   and the driver polls it. Taking the maximum per shard means a retried shard is not counted
@@ -34,6 +39,7 @@ from typing import Any
 
 from ..errors import RunError, UserError
 from ..io.shards import out_of_space, shard_name
+from .versions import VersionMismatch
 from .worker import JobSpec, ShardTask, VerifyTask, one_opencv_thread, run_shard, run_task
 
 DEFAULT_MAX_RETRIES = 3
@@ -102,11 +108,23 @@ class _Progress:
 
 
 def _shard_task(spec: JobSpec, task: ShardTask | VerifyTask, tracker: Any):
-    """Body of the Ray task (module level, so workers import it rather than unpickle code)."""
+    """Body of the Ray task (module level, so workers import it rather than unpickle code):
+    (result, accepted version differences of this worker)."""
     if isinstance(task, VerifyTask):
-        return run_task(spec, task)
+        return run_task(spec, task), []
+    accepted = worker_versions(spec)
     with one_opencv_thread():
-        return _run_tracked(spec, task, tracker)
+        return _run_tracked(spec, task, tracker), accepted
+
+
+def worker_versions(spec: JobSpec) -> list[dict]:
+    """This worker's libraries against the driver's: raises VersionMismatch (one line) on a
+    difference, unless the job accepts it; returns the accepted records."""
+    import json
+
+    from .versions import check_worker
+
+    return check_worker(json.loads(spec.versions) if spec.versions else None, spec.libraries, spec.accept_versions)
 
 
 def _run_tracked(spec: JobSpec, task: ShardTask, tracker: Any):
@@ -188,9 +206,11 @@ def ray_session(workers: int = 1, address: str | None = None):
 
 
 def run_ray(spec: JobSpec, tasks: Iterable, on_progress: Callable[[int], None], workers: int = 1,
-            address: str | None = None, max_retries: int | None = None) -> Iterator:
+            address: str | None = None, max_retries: int | None = None,
+            on_versions: Callable[[list[dict]], None] | None = None) -> Iterator:
     """Run tasks (shards to render or to verify) as Ray tasks, pulled from `tasks` as slots
-    free up; yield results as tasks finish (in completion order)."""
+    free up; yield results as tasks finish (in completion order). `on_versions(records)` hears
+    of a worker's library differences that the job accepts (`spec.accept_versions`)."""
     ray = import_ray()
     address = _address(address)
     retries = _max_retries(max_retries)
@@ -255,9 +275,11 @@ def run_ray(spec: JobSpec, tasks: Iterable, on_progress: Callable[[int], None], 
             for ref in ready:
                 t = refs.pop(ref)
                 try:
-                    info = ray.get(ref)
+                    info, accepted = ray.get(ref)
                 except ray.exceptions.RayError as e:
                     cause = getattr(e, "cause", None) or e
+                    if isinstance(cause, VersionMismatch):
+                        raise UserError(str(cause)) from None
                     if out_of_space(cause):
                         raise OSError(cause.errno, cause.strerror, getattr(cause, "filename", None)) from e
                     last = (str(cause).strip().splitlines() or [""])[-1]
@@ -265,6 +287,8 @@ def run_ray(spec: JobSpec, tasks: Iterable, on_progress: Callable[[int], None], 
                             if isinstance(t, ShardTask) else f"checking {t.name}")
                     raise RunError(f"{what} failed: {type(cause).__name__}: {last} (Ray retries on worker death and "
                                    f"OSError: {retries}); finished shards are kept: rerun the same command to resume") from e
+                if accepted and on_versions is not None:
+                    on_versions(accepted)
                 if isinstance(t, VerifyTask):
                     on_progress(t.bytes)
                     yield info

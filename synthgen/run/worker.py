@@ -56,6 +56,11 @@ class JobSpec:
     config_json: str
     seed: int
     out: str  # fsspec URL of the dataset folder
+    # the driver's versions of the libraries the bytes depend on (JSON), which those are, and
+    # whether a worker with others may go on (--accept-versions); see run/versions.py
+    versions: str = ""
+    libraries: tuple[str, ...] = ()
+    accept_versions: bool = False
 
 
 class Plan(Sequence):
