@@ -2,6 +2,7 @@
 libraries the bytes depend on differ from the recorded ones is refused in one line naming each
 package and both versions; `--accept-versions` goes on and records what it accepted."""
 
+import dataclasses
 import json
 import shutil
 
@@ -206,3 +207,21 @@ def test_ray_render_refuses_a_worker_with_other_versions(tmp_path, monkeypatch):
         assert json.loads((tmp_path / "b" / "manifest.json").read_text())["versions_accepted"] == acc
     finally:
         ray.shutdown()
+
+
+def test_augment_ray_task_checks_the_workers_versions(rendered, tmp_path):
+    """augment --executor ray: each task compares its libraries with the driver's (AugSpec)."""
+    from synthgen.augment.job import AugSpec, AugTask, _ray_task
+    from synthgen.config import AugmentCfg
+    from synthgen.run.versions import AUGMENT, VersionMismatch
+
+    out = tmp_path / "aug"
+    out.mkdir()
+    cfg_json = json.dumps(AugmentCfg.model_validate({"strength": 0.3}).model_dump(mode="json"), sort_keys=True)
+    driver = json.dumps({**{k: libs.versions()[k] for k in AUGMENT}, "numpy": OLD})
+    spec = AugSpec(str(rendered), cfg_json, 0, 1, str(out), 90, driver)
+    with pytest.raises(VersionMismatch, match=f"numpy {OLD} \\(driver\\) vs {NUMPY} \\(worker\\)"):
+        _ray_task(spec, AugTask(0, 0, 2))
+    assert not list(out.iterdir())
+    info, accepted = _ray_task(dataclasses.replace(spec, accept_versions=True), AugTask(0, 0, 2))
+    assert info.count == 2 and [a["package"] for a in accepted] == ["numpy"]
