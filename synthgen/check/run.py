@@ -25,6 +25,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from ..core import TEXT_KINDS
 from ..errors import UserError
 from .hashes import bands, hamming, phash, pixel_hash
 from .labels import label_findings
@@ -87,7 +88,7 @@ def norm_text(label: dict[str, Any]) -> str | None:
     """The sample's transcription (non-ignored text instances, in order), NFKC, case-folded,
     whitespace collapsed: 'Hello' in train and 'HELLO' in test is the same string leaked."""
     parts = [str(i.get("text") or "") for i in label.get("instances") or []
-             if i.get("kind", "word") in ("word", "line", "field") and not i.get("ignore")]
+             if i.get("kind", "word") in TEXT_KINDS and not i.get("ignore")]
     t = " ".join(" ".join(unicodedata.normalize("NFKC", p).casefold().split()) for p in parts if p.strip())
     return t or None
 
