@@ -423,6 +423,10 @@ class LineCfg(Strict):
     contrast: float = Field(60.0, ge=0, le=255)  # least luma gap between text and background
     # chance the first and/or last glyph's ink touches the crop's edge (no margin; not cut)
     tight: float = Field(0.0, ge=0, le=1)
+    # chance a photo background is the busiest (most fine detail) of 4 crops of its tile
+    busy_background: float = Field(0.0, ge=0, le=1)
+    # chance the text colour is a real photo's pixel (that keeps `contrast`; else drawn as usual)
+    photo_colors: float = Field(0.0, ge=0, le=1)
     corpus: LineCorpusCfg = Field(default_factory=LineCorpusCfg)
     style: LineStyleCfg = Field(default_factory=LineStyleCfg)
     layout: LineLayoutCfg = Field(default_factory=LineLayoutCfg)

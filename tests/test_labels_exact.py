@@ -201,7 +201,7 @@ def test_line_ink_hook_matches_independent_render():
                         # a black plain background; no decoration or glyph fill beside the white ink
                         "background.kind": "plain", "line.style.box": False, "line.style.extrude": False,
                         "line.style.distractor": False, "line.style.fill": False, "line.style.overlap": False,
-                        "line.style.outline_shadow": False})
+                        "line.style.outline_shadow": False, "line.color_from_photo": False})
     for i in range(40):
         ref = pipe.sample(i, debug_ink=True)
         plain = pipe.sample(i, pinned=pins, debug_ink=True)

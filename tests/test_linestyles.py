@@ -67,6 +67,7 @@ def test_decorations_are_not_ink_and_fills_are_all_ink():
     pipe = synthgen.load_pipeline("ocr_line", seed=2, **{"augment.strength": 0.0,
                                                           "line.layout.weights": {"straight": 1, "arc": 0, "sine": 0, "vertical": 0}})
     white = _plain_pins({"line.color.r": 255.0, "line.color.g": 255.0, "line.color.b": 255.0, "line.style.fill": False,
+                         "line.color_from_photo": False,
                          "background.kind": "plain",
                          "line.style.stroke": False, "line.style.shadow": False, "line.style.underline": False})
     # an outline box (a plate under the text would make white text turn dark for contrast)

@@ -210,7 +210,16 @@ def _read_image(path: str) -> np.ndarray:
     return read_rgb(path, "background image")
 
 
-def _photo_background(d: Draws, width: int, height: int) -> np.ndarray:
+BUSY_WINDOWS = 4
+
+
+def _detail(win: np.ndarray) -> float:
+    """Mean absolute Laplacian of a window's grey: how much fine detail text over it competes with."""
+    g = cv2.cvtColor(win, cv2.COLOR_RGB2GRAY) if win.ndim == 3 else win
+    return float(cv2.mean(np.abs(cv2.Laplacian(g, cv2.CV_16S)))[0])
+
+
+def _photo_background(d: Draws, width: int, height: int, busy: float = 0.0) -> np.ndarray:
     tiles = photo_tiles()
     if not tiles:
         raise UserError(f"no shipped texture tiles in {TEXTURES}; reinstall synthgen or set background.weights.photo=0")
@@ -219,7 +228,8 @@ def _photo_background(d: Draws, width: int, height: int) -> np.ndarray:
     cats = photo_categories()
     cat = d.choice("background.photo_category", list(cats))
     names = cats[cat]
-    tile = _photo(names[d.integers("background.photo", 0, len(names) - 1)])
+    # a pinned index past this category's end (the factor's range is the union over categories) is clamped
+    tile = _photo(names[min(max(d.integers("background.photo", 0, len(names) - 1), 0), len(names) - 1)])
     turn = d.integers("background.photo_turn", 0, 3)
     flip = d.bernoulli("background.photo_flip", 0.5)
     # scale 0.5x-2x of the tile's own resolution, at least enough for the tile to cover the
@@ -232,6 +242,18 @@ def _photo_background(d: Draws, width: int, height: int) -> np.ndarray:
         x = _at(d, "background.x", tw - ww)
         y = _at(d, "background.y", th - wh)
         win = window(tile, turn, flip, x, y, ww, wh)
+        if busy > 0 and d.bernoulli("background.photo_busy", busy, src="line.busy_background"):
+            # the busiest of BUSY_WINDOWS crops: the drawn one and its shifts by fixed fractions of
+            # the free range (no further draws: every recorded factor still moves the pixels)
+            best, best_k = _detail(win), 0
+            for k in range(1, BUSY_WINDOWS):
+                xk = int(x + k * 0.618 * (tw - ww + 1)) % (tw - ww + 1)
+                yk = int(y + k * 0.382 * (th - wh + 1)) % (th - wh + 1)
+                wk = window(tile, turn, flip, xk, yk, ww, wh)
+                dk = _detail(wk)
+                if dk > best:
+                    best, best_k, win = dk, k, wk
+            d.derive("background.busy_window", best_k)
     else:
         tile = cv2.copyMakeBorder(turned(tile, turn, flip), 0, max(0, wh - th), 0, max(0, ww - tw), cv2.BORDER_REFLECT_101)
         x = _at(d, "background.x", tile.shape[1] - ww)
@@ -312,12 +334,15 @@ def _paper_background(d: Draws, width: int, height: int) -> np.ndarray:
     return img
 
 
-def render_background(d: Draws, weights: dict[str, float], folders: list[str], width: int, height: int) -> np.ndarray:
-    """An H x W x 3 uint8 RGB background; every choice recorded under `background.*`."""
+def render_background(d: Draws, weights: dict[str, float], folders: list[str], width: int, height: int,
+                      busy: float = 0.0) -> np.ndarray:
+    """An H x W x 3 uint8 RGB background; every choice recorded under `background.*`.
+    `busy`: the chance that a photo background is the most detailed of BUSY_WINDOWS crops
+    (text over busy photo detail); at 0 nothing more is drawn."""
     kinds = [k for k, w in weights.items() if w > 0 and (k != "image" or folders)]
     kind = d.choice("background.kind", kinds, [weights[k] for k in kinds])
     if kind == "photo":
-        return _photo_background(d, width, height)
+        return _photo_background(d, width, height, busy)
     if kind == "paper":
         return _paper_background(d, width, height)
     if kind == "image":

@@ -38,7 +38,8 @@ from .layout import r3 as _R
 from .layout import s3 as _S
 from .layout import t3 as _T
 from .layout import warp
-from .styles import blend, contrasting, ink_contrasting, luma, luma_under, shadow, stroke, underline
+from .styles import (blend, contrasting, ink_contrasting, luma, luma_under, photo_contrasting, shadow, stroke,
+                     underline)
 
 REDRAWS = 10
 # Glyphs are rasterised at a few sizes only and scaled down in the one warp every line gets
@@ -388,7 +389,8 @@ class LineRenderer:
         stroke_a = warped[:, :, 1] if r else None
         ul_a = warped[:, :, len(layers) - 1] if ul else None
 
-        img = render_background(d, self.cfg.background.weights, self.cfg.background.folders, Wo, Ho)
+        img = render_background(d, self.cfg.background.weights, self.cfg.background.folders, Wo, Ho,
+                                busy=lc.busy_background)
         if not img.flags.writeable:
             img = img.copy()
         bg_luma = luma(cv2.mean(img)[:3])
@@ -397,7 +399,12 @@ class LineRenderer:
                         contrasting(d, "line.style.box_color", bg_luma, lc.contrast / 2))
         # line.contrast against the background under the glyphs themselves, not its mean
         under = luma_under(img, stroke_a if r else fill_a)
-        color = ink_contrasting(d, "line.color", under, lc.contrast)
+        color = None
+        if lc.photo_colors > 0 and d.bernoulli("line.color_from_photo", lc.photo_colors, src="line.photo_colors"):
+            color = photo_contrasting(d, "line.color_photo", under, lc.contrast)
+            d.derive("line.color_from_photo", color is not None)
+        if color is None:
+            color = ink_contrasting(d, "line.color", under, lc.contrast)
         img = LS.make_room(img, under, luma(color), lc.contrast)  # a background with no luma to spare
         stroke_color = contrasting(d, "line.style.stroke_color", luma(color), lc.contrast) if r else None
         shadow_color = contrasting(d, "line.style.shadow_color", bg_luma, lc.contrast / 2) if shadow_on else None

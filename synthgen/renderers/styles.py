@@ -98,6 +98,32 @@ def ink_contrasting(d: Draws, name: str, under: np.ndarray, contrast: float, q: 
     return int(round(r)), int(round(g)), int(round(b))
 
 
+PHOTO_COLOUR_TRIES = 64
+
+
+def photo_contrasting(d: Draws, name: str, under: np.ndarray, contrast: float, q: float = 10.0):
+    """A text colour taken from a real photo (a pixel of a shipped photo tile: the palettes of
+    walls, signs, plants and sky rather than uniform RGB) that stands out from the background
+    under the glyphs as ink_contrasting requires: tile `<name>.tile`, then the pixel at
+    (`<name>.u`, `<name>.v`) or, if it does not contrast, the first that does along a fixed
+    low-discrepancy walk from it (PHOTO_COLOUR_TRIES pixels; None if none does)."""
+    from .backgrounds import _photo, photo_tiles
+
+    tiles = photo_tiles()
+    if not tiles:
+        return None
+    lo, hi = hist_quantile(under, q / 100.0), hist_quantile(under, 1.0 - q / 100.0)
+    t = _photo(tiles[d.integers(f"{name}.tile", 0, len(tiles) - 1)])
+    u, v = d.uniform(f"{name}.u", 0.0, 1.0), d.uniform(f"{name}.v", 0.0, 1.0)
+    h, w = t.shape[:2]
+    for k in range(PHOTO_COLOUR_TRIES):
+        c = tuple(int(x) for x in t[int(((v + k * 0.381966) % 1.0) * (h - 1)), int(((u + k * 0.618034) % 1.0) * (w - 1))])
+        yl = luma(c)
+        if yl <= lo - contrast or yl >= hi + contrast:
+            return c
+    return None
+
+
 def blend(img: np.ndarray, alpha: np.ndarray, color, opacity: float = 1.0) -> None:
     """In place: img += (color - img) * alpha / 255 * opacity (img H x W x 3 uint8)."""
     if opacity > 0:
