@@ -14,8 +14,10 @@ character appears. The hard cases (thresholds: what a reader of clean straight t
   spacing        extra advance <= -0.02 (tight) or >= 0.25 (wide) x size
   perspective    a tilted plane with |tilt| >= 0.1
   squeeze        glyphs squeezed or stretched (< 0.8 or > 1.25)
-  clutter        a word behind the text, or outline + shadow together (cut-off neighbour lines,
-                 on 15% of straight lines before and after, are not counted)
+  clutter        a word behind the text, outline + shadow together, or a photo background that is
+                 the busiest crop of its tile (cut-off neighbour lines, on 15% of straight lines
+                 before and after, are not counted)
+  photo_color    (reported, not a hard case) the text colour is a photo's pixel
   long           28 characters or more
 
     python scripts/hard_mass.py ocr_line --n 10000 [--set K=V ...] [--json out.json]
@@ -50,7 +52,9 @@ def cases(f: dict, text: str) -> dict[str, bool]:
         "spacing": spacing <= -0.02 or spacing >= 0.25,
         "perspective": tilt >= 0.1,
         "squeeze": sq < 0.8 or sq > 1.25,
-        "clutter": bool(f.get("line.style.overlap")) or bool(f.get("line.style.outline_shadow")),
+        "clutter": bool(f.get("line.style.overlap")) or bool(f.get("line.style.outline_shadow"))
+        or bool(f.get("background.photo_busy")),
+        "photo_color": bool(f.get("derived.line.color_from_photo")),
         "long": len(text) >= 28,
     }
     return c
@@ -79,7 +83,7 @@ def main(argv=None) -> int:
         ignored += bool(inst and inst[0].ignore)
         c = cases(s.factors, text)
         counts.update(k for k, v in c.items() if v)
-        any_hard += any(v for k, v in c.items() if k != "long")
+        any_hard += any(v for k, v in c.items() if k not in ("long", "photo_color"))
         lengths.append(len(text))
         ascii_lines += text.isascii()
         punct.update(ch for ch in text if ch in string.punctuation)
