@@ -23,12 +23,22 @@ def render(pipeline="ocr_scene", n: int = 1000, out=None, seed=None, shard_size=
                    accept_versions=accept_versions)
 
 
-def audit(source="ocr_line", judge="label", target_error=0.05, n=400, **kw):
+def audit_augmentation(source="ocr_line", judge="label", target_error=0.05, n=400, **kw):
     """The bad-augmentation rate against strength and the tuned strength (the audit.json record);
-    `source` is a pipeline or a dataset folder. See `synthgen audit --help` and synthgen/audit/run.py."""
+    `source` is a pipeline or a dataset folder. See `synthgen audit --help` and synthgen/audit/run.py.
+    (Not `synthgen.audit`: that name is the audit subpackage, whose `audit` function this is.)"""
     from .audit.run import audit as _audit
 
     return _audit(source, judge=judge, target_error=target_error, n=n, **kw)
+
+
+def __getattr__(name: str):
+    # `synthgen.audit` is the subpackage (synthgen.audit.audit, .judges, ...), imported on first use
+    if name == "audit":
+        import importlib
+
+        return importlib.import_module(".audit", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def augment_dataset(input, out, strength, copies=1, **kw):
@@ -39,4 +49,4 @@ def augment_dataset(input, out, strength, copies=1, **kw):
     return augment_dataset(input, out, strength, copies=copies, **kw)
 
 
-__all__ = ["SAMPLE_STREAM", "__version__", "audit", "augment_dataset", "load_pipeline", "render"]
+__all__ = ["SAMPLE_STREAM", "__version__", "audit_augmentation", "augment_dataset", "load_pipeline", "render"]

@@ -145,10 +145,11 @@ def test_audit_of_an_augmented_icdar_dataset(tmp_path):
 
 def test_python_api(tmp_path):
     import synthgen
-    import synthgen.audit.judges  # noqa: F401  (importing the subpackage must not hide the function)
+    import synthgen.audit.judges  # noqa: F401  (the subpackage; no module-class swap keeps a function callable)
 
-    r = synthgen.audit("ocr_line", n=4, grid=(0.0, 1.0), steps=0, out=str(tmp_path), progress=False)
+    r = synthgen.audit_augmentation("ocr_line", n=4, grid=(0.0, 1.0), steps=0, out=str(tmp_path), progress=False)
     assert json.loads((tmp_path / "audit.json").read_text())["tuned_strength"] == r["tuned_strength"]
+    assert synthgen.audit.audit is synthgen.audit.run.audit and type(synthgen.audit) is type(json)
 
 
 def test_rate_charged_to_augmentation_is_paired_with_strength_zero():

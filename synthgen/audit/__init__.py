@@ -1,19 +1,6 @@
-"""The bad-augmentation-rate audit: judges, Wilson intervals, strength tuning (see run.py)."""
-
-import sys
-import types
+"""The bad-augmentation-rate audit: judges, Wilson intervals, strength tuning (see run.py).
+`synthgen.audit.audit(...)` or `synthgen.audit_augmentation(...)` runs it."""
 
 from .run import audit
-
-
-class _CallableModule(types.ModuleType):
-    """Importing this subpackage rebinds `synthgen.audit` from the facade's function to the
-    module; calling the module still runs the audit, so `synthgen.audit(...)` always works."""
-
-    def __call__(self, *args, **kwargs):
-        return audit(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
 
 __all__ = ["audit"]
