@@ -44,12 +44,12 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from ..core import TEXT_KINDS
 from ..errors import UserError
 from .readers import Dataset, StoredSample
 from .shards import PARTIAL_SUFFIX
 
 MARKER = ".synthgen-export"  # marks a staging folder as ours, so a stale one may be removed
-TEXT_KINDS = ("word", "line", "field")
 FORMATS = ("icdar2015", "lmdb")
 ICDAR_IGNORE = "###"
 
@@ -229,7 +229,9 @@ def line_instance(s: StoredSample, dataset_kind: str | None) -> dict[str, Any] |
     lines = [i for i in s.instances if i.get("kind") == "line"]
     if len(lines) != 1:
         return None
-    if dataset_kind == "line" or s.meta.get("pipeline_kind") == "line":
+    from ..renderers.registry import is_crop
+
+    if is_crop(dataset_kind) or is_crop(s.meta.get("pipeline_kind")):  # a crop kind (line, or a plug-in's)
         return lines[0]
     if len(s.instances) == 1:
         size = s.label.get("size") or [0, 0]
