@@ -217,3 +217,42 @@ def test_reader_names_and_missing_package(monkeypatch, tmp_path):
     out = tmp_path / "a"
     assert main(["audit", "ocr_line", "--judge", "reader", "--n", "2", "--out", str(out), "-q"]) == 2
     assert not out.exists()  # refused before anything is written
+
+
+# -- bad input (issue 22.7): one line, exit 2, nothing left behind ------------------------------
+
+BAD_READERS = '''
+def boom(img):
+    raise RuntimeError("model not loaded")
+
+
+def nothing(img):
+    return None
+'''
+
+
+@pytest.mark.parametrize("args,says", [
+    (["--judge", "reader", "--reader", "badreaders:boom"], "reader boom raised RuntimeError: model not loaded"),
+    (["--judge", "reader", "--reader", "badreaders:nothing"], "reader nothing returned NoneType"),
+    (["--steps", "-1"], "--steps must be >= 0"),
+    (["--confirm", "-3"], "--confirm must be >= 0"),
+])
+def test_audit_bad_input_is_one_line_and_leaves_no_folder(tmp_path, monkeypatch, capsys, args, says):
+    from synthgen.cli import main
+
+    (tmp_path / "badreaders.py").write_text(BAD_READERS)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    out = tmp_path / "audit_out"
+    assert main(["audit", "ocr_line", "--n", "3", "--grid", "0,1", "-q", "--out", str(out), *args]) == 2
+    err = capsys.readouterr().err
+    assert says in err and err.count("\n") == 1, err
+    assert not out.exists()
+
+
+def test_audit_out_that_is_a_file_is_refused(tmp_path, capsys):
+    from synthgen.cli import main
+
+    f = tmp_path / "audit.json"
+    f.write_text("{}")
+    assert main(["audit", "ocr_line", "--n", "2", "-q", "--out", str(f)]) == 2
+    assert "is a file" in capsys.readouterr().err and f.read_text() == "{}"

@@ -293,9 +293,17 @@ def read_instance(fn, image: np.ndarray, inst, whole: bool = False) -> str:
     its glyphs; else the whole image (`whole`: a recognition crop) or the instance's quad
     rectified with a margin of a sixth of its height."""
     strip = vertical_strip(image, inst)
-    if strip is not None:
-        return fn(strip)
-    return fn(image if whole else rectified(image, inst.quad, height=48, margin=1 / 6))
+    crop = strip if strip is not None else (image if whole else rectified(image, inst.quad, height=48, margin=1 / 6))
+    name = getattr(fn, "__qualname__", repr(fn))
+    try:
+        got = fn(crop)
+    except Exception as e:  # a user reader's failure is bad input, said in one line
+        raise UserError(f"reader {name} raised {type(e).__name__}: {e} (on a {crop.shape[1]} x {crop.shape[0]} "
+                        "RGB crop); a reader takes an RGB uint8 image and returns the text it reads") from None
+    if not isinstance(got, str):
+        raise UserError(f"reader {name} returned {type(got).__name__} {got!r:.40}, not a string; return '' "
+                        "for an image it cannot read")
+    return got
 
 
 def is_crop(instances) -> bool:

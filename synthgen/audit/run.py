@@ -82,13 +82,34 @@ def audit(source: str = "ocr_line", judge: str = "label", target_error: float = 
         raise UserError(f"--target-error must be in (0, 1), e.g. 0.05; got {target_error}")
     if n < 1:
         raise UserError(f"--n must be >= 1, got {n}")
+    if steps < 0:
+        raise UserError(f"--steps must be >= 0 (bisection steps after the grid), got {steps}")
+    if confirm < 0:
+        raise UserError(f"--confirm must be >= 0 (fresh samples at the tuned strength), got {confirm}")
+    if out is not None and Path(out).exists() and not Path(out).is_dir():
+        raise UserError(f"--out {out!r} is a file; give a folder for audit.json and the PNGs")
     grid = tuple(sorted({round(float(s), 6) for s in grid}))
     if not grid or grid[0] < 0 or grid[-1] > 1:
         raise UserError("--grid strengths must lie in [0, 1]")
     src = open_source(source, overrides, seed)
     j = None if judge == "human" else make_judge(judge, reader=reader)  # bad judge or reader: nothing written
     outdir = Path(out or Path("runs") / "audit" / f"{src.name}.{judge}")
-    outdir.mkdir(parents=True, exist_ok=True)
+    made = not outdir.exists()
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UserError(f"--out {str(outdir)!r} cannot be made: {e.strerror}") from None
+    try:
+        return _audit_into(src, j, outdir, source, judge, target_error, n, grid, steps, write, confirm,
+                           verdicts, progress)
+    except BaseException:
+        if made and outdir.is_dir() and not any(outdir.iterdir()):
+            outdir.rmdir()  # nothing of this audit was written: no empty folder left behind
+        raise
+
+
+def _audit_into(src, j, outdir: Path, source, judge, target_error, n, grid, steps, write, confirm, verdicts,
+                progress) -> dict[str, Any]:
     record: dict[str, Any] = {"source": source, "source_kind": src.kind, "name": src.name, "seed": src.seed,
                               "judge": judge, "target_error": target_error, "n": n}
     if judge == "human":
