@@ -354,7 +354,7 @@ def test_augment_bad_out_and_numbers(line_src, tmp_path, capsys):
     ro.mkdir()
     ro.chmod(0o500)
     unwritable = "/sys/synthgen-aug" if os.geteuid() == 0 else str(ro / "sub")
-    cases = [(["--out", unwritable], "cannot write to --out" if os.geteuid() == 0 else "not writable"),
+    cases = [(["--out", unwritable], "cannot create output folder" if os.geteuid() == 0 else "not writable"),
              (["--out", str(afile)], "is a file"),
              (["--out", str(afile / "x")], "is a file"),
              (["--out", str(tmp_path / "o"), "--seed", "-1"], "--seed must be from 0"),

@@ -25,20 +25,20 @@ from synthgen.cli import main
 from synthgen.io.shards import shard_index, shard_name
 from synthgen.run.worker import Plan
 
-from .helpers import shard_hashes
+from .helpers import fault_cli, shard_hashes
 
 
 SMALL_SET = ["--set", "image.width=96", "--set", "image.height=96", "--set", "text.size=[8,20]", "--set", "text.words=[1,3]"]
 SMALL = {"image.width": 96, "image.height": 96, "text.size": [8, 20], "text.words": [1, 3]}
 N, SHARD = 60, 10  # shards 0..5
-STALL = "20,30"  # shards 2 and 3 never finish: two workers busy forever, shards 4 and 5 waiting
+STALL = [20, 30]  # shards 2 and 3 never finish: two workers busy forever, shards 4 and 5 waiting
 
 
-def _start(args: list[str], tmp: Path, env: dict | None = None, **kw) -> subprocess.Popen:
+def _start(args: list[str], tmp: Path, faults: dict | None = None, **kw) -> subprocess.Popen:
     # output to files, not pipes: workers that outlive a killed driver would hold pipes open
-    return subprocess.Popen([sys.executable, "-m", "synthgen.cli", *args],
-                            stdout=open(tmp / "stdout.txt", "w"), stderr=open(tmp / "stderr.txt", "w"),
-                            env={**os.environ, **(env or {})}, **kw)
+    exe = fault_cli(**faults) if faults else [sys.executable, "-m", "synthgen.cli"]
+    return subprocess.Popen([*exe, *args], stdout=open(tmp / "stdout.txt", "w"), stderr=open(tmp / "stderr.txt", "w"),
+                            **kw)
 
 
 def _until(cond, what: str, timeout: float = 90.0) -> None:
@@ -64,7 +64,7 @@ def reference(tmp_path_factory) -> dict[str, str]:
 def _stalled_render(tmp_path: Path, **kw) -> tuple[subprocess.Popen, Path, list]:
     out = tmp_path / "ds"
     p = _start(["render", "--n", str(N), "--shard-size", str(SHARD), "--workers", "2", "-q", "--out", str(out),
-                *SMALL_SET], tmp_path, env={"SYNTHGEN_TEST_STALL_AT": STALL}, **kw)
+                *SMALL_SET], tmp_path, faults={"stall_at": STALL}, **kw)
     _until(lambda: _stalled(out) or p.poll() is not None, "two shards done and two stalled")
     assert p.poll() is None, (tmp_path / "stderr.txt").read_text()
     workers = psutil.Process(p.pid).children(recursive=True)
@@ -88,7 +88,7 @@ def test_huge_job_starts_at_once_with_flat_memory(tmp_path) -> None:
     still small (a plan built up front took ~0.6 GB and many seconds)."""
     out = tmp_path / "huge"
     p = _start(["render", "--n", str(2**62), "--shard-size", str(2**40), "--workers", "1", "-q", "--out", str(out),
-                *SMALL_SET], tmp_path, env={"SYNTHGEN_TEST_STALL_AT": "1"})
+                *SMALL_SET], tmp_path, faults={"stall_at": [1]})
     try:
         _until(lambda: (out / "shard-000000.tar.partial").exists() or p.poll() is not None, "the first shard")
         assert p.poll() is None, (tmp_path / "stderr.txt").read_text()

@@ -22,7 +22,7 @@ import synthgen
 from synthgen.errors import UserError
 from synthgen.io.shards import url_to_fs
 
-from .helpers import shard_hashes
+from .helpers import fault_cli, shard_hashes
 
 ray = pytest.importorskip("ray")
 
@@ -30,9 +30,10 @@ N, SHARD = 23, 6  # 4 shards, the last one short
 SMALL_SET = ["--set", "image.width=128", "--set", "image.height=128", "--set", "text.size=[8,24]", "--set", "text.words=[2,5]"]
 
 
-def _cli(args, env=None):
-    p = subprocess.Popen([sys.executable, "-m", "synthgen.cli", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True, env={**os.environ, **(env or {})})
+def _cli(args, env=None, faults=None):
+    exe = fault_cli(**faults) if faults else [sys.executable, "-m", "synthgen.cli"]
+    p = subprocess.Popen([*exe, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env={**os.environ, **(env or {})})
     try:
         out, err = p.communicate(timeout=240)
     except subprocess.TimeoutExpired:
@@ -102,22 +103,24 @@ def ray_cluster():
         assert _no_ray_left(os.getpid()) == []
 
 
-def test_faults_once_are_retried(tmp_path, small, reference, ray_cluster, monkeypatch):
+def test_faults_once_are_retried(tmp_path, small, reference, ray_cluster):
     """An OSError in one shard task and a worker SIGKILLed mid-shard in another, once each:
     Ray retries both tasks; the shards are complete and identical, and progress counts every
     sample exactly once."""
     from synthgen.config import load_config
+    from synthgen.run.faults import Faults
     from synthgen.run.ray_exec import run_ray
     from synthgen.run.worker import JobSpec, plan
 
     raised, killed = tmp_path / "raise.marker", tmp_path / "kill.marker"
-    # shard 1 = samples 6..11, shard 2 = 12..17
-    monkeypatch.setenv("SYNTHGEN_TEST_FAULT_ONCE", f"raise:9:{raised},kill:15:{killed}")
+    # shard 1 = samples 6..11, shard 2 = 12..17; the faults travel to the Ray workers in the spec
+    faults = Faults(once=[("raise", 9, str(raised)), ("kill", 15, str(killed))])
     cfg, _ = load_config("ocr_scene", small)
     out = tmp_path / "ray"
     out.mkdir()  # job.render makes the folder; here run_ray is called directly
     # a file:// URL: workers write through fsspec
-    spec = JobSpec(config_json=json.dumps(cfg.model_dump(mode="json"), sort_keys=True), seed=cfg.seed, out=f"file://{out}")
+    spec = JobSpec(config_json=json.dumps(cfg.model_dump(mode="json"), sort_keys=True), seed=cfg.seed, out=f"file://{out}",
+                   faults=faults)
     steps: list[int] = []
     infos = list(run_ray(spec, plan(N, SHARD), steps.append, workers=2))
     assert raised.exists() and killed.exists()  # both faults did happen: those shards come from retries
@@ -149,7 +152,7 @@ def test_interrupted_ray_render_resumes(tmp_path, small, reference, ray_cluster)
     out = tmp_path / "resume"
     args = ["render", "--n", str(N), "--shard-size", str(SHARD), "--workers", "2", "-q", "--executor", "ray",
             "--ray-address", ray_cluster, "--out", str(out), *SMALL_SET]
-    _, rc, _, err = _cli(args, env={"SYNTHGEN_TEST_KILL_AT": "19", "SYNTHGEN_RAY_MAX_RETRIES": "0"})
+    _, rc, _, err = _cli(args, env={"SYNTHGEN_RAY_MAX_RETRIES": "0"}, faults={"kill_at": [19]})
     assert rc == 1, err
     assert "shard-000003.tar (samples 18..22) failed" in err
     partial = shard_hashes(out)

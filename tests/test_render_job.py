@@ -13,7 +13,7 @@ import pytest
 import synthgen
 from synthgen.io.shards import read_shard, url_to_fs
 
-from .helpers import inside, shard_hashes
+from .helpers import fault_cli, inside, shard_hashes
 
 
 def _decoded(folder: Path) -> dict:
@@ -72,9 +72,9 @@ def test_webdataset_reads_shards(tmp_path, small):
     assert man["config"]["image"]["width"] == 128 and "numpy" in man["versions"]
 
 
-def _cli(args, env=None, cwd=None):
-    return subprocess.run([sys.executable, "-m", "synthgen.cli", *args], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, cwd=cwd)
+def _cli(args, env=None, cwd=None, faults=None):
+    exe = fault_cli(**faults) if faults else [sys.executable, "-m", "synthgen.cli"]
+    return subprocess.run([*exe, *args], capture_output=True, text=True, env={**os.environ, **(env or {})}, cwd=cwd)
 
 
 SMALL_SET = ["--set", "image.width=128", "--set", "image.height=128", "--set", "text.size=[8,24]", "--set", "text.words=[2,5]"]
@@ -87,7 +87,7 @@ def test_resume_after_sigkill_gives_identical_shards(tmp_path, workers):
     assert ref.returncode == 0, ref.stderr
     # Killed hard while rendering sample 19 (shard 2): shards 0 and 1 are done.
     out = tmp_path / "killed"
-    run = _cli([*args, "--out", str(out), "--workers", workers], env={"SYNTHGEN_TEST_KILL_AT": "19"})
+    run = _cli([*args, "--out", str(out), "--workers", workers], faults={"kill_at": [19]})
     assert run.returncode != 0
     for t in out.glob("*.tar"):  # whatever is visible as .tar is complete
         assert t.name in shard_hashes(tmp_path / "ref") and shard_hashes(out)[t.name] == shard_hashes(tmp_path / "ref")[t.name]

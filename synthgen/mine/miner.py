@@ -70,6 +70,55 @@ def _score(v: Any, k: int) -> float:
     return x
 
 
+def is_base(j: int, floor: float) -> bool:
+    """Sample j of a round comes from the base distribution: an even spread of `floor`."""
+    return math.floor((j + 1) * floor) > math.floor(j * floor)
+
+
+def judge_scores(judge: Judge, samples: list[Sample], batch: int = 256) -> list[float]:
+    """The judge's scores, checked: a judge that raises, returns None, strings, NaN or the wrong
+    count is one line (UserError) naming what it returned, never a NaN statistic."""
+    out: list[float] = []
+    name = getattr(judge, "__qualname__", None) or repr(judge)
+    for k in range(0, len(samples), batch):
+        part = samples[k : k + batch]
+        try:
+            got = judge(part)
+        except (UserError, KeyboardInterrupt):
+            raise
+        except Exception as e:
+            raise UserError(f"the model {name} raised {type(e).__name__}: {str(e)[:200]} (judging samples "
+                            f"{part[0].key}..{part[-1].key}); fix the model and rerun") from None
+        if got is None or isinstance(got, (str, bytes, dict)) or not hasattr(got, "__iter__"):
+            raise UserError(f"the model {name} returned {type(got).__name__}; it must return one failure flag "
+                            "(bool) or loss (float) per sample, e.g. a list")
+        got = list(got)
+        if len(got) != len(part):
+            raise UserError(f"the model returned {len(got)} values for {len(part)} samples; it must return one "
+                            "failure flag or loss per sample")
+        out += [_score(v, k + j) for j, v in enumerate(got)]
+    return out
+
+
+def render_round(pipe: Any, start: int, count: int, bias: dict[str, Any], floor: float,
+                 progress: Callable[[int], None] | None = None,
+                 before: Callable[[int], None] | None = None) -> tuple[list[Sample], list[bool]]:
+    """Samples start .. start + count - 1, each biased unless it is one of the round's `floor`
+    share from the base distribution (all unbiased when `bias` is empty); `before(i)` is called
+    before sample i (the job's fault seam)."""
+    samples, biased = [], []
+    for j in range(count):
+        i = start + j
+        if before is not None:
+            before(i)
+        use = bool(bias) and not is_base(j, floor)
+        samples.append(pipe.sample(i, bias=bias if use else None))
+        biased.append(use)
+        if progress:
+            progress(1)
+    return samples, biased
+
+
 @dataclass
 class RoundResult:
     round: int
@@ -129,42 +178,16 @@ class Miner:
     # -- one round ------------------------------------------------------------------------
     def is_base(self, j: int) -> bool:
         """Sample j of a round comes from the base distribution: an even spread of `floor`."""
-        return math.floor((j + 1) * self.floor) > math.floor(j * self.floor)
+        return is_base(j, self.floor)
 
     def scores_of(self, samples: list[Sample]) -> list[float]:
-        """The judge's scores, checked: a judge that raises, returns None, strings, NaN or the wrong
-        count is one line (UserError) naming what it returned, never a NaN statistic."""
-        out: list[float] = []
-        name = getattr(self.judge, "__qualname__", None) or repr(self.judge)
-        for k in range(0, len(samples), self.batch):
-            part = samples[k : k + self.batch]
-            try:
-                got = self.judge(part)
-            except (UserError, KeyboardInterrupt):
-                raise
-            except Exception as e:
-                raise UserError(f"the model {name} raised {type(e).__name__}: {str(e)[:200]} (judging samples "
-                                f"{part[0].key}..{part[-1].key}); fix the model and rerun") from None
-            if got is None or isinstance(got, (str, bytes, dict)) or not hasattr(got, "__iter__"):
-                raise UserError(f"the model {name} returned {type(got).__name__}; it must return one failure flag "
-                                "(bool) or loss (float) per sample, e.g. a list")
-            got = list(got)
-            if len(got) != len(part):
-                raise UserError(f"the model returned {len(got)} values for {len(part)} samples; it must return one "
-                                "failure flag or loss per sample")
-            out += [_score(v, k + j) for j, v in enumerate(got)]
-        return out
+        """The judge's scores, checked (`judge_scores`)."""
+        return judge_scores(self.judge, samples, self.batch)
 
     def render_round(self, r: int, progress: Callable[[int], None] | None = None) -> tuple[list[Sample], list[bool], dict]:
         bias = self.bias() if self.rounds else {}
-        samples, biased = [], []
-        for j in range(self.per_round):
-            i = self.start + r * self.per_round + j
-            use = bool(bias) and not self.is_base(j)
-            samples.append(self.pipe.sample(i, bias=bias if use else None))
-            biased.append(use)
-            if progress:
-                progress(1)
+        samples, biased = render_round(self.pipe, self.start + r * self.per_round, self.per_round, bias, self.floor,
+                                       progress)
         return samples, biased, bias
 
     def round(self, progress: Callable[[int], None] | None = None) -> RoundResult:

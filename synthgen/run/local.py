@@ -1,8 +1,8 @@
 """Executors on this machine: `serial` (in-process) and `process` (a pool of forked workers,
 the default).
 
-An executor takes tasks (rendered shards or shard checks, see `worker.run_task`) from an
-iterator, pulled only as workers free up (a job of any size starts at once), and yields the
+An executor takes tasks (shards to make: rendered, augmented or mined, or shard checks; see
+`worker.run_task`) from an iterator, pulled only as workers free up (a job of any size starts at once), and yields the
 results as tasks finish; `on_progress(k)` is called as work completes, for the progress bar.
 
 The process pool is our own (a pipe per worker) rather than ProcessPoolExecutor, for three
@@ -28,17 +28,18 @@ import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from itertools import chain
+from typing import Any
 from multiprocessing.connection import wait
 
 from ..errors import RunError
 from ..io.shards import PARTIAL_SUFFIX, shard_name, url_to_fs
-from .worker import JobSpec, ShardTask, run_task
+from .worker import VerifyTask, run_task
 
 STOP_GRACE_S = 5.0  # after SIGTERM, a worker gets this long to clean up before SIGKILL
 PR_SET_PDEATHSIG = 1
 
 
-def run_serial(spec: JobSpec, tasks: Iterable, on_progress: Callable[[int], None], workers: int = 1) -> Iterator:
+def run_serial(spec: Any, tasks: Iterable, on_progress: Callable[[int], None], workers: int = 1) -> Iterator:
     for t in tasks:
         yield run_task(spec, t, on_progress)
 
@@ -71,7 +72,7 @@ class _RemoteTraceback(Exception):
         return self.tb
 
 
-def _worker_main(conn, spec: JobSpec, parent: int) -> None:
+def _worker_main(conn, spec: Any, parent: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's to handle
     signal.signal(signal.SIGTERM, _on_term)
     try:
@@ -103,7 +104,7 @@ def _worker_main(conn, spec: JobSpec, parent: int) -> None:
 
 
 class _Worker:
-    def __init__(self, ctx, spec: JobSpec) -> None:
+    def __init__(self, ctx, spec: Any) -> None:
         self.conn, child = ctx.Pipe(duplex=True)
         self.proc = ctx.Process(target=_worker_main, args=(child, spec, os.getpid()), daemon=True)
         self.proc.start()
@@ -114,12 +115,12 @@ class _Worker:
 def _died(w: _Worker) -> RunError:
     code = w.proc.exitcode
     how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-    what = shard_name(w.task.index) if isinstance(w.task, ShardTask) else "a shard check"
+    what = "a shard check" if isinstance(w.task, VerifyTask) else shard_name(w.task.index)
     return RunError(f"a worker process died ({how}; killed, or out of memory) while working on {what}; finished "
                     "shards are kept: rerun the same command to resume (with fewer --workers if memory is short)")
 
 
-def run_process(spec: JobSpec, tasks: Iterable, on_progress: Callable[[int], None], workers: int = 1) -> Iterator:
+def run_process(spec: Any, tasks: Iterable, on_progress: Callable[[int], None], workers: int = 1) -> Iterator:
     tasks = iter(tasks)
     first = [t for t in (next(tasks, None), next(tasks, None)) if t is not None]
     if workers <= 1 or len(first) <= 1:  # one worker or one task: no pool to start
@@ -175,7 +176,7 @@ def run_process(spec: JobSpec, tasks: Iterable, on_progress: Callable[[int], Non
         _shut(pool, spec, abort)
 
 
-def _shut(pool: list[_Worker], spec: JobSpec, abort: bool) -> None:
+def _shut(pool: list[_Worker], spec: Any, abort: bool) -> None:
     """Finished: tell idle workers to exit. Aborted (Ctrl-C, an error, the consumer stopped):
     SIGTERM the busy ones too, which discards their shards; SIGKILL whatever lingers."""
     for w in pool:
@@ -194,7 +195,7 @@ def _shut(pool: list[_Worker], spec: JobSpec, abort: bool) -> None:
         if w.proc.is_alive():
             w.proc.kill()
             w.proc.join()
-            if isinstance(w.task, ShardTask):
+            if w.task is not None and not isinstance(w.task, VerifyTask):
                 lost.append(w.task)
         w.conn.close()
     if lost:  # killed before it could clean up: remove what it was writing

@@ -1,16 +1,18 @@
 """The Ray executor: one Ray task per shard, on a local Ray instance or an existing cluster.
 
-Same contract as the local executors (`run.local`): take shard tasks, yield `ShardInfo` as
-shards finish, call `on_progress(k)` as samples complete. Every task calls the pure
-`worker.run_shard`, which writes its shard under a temporary name and renames it when
-complete, so a retried task (worker died, I/O error) writes the same bytes again and never
-leaves a half shard under the final name. The driver (`job.render`) writes the manifest last.
+Same contract as the local executors (`run.local`): take tasks, yield their results as shards
+finish, call `on_progress(k)` as samples complete. Every task calls the pure
+`worker.run_task` (render a shard, augment one, or verify a kept one), which writes its shard
+under a temporary name and renames it when complete, so a retried task (worker died, I/O
+error) writes the same bytes again and never leaves a half shard under the final name. The
+driver (`run/job.Job`) writes the manifest last. Test faults travel in the spec
+(`run/faults.py`), never in the environment.
 
 - Tasks: `num_cpus=1`, `max_retries` (default 3, env `SYNTHGEN_RAY_MAX_RETRIES`), retried on
   worker death (Ray's system failures) and on `OSError` (I/O to shared storage); other
   exceptions are bugs and fail the job at once.
 - Versions: before rendering, a task compares its process's library versions with the
-  driver's (`JobSpec.versions`, `run/versions.py`); a worker with other versions would render
+  driver's (the spec's `versions`, `run/versions.py`); a worker with other versions would render
   other bytes, so the job stops with one line naming the host, each package and both versions
   (`UserError`, not retried), unless `--accept-versions`: then the task goes on and the
   differences reach the driver (`on_versions`) for manifest.json's `versions_accepted`.
@@ -40,14 +42,11 @@ from typing import Any
 from ..errors import RunError, UserError
 from ..io.shards import out_of_space, shard_name
 from .versions import VersionMismatch
-from .worker import JobSpec, ShardTask, VerifyTask, one_opencv_thread, run_shard, run_task
+from .worker import VerifyTask, one_opencv_thread, run_task
 
 DEFAULT_MAX_RETRIES = 3
 POLL_S = 0.5  # driver loop: collect finished shards, refresh the progress counts
 IN_FLIGHT_PER_CPU = 2
-# Environment variables the tasks need to see on the workers (test hooks); a local Ray's
-# workers inherit the driver's environment when Ray starts, but an already running Ray's don't.
-FORWARD_ENV_PREFIXES = ("SYNTHGEN_TEST_",)
 
 
 def import_ray():
@@ -107,9 +106,10 @@ class _Progress:
         return dict(self.done)
 
 
-def _shard_task(spec: JobSpec, task: ShardTask | VerifyTask, tracker: Any):
+def _shard_task(spec: Any, task: Any, tracker: Any):
     """Body of the Ray task (module level, so workers import it rather than unpickle code):
-    (result, accepted version differences of this worker)."""
+    (result, accepted version differences of this worker). Any job's spec: its `versions`,
+    `libraries` and `accept_versions` say what to compare."""
     if isinstance(task, VerifyTask):
         return run_task(spec, task), []
     accepted = worker_versions(spec)
@@ -117,7 +117,7 @@ def _shard_task(spec: JobSpec, task: ShardTask | VerifyTask, tracker: Any):
         return _run_tracked(spec, task, tracker), accepted
 
 
-def worker_versions(spec: JobSpec) -> list[dict]:
+def worker_versions(spec: Any) -> list[dict]:
     """This worker's libraries against the driver's: raises VersionMismatch (one line) on a
     difference, unless the job accepts it; returns the accepted records."""
     import json
@@ -127,9 +127,9 @@ def worker_versions(spec: JobSpec) -> list[dict]:
     return check_worker(json.loads(spec.versions) if spec.versions else None, spec.libraries, spec.accept_versions)
 
 
-def _run_tracked(spec: JobSpec, task: ShardTask, tracker: Any):
+def _run_tracked(spec: Any, task: Any, tracker: Any):
     if tracker is None:
-        return run_shard(spec, task)
+        return run_task(spec, task)
     done = 0
 
     def progress(k: int) -> None:
@@ -140,11 +140,7 @@ def _run_tracked(spec: JobSpec, task: ShardTask, tracker: Any):
         except Exception:  # progress is cosmetic; never fail a shard for it
             pass
 
-    return run_shard(spec, task, progress)
-
-
-def _forwarded_env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if k.startswith(FORWARD_ENV_PREFIXES)}
+    return run_task(spec, task, progress)
 
 
 def _check_reachable(address: str, timeout: float = 10.0) -> None:
@@ -205,10 +201,10 @@ def ray_session(workers: int = 1, address: str | None = None):
             ray.shutdown()
 
 
-def run_ray(spec: JobSpec, tasks: Iterable, on_progress: Callable[[int], None], workers: int = 1,
+def run_ray(spec: Any, tasks: Iterable, on_progress: Callable[[int], None], workers: int = 1,
             address: str | None = None, max_retries: int | None = None,
             on_versions: Callable[[list[dict]], None] | None = None) -> Iterator:
-    """Run tasks (shards to render or to verify) as Ray tasks, pulled from `tasks` as slots
+    """Run tasks (shards to make or to verify) as Ray tasks, pulled from `tasks` as slots
     free up; yield results as tasks finish (in completion order). `on_versions(records)` hears
     of a worker's library differences that the job accepts (`spec.accept_versions`)."""
     ray = import_ray()
@@ -220,12 +216,9 @@ def run_ray(spec: JobSpec, tasks: Iterable, on_progress: Callable[[int], None], 
         return
     owns = _connect(ray, workers, address)
     tracker = None
-    refs: dict[Any, ShardTask] = {}
+    refs: dict[Any, Any] = {}
     try:
         options: dict[str, Any] = dict(num_cpus=1, max_retries=retries, retry_exceptions=[OSError])
-        env = _forwarded_env()
-        if env:
-            options["runtime_env"] = {"env_vars": env}
         remote = ray.remote(_shard_task).options(**options)
         try:
             tracker = ray.remote(_Progress).options(num_cpus=0, max_restarts=-1).remote()
@@ -283,8 +276,8 @@ def run_ray(spec: JobSpec, tasks: Iterable, on_progress: Callable[[int], None], 
                     if out_of_space(cause):
                         raise OSError(cause.errno, cause.strerror, getattr(cause, "filename", None)) from e
                     last = (str(cause).strip().splitlines() or [""])[-1]
-                    what = (f"{shard_name(t.index)} (samples {t.start}..{t.start + t.count - 1})"
-                            if isinstance(t, ShardTask) else f"checking {t.name}")
+                    what = (f"checking {t.name}" if isinstance(t, VerifyTask)
+                            else f"{shard_name(t.index)} (samples {t.start}..{t.start + t.count - 1})")
                     raise RunError(f"{what} failed: {type(cause).__name__}: {last} (Ray retries on worker death and "
                                    f"OSError: {retries}); finished shards are kept: rerun the same command to resume") from e
                 if accepted and on_versions is not None:

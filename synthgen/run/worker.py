@@ -1,24 +1,28 @@
-"""The units of work: render one shard, a pure function of (config, seed, shard task), or
-verify one kept shard against manifest.json.
+"""The units of work: verify one kept shard against manifest.json, or make one shard with the
+job's own task: render one (a pure function of (config, seed, shard task): `JobSpec`),
+augment one (`augment/job.py`: `AugSpec`) or mine a round (`mine/job.py`: `MineSpec`).
 
-Every executor (serial, process pool, Ray) calls `run_task`; it records nothing but the
-shard it writes, so a retried or repeated task writes the same bytes.
+Every executor (serial, process pool, Ray) calls `run_task(spec, task, progress)`; the spec is
+plain data that knows how to run its task (`spec.make`), and every spec carries the same job
+fields (`out`, `versions`, `libraries`, `accept_versions`, `faults`) that `run/job.Job` fills
+in. A task records nothing but the shard it writes, so a retried or repeated task writes the
+same bytes.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import signal
-import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from ..config import PipelineConfig
 from ..io.encode import encode_sample
 from ..io.shards import ShardInfo, hash_file, url_to_fs, write_shard
+from . import faults
+from .faults import Faults
 
 PROGRESS_EVERY = 16
 
@@ -61,11 +65,15 @@ class JobSpec:
     versions: str = ""
     libraries: tuple[str, ...] = ()
     accept_versions: bool = False
+    faults: Faults | None = None  # test seam (run/faults.py): the job copies faults.ACTIVE here
+
+    def make(self, task: ShardTask, progress: Callable[[int], None] | None = None) -> ShardInfo:
+        return run_shard(self, task, progress)  # looked up when called (tests replace it)
 
 
 class Plan(Sequence):
-    """The shard tasks of a job, made on demand: `plan[i]` costs nothing whatever n is, so a
-    job of any size starts at once with flat memory."""
+    """The shard tasks of a job (render, augment), made on demand: `plan[i]` costs nothing
+    whatever n is, so a job of any size starts at once with flat memory."""
 
     def __init__(self, n: int, shard_size: int) -> None:
         self.n, self.shard_size = int(n), int(shard_size)
@@ -113,55 +121,15 @@ def one_opencv_thread():
         cv2.setNumThreads(prev)
 
 
-def _faults_once() -> dict[int, tuple[str, str]]:
-    """Test hook: `SYNTHGEN_TEST_FAULT_ONCE=<raise|kill>:<global sample index>:<marker file>[,...]`.
-
-    The first process to reach that sample creates the marker file and then raises OSError
-    (`raise`) or SIGKILLs itself (`kill`); once the marker exists the sample renders normally.
-    So each fault happens exactly once, which is what retry tests need.
-    """
-    v = os.environ.get("SYNTHGEN_TEST_FAULT_ONCE")
-    faults: dict[int, tuple[str, str]] = {}
-    for item in filter(None, (v or "").split(",")):
-        kind, index, marker = item.split(":", 2)
-        if kind not in ("raise", "kill"):
-            raise ValueError(f"SYNTHGEN_TEST_FAULT_ONCE: kind must be raise or kill, got {kind!r}")
-        faults[int(index)] = (kind, marker)
-    return faults
-
-
-def _inject_fault(index: int, kind: str, marker: str) -> None:
-    try:
-        os.close(os.open(marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
-    except FileExistsError:
-        return  # already happened once
-    if kind == "kill":
-        os.kill(os.getpid(), signal.SIGKILL)
-    raise OSError(f"SYNTHGEN_TEST_FAULT_ONCE: injected I/O error at sample {index}")
-
-
 def run_shard(spec: JobSpec, task: ShardTask, progress: Callable[[int], None] | None = None) -> ShardInfo:
     pipe = _pipeline(spec.config_json, spec.seed)
     fs, root = url_to_fs(spec.out)
-
-    # Test hooks (fault injection): SIGKILL at a sample every time (resume tests), or one
-    # fault the first time a sample is reached (retry tests); see _faults_once.
-    kill_at = int(os.environ.get("SYNTHGEN_TEST_KILL_AT", "-1"))
-    once = _faults_once()
-    # ...and a worker that stops making progress at a sample (a shard that takes forever), for
-    # the interrupt and driver-death tests: SYNTHGEN_TEST_STALL_AT=<index>[,<index>...]
-    stall = {int(x) for x in os.environ.get("SYNTHGEN_TEST_STALL_AT", "").split(",") if x.strip()}
     output = pipe.cfg.output
 
     def samples():
         pending = 0
         for i in range(task.start, task.start + task.count):
-            if i == kill_at:
-                os.kill(os.getpid(), signal.SIGKILL)
-            if i in once:
-                _inject_fault(i, *once[i])
-            while i in stall:
-                time.sleep(3600)
+            faults.at(spec.faults, i)  # inert unless a test installed faults (run/faults.py)
             s = pipe.sample(i)
             yield s.key, encode_sample(s, output)
             pending += 1
@@ -192,8 +160,9 @@ def verify_shard(spec: JobSpec, task: VerifyTask, progress: Callable[[int], None
     return Verified(task.index, True)
 
 
-def run_task(spec: JobSpec, task: ShardTask | VerifyTask, progress: Callable[[int], None] | None = None) -> ShardInfo | Verified:
-    """What every executor calls: render a shard, or verify a kept one."""
+def run_task(spec: Any, task: Any, progress: Callable[[int], None] | None = None) -> Any:
+    """What every executor calls: verify a kept shard, or make one with the job's own task
+    (`spec.make(task, progress)`: render a shard, augment one, mine a round)."""
     if isinstance(task, VerifyTask):
         return verify_shard(spec, task, progress)
-    return run_shard(spec, task, progress)
+    return spec.make(task, progress)
