@@ -1,4 +1,5 @@
-"""`synthgen export DIR --to icdar2015|lmdb OUT`: a rendered dataset folder to trainer formats."""
+"""`synthgen export DIR --to FORMAT OUT`: a rendered dataset folder to trainer formats
+(the registry of `synthgen/io/export_formats/`)."""
 
 from __future__ import annotations
 
@@ -9,17 +10,31 @@ examples:
   synthgen export runs/ocr_scene --to icdar2015 /data/scene_icdar
   synthgen export runs/ocr_scene --to lmdb /data/scene_lmdb --height 32
   synthgen export runs/ocr_line --to lmdb /data/lines_lmdb       # line crops stored as is
+  synthgen export runs/ocr_scene --to paddleocr-det /data/scene_paddle
+  synthgen export runs/ocr_line --to paddleocr-rec /data/lines_paddle
+  synthgen export runs/ocr_scene --to mmocr-det /data/scene_mmocr --split test
+  synthgen export runs/ocr_scene --to doctr-rec /data/words_doctr  # word crops cut from scenes
+  synthgen export runs/idcard_cn_scene --to coco-text /data/cards_coco --kinds word,line,field,photo
 
-icdar2015: OUT/<key>.jpg (bytes copied) and OUT/gt_<key>.txt, one line per text instance:
-  x1,y1,x2,y2,x3,y3,x4,y4,transcription   (integer vertices, clockwise from the text's
-  top-left; ### for don't-care text). UTF-8 with BOM, like the ICDAR 2015 files. A
-  transcription may contain commas: split each line on its first 8 commas only.
+formats:
+{formats}
+
+Detection formats copy each image unchanged into OUT/images/ and write its text regions
+(quads clockwise from the text's top-left, in image pixels; don't-care text marked as each
+format marks it). They refuse a dataset of recognition crops (ocr_line) in one line.
+Recognition formats hold one text line per image: scene and document text is cut out, its quad
+warped upright to --height px (ignored text left out); line datasets are already crops and
+their image bytes are stored as is.
+
+icdar2015: x1,y1,x2,y2,x3,y3,x4,y4,transcription per line, UTF-8 with BOM, like the ICDAR 2015
+  files; a transcription may contain commas: split each line on its first 8 commas only.
 lmdb: the clovaai/deep-text-recognition-benchmark layout: image-%09d, label-%09d (from 1),
-  num-samples. Scene samples: one crop per non-ignored text instance, its quad warped upright
-  to --height px. Text-line samples are already crops: their image bytes are stored as is.
+  num-samples.
+The others' files and the trainer settings they need: `python -m pydoc
+synthgen.io.export_formats.paddle` (mmocr, doctr, coco_text).
 
 OUT must be new or an empty folder. The export is written into OUT.partial and renamed to
-OUT when complete: an interrupted or failed export leaves no OUT behind.
+OUT when complete: an interrupted or failed export leaves no OUT behind; rerun it to start over.
 """
 
 
@@ -27,33 +42,45 @@ ORDER = 50
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    p = sub.add_parser("export", help="export a rendered dataset to ICDAR 2015 text files or an LMDB",
-                       description="Export a rendered dataset folder (manifest.json + shard-*.tar) to the "
-                       "ICDAR 2015 detection format or to an LMDB of recognition crops.",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    from ..io import export_formats as reg
+
+    shown = reg.names(entry_points=False)  # `synthgen --help` builds every parser: no package scan here
+    listing = "\n".join(f"  {n:<14} {reg.title(n)}" for n in shown)
+    p = sub.add_parser("export", help="export a rendered dataset to trainer formats (PaddleOCR, MMOCR, docTR, "
+                       "COCO-Text, ICDAR 2015, LMDB)",
+                       description="Export a rendered dataset folder (manifest.json + shard-*.tar) to the label "
+                       "layout an OCR trainer reads.",
+                       epilog=EPILOG.format(formats=listing), formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("dir", metavar="DIR", help="rendered dataset folder (or fsspec URL)")
-    p.add_argument("--to", required=True, choices=["icdar2015", "lmdb"], help="output format")
+    p.add_argument("--to", required=True, metavar="FORMAT", help=f"output format: {', '.join(shown)}, or a plug-in's "
+                   "(entry point group synthgen.exports)")
     p.add_argument("out", metavar="OUT", help="output folder: new, or empty")
     p.add_argument("--kinds", default="word,line,field",
                    help="comma-separated instance kinds to export (default word,line,field)")
-    p.add_argument("--height", type=int, default=32, help="lmdb: crop height in px (default 32)")
+    p.add_argument("--height", type=int, default=32, help="recognition formats: crop height in px (default 32)")
     p.add_argument("--pad", type=float, default=0.0,
-                   help="lmdb: margin around each word, as a fraction of its height (default 0: tight ink quad)")
+                   help="recognition formats: margin around each word, as a fraction of its height "
+                   "(default 0: tight ink quad)")
     p.add_argument("--format", dest="image_format", choices=["png", "jpg"], default="png",
-                   help="lmdb: crop encoding (default png)")
-    p.add_argument("--quality", type=int, default=95, help="lmdb: JPEG quality with --format jpg (default 95)")
+                   help="recognition formats: crop encoding (default png)")
+    p.add_argument("--quality", type=int, default=95,
+                   help="recognition formats: JPEG quality with --format jpg (default 95)")
+    p.add_argument("--split", default=None, help="mmocr-det/-rec: the split in the file name "
+                   "(textdet_<split>.json; default train)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return p
 
 
 def run(a: argparse.Namespace) -> int:
-    from ..io.exports import export_icdar2015, export_lmdb
+    from ..io import export_formats as reg
 
+    cls = reg.get(a.to)
     kinds = [k.strip() for k in a.kinds.split(",") if k.strip()]
-    if a.to == "icdar2015":
-        stats = export_icdar2015(a.dir, a.out, kinds=kinds, progress=not a.quiet)
-    else:
-        stats = export_lmdb(a.dir, a.out, height=a.height, image_format=a.image_format, quality=a.quality,
-                            kinds=kinds, pad=a.pad, progress=not a.quiet)
+    options = {}
+    if getattr(cls, "task", "") == "rec":
+        options.update(height=a.height, pad=a.pad, image_format=a.image_format, quality=a.quality)
+    if a.split is not None and a.to not in ("icdar2015", "lmdb"):
+        options["split"] = a.split
+    stats = reg.export(a.dir, a.to, a.out, kinds=kinds, progress=not a.quiet, **options)
     print(stats.summary())
     return 0

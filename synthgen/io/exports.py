@@ -27,6 +27,10 @@ values are bytes (the encoded image; the label as UTF-8 text; the count as decim
 
 Both write into `OUT.partial` and rename it to `OUT` when complete, so an interrupted or
 refused export leaves no half-written `OUT`. `OUT` must not exist or be an empty folder.
+
+The trainer formats (PaddleOCR, MMOCR, docTR, COCO-Text) live in `io/export_formats/`, one
+module each, on this module's staging, crops (`iter_crops`, `crop_quad`) and line detection
+(`line_instance`); `export(src, FORMAT, out)` reaches every format of that registry.
 """
 
 from __future__ import annotations
@@ -35,8 +39,8 @@ import math
 import os
 import shutil
 import sys
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +54,6 @@ from .readers import Dataset, StoredSample
 from .shards import PARTIAL_SUFFIX
 
 MARKER = ".synthgen-export"  # marks a staging folder as ours, so a stale one may be removed
-FORMATS = ("icdar2015", "lmdb")
 ICDAR_IGNORE = "###"
 
 
@@ -59,18 +62,30 @@ class ExportStats:
     format: str
     out: str
     samples: int = 0            # source samples read
-    records: int = 0            # ICDAR: text lines written; LMDB: crops stored
-    ignored: int = 0            # don't-care instances (ICDAR: written as ###; LMDB: skipped)
-    skipped: int = 0            # LMDB: instances without text or with a degenerate quad
-    as_is: int = 0              # LMDB: line samples stored unchanged
+    records: int = 0            # detection: text regions written; recognition: crops stored
+    ignored: int = 0            # don't-care instances (detection: written as such; recognition: skipped)
+    skipped: int = 0            # recognition: instances without text or with a degenerate quad
+    as_is: int = 0              # recognition: line samples stored unchanged
+    task: str = ""              # "det" or "rec" (the formats of io/export_formats); "" for the two below
+    left_out: int = 0           # detection: images left out (a format that cannot hold an image without text)
+    notes: list[str] = field(default_factory=list)  # one-line hints printed after the summary
 
     def summary(self) -> str:
         if self.format == "icdar2015":
             return (f"{self.samples} images, {self.records} text lines ({self.ignored} marked ###) "
                     f"-> {self.out} (ICDAR 2015)")
         extra = f"; {self.as_is} line images stored as is" if self.as_is else ""
-        return (f"{self.records} recognition crops from {self.samples} samples -> {self.out} (LMDB; "
-                f"{self.ignored} ignored and {self.skipped} empty or degenerate instances left out{extra})")
+        if self.format == "lmdb":
+            return (f"{self.records} recognition crops from {self.samples} samples -> {self.out} (LMDB; "
+                    f"{self.ignored} ignored and {self.skipped} empty or degenerate instances left out{extra})")
+        if self.task == "det":
+            gone = f"; {self.left_out} images without text left out" if self.left_out else ""
+            head = (f"{self.samples - self.left_out} images, {self.records} text regions ({self.ignored} don't-care)"
+                    f" -> {self.out} ({self.format}{gone})")
+        else:
+            head = (f"{self.records} recognition crops from {self.samples} samples -> {self.out} ({self.format}; "
+                    f"{self.ignored} ignored and {self.skipped} empty or degenerate instances left out{extra})")
+        return "\n".join([head, *self.notes])
 
 
 # -- output folder: staged, renamed when complete --------------------------------------------
@@ -305,68 +320,93 @@ class _LmdbWriter:
             self.env.close()
 
 
+def check_crop_options(height: Any, pad: Any, quality: Any) -> None:
+    """One-line errors for the crop options of every recognition export."""
+    if isinstance(height, bool) or not isinstance(height, int) or height < 1:
+        raise UserError(f"--height must be a positive whole number of pixels, got {height!r}")
+    if isinstance(pad, bool) or not (isinstance(pad, (int, float)) and 0 <= pad <= 1):
+        raise UserError(f"--pad must be a fraction of the text height in 0..1, got {pad!r}")
+    if isinstance(quality, bool) or not isinstance(quality, (int, float)) or not 0 <= quality <= 100:
+        raise UserError(f"--quality must be in 0..100, got {quality!r}")
+
+
+@dataclass
+class Crop:
+    """One recognition sample: `name` is the source key (a line sample stored as is) or
+    `<key>_<i>` (the crop of instance i of that sample); `data` is the encoded image."""
+
+    name: str
+    ext: str
+    data: bytes
+    text: str
+    as_is: bool = False
+
+
+def iter_crops(ds: Dataset, src: str, stats: ExportStats, kinds: tuple[str, ...], height: int = 32, pad: float = 0.0,
+               image_format: str = "png", quality: int = 95, on_sample: Callable[[], Any] | None = None
+               ) -> Iterator[Crop]:
+    """The recognition crops of a dataset, in sample order, counting into `stats` (samples,
+    ignored, skipped, as_is). Line samples (`line_instance`) are stored as is; the other
+    samples give one crop per non-ignored instance of `kinds` with text (`crop_quad`)."""
+    enc = _encoder(image_format, quality)
+    ext = "jpg" if image_format in ("jpg", "jpeg") else "png"
+    dkind = ds.kind
+    for s in ds:
+        stats.samples += 1
+        if on_sample is not None:
+            on_sample()
+        line = line_instance(s, dkind)
+        if line is not None:
+            if line.get("ignore"):
+                stats.ignored += 1
+            elif not line.get("text"):
+                stats.skipped += 1
+            else:
+                stats.as_is += 1
+                yield Crop(s.key, s.image_ext, s.image, str(line["text"]), as_is=True)
+            continue
+        todo = [(j, i) for j, i in enumerate(s.instances) if i.get("kind", "word") in kinds]
+        if not todo:
+            continue
+        image = cv2.imdecode(np.frombuffer(s.image, np.uint8), cv2.IMREAD_COLOR)
+        if image is None:
+            raise UserError(f"{src!r}: the image of sample {s.key} in {s.shard} cannot be decoded")
+        for j, inst in todo:
+            if inst.get("ignore"):
+                stats.ignored += 1
+                continue
+            text = str(inst.get("text") or "")
+            try:
+                crop = crop_quad(image, inst["quad"], height, pad) if text else None
+            except (KeyError, TypeError, ValueError) as e:
+                raise UserError(f"{src!r}: sample {s.key} in {s.shard} has a malformed instance ({e})") from None
+            if crop is None:
+                stats.skipped += 1
+                continue
+            yield Crop(f"{s.key}_{j}", ext, enc(crop), text)
+
+
 def export_lmdb(src: str, out: str, height: int = 32, image_format: str = "png", quality: int = 95,
                 kinds: Iterable[str] | None = None, pad: float = 0.0, map_size: int = 1 << 30,
                 progress: bool = True) -> ExportStats:
     """Recognition crops of the dataset folder `src` into a new LMDB folder `out`."""
-    if isinstance(height, bool) or not isinstance(height, int) or height < 1:
-        raise UserError(f"--height must be a positive whole number of pixels, got {height!r}")
-    if not (isinstance(pad, (int, float)) and 0 <= pad <= 1):
-        raise UserError(f"--pad must be a fraction of the text height in 0..1, got {pad!r}")
-    if not 0 <= int(quality) <= 100:
-        raise UserError(f"--quality must be in 0..100, got {quality!r}")
+    check_crop_options(height, pad, quality)
     if map_size < 1 << 16:
         raise UserError(f"map_size must be at least 65536 bytes, got {map_size!r}")
     ks = _kinds(kinds)
-    enc = _encoder(image_format, quality)
+    _encoder(image_format, quality)
     _import_lmdb()
     ds = Dataset(src)
-    dkind = ds.kind
     stats = ExportStats("lmdb", str(out))
     staged = _Staged(out)
     with staged as tmp, _bar(ds, "lmdb", progress) as bar:
         w = _LmdbWriter(tmp, map_size)
         try:
             n = 0
-
-            def put(img: bytes, text: str) -> None:
-                nonlocal n
+            for c in iter_crops(ds, src, stats, ks, height, pad, image_format, quality, on_sample=lambda: bar.update(1)):
                 n += 1
-                w.put("image-%09d" % n, img)
-                w.put("label-%09d" % n, text.encode("utf-8"))
-
-            for s in ds:
-                stats.samples += 1
-                bar.update(1)
-                line = line_instance(s, dkind)
-                if line is not None:
-                    if line.get("ignore"):
-                        stats.ignored += 1
-                    elif not line.get("text"):
-                        stats.skipped += 1
-                    else:
-                        put(s.image, str(line["text"]))
-                        stats.as_is += 1
-                    continue
-                todo = [i for i in s.instances if i.get("kind", "word") in ks]
-                if not todo:
-                    continue
-                image = cv2.imdecode(np.frombuffer(s.image, np.uint8), cv2.IMREAD_COLOR)
-                if image is None:
-                    raise UserError(f"{src!r}: the image of sample {s.key} in {s.shard} cannot be decoded")
-                for inst in todo:
-                    if inst.get("ignore"):
-                        stats.ignored += 1
-                        continue
-                    text = str(inst.get("text") or "")
-                    try:
-                        crop = crop_quad(image, inst["quad"], height, pad) if text else None
-                    except (KeyError, TypeError, ValueError) as e:
-                        raise UserError(f"{src!r}: sample {s.key} in {s.shard} has a malformed instance ({e})") from None
-                    if crop is None:
-                        stats.skipped += 1
-                        continue
-                    put(enc(crop), text)
+                w.put("image-%09d" % n, c.data)
+                w.put("label-%09d" % n, c.text.encode("utf-8"))
             w.put("num-samples", str(n).encode("ascii"))
             stats.records = n
         finally:
@@ -375,10 +415,10 @@ def export_lmdb(src: str, out: str, height: int = 32, image_format: str = "png",
 
 
 def export(src: str, to: str, out: str, *, kinds: Iterable[str] | None = None, progress: bool = True,
-           **lmdb_options: Any) -> ExportStats:
-    """`export(src, "icdar2015" | "lmdb", out)`; `lmdb_options`: height, image_format, quality, map_size."""
-    if to == "icdar2015":
-        return export_icdar2015(src, out, kinds=kinds, progress=progress)
-    if to == "lmdb":
-        return export_lmdb(src, out, kinds=kinds, progress=progress, **lmdb_options)
-    raise UserError(f"unknown export format {to!r}; use one of {', '.join(FORMATS)}")
+           **options: Any) -> ExportStats:
+    """`export(src, FORMAT, out)` for any format of the registry (`synthgen.io.export_formats`):
+    icdar2015, lmdb, paddleocr-det, paddleocr-rec, mmocr-det, mmocr-rec, doctr-det, doctr-rec,
+    coco-text, and plug-ins. `options`: height, pad, image_format, quality (crops), map_size (lmdb)."""
+    from .export_formats import export as _export
+
+    return _export(src, to, out, kinds=kinds, progress=progress, **options)

@@ -1,0 +1,34 @@
+"""The two formats of `io/exports.py` in the registry: ICDAR 2015 text files and the
+clovaai/deep-text-recognition-benchmark LMDB (their code and docs are in that module)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from ..exports import ExportStats, export_icdar2015, export_lmdb
+
+
+class Icdar2015:
+    task = "det"
+    title = "detection: images + gt_<key>.txt (x1,y1,...,x4,y4,text; ### don't-care)"
+
+    @classmethod
+    def export(cls, src: str, out: str, *, kinds: Iterable[str] | None = None, progress: bool = True,
+               name: str | None = None, **options: Any) -> ExportStats:
+        from ...errors import UserError
+
+        if options:
+            raise UserError(f"export icdar2015: unknown option(s) {', '.join(sorted(options))}; it takes none")
+        return export_icdar2015(src, out, kinds=kinds, progress=progress)
+
+
+class Lmdb:
+    task = "rec"
+    title = "recognition: LMDB of crops (image-%09d, label-%09d, num-samples)"
+
+    @classmethod
+    def export(cls, src: str, out: str, *, kinds: Iterable[str] | None = None, progress: bool = True,
+               name: str | None = None, **options: Any) -> ExportStats:
+        options.pop("split", None)  # the CLI passes it to every format; no LMDB file name carries it
+        return export_lmdb(src, out, kinds=kinds, progress=progress, **options)
