@@ -40,7 +40,7 @@ def test_ci_keeps_the_pinned_torch_first_and_one_apt_line() -> None:
 
 def test_architecture_document_exists_and_code_points_to_it() -> None:
     doc = (ROOT / "docs" / "architecture.md").read_text()
-    for contract in ("## Data model", "## Factors", "## Renderers", "## A dataset folder", "## The render job",
+    for contract in ("## Data model", "## Factors", "## Renderers", "## A dataset folder", "## The job layer",
                      "## Errors and exit codes", "## Shipped data and packaging"):
         assert contract in doc
     stale = [str(p.relative_to(ROOT)) for p in (ROOT / "synthgen").rglob("*.py") if "DESIGN.md" in p.read_text()]
