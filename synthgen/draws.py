@@ -181,12 +181,17 @@ class Draws:
         g = generic(name)
         t = self.trace.get(g)
         if t is None:
-            t = self.trace[g] = {"kind": kind, "src": src}
+            t = self.trace[g] = {"kind": kind, "src": src, "kinds": set(), "names": set()}
             if "options" in spec:
                 t["options"] = []
+        t["kinds"].add(kind)  # every kind of draw of the name (a corpus index: assigned, or drawn on a redraw)
+        t["names"].add(name)
         if src and not t.get("src"):
             t["src"] = src
+        if src:
+            t.setdefault("srcs", set()).add(src)
         if "options" in spec:
+            t.setdefault("options", [])
             for o in spec["options"]:
                 if o not in t["options"]:
                     t["options"].append(o)

@@ -1,15 +1,30 @@
-"""The factor catalogue of a pipeline: every factor its samples draw, by generic name.
+"""The factor catalogue of a pipeline: every factor its samples can draw, by generic name.
 
-Built by tracing: a fixed set of samples is rendered with a tracing `Draws`, which notes for
-each generic name (`word.font`, `background.color0.r`) the kind of draw (choice, uniform,
-integer, bernoulli, assigned), its options or the union of its ranges, and the config key it
-comes from. Ranges that depend on other factors (a word's `x` depends on its size) are the
-union over the traced samples; `depends` says so. The miner and the audit build their biases
-and reports from this; pins are validated against it.
+**Declared, not discovered.** Each renderer kind (`Renderer.factors(cat)`), the modules it
+calls (backgrounds, corpus and generators, styles, identities, faces, card scenes) and each
+augmentation op (`Op.factors`) declare the factors they draw, computed from the resolved
+config without rendering: a name pattern (`word[*].font`: `[*]` stands for an index; the
+catalogue's key is the generic name `word.font`), the kind of draw (choice, uniform, integer,
+bernoulli, assigned; derived for values computed from draws), its options or range and the
+config key it comes from. `Pipeline.factor_space()`, `synthgen factors` and pin / bias
+validation read this declaration: instant and deterministic, and a rare factor is known however
+seldom it is drawn.
+
+Ranges and options that follow other factors (a word's `x` follows its size, a crop offset the
+tile drawn, a font the text's coverage) are declared as the bound they can reach and marked
+`depends`; the draws of one sample pass a range or option list inside it. Names drawn with
+several ranges (a background crop offset over texture banks, photo tiles and paper) are the
+union of their declarations. An `assigned` factor with a range (a corpus index from the
+dataset-wide walk) is drawn uniformly in that range when its string is redrawn.
+
+Tracing (`trace`) renders samples with tracing draws and collects what they drew: it is the
+test that the declaration is complete and exact (tests/test_factor_declarations.py), and the
+catalogue of a plug-in renderer kind that declares nothing (no `factors` method).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -20,6 +35,13 @@ from .errors import UserError
 # brought no new factor name (rare factors: a generator's format-specific draws), or at TRACE_MAX.
 TRACE_MIN, TRACE_QUIET, TRACE_MAX = 64, 200, 2000
 TRACE_SEED = 0x7ACE
+SEED_MAX = 2**63 - 1  # Draws.seed_for: a bulk-noise seed is an integer in [0, SEED_MAX]
+KINDS = ("choice", "uniform", "integer", "bernoulli", "assigned", "derived")
+
+
+def _option(o: Any) -> Any:
+    """An option as the catalogue (and tracing) shows it: plain values as they are, others as str."""
+    return o if isinstance(o, (str, int, float, bool)) else str(o)
 
 
 @dataclass
@@ -30,8 +52,10 @@ class FactorSpec:
     options: list[Any] | None = None
     lo: float | None = None
     hi: float | None = None
-    seen: int = 0  # traced samples that drew it
+    seen: int | None = None  # traced samples that drew it (traced catalogues only)
     pinnable: bool = True
+    patterns: list[str] | None = None  # the drawn names, `[*]` for an index (declared catalogues)
+    depends: bool | None = None  # range / options follow other factors: declared as their bound
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v is not None}
@@ -43,6 +67,129 @@ class FactorSpec:
         if self.lo is not None:
             return f"[{self.lo:g}, {self.hi:g}]"
         return "-"
+
+    def matches(self, name: str) -> bool:
+        """Whether the drawn name `name` (with its indices) is one of this entry's patterns."""
+        return any(pattern_regex(p).fullmatch(name) for p in (self.patterns or [self.name]))
+
+
+_REGEX: dict[str, re.Pattern] = {}
+
+
+def pattern_regex(pattern: str) -> re.Pattern:
+    """`word[*].style.box_color.r` -> a regex of the drawn names (`word[3].style.box_color.r`)."""
+    r = _REGEX.get(pattern)
+    if r is None:
+        r = _REGEX[pattern] = re.compile(re.escape(pattern).replace(re.escape("[*]"), r"\[\d+\]"))
+    return r
+
+
+def generic_of(pattern: str) -> str:
+    return generic(pattern.replace("[*]", "[0]"))
+
+
+class Catalogue:
+    """A factor declaration being built: renderers, styles and ops call `choice`, `uniform`,
+    `integers`, `bernoulli`, `assigned`, `derived` with the pattern of the names they draw and
+    the options / range those draws pass. Declaring one generic name again merges: options and
+    ranges are united (and the entry marked `depends` when they differ); the kind must agree.
+    `prefixed(p)` declares under a name prefix (a scene sign's background: `word[*].sign`)."""
+
+    def __init__(self, prefix: str = "", specs: dict[str, FactorSpec] | None = None) -> None:
+        self.prefix = prefix
+        self.specs: dict[str, FactorSpec] = {} if specs is None else specs
+        # the most labelled instances a sample can have (set by the renderer's declaration; it
+        # bounds the augmentation's aug.crop.keep); None: not known
+        self.instances: int | None = None
+
+    def prefixed(self, prefix: str) -> "Catalogue":
+        return Catalogue(f"{self.prefix}{prefix}.", self.specs)
+
+    def add(self, pattern: str, kind: str, src: str | None = None, options: list[Any] | None = None,
+            lo: float | None = None, hi: float | None = None, depends: bool = False) -> FactorSpec:
+        if kind not in KINDS:
+            raise ValueError(f"factor kind {kind!r}: use one of {', '.join(KINDS)}")
+        pattern = self.prefix + pattern
+        name = generic_of(pattern)
+        s = self.specs.get(name)
+        if s is None:
+            s = self.specs[name] = FactorSpec(name, kind, src, pinnable=kind != "derived", patterns=[pattern],
+                                              depends=bool(depends) or None)
+            if options is not None:
+                s.options = []
+        else:
+            if s.kind != kind:
+                raise ValueError(f"factor {name!r} declared as {s.kind} and as {kind}")
+            if pattern not in s.patterns:
+                s.patterns.append(pattern)
+            if src and not s.src:
+                s.src = src
+            elif src and src not in s.src.split(" | "):  # one name drawn from either of two keys
+                s.src += " | " + src
+            if depends:
+                s.depends = True
+            if options is not None and s.options is None:
+                s.options = []
+        if options is not None:
+            opts = [_option(o) for o in options]
+            if s.options and any(o not in s.options for o in opts):
+                s.depends = True
+            for o in opts:
+                if o not in s.options:
+                    s.options.append(o)
+        if lo is not None:
+            if s.lo is not None and (lo, hi) != (s.lo, s.hi):
+                s.depends = True
+            s.lo = lo if s.lo is None else min(s.lo, lo)
+            s.hi = hi if s.hi is None else max(s.hi, hi)
+        return s
+
+    # -- one method per kind of draw (the Draws method of the same name) --------------------
+    def choice(self, pattern: str, options, src: str | None = None, depends: bool = False) -> FactorSpec:
+        return self.add(pattern, "choice", src, options=list(options), depends=depends)
+
+    def uniform(self, pattern: str, lo: float, hi: float, src: str | None = None, depends: bool = False) -> FactorSpec:
+        return self.add(pattern, "uniform", src, lo=float(lo), hi=float(hi), depends=depends)
+
+    def integers(self, pattern: str, lo: int, hi: int, src: str | None = None, depends: bool = False) -> FactorSpec:
+        return self.add(pattern, "integer", src, lo=int(lo), hi=int(hi), depends=depends)
+
+    def bernoulli(self, pattern: str, src: str | None = None) -> FactorSpec:
+        return self.add(pattern, "bernoulli", src, options=[False, True])
+
+    def assigned(self, pattern: str, src: str | None = None, lo: int | None = None, hi: int | None = None,
+                 depends: bool = False, options=None) -> FactorSpec:
+        return self.add(pattern, "assigned", src, options=None if options is None else list(options), lo=lo, hi=hi,
+                        depends=depends)
+
+    def derived(self, pattern: str) -> FactorSpec:
+        return self.add(DERIVED + pattern, "derived")
+
+    def seed(self, pattern: str) -> FactorSpec:
+        """`Draws.seed_for(pattern)` / `rng_for`: the recorded seed `<pattern>.seed`."""
+        return self.integers(f"{pattern}.seed", 0, SEED_MAX)
+
+    def rgb(self, pattern: str, lo: float = 0, hi: float = 255) -> None:
+        """`<pattern>.r`, `.g`, `.b`, each uniform in [lo, hi]."""
+        for c in "rgb":
+            self.uniform(f"{pattern}.{c}", lo, hi)
+
+    def sorted(self) -> dict[str, FactorSpec]:
+        return dict(sorted(self.specs.items()))
+
+
+def declared(pipe: Any) -> dict[str, FactorSpec] | None:
+    """The declared catalogue of a pipeline (its renderer's and the augmentation's declarations),
+    or None when its renderer declares nothing (a plug-in kind without a `factors` method)."""
+    declare = getattr(pipe.renderer, "factors", None)
+    if declare is None:
+        return None
+    from .augment.stage import declare as declare_augment
+
+    cat = Catalogue()
+    declare(cat)
+    declare_augment(cat, pipe.cfg.augment)
+    return cat.sorted()
 
 
 def trace(pipe: Any, n_min: int = TRACE_MIN, quiet: int = TRACE_QUIET, n_max: int = TRACE_MAX) -> dict[str, FactorSpec]:
@@ -59,7 +206,7 @@ def trace(pipe: Any, n_min: int = TRACE_MIN, quiet: int = TRACE_QUIET, n_max: in
         for g, t in d.trace.items():
             s = specs.get(g)
             if s is None:
-                s = specs[g] = FactorSpec(g, t["kind"], t.get("src"))
+                s = specs[g] = FactorSpec(g, t["kind"], t.get("src"), seen=0)
             s.seen += 1
             if "options" in t:
                 s.options = s.options or []
@@ -76,11 +223,18 @@ def trace(pipe: Any, n_min: int = TRACE_MIN, quiet: int = TRACE_QUIET, n_max: in
                 g = generic(k)
                 s = specs.get(g)
                 if s is None:
-                    s = specs[g] = FactorSpec(g, "derived", pinnable=False)
+                    s = specs[g] = FactorSpec(g, "derived", pinnable=False, seen=0)
                 s.seen += 1
         if len(specs) > known:
             last_new = i
     return dict(sorted(specs.items()))
+
+
+def catalogue(pipe: Any) -> dict[str, FactorSpec]:
+    """What `Pipeline.factor_space()` returns: the declaration, or a trace for a renderer kind
+    that declares nothing."""
+    space = declared(pipe)
+    return trace(pipe) if space is None else space
 
 
 def check_names(names: list[str], catalogue: dict[str, FactorSpec], what: str, pipeline: str) -> None:
@@ -102,6 +256,8 @@ def check_names(names: list[str], catalogue: dict[str, FactorSpec], what: str, p
 def format_table(catalogue: dict[str, FactorSpec]) -> str:
     rows = [("factor", "kind", "options / range", "config key")]
     for s in catalogue.values():
-        rows.append((s.name, s.kind, s.domain(), s.src or ""))
+        name = s.patterns[0] if s.patterns and len(s.patterns) == 1 else s.name
+        dom = s.domain() + (" (bound)" if s.depends else "")
+        rows.append((name, s.kind, dom, s.src or ""))
     w = [max(len(r[i]) for r in rows) for i in range(3)]
     return "\n".join(f"{r[0]:<{w[0]}}  {r[1]:<{w[1]}}  {r[2]:<{w[2]}}  {r[3]}".rstrip() for r in rows)

@@ -13,7 +13,7 @@ from .augment import augment
 from .config import PipelineConfig, dataset_name, load_config
 from .core import TEXT_KINDS, Sample, key_for  # noqa: F401 (TEXT_KINDS re-exported: torch.py)
 from .draws import DERIVED, Draws
-from .factors import FactorSpec, check_names, trace
+from .factors import FactorSpec, catalogue, check_names
 from .labels.east import east_targets, score_map
 from .renderers.registry import kind_info, make_renderer
 from .version import __version__
@@ -94,10 +94,11 @@ class Pipeline:
 
     # -- the factor catalogue ---------------------------------------------------------------
     def factor_space(self) -> dict[str, FactorSpec]:
-        """Every factor this pipeline draws (generic names), with kind, options or range and
-        config key; traced once per pipeline object (see synthgen/factors.py)."""
+        """Every factor this pipeline can draw (generic names), with kind, options or range and
+        config key: declared by the renderer and the augmentation ops from the resolved config,
+        without rendering (a plug-in kind that declares nothing is traced; see synthgen/factors.py)."""
         if self._space is None:
-            self._space = trace(self)
+            self._space = catalogue(self)
         return self._space
 
     def check_factor_names(self, names: list[str], what: str = "pin") -> None:

@@ -56,6 +56,11 @@ class Op:
         safe: no other factor moves)."""
         return {self.param: self.magnitude(d, rng, strength)}
 
+    def factors(self, cat, rng: tuple[float, float], strength: float, instances: int | None = None) -> None:
+        """Declare what `draw` draws (synthgen/factors.py); `instances`: the most labelled
+        instances a frame can have (None: not known). Ops that draw more extend this."""
+        cat.uniform(f"aug.{self.name}.{self.param}", *self.scaled(rng, strength))
+
     def useful(self, params: dict[str, Any]) -> bool:
         """False when the parameters change nothing (the op is skipped)."""
         return abs(params[self.param] - self.identity) >= self.floor

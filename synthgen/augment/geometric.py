@@ -44,6 +44,13 @@ class Crop(MatrixOp):
         keep = d.integers("aug.crop.keep", 0, max(0, len(ctx.quads) - 1)) if ctx.quads else -1
         return {"zoom": m, "keep": keep, "x": d.uniform("aug.crop.x", 0, 1), "y": d.uniform("aug.crop.y", 0, 1)}
 
+    def factors(self, cat, rng, strength, instances=None):
+        super().factors(cat, rng, strength, instances)
+        if instances is None or instances > 0:  # the instance the window keeps whole
+            cat.integers("aug.crop.keep", 0, max(0, (instances or 1) - 1), depends=instances is None or instances > 1)
+        cat.uniform("aug.crop.x", 0, 1)
+        cat.uniform("aug.crop.y", 0, 1)
+
     def matrix(self, p: dict[str, Any], ctx: Ctx) -> np.ndarray:
         W, H = ctx.W, ctx.H
         s = 1.0 / (1.0 - p["zoom"])
@@ -103,6 +110,11 @@ class Perspective(MatrixOp):
         m = self.magnitude(d, rng, strength)
         return {"m": m, "d": [d.uniform(f"aug.perspective.d{k}", 0.0, 1.0) for k in range(8)]}
 
+    def factors(self, cat, rng, strength, instances=None):
+        super().factors(cat, rng, strength, instances)
+        for k in range(8):
+            cat.uniform(f"aug.perspective.d{k}", 0.0, 1.0)
+
     def matrix(self, p, ctx):
         W, H = ctx.W, ctx.H
         src = np.array([[0, 0], [W - 1, 0], [W - 1, H - 1], [0, H - 1]], np.float32)
@@ -119,6 +131,10 @@ class Translate(MatrixOp):
     def draw(self, d: Draws, rng, strength: float, ctx: Ctx):
         lo, hi = self.scaled(rng, strength)
         return {"x": d.uniform("aug.translate.x", lo, hi), "y": d.uniform("aug.translate.y", lo, hi)}
+
+    def factors(self, cat, rng, strength, instances=None):
+        for ax in "xy":
+            cat.uniform(f"aug.translate.{ax}", *self.scaled(rng, strength))
 
     def useful(self, p):
         return p["x"] != 0 or p["y"] != 0
@@ -139,6 +155,10 @@ class Elastic(Op):
     def draw(self, d: Draws, rng, strength: float, ctx: Ctx):
         # the waves come from a recorded seed, made only when the field is evaluated
         return {"m": self.magnitude(d, rng, strength), "seed": d.seed_for("aug.elastic")}
+
+    def factors(self, cat, rng, strength, instances=None):
+        super().factors(cat, rng, strength, instances)
+        cat.seed("aug.elastic")
 
     @staticmethod
     @lru_cache(maxsize=64)

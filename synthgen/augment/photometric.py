@@ -109,6 +109,12 @@ class Shadow(Photo):
         return {"dark": m, "angle": d.uniform("aug.shadow.angle", 0.0, 2 * math.pi),
                 "offset": d.uniform("aug.shadow.offset", -0.3, 0.3), "soft": d.uniform("aug.shadow.soft", 0.02, 0.2)}
 
+    def factors(self, cat, rng, strength, instances=None):
+        super().factors(cat, rng, strength, instances)
+        cat.uniform("aug.shadow.angle", 0.0, 2 * math.pi)
+        cat.uniform("aug.shadow.offset", -0.3, 0.3)
+        cat.uniform("aug.shadow.soft", 0.02, 0.2)
+
     def apply(self, img, p):
         H, W = img.shape[:2]
         c, s, diag = math.cos(p["angle"]), math.sin(p["angle"]), math.hypot(W, H)
@@ -133,6 +139,12 @@ class Glare(Photo):
         m = self.magnitude(d, rng, strength)
         return {"level": m, "x": d.uniform("aug.glare.x", 0, 1), "y": d.uniform("aug.glare.y", 0, 1),
                 "radius": d.uniform("aug.glare.radius", 0.1, 0.5)}
+
+    def factors(self, cat, rng, strength, instances=None):
+        super().factors(cat, rng, strength, instances)
+        cat.uniform("aug.glare.x", 0, 1)
+        cat.uniform("aug.glare.y", 0, 1)
+        cat.uniform("aug.glare.radius", 0.1, 0.5)
 
     def apply(self, img, p):
         H, W = img.shape[:2]
@@ -203,6 +215,10 @@ class MotionBlur(Photo):
     def draw(self, d, rng, strength, ctx):
         m = self.magnitude(d, rng, strength)
         return {"length": m, "angle": d.uniform("aug.motion_blur.angle", 0.0, 180.0)}
+
+    def factors(self, cat, rng, strength, instances=None):
+        super().factors(cat, rng, strength, instances)
+        cat.uniform("aug.motion_blur.angle", 0.0, 180.0)
 
     def apply(self, img, p):
         return cv2.filter2D(img, -1, motion_kernel(p["length"], p["angle"]), borderType=cv2.BORDER_REPLICATE)
@@ -296,6 +312,10 @@ class Noise(Photo):
     def draw(self, d, rng, strength, ctx):
         # the bank offsets come from a recorded seed
         return {"sigma": self.magnitude(d, rng, strength), "seed": d.seed_for("aug.noise")}
+
+    def factors(self, cat, rng, strength, instances=None):
+        super().factors(cat, rng, strength, instances)
+        cat.seed("aug.noise")
 
     def apply(self, img, p):
         h, w = img.shape[:2]

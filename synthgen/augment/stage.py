@@ -64,6 +64,20 @@ def plan(d: Draws, strength: float, cfg: Any, W: int, H: int, instances: list[In
     return Mapping(M, fields, ctx), photo
 
 
+def declare(cat, cfg: Any, strength: float | None = None) -> None:
+    """Declare what `plan` draws at `cfg.strength` (or `strength`; synthgen/factors.py): every
+    op with a chance > 0 draws `aug.<op>.apply` and, when it fires, its parameters. Nothing at
+    strength 0. `cat.instances` (set by the renderer's declaration) bounds `aug.crop.keep`."""
+    s = float(cfg.strength if strength is None else strength)
+    if s <= 0:
+        return
+    for op, p, rng in _table(_overrides(cfg)):
+        if p <= 0:
+            continue
+        cat.bernoulli(f"aug.{op.name}.apply")
+        op.factors(cat, rng, s, getattr(cat, "instances", None))
+
+
 CHAR_VISIBLE = 0.75  # text with a character less visible than this becomes don't-care
 EDGE_SAMPLES = 7  # points inside each edge of a quad mapped through a field (1/8 .. 7/8 of the edge)
 GROW_MIN = 0.005  # px: less than the labels' 1/100 px rounding is left alone

@@ -15,18 +15,20 @@ examples:
   synthgen render ocr_scene --n 100 --pin background.kind=plain      # pin one factor
   synthgen preview ocr_scene --pin word.font='DejaVu Serif Book'      # generic name: every word
 
-Kinds: choice (options), uniform and integer (range; the union over traced samples when it
-depends on other factors), bernoulli, assigned (chosen by a rule, e.g. the dataset-wide corpus
-walk; pinnable), derived (computed from draws; not pinnable). Names with [i] in a sample
-(word[3].font) are listed once, without the index.
+The catalogue is declared by the renderer and the augmentation ops from the resolved config
+(nothing is rendered). Kinds: choice (options), uniform and integer (range; "(bound)" when the
+range or options follow other factors: a crop offset follows the tile, a font the text),
+bernoulli, assigned (chosen by a rule, e.g. the dataset-wide corpus walk; pinnable), derived
+(computed from draws; not pinnable). Names are shown with [*] where a sample has an index
+(word[*].font: word[3].font); pin either form, the generic one (word.font) for every index.
 """
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p = sub.add_parser("factors", help="list a pipeline's factors (what can be pinned and biased)",
                        description="Print the factor catalogue of a pipeline: every random choice its samples "
-                       "record, with kind, options or range and the config key it comes from. Traced from a "
-                       "fixed set of samples.", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       "record, with kind, options or range and the config key it comes from, as the renderer and "
+                       "the augmentation ops declare them for the resolved config (nothing is rendered).", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_pipeline_args(p)
     p.add_argument("--json", action="store_true", help="JSON list instead of a table")
     return p

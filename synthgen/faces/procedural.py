@@ -445,3 +445,32 @@ def _derive(d: Any, name: str, value: Any) -> None:
         d.derive(name, value)
     else:
         d.factors["derived." + name] = value
+
+
+# -- the factors declared (synthgen/factors.py) --------------------------------------------------
+
+
+class _Declaring:
+    """A stand-in for `Draws` that declares each draw `face_spec` makes (face_spec draws the
+    same names with the same options and ranges whatever the values: no draw depends on
+    another) and answers with a valid value (the first option, the low end, False)."""
+
+    def __init__(self, cat) -> None:
+        self.cat = cat
+
+    def choice(self, name: str, options, weights=None, src=None):
+        self.cat.choice(name, options, src=src)
+        return options[0]
+
+    def uniform(self, name: str, lo: float, hi: float, src=None) -> float:
+        self.cat.uniform(name, lo, hi, src=src)
+        return float(lo)
+
+    def bernoulli(self, name: str, p: float, src=None) -> bool:
+        self.cat.bernoulli(name, src=src)
+        return False
+
+
+def declare_face(cat, prefix: str = "face") -> None:
+    """What `face_spec(d, prefix)` draws, under `<prefix>.*`."""
+    face_spec(_Declaring(cat), prefix)

@@ -11,6 +11,7 @@ LICENSE.md) are decoded once per process and scaled, mirrored to size, turned an
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,6 +28,12 @@ NOISE_SIZE = 512  # fractal and paper banks: mirrored out when an output is larg
 TEXTURES = Path(__file__).resolve().parent.parent / "data" / "textures"
 KINDS = ("plain", "gradient", "texture", "noise", "fractal", "paper", "photo", "image")
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+# how many fields each bank holds (the factor declaration reads these; see `declare`)
+BANK_COUNTS = {"texture": 6, "gradient": 4, "noise": 2}
+FRACTAL_SPECS = (("fbm", 1, 6, 0.5), ("fbm", 2, 8, 0.65), ("turbulence", 1, 7, 0.55), ("ridged", 1, 6, 0.5),
+                 ("ridged", 2, 7, 0.6), ("turbulence", 3, 8, 0.7))  # (kind, octaves lo, hi, persistence)
+FRACTALS, PAPERS, STAINS = len(FRACTAL_SPECS), 4, 6
+PAPER_STAINS = 3  # most stains on one paper background
 
 
 def _octaves(rng: np.random.Generator, size: int, lo: int, hi: int, persistence: float) -> np.ndarray:
@@ -54,7 +61,7 @@ def bank(size: int) -> dict[str, tuple[np.ndarray, ...]]:
     rng = np.random.Generator(np.random.PCG64(BANK_SEED))
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / size
     textures = []
-    for i in range(6):
+    for i in range(BANK_COUNTS["texture"]):
         base = _octaves(rng, size, 2, 7, 0.55)
         if i % 3 == 1:  # wood/marble: stripes bent by noise
             base = 0.5 + 0.5 * np.sin((xx * rng.uniform(8, 30) + base * rng.uniform(2, 6)) * np.pi)
@@ -62,7 +69,7 @@ def bank(size: int) -> dict[str, tuple[np.ndarray, ...]]:
             base = 0.7 * base + 0.3 * _octaves(rng, size, 6, 8, 0.8)
         textures.append(_to_u8(base))
     gradients = []
-    for i in range(4):
+    for i in range(BANK_COUNTS["gradient"]):
         if i < 2:
             a = rng.uniform(0, np.pi)
             g = np.cos(a) * xx + np.sin(a) * yy
@@ -71,7 +78,7 @@ def bank(size: int) -> dict[str, tuple[np.ndarray, ...]]:
             g = np.sqrt((xx - cx) ** 2 + (yy - cy) ** 2)
         g = (g - g.min()) / max(float(np.ptp(g)), 1e-6)
         gradients.append(_to_u8(0.85 * g + 0.15 * _octaves(rng, size, 1, 3, 0.5)))
-    noises = [_to_u8(np.clip(rng.normal(0.5, 0.18, (size, size)), 0, 1)) for _ in range(2)]
+    noises = [_to_u8(np.clip(rng.normal(0.5, 0.18, (size, size)), 0, 1)) for _ in range(BANK_COUNTS["noise"])]
     return {"texture": tuple(textures), "gradient": tuple(gradients), "noise": tuple(noises)}
 
 
@@ -122,9 +129,7 @@ def _fbm(rng: np.random.Generator, size: int, lo: int, hi: int, persistence: flo
 @lru_cache(maxsize=2)
 def fractal_bank(size: int) -> tuple[np.ndarray, ...]:
     rng = np.random.Generator(np.random.PCG64(BANK_SEED + 1))
-    specs = [("fbm", 1, 6, 0.5), ("fbm", 2, 8, 0.65), ("turbulence", 1, 7, 0.55), ("ridged", 1, 6, 0.5),
-             ("ridged", 2, 7, 0.6), ("turbulence", 3, 8, 0.7)]
-    return tuple(_to_u8(_fbm(rng, size, lo, hi, p, kind)) for kind, lo, hi, p in specs)
+    return tuple(_to_u8(_fbm(rng, size, lo, hi, p, kind)) for kind, lo, hi, p in FRACTAL_SPECS)
 
 
 @lru_cache(maxsize=2)
@@ -132,7 +137,7 @@ def paper_bank(size: int) -> tuple[np.ndarray, ...]:
     """Paper luminance: soft cloudiness, fine grain and fibres (noise smeared along one axis)."""
     rng = np.random.Generator(np.random.PCG64(BANK_SEED + 2))
     out = []
-    for i in range(4):
+    for i in range(PAPERS):
         cloud = _fbm(rng, size, 1, 5, 0.5)
         grain = rng.random((size, size), dtype=np.float32)
         grain = cv2.GaussianBlur(grain, (0, 0), 0.7)
@@ -151,7 +156,7 @@ def stain_bank() -> tuple[np.ndarray, ...]:
     yy, xx = (np.mgrid[0:128, 0:128].astype(np.float32) - 63.5) / 64.0
     r = np.sqrt(xx * xx + yy * yy)
     out = []
-    for _ in range(6):
+    for _ in range(STAINS):
         wobble = _fbm(rng, 128, 1, 4, 0.5) - 0.5
         edge = r + 0.45 * wobble
         inside = np.clip((0.75 - edge) * 8.0, 0, 1)
@@ -309,9 +314,9 @@ def _paper_background(d: Draws, width: int, height: int) -> np.ndarray:
         shade = (1.0 + fs * np.tanh(dist / w) * np.exp(-np.abs(dist) / (6 * w))).astype(np.float32)
         img = np.clip(img * shade[..., None], 0, 255).astype(np.uint8)
     # stains: up to three tide-marked blotches, blended inside their own boxes
-    n = d.integers("background.paper.stains", 0, 3) if d.bernoulli("background.paper.stain", 0.25) else 0
+    n = d.integers("background.paper.stains", 0, PAPER_STAINS) if d.bernoulli("background.paper.stain", 0.25) else 0
     bank = stain_bank()
-    for k in range(3):
+    for k in range(PAPER_STAINS):
         sel = d.integers(f"background.paper.stain[{k}].shape", 0, len(bank) - 1)
         sz = d.uniform(f"background.paper.stain[{k}].size", 0.2, 0.9) * min(max(width, height), 2 * min(width, height))
         cx = d.uniform(f"background.paper.stain[{k}].x", 0.0, 1.0) * width
@@ -385,3 +390,97 @@ def render_background(d: Draws, weights: dict[str, float], folders: list[str], w
     # the grey crop through a 256-entry colour table in one call (applyColorMap with a user
     # map): ~20% faster than three 1-channel LUTs and a merge, ~5x faster than a 3-channel LUT
     return cv2.applyColorMap(crop, _colour_map(c0, c1, gamma))
+
+
+# -- the factors declared (synthgen/factors.py) --------------------------------------------------
+
+
+@lru_cache(maxsize=16)
+def _largest_side(files: tuple[str, ...]) -> int:
+    """The longest side among image files, from their headers (no decoding)."""
+    from PIL import Image
+
+    side = 1
+    for f in files:
+        try:
+            with Image.open(f) as im:
+                side = max(side, *im.size)
+        except OSError:
+            raise UserError(f"background image {f!r} cannot be read") from None
+    return side
+
+
+def _declare_photo(cat, widths: tuple[int, int], heights: tuple[int, int], busy: float = 0.0,
+                   busy_src: str = "line.busy_background") -> None:
+    """What `_photo_background` draws, for outputs of `widths` x `heights` (min, max) px."""
+    cats = photo_categories()
+    cat.choice("background.photo_category", list(cats))
+    sizes = {len(v) for v in cats.values()} or {1}
+    cat.integers("background.photo", 0, max(sizes) - 1, depends=len(sizes) > 1)
+    cat.integers("background.photo_turn", 0, 3)
+    cat.bernoulli("background.photo_flip")
+    cat.uniform("background.photo_scale", 0.5, 2.0)
+    # a window of at least ceil(side / 2) tile px (scale <= 2) inside a tile (or the tile mirrored out)
+    side = _largest_side(photo_tiles()) if photo_tiles() else 1
+    cat.integers("background.x", 0, max(0, side - math.ceil(widths[0] / 2.0)), depends=True)
+    cat.integers("background.y", 0, max(0, side - math.ceil(heights[0] / 2.0)), depends=True)
+    if busy > 0:
+        cat.bernoulli("background.photo_busy", src=busy_src)
+        cat.derived("background.busy_window")
+    cat.uniform("background.photo_gain", 0.6, 1.25)
+    cat.uniform("background.photo_bias", -30.0, 30.0)
+    cat.bernoulli("background.photo_grey")
+
+
+def declare(cat, weights: dict[str, float], folders: list[str], widths: tuple[int, int],
+            heights: tuple[int, int], busy: float = 0.0) -> None:
+    """The factors `render_background` draws (under `background.*`) for outputs of `widths` x
+    `heights` px (each a (min, max) range: a line crop's width follows its text): crop offsets
+    are declared as the largest the smallest output allows."""
+    kinds = [k for k, w in weights.items() if w > 0 and (k != "image" or folders)]
+    cat.choice("background.kind", kinds, src="background.weights")
+    w0, h0 = widths[0], heights[0]
+    for kind in kinds:
+        if kind == "photo":
+            _declare_photo(cat, widths, heights, busy)
+        elif kind == "paper":
+            cat.integers("background.paper.tone", 0, len(PAPER_TONES) - 1)
+            for c in "rgb":
+                cat.uniform(f"background.paper.tint.{c}", -12.0, 12.0)
+            cat.uniform("background.paper.depth", 0.55, 0.85)
+            cat.integers("background.texture", 0, PAPERS - 1)
+            cat.integers("background.x", 0, max(0, NOISE_SIZE - w0), depends=True)
+            cat.integers("background.y", 0, max(0, NOISE_SIZE - h0), depends=True)
+            cat.bernoulli("background.paper.fold")
+            cat.uniform("background.paper.fold_angle", 0.0, np.pi)
+            cat.uniform("background.paper.fold_offset", 0.2, 0.8)
+            cat.uniform("background.paper.fold_strength", 0.04, 0.16)
+            cat.bernoulli("background.paper.stain")
+            cat.integers("background.paper.stains", 0, PAPER_STAINS)
+            cat.integers("background.paper.stain[*].shape", 0, STAINS - 1)
+            for f, lo, hi in (("size", 0.2, 0.9), ("x", 0.0, 1.0), ("y", 0.0, 1.0), ("opacity", 0.08, 0.35)):
+                cat.uniform(f"background.paper.stain[*].{f}", lo, hi)
+        elif kind == "image":
+            files = image_files(tuple(folders))
+            cat.integers("background.image", 0, len(files) - 1, src="background.folders")
+            cat.uniform("background.zoom", 1.0, 1.5)
+            side = _largest_side(files)
+            cat.integers("background.x", 0, side, depends=True)
+            cat.integers("background.y", 0, side, depends=True)
+        else:
+            cat.rgb("background.color0")
+            if kind == "plain":
+                continue
+            cat.rgb("background.color1")
+            if kind == "fractal":
+                cat.integers("background.texture", 0, FRACTALS - 1)
+                cat.integers("background.x", 0, max(0, NOISE_SIZE - w0), depends=True)
+                cat.integers("background.y", 0, max(0, NOISE_SIZE - h0), depends=True)
+            else:
+                cat.integers("background.texture", 0, BANK_COUNTS[kind] - 1)
+                # the bank's side is max(1024, 2 x the output's longer side); the offset runs to side - output
+                w1, h1 = widths[1], heights[1]
+                cat.integers("background.x", 0, max(1024 - w0, 2 * h1 - w0, w1), depends=True)
+                cat.integers("background.y", 0, max(1024 - h0, 2 * w1 - h0, h1), depends=True)
+            cat.integers("background.flip", 0, 3)
+            cat.uniform("background.gamma", 0.5, 2.0)

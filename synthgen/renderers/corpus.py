@@ -335,6 +335,42 @@ class TextSampler:
         return self.entry(d, name, src, sub, random), False
 
 
+    # -- the factors declared (synthgen/factors.py) ----------------------------------------------
+    def declare(self, cat, name: str, walk: bool = True) -> None:
+        """What `word(d, name, slot, random)` draws under `name`: the source (assigned), then the
+        source's own factors: a generator's, or the entry index (assigned from the walk when
+        `walk`, drawn at random on a redraw; only drawn when not `walk`), after the length or
+        character bucket when balanced, per character of a single-character corpus's run."""
+        cat.assigned(f"{name}.source", options=sorted(self.sources))
+        from .generators import declare as declare_generator
+
+        for src_name, src in sorted(self.sources.items()):
+            if src is None:
+                kind = src_name[len(GEN_PREFIX):]
+                declare_generator(cat, kind, f"{name}.{kind}")
+            elif src.single_chars:
+                cat.integers(f"{name}.run", *self.char_run)
+                self._declare_entry(cat, f"{name}.c[*]", src, walk)
+            else:
+                self._declare_entry(cat, name, src, walk)
+
+    def _declare_entry(self, cat, name: str, src: Source, walk: bool) -> None:
+        sizes = [len(src.entries)]
+        if self.balance == "length":
+            lengths, buckets = src.by_length()
+            cat.choice(f"{name}.length", lengths)
+            sizes = [len(b) for b in buckets.values()]
+        elif self.balance == "chars":
+            chars, buckets = src.by_char()
+            cat.integers(f"{name}.char", 0, len(chars) - 1)
+            sizes = [len(b) for b in buckets.values()]
+        hi = max(sizes) - 1
+        if walk:
+            cat.assigned(f"{name}.index", lo=0, hi=hi, depends=len(set(sizes)) > 1)
+        else:
+            cat.integers(f"{name}.index", 0, hi, depends=len(set(sizes)) > 1)
+
+
 CASES = ("as_is", "lower", "upper", "title")  # the case names configs weight (text.case, line.corpus.case)
 
 

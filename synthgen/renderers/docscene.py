@@ -100,6 +100,9 @@ def _falloff(d: Draws, img: np.ndarray, strength: float) -> np.ndarray:
     return cv2.multiply(img, cv2.merge([g, g, g]), dtype=cv2.CV_8U)
 
 
+OCCLUDER_COLORS = ((224, 172, 128), (198, 145, 100), (141, 90, 60), (241, 194, 160), (40, 40, 45), (90, 110, 160))
+
+
 def _occluder(d: Draws, corners: np.ndarray, W: int, H: int) -> tuple[np.ndarray, tuple[int, int, int]] | None:
     """A thumb-like ellipse over one card edge: its mask (full frame) and colour."""
     e = d.integers("scene.occluder.edge", 0, 3)
@@ -110,8 +113,7 @@ def _occluder(d: Draws, corners: np.ndarray, W: int, H: int) -> tuple[np.ndarray
     rx = d.uniform("scene.occluder.length", 0.08, 0.2) * L_
     ry = rx * d.uniform("scene.occluder.aspect", 0.45, 0.7)
     ang = math.degrees(math.atan2(edge[1], edge[0])) + 90.0
-    col = tuple(int(v) for v in d.choice("scene.occluder.color", ((224, 172, 128), (198, 145, 100), (141, 90, 60),
-                                                                    (241, 194, 160), (40, 40, 45), (90, 110, 160))))
+    col = tuple(int(v) for v in d.choice("scene.occluder.color", OCCLUDER_COLORS))
     m = np.zeros((H, W), np.uint8)
     cv2.ellipse(m, (int(p[0] * 16), int(p[1] * 16)), (int(rx * 16), int(ry * 16)), ang, 0, 360, 255, -1,
                 cv2.LINE_AA, SHIFT)
@@ -186,3 +188,54 @@ def _covered(occ: np.ndarray, q: np.ndarray) -> bool:
     m = np.zeros((y1 - y0, x1 - x0), np.uint8)
     cv2.fillConvexPoly(m, np.round((q - [x0, y0]) * (1 << SHIFT)).astype(np.int32), 255, cv2.LINE_8, SHIFT)
     return bool(np.any(occ[y0:y1, x0:x1][m > 0]))
+
+
+# -- the factors declared (synthgen/factors.py) --------------------------------------------------
+
+
+def declare(cat, cfg, card_sizes: list[tuple[int, int]]) -> None:
+    """What `SceneComposer.place` draws (cfg: the pipeline config) for cards of `card_sizes`
+    (W, H) px: the card's position is declared as the bound of its centre whatever its scale,
+    turn and tilt."""
+    from .backgrounds import declare as declare_background
+
+    sc, bg = cfg.document.scene, cfg.background
+    OW, OH = sc.width, sc.height
+    declare_background(cat, bg.weights, bg.folders, (OW, OW), (OH, OH))
+    cat.integers("scene.clutter", *sc.clutter, src="document.scene.clutter")
+    if sc.clutter[1] > 0:
+        cat.choice("scene.clutter[*].kind", ("paper", "line", "circle", "box"))
+        cat.rgb("scene.clutter[*].color")
+        cat.uniform("scene.clutter[*].x", 0, OW)
+        cat.uniform("scene.clutter[*].y", 0, OH)
+        cat.uniform("scene.clutter[*].size", 0.05, 0.35)
+        cat.uniform("scene.clutter[*].angle", 0, 180)
+    cat.uniform("scene.scale", *sc.scale, src="document.scene.scale")
+    cat.uniform("scene.rotate", *sc.rotate, src="document.scene.rotate")
+    cat.bernoulli("scene.flip", src="document.scene.flip")
+    cat.uniform("scene.tilt[*].x", -sc.tilt, sc.tilt, src="document.scene.tilt")
+    cat.uniform("scene.tilt[*].y", -sc.tilt, sc.tilt, src="document.scene.tilt")
+    cat.bernoulli("scene.out_of_frame", src="document.scene.out_of_frame")
+    # the card's reach from its centre: half its diagonal plus two corner shifts, at the largest scale
+    reach = max(sc.scale[1] * OW / W * (math.hypot(W, H) / 2 + 2 * sc.tilt * max(W, H)) for W, H in card_sizes)
+    slack = 1.6 * reach  # the centre keeps the card in frame, or lets the frame cut up to 0.3 of its span
+    cat.uniform("scene.x", -slack, OW + slack, depends=True)
+    cat.uniform("scene.y", -slack, OH + slack, depends=True)
+    cat.bernoulli("scene.shadow", src="document.scene.shadow")
+    if sc.shadow > 0:
+        cat.uniform("scene.shadow.dx", -0.02, 0.02)
+        cat.uniform("scene.shadow.dy", 0.0, 0.03)
+        cat.uniform("scene.shadow.blur", 2.0, 8.0)
+        cat.uniform("scene.shadow.opacity", 0.2, 0.5)
+    cat.uniform("scene.falloff", 0.0, sc.falloff, src="document.scene.falloff")
+    if sc.falloff >= 0.02:
+        cat.uniform("scene.falloff_angle", 0, 2 * math.pi)
+        cat.uniform("scene.spot.x", 0, 1)
+        cat.uniform("scene.spot.y", 0, 1)
+    cat.bernoulli("scene.occlusion", src="document.scene.occlusion")
+    if sc.occlusion > 0:
+        cat.integers("scene.occluder.edge", 0, 3)
+        cat.uniform("scene.occluder.along", 0.15, 0.85)
+        cat.uniform("scene.occluder.length", 0.08, 0.2)
+        cat.uniform("scene.occluder.aspect", 0.45, 0.7)
+        cat.choice("scene.occluder.color", OCCLUDER_COLORS)

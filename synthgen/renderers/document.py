@@ -306,6 +306,52 @@ class DocumentRenderer:
             a = self._art[(k, variant)] = _CardArt(self.templates[k], variant, self.stride)
         return a
 
+    # -- the factors declared (synthgen/factors.py) -------------------------------------------
+    def factors(self, cat) -> None:
+        """Every factor `render` can draw under this config, as `render` draws it."""
+        from ..templates.identity import attributes, declare_identity, empty_attributes
+        from .photos import declare_source, holders
+
+        if len(self.names) > 1:
+            cat.choice("document.template", self.names, src="document.templates")
+        sizes = []
+        for t in self.templates:
+            c = t.cfg
+            opts = c.identity.options()
+            declare_identity(cat, c.identity.profile, opts)
+            if self.dc.variants and c.variants > 1:
+                cat.integers("document.variant", 0, c.variants - 1)
+            if c.photo is not None:
+                src = self.dc.photo.source or c.photo.source
+                kinds = holders(c.identity.profile, opts, self.looks.get(t.name))
+                if self.dc.photo.bank and src != "folder":
+                    per = [max(2, self.dc.photo.bank // h.cells()) for h in kinds]
+                    cat.integers("photo.bank", 0, max(per) - 1, src="document.photo.bank", depends=len(set(per)) > 1)
+                    cat.uniform("photo.gain", 0.85, 1.15)
+                    cat.uniform("photo.bias", -18.0, 18.0)
+                else:
+                    declare_source(cat, src, self.dc.photo.folder or c.photo.folder, kinds)
+            attrs, empty = attributes(c.identity.profile, opts), empty_attributes(c.identity.profile, opts)
+            for name, f in c.fields.items():
+                # a field whose text is empty on every card is skipped before its size is drawn
+                parts = list(_FORMATTER.parse(f.text))
+                shown = any(lit.strip() for lit, _, _, _ in parts) or any(
+                    key is not None and key.partition(".")[0] in attrs and key.partition(".")[0] not in empty
+                    for _, key, _, _ in parts)
+                if shown:
+                    cat.uniform(f"field[{name}].size", *f.size_mm)
+            sizes.append(t.size_px)
+            # the card, captions, portrait, field lines, MRZ lines, SPECIMEN
+            n = 1 + len(c.captions) + (c.photo is not None) + sum(f.max_lines if f.fit == "wrap" else 1
+                                                                   for f in c.fields.values())
+            n += (3 if c.mrz.format == "TD1" else 2) if c.mrz is not None else 0
+            n += bool(c.specimen.enabled and self.dc.specimen)
+            cat.instances = max(cat.instances or 0, n)
+        if self.dc.in_scene:
+            from .docscene import declare as declare_scene
+
+            declare_scene(cat, self.cfg, sizes)
+
     # -- one card -------------------------------------------------------------------------
     def render(self, d: Draws, index: int, want_ink: bool = False, meta: dict | None = None):
         k = self.names.index(d.choice("document.template", self.names, self.weights)) if len(self.names) > 1 else 0

@@ -48,9 +48,13 @@ def _group(s: str, sep: str) -> str:
     return head + "".join(sep + rest[i : i + 3] for i in range(0, len(rest), 3))
 
 
+NUMBER_FORMATS = ("int", "grouped", "decimal", "percent", "signed", "european")
+DATE_FORMATS = ("iso", "dmy_slash", "mdy_slash", "dmy_dot", "d_mon_y", "month_d_y", "zh", "ymd_slash", "dd_mon_yy")
+PRICE_STYLES = ("cents", "whole", "grouped")
+
+
 def numbers(d: Draws, name: str) -> str:
-    fmt = d.choice(f"{name}.format", ("int", "grouped", "decimal", "percent", "signed", "european"),
-                   (3, 2, 3, 1, 1, 1))
+    fmt = d.choice(f"{name}.format", NUMBER_FORMATS, (3, 2, 3, 1, 1, 1))
     n = d.integers(f"{name}.digits", 1, 7)
     whole = str(int(_digits(d, f"{name}.value", n)))
     frac = _digits(d, f"{name}.frac", d.integers(f"{name}.places", 1, 3), first_nonzero=False)
@@ -71,8 +75,7 @@ def dates(d: Draws, name: str) -> str:
     y = d.integers(f"{name}.year", 1950, 2035)
     m = d.integers(f"{name}.month", 1, 12)
     day = d.integers(f"{name}.day", 1, (31, 29 if y % 4 == 0 else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)[m - 1])
-    fmt = d.choice(f"{name}.format", ("iso", "dmy_slash", "mdy_slash", "dmy_dot", "d_mon_y", "month_d_y",
-                                      "zh", "ymd_slash", "dd_mon_yy"))
+    fmt = d.choice(f"{name}.format", DATE_FORMATS)
     mon = MONTHS[m - 1]
     return {
         "iso": f"{y:04d}-{m:02d}-{day:02d}",
@@ -99,7 +102,7 @@ def prices(d: Draws, name: str) -> str:
     sym, where = CURRENCIES[d.choice(f"{name}.currency", _CURRENCY_KEYS, (4, 2, 1, 1, 1, 1, 1, 1, 1))]
     whole = str(int(_digits(d, f"{name}.value", d.integers(f"{name}.digits", 1, 5))))
     cents = _digits(d, f"{name}.cents", 2, first_nonzero=False)
-    style = d.choice(f"{name}.style", ("cents", "whole", "grouped"), (3, 1, 1))
+    style = d.choice(f"{name}.style", PRICE_STYLES, (3, 1, 1))
     amount = {"cents": f"{whole}.{cents}", "whole": whole, "grouped": _group(whole, ",") + "." + cents}[style]
     if where == "suffix":
         return amount.replace(".", ",") + " " + sym
@@ -185,3 +188,38 @@ GENERATORS: dict[str, Callable[[Draws, str], str]] = {
 
 def generate(kind: str, d: Draws, name: str) -> str:
     return GENERATORS[kind](d, name)
+
+
+# -- the factors declared (synthgen/factors.py) --------------------------------------------------
+
+
+def declare(cat, kind: str, name: str) -> None:
+    """What generator `kind` draws under `name` (ranges that follow a drawn length are the
+    union over lengths)."""
+    if kind == "numbers":
+        cat.choice(f"{name}.format", NUMBER_FORMATS)
+        cat.integers(f"{name}.digits", 1, 7)
+        cat.integers(f"{name}.value", 0, 10**7 - 1, depends=True)
+        cat.integers(f"{name}.places", 1, 3)
+        cat.integers(f"{name}.frac", 0, 10**3 - 1, depends=True)
+        cat.bernoulli(f"{name}.negative")
+    elif kind == "dates":
+        cat.integers(f"{name}.year", 1950, 2035)
+        cat.integers(f"{name}.month", 1, 12)
+        cat.integers(f"{name}.day", 1, 31, depends=True)
+        cat.choice(f"{name}.format", DATE_FORMATS)
+    elif kind == "prices":
+        cat.choice(f"{name}.currency", _CURRENCY_KEYS)
+        cat.integers(f"{name}.digits", 1, 5)
+        cat.integers(f"{name}.value", 0, 10**5 - 1, depends=True)
+        cat.integers(f"{name}.cents", 0, 99)
+        cat.choice(f"{name}.style", PRICE_STYLES)
+        cat.bernoulli(f"{name}.code_after")
+    elif kind in ("phones", "codes"):
+        cat.choice(f"{name}.format", PHONES if kind == "phones" else CODES)
+        cat.integers(f"{name}.value", 0, 2**53 - 1)
+    elif kind == "phrases":
+        cat.choice(f"{name}.format", PHRASES)
+        cat.integers(f"{name}.v[*]", 0, 2**31 - 1)
+    else:  # pragma: no cover - GENERATORS and this list are kept together
+        raise ValueError(f"generator {kind!r} declares no factors")

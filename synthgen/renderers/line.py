@@ -146,6 +146,102 @@ class LineRenderer:
         raise UserError(f"after {REDRAWS} draws no configured font covers the line text (last: {text!r}); "
                         "check fonts against the corpus with `synthgen fonts check`")
 
+    # -- the factors declared (synthgen/factors.py) -------------------------------------------
+    def factors(self, cat) -> None:
+        """Every factor `render` can draw under this config, as `render` draws it."""
+        from .backgrounds import declare as declare_background
+        from .styles import declare_contrasting, declare_photo_contrasting
+
+        lc = self.lc
+        st, lg, lo = lc.style, lc.geometry, lc.layout
+        cc = lc.corpus
+        cat.instances = 1  # the line
+        cat.integers("line.words", *cc.words, src="line.corpus.words")
+        self.sampler.declare(cat, "line.word[*]")
+        if self.case_names:
+            cat.choice("line.case", self.case_names, src="line.corpus.case")
+        cat.assigned("line.text")
+        cat.choice("line.font", [f.name for f in self.faces], src="fonts.families", depends=True)
+        cat.uniform("line.size", *lc.size, src="line.size")
+        cat.choice("line.layout", self.layout_names, src="line.layout.weights")
+        cat.derived("line.layout")
+        # vertical needs CJK text (else straight); text that needs shaping is one shaped run
+        kinds = set(self.layout_names) | ({"straight"} if "vertical" in self.layout_names else set())
+        if "arc" in kinds:
+            cat.uniform("line.layout.arc", *lo.arc, src="line.layout.arc")
+            cat.bernoulli("line.layout.arc_up")
+        if "sine" in kinds:
+            cat.uniform("line.layout.sine_amplitude", *lo.sine_amplitude, src="line.layout.sine_amplitude")
+            cat.uniform("line.layout.sine_wavelength", *lo.sine_wavelength, src="line.layout.sine_wavelength")
+            cat.uniform("line.layout.sine_phase", 0.0, 2 * math.pi)
+        cat.bernoulli("line.style.spacing", src="line.style.spacing.p")
+        if st.spacing.p > 0:
+            cat.uniform("line.style.spacing_amount", *st.spacing.range, src="line.style.spacing.range")
+        cat.bernoulli("line.style.outline_shadow", src="line.style.outline_shadow")
+        cat.bernoulli("line.style.stroke", src="line.style.stroke.p")
+        if st.stroke.p > 0 or st.outline_shadow > 0:
+            cat.uniform("line.style.stroke_width", *st.stroke.range, src="line.style.stroke.range")
+            if round(st.stroke.range[1]) > 0:
+                declare_contrasting(cat, "line.style.stroke_color", lc.contrast)
+        cat.bernoulli("line.style.shadow", src="line.style.shadow.p")
+        if st.shadow.p > 0 or st.outline_shadow > 0:
+            for ax, side in (("dx", "right"), ("dy", "down")):
+                cat.uniform(f"line.style.shadow_{ax}", *st.shadow.offset, src="line.style.shadow.offset")
+                cat.bernoulli(f"line.style.shadow_{side}")
+            cat.uniform("line.style.shadow_blur", *st.shadow.blur, src="line.style.shadow.blur")
+            cat.uniform("line.style.shadow_opacity", *st.shadow.opacity, src="line.style.shadow.opacity")
+            declare_contrasting(cat, "line.style.shadow_color", lc.contrast / 2)
+        cat.bernoulli("line.style.underline", src="line.style.underline.p")
+        if st.underline.p > 0:
+            cat.uniform("line.style.underline_gap", *st.underline.gap, src="line.style.underline.gap")
+            cat.uniform("line.style.underline_thickness", *st.underline.thickness, src="line.style.underline.thickness")
+        cat.uniform("line.geometry.rotate", *lg.rotate, src="line.geometry.rotate")
+        cat.uniform("line.geometry.skew", *lg.skew, src="line.geometry.skew")
+        cat.bernoulli("line.geometry.perspective", src="line.geometry.perspective")
+        if lg.perspective > 0:
+            cat.uniform("line.geometry.tilt_x", -lg.tilt, lg.tilt, src="line.geometry.tilt")
+            cat.uniform("line.geometry.tilt_y", -lg.tilt, lg.tilt, src="line.geometry.tilt")
+        cat.uniform("line.pad_left", *lc.padding, src="line.padding")
+        cat.uniform("line.pad_right", *lc.padding, src="line.padding")
+        cat.uniform("line.offset_cross", 0.0, 1.0)
+        if lc.width is not None:
+            cat.uniform("line.offset_along", 0.0, 1.0)
+        LS.declare_styles(cat, st, kinds)
+        cat.bernoulli("line.geometry.squeeze", src="line.geometry.squeeze.p")  # not with an elastic bend
+        if lg.squeeze.p > 0:
+            cat.uniform("line.geometry.squeeze_amount", *lg.squeeze.range, src="line.geometry.squeeze.range")
+        cat.bernoulli("line.tight", src="line.tight")
+        if lc.tight > 0:
+            cat.choice("line.tight_side", ("start", "end", "both"))
+            cat.derived("line.tight_side")
+        cat.derived("line.scale")
+        if st.distractor.p > 0 and "straight" in kinds:
+            for side in ("above", "below"):
+                LS.declare_corpus_line(cat, self.sampler, f"line.style.distractor.{side}")
+        if st.overlap.p > 0 and kinds - {"vertical"}:
+            LS.declare_corpus_line(cat, self.sampler, "line.style.overlap.text", n=2)
+            declare_contrasting(cat, "line.style.overlap_color", lc.contrast / 2)
+        # the crop: its length follows the text (or lc.width); an unrotated vertical line is H wide
+        along = (lc.width, lc.width) if lc.width is not None else (16, lc.max_width + lc.width_multiple)
+        if "vertical" in kinds and not lo.vertical_rotate:
+            both = (min(along[0], lc.height), max(along[1], lc.height))
+            widths = heights = both
+        else:
+            widths, heights = along, (lc.height, lc.height)
+        declare_background(cat, self.cfg.background.weights, self.cfg.background.folders, widths, heights,
+                           busy=lc.busy_background)
+        if st.box.p > 0:
+            declare_contrasting(cat, "line.style.box_color", lc.contrast / 2)
+        if lc.photo_colors > 0:
+            cat.bernoulli("line.color_from_photo", src="line.photo_colors")
+            declare_photo_contrasting(cat, "line.color_photo")
+            cat.derived("line.color_from_photo")
+        declare_contrasting(cat, "line.color", lc.contrast)
+        if st.extrude.p > 0:
+            declare_contrasting(cat, "line.style.extrude_color", lc.contrast / 2)
+        if st.fill.gradient > 0 or st.fill.texture > 0:
+            declare_contrasting(cat, "line.style.fill_color2", lc.contrast)
+
     # -- rendering --------------------------------------------------------------------------
     def _layout(self, kind: str, face: FontFace, size: int, text: str, spacing: float, pad: int,
                 curve: tuple[float, float, float]) -> L.TextLayout:

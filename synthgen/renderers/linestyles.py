@@ -408,3 +408,70 @@ def same_side(color2: tuple, color: tuple, under: np.ndarray) -> tuple:
         return color2
     shift = y1 - y2
     return tuple(int(round(min(255.0, max(0.0, v + shift)))) for v in color2)
+
+
+# -- the factors declared (synthgen/factors.py) --------------------------------------------------
+
+
+def declare_styles(cat, sc, kinds: set[str]) -> None:
+    """What `draw_styles` draws (sc: the LineStyleCfg) for lines laid out as any of `kinds`
+    (straight, arc, sine, vertical, shaped). A style's switch is drawn whatever its chance (a
+    chance of 0 draws False); its magnitudes only when the chance is > 0."""
+    def switch(name: str, p: float, src: str, when: bool = True) -> bool:
+        if not when:
+            return False
+        cat.bernoulli(f"line.style.{name}", src=src)
+        return p > 0
+
+    if switch("jitter", sc.jitter.p, "line.style.jitter.p", "straight" in kinds):
+        cat.uniform("line.style.jitter_amount", *sc.jitter.range, src="line.style.jitter.range")
+        cat.seed("line.style.jitter")  # per-character offsets (jitter_offsets)
+    if switch("elastic", sc.elastic.p, "line.style.elastic.p", bool(kinds - {"vertical"})):
+        cat.uniform("line.style.elastic_amplitude", *sc.elastic.amplitude, src="line.style.elastic.amplitude")
+        cat.uniform("line.style.elastic_wavelength", *sc.elastic.wavelength, src="line.style.elastic.wavelength")
+        cat.seed("line.style.elastic")  # the displacement field (elastic_field)
+    if switch("extrude", sc.extrude.p, "line.style.extrude.p"):
+        cat.uniform("line.style.extrude_depth", *sc.extrude.range, src="line.style.extrude.range")
+        cat.uniform("line.style.extrude_angle", 0.0, 2 * math.pi)
+    if switch("box", sc.box.p, "line.style.box.p"):
+        cat.bernoulli("line.style.box_plate", src="line.style.box.plate")
+        cat.uniform("line.style.box_pad", *sc.box.pad, src="line.style.box.pad")
+        cat.uniform("line.style.box_thickness", *sc.box.thickness, src="line.style.box.thickness")
+    fills = [(k, p) for k, p in (("gradient", sc.fill.gradient), ("texture", sc.fill.texture)) if p > 0]
+    if fills:
+        cat.bernoulli("line.style.fill", src="line.style.fill")
+        cat.choice("line.style.fill_kind", [k for k, _ in fills], src="line.style.fill")
+        cat.uniform("line.style.fill_angle", 0.0, 2 * math.pi)
+        cat.seed("line.style.fill_texture")  # drawn for gradients too (an argument of fill_field)
+    if switch("distractor", sc.distractor.p, "line.style.distractor.p", "straight" in kinds):
+        cat.uniform("line.style.distractor_gap", *sc.distractor.range, src="line.style.distractor.range")
+    if switch("char_rotate", sc.char_rotate.p, "line.style.char_rotate.p", bool(kinds & {"straight", "arc", "sine"})):
+        cat.uniform("line.style.char_rotate_amount", *sc.char_rotate.range, src="line.style.char_rotate.range")
+        cat.uniform("line.style.char_rotate_lift", *sc.char_rotate.lift, src="line.style.char_rotate.lift")
+        cat.seed("line.style.char_rotate")  # per-character turns and lifts (char_turns)
+    if switch("overlap", sc.overlap.p, "line.style.overlap.p", bool(kinds - {"vertical"})):
+        o = sc.overlap
+        for f in ("opacity", "scale", "angle", "shift"):
+            cat.uniform(f"line.style.overlap_{f}", *getattr(o, f), src=f"line.style.overlap.{f}")
+        cat.bernoulli("line.style.overlap_below")
+        cat.uniform("line.style.overlap_along", 0.0, 1.0)
+
+
+def declare_corpus_line(cat, sampler, name: str, n: int = 4) -> None:
+    """What `corpus_line(sampler, d, name, slot, face, n)` draws: n words at random."""
+    sampler.declare(cat, f"{name}[*]", walk=False)
+
+
+def declare_sign(cat, name: str, texture_p: float, border_p: float) -> None:
+    """What `draw_sign` draws for a sign under item `name` (a photo texture through the
+    backgrounds' declaration under `<name>.sign`)."""
+    from .backgrounds import _declare_photo
+
+    cat.bernoulli(f"{name}.sign.texture", src="layout.sign.texture")
+    cat.rgb(f"{name}.sign.color")
+    cat.bernoulli(f"{name}.sign.border", src="layout.sign.border")
+    cat.rgb(f"{name}.sign.border_color")
+    cat.integers(f"{name}.sign.border_width", 1, 3)
+    if texture_p > 0:
+        # a sign is at least a few px and at most the frame: its crop offsets are bounded by the tile
+        _declare_photo(cat.prefixed(f"{name}.sign"), (1, 1), (1, 1))

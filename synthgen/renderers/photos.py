@@ -192,3 +192,65 @@ PHOTO_SOURCES: dict[str, Callable[..., np.ndarray]] = {
     "genegan": genegan,
     "folder": from_folder,
 }
+
+
+# -- the factors declared (synthgen/factors.py) --------------------------------------------------
+
+
+def holders(profile: str, opts: dict[str, Any], look: Look | None) -> list[Holder]:
+    """Every kind of holder (Holder.of) a card of this identity profile can have: either sex,
+    each age band reachable at issue, and a licence's recorded hair and eye colours."""
+    from ..templates import names as N
+    from ..templates.identity import issue_age_bands
+
+    coded = profile == "us_licence"  # the profile that records hair and eyes (AAMVA codes)
+    hairs = sorted({HAIR_CODES.get(h) for h in N.HAIR}, key=str) if coded else [None]
+    eyes = sorted({EYE_CODES.get(e) for e in N.EYES}, key=str) if coded else [None]
+    return [Holder(sex, band, look, h, e) for sex in ("F", "M") for band in sorted(issue_age_bands(profile, opts))
+            for h in hairs for e in eyes]
+
+
+def declare_steer(cat, prefix: str, kinds: list[Holder]) -> None:
+    """What `steer(d, prefix, holder)` draws for any of the holders `kinds`; the face factors it
+    pins (declared by the face) may then hold the steered values: their ranges are widened to
+    them (a bound: `depends`)."""
+    for h in kinds:
+        if h.sex in HAIR_BY_SEX:
+            styles, weights, volume = HAIR_BY_SEX[h.sex]
+            if h.band == 0:
+                styles = tuple(s for s in styles if s != "bald")
+            cat.choice(f"{prefix}.hair.style_for_sex", styles)
+            cat.uniform(f"{prefix}.hair.volume_for_sex", *volume)
+            cat.uniform(f"{prefix}.hair.volume", *volume, depends=True)
+        if h.band == 0:
+            for name, r in CHILD.items():
+                cat.uniform(f"{prefix}.{name}_for_age", *r)
+                cat.uniform(f"{prefix}.{name}", *r, depends=True)
+        look = h.look
+        if h.hair is None:
+            if h.band is not None:
+                cat.bernoulli(f"{prefix}.hair.gray_for_age")
+            if (look is not None and look.hair) or h.band is not None:
+                hair = look.hair if look is not None and look.hair else NOT_GRAY
+                cat.choice(f"{prefix}.hair.color_for_look", [n for n, _ in hair])
+        if h.eyes is None and look is not None and look.eyes:
+            cat.choice(f"{prefix}.eyes.color_for_look", [n for n, _ in look.eyes])
+        if look is not None and look.skin is not None:
+            cat.uniform(f"{prefix}.skin.tone_for_look", *look.skin)
+
+
+def declare_source(cat, src: str, folder: str | None, kinds: list[Holder]) -> None:
+    """What `PHOTO_SOURCES[src](d, hw, folder, holder)` draws for any of the holders `kinds`."""
+    if src == "folder":
+        cat.integers("photo.file", 0, len(photo_files(folder)) - 1, src="document.photo.folder")
+        return
+    from ..faces.procedural import declare_face
+
+    prefix = FACE_PREFIX[src]
+    if src == "procedural":
+        declare_face(cat, prefix)
+    else:  # genegan: the face, the op, and when adding glasses the donor face (gan/photo.py)
+        declare_face(cat, "photo.genegan.face")
+        cat.choice("photo.genegan.op", ["add", "remove"])
+        declare_face(cat, "photo.genegan.donor")
+    declare_steer(cat, prefix, kinds)

@@ -98,6 +98,70 @@ class SceneRenderer:
         self.extrude_reach = ex.range[1] + 1.0 if ex.p > 0 else 0.0  # image px
         self.coverage = FaceCoverage(self.faces, self.picker)  # which faces have every character of a text
 
+    # -- the factors declared (synthgen/factors.py) -------------------------------------------
+    def factors(self, cat) -> None:
+        """Every factor `render` can draw under this config, as `render` draws it."""
+        from .backgrounds import declare as declare_background
+        from .styles import declare_contrasting
+
+        cfg = self.cfg
+        t, lc = cfg.text, cfg.layout
+        W, H = cfg.image.width, cfg.image.height
+        cat.instances = t.words[1] * (self.max_block_words if lc.block > 0 and lc.small < 1 else 1)
+        declare_background(cat, cfg.background.weights, cfg.background.folders, (W, W), (H, H))
+        cat.integers("distractors", *lc.distractors, src="layout.distractors")
+        if lc.distractors[1] > 0:
+            n = "distractor[*]"
+            cat.choice(f"{n}.kind", DISTRACTORS)
+            cat.rgb(f"{n}.color")
+            cat.integers(f"{n}.thickness", 1, 4)
+            cat.uniform(f"{n}.x", 0, W)
+            cat.uniform(f"{n}.y", 0, H)
+            cat.uniform(f"{n}.a", 8, W / 3)
+            cat.uniform(f"{n}.b", 8, H / 3)
+            cat.uniform(f"{n}.angle", 0, 180)
+            for j in range(4):  # a polyline's points, within its drawn extent (a, b)
+                cat.uniform(f"{n}.p{j}x", -(W / 3), W / 3, depends=True)
+                cat.uniform(f"{n}.p{j}y", -(H / 3), H / 3, depends=True)
+        cat.integers("words", *t.words, src="text.words")
+        n = "word[*]"
+        cat.bernoulli(f"{n}.small", src="layout.small")
+        if lc.small < 1:
+            cat.bernoulli(f"{n}.block", src="layout.block")
+        self.sampler.declare(cat, n)
+        if self.case_names and any(src is not None for src in self.sampler.sources.values()):
+            cat.choice(f"{n}.case", self.case_names, src="text.case")
+        cat.assigned(f"{n}.text")
+        cat.choice(f"{n}.font", [f.name for f in self.faces], src="fonts.families", depends=True)
+        if lc.small > 0:
+            cat.uniform(f"{n}.size", *lc.small_size, src="layout.small_size")
+        if lc.small < 1:
+            cat.uniform(f"{n}.size", *t.size, src="text.size")
+        SS.declare(cat, n, lc.style, t.contrast, self.block_sampler)
+        if lc.block > 0 and lc.small < 1:
+            cat.integers(f"{n}.lines", *lc.block_lines, src="layout.block_lines")
+            cat.uniform(f"{n}.leading", *lc.leading, src="layout.leading")
+            cat.integers(f"{n}.line[*].words", *lc.block_words, src="layout.block_words")
+            if self.max_block_words > 1:
+                self.block_sampler.declare(cat, f"{n}.w[*]")
+                cat.assigned(f"{n}.w[*].text")
+        cat.uniform(f"{n}.angle", *t.angle, src="text.angle")
+        cat.bernoulli(f"{n}.perspective", src="layout.perspective")
+        if lc.perspective > 0:
+            cat.uniform(f"{n}.tilt_x", -lc.tilt, lc.tilt, src="layout.tilt")
+            cat.uniform(f"{n}.tilt_y", -lc.tilt, lc.tilt, src="layout.tilt")
+        sg = lc.sign
+        if sg.p > 0:
+            cat.bernoulli(f"{n}.sign", src="layout.sign.p")
+            cat.uniform(f"{n}.sign.pad", *sg.pad, src="layout.sign.pad")
+            LS.declare_sign(cat, n, sg.texture, sg.border)
+        # the item's centre keeps its footprint inside the frame, a pixel clear of each edge
+        cat.uniform(f"{n}.x", 1, W - 1, depends=True)
+        cat.uniform(f"{n}.y", 1, H - 1, depends=True)
+        cat.derived(f"{n}.placed")
+        declare_contrasting(cat, f"{n}.color", t.contrast)
+        cat.derived("words_placed")
+
     # -- text and font ----------------------------------------------------------------------
     def pick_text(self, d: Draws, name: str, slot: int) -> tuple[str, FontFace]:
         """The item's first word (`<name>.text`, pinnable; from the corpus walk, redrawn at

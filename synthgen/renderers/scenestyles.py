@@ -191,3 +191,50 @@ def neighbours(d: Draws, name: str, sampler, slot: int, face, size: int, mask_sh
         src = rows[:, shift: shift + Wm]
         out[y: y + src.shape[0], : src.shape[1]] = np.maximum(out[y: y + src.shape[0], : src.shape[1]], src)
     return out, top
+
+
+# -- the factors declared (synthgen/factors.py) --------------------------------------------------
+
+
+def declare(cat, name: str, sc, contrast: float, sampler, single: bool = True) -> None:
+    """What `draw`, `paint`, the box colour and `neighbours` draw for items `name` (sc: the
+    SceneStyleCfg; `single`: whether items can be single words; the
+    neighbours' words come from `sampler`, at random). Every style is off at chance 0."""
+    from .styles import declare_contrasting
+
+    if single and sc.jitter.p > 0:
+        cat.bernoulli(f"{name}.style.jitter", src="layout.style.jitter.p")
+        cat.uniform(f"{name}.style.jitter_amount", *sc.jitter.range, src="layout.style.jitter.range")
+        cat.seed(f"{name}.style.jitter")
+    if sc.elastic.p > 0:
+        cat.bernoulli(f"{name}.style.elastic", src="layout.style.elastic.p")
+        cat.uniform(f"{name}.style.elastic_amplitude", *sc.elastic.amplitude, src="layout.style.elastic.amplitude")
+        cat.uniform(f"{name}.style.elastic_wavelength", *sc.elastic.wavelength, src="layout.style.elastic.wavelength")
+        cat.seed(f"{name}.style.elastic")
+    if sc.box.p > 0:
+        cat.bernoulli(f"{name}.style.box", src="layout.style.box.p")
+        cat.bernoulli(f"{name}.style.box_plate", src="layout.style.box.plate")
+        cat.uniform(f"{name}.style.box_pad", *sc.box.pad, src="layout.style.box.pad")
+        cat.uniform(f"{name}.style.box_thickness", *sc.box.thickness, src="layout.style.box.thickness")
+        cat.rgb(f"{name}.style.box_color")
+    if single and sc.distractor.p > 0:
+        cat.bernoulli(f"{name}.style.distractor", src="layout.style.distractor.p")
+        cat.uniform(f"{name}.style.distractor_gap", *sc.distractor.gap, src="layout.style.distractor.gap")
+        cat.uniform(f"{name}.style.distractor_cut", *sc.distractor.cut, src="layout.style.distractor.cut")
+        for side in ("above", "below"):
+            LS.declare_corpus_line(cat, sampler, f"{name}.style.distractor_{side}")
+        cat.uniform(f"{name}.style.distractor_shift", 0, 0.5)
+        cat.uniform(f"{name}.style.distractor_opacity", 0.5, 1.0)
+        declare_contrasting(cat, f"{name}.style.distractor_color", contrast)
+    if sc.extrude.p > 0:
+        cat.bernoulli(f"{name}.style.extrude", src="layout.style.extrude.p")
+        cat.uniform(f"{name}.style.extrude_depth", *sc.extrude.range, src="layout.style.extrude.range")
+        cat.uniform(f"{name}.style.extrude_angle", 0.0, 2 * math.pi)
+        declare_contrasting(cat, f"{name}.style.extrude_color", contrast / 2)
+    fills = [(k, p) for k, p in (("gradient", sc.fill.gradient), ("texture", sc.fill.texture)) if p > 0]
+    if fills:
+        cat.bernoulli(f"{name}.style.fill", src="layout.style.fill")
+        cat.choice(f"{name}.style.fill_kind", [k for k, _ in fills], src="layout.style.fill")
+        cat.uniform(f"{name}.style.fill_angle", 0.0, 2 * math.pi)
+        declare_contrasting(cat, f"{name}.style.fill_color2", contrast)
+        cat.seed(f"{name}.style.fill_texture")  # drawn for gradients too (an argument of fill_field)

@@ -158,3 +158,23 @@ def shadow(alpha: np.ndarray, dx: int, dy: int, blur: float) -> np.ndarray:
     if blur >= 0.3:
         out = cv2.GaussianBlur(out, (0, 0), blur)
     return out
+
+
+# -- the factors declared (synthgen/factors.py) --------------------------------------------------
+
+
+def declare_contrasting(cat, name: str, contrast: float) -> None:
+    """What `contrasting` and `ink_contrasting` draw for colour `name`."""
+    cat.rgb(name)
+    cat.uniform(f"{name}.gap", contrast, contrast + 60)
+
+
+def declare_photo_contrasting(cat, name: str) -> None:
+    """What `photo_contrasting` draws for colour `name` (nothing without shipped photo tiles)."""
+    from .backgrounds import photo_tiles
+
+    tiles = photo_tiles()
+    if tiles:
+        cat.integers(f"{name}.tile", 0, len(tiles) - 1)
+        cat.uniform(f"{name}.u", 0.0, 1.0)
+        cat.uniform(f"{name}.v", 0.0, 1.0)

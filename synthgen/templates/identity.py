@@ -231,6 +231,12 @@ ICAO_ATTRS: dict[str, str] = {
 }
 
 
+# options repeated to weight them (equal odds per entry)
+LICENCE_CLASSES = ("C", "C", "C", "D", "M", "A", "B")
+RESTRICTIONS = ("NONE", "NONE", "B", "A")
+ENDORSEMENTS = ("NONE", "NONE", "NONE", "M", "P")
+
+
 def us_licence(d: Draws, opts: dict[str, Any]) -> dict[str, Any]:
     sex = d.choice("identity.sex", ("F", "M"))
     birth = _age_birth(d, tuple(opts.get("age", (16, 85))))
@@ -249,9 +255,9 @@ def us_licence(d: Draws, opts: dict[str, Any]) -> dict[str, Any]:
         "birth_date": birth, "issue_date": issue, "expiry_date": expiry,
         "address_line1": street, "address_line2": f"{city}, {state} {zipc}", "state": state,
         "document_number": _doc_number(d, 1, 8),
-        "licence_class": d.choice("identity.licence_class", ("C", "C", "C", "D", "M", "A", "B")),
-        "restrictions": d.choice("identity.restrictions", ("NONE", "NONE", "B", "A")),
-        "endorsements": d.choice("identity.endorsements", ("NONE", "NONE", "NONE", "M", "P")),
+        "licence_class": d.choice("identity.licence_class", LICENCE_CLASSES),
+        "restrictions": d.choice("identity.restrictions", RESTRICTIONS),
+        "endorsements": d.choice("identity.endorsements", ENDORSEMENTS),
         "eyes": d.choice("identity.eyes", N.EYES, N.EYES_WEIGHTS),
         "hair": d.choice("identity.hair", N.HAIR, N.HAIR_WEIGHTS_BY_AGE[age_band(age_on(birth, issue))]),
         "height": f"{inches // 12}'-{inches % 12:02d}\"",
@@ -291,3 +297,93 @@ def draw_identity(d: Draws, profile: str, opts: dict[str, Any]) -> dict[str, Any
 def to_json(identity: dict[str, Any]) -> dict[str, Any]:
     """The record for the sample's meta: dates as ISO strings."""
     return {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in identity.items()}
+
+
+# -- the factors declared (synthgen/factors.py) --------------------------------------------------
+# (profile -> (the youngest age the holder may have at issue, the years back an issue may lie,
+# the default age range)); each profile function above draws with these
+_ISSUE = {"cn_resident": (16, 20, (16, 75)), "icao": (0, None, (18, 80)), "us_licence": (16, 7, (16, 85))}
+
+
+def issue_age_bands(profile: str, opts: dict[str, Any]) -> set[int]:
+    """The age bands (AGE_BANDS) a holder of this profile can have on the issue date."""
+    min_age, back, age = _ISSUE[profile]
+    if back is None:  # icao: issued within validity_years - 1 before REF
+        back = int(opts.get("validity_years", 10)) - 1
+    lo, hi = tuple(opts.get("age", age))
+    youngest = max(min_age, lo - back - 1)
+    return {age_band(a) for a in range(youngest, hi + 1)}
+
+
+def _declare_name_cn(cat) -> None:
+    cat.choice("identity.surname_native", N.CN_SURNAMES)
+    cat.integers("identity.given_native.len", 1, 2)
+    cat.choice("identity.given_native[*]", N.CN_GIVEN_M + tuple(g for g in N.CN_GIVEN_F if g not in N.CN_GIVEN_M),
+               depends=True)  # the pool of the holder's sex
+
+
+def _declare_name_latin(cat, max_given: int = 2) -> None:
+    cat.choice("identity.surname", N.SURNAMES)
+    cat.integers("identity.given.len", 1, max_given)
+    cat.choice("identity.given[*]", N.GIVEN_M + tuple(g for g in N.GIVEN_F if g not in N.GIVEN_M), depends=True)
+
+
+def _declare_doc_number(cat) -> None:
+    cat.choice("identity.document_number.l[*]", UPPER)
+    cat.integers("identity.document_number.d[*]", 0, 9)
+
+
+def declare_identity(cat, profile: str, opts: dict[str, Any]) -> None:
+    """What `draw_identity(d, profile, opts)` draws, under `identity.*`."""
+    cat.choice("identity.sex", ("F", "M"))
+    cat.assigned("identity.birth_date")
+    cat.assigned("identity.issue_date")
+    if profile == "cn_resident":
+        _declare_name_cn(cat)
+        cat.choice("identity.ethnicity", N.CN_ETHNICITIES)
+        cat.choice("identity.region", _CN_CODES)
+        cat.choice("identity.street", N.CN_STREET_HEADS)
+        cat.choice("identity.street_kind", N.CN_STREET_TAILS)
+        cat.integers("identity.house_number", 1, 999)
+        cat.bernoulli("identity.estate")
+        cat.choice("identity.estate_name", N.CN_ESTATES_HEAD)
+        cat.choice("identity.estate_kind", N.CN_ESTATES_TAIL)
+        for f, hi in (("building", 30), ("unit", 6), ("floor", 28), ("room", 4)):
+            cat.integers(f"identity.{f}", 1, hi)
+        cat.integers("identity.sequence", 0, 999)
+    elif profile == "icao":
+        if opts.get("names") == "cn":
+            _declare_name_cn(cat)
+        else:
+            _declare_name_latin(cat)
+        cat.choice("identity.nationality", list(opts.get("nationalities", ["UTO"])))
+        if int(opts.get("personal_digits", 0)) > 0:
+            cat.integers("identity.personal_number[*]", 0, 9)
+        _declare_doc_number(cat)
+        cat.choice("identity.place_of_birth", N.CITIES)
+    elif profile == "us_licence":
+        _declare_name_latin(cat)
+        cat.choice("identity.city", N.CITIES)
+        if not str(opts.get("state", "")):
+            cat.choice("identity.state", N.STATES)
+        cat.integers("identity.house_number", 1, 9999)
+        cat.choice("identity.street", N.STREETS)
+        cat.choice("identity.street_kind", N.STREET_KINDS)
+        cat.integers("identity.zip", 10000, 99999)
+        cat.integers("identity.height_in", 58, 77, depends=True)  # by sex: 58-72 (F), 62-77 (M)
+        _declare_doc_number(cat)
+        cat.choice("identity.licence_class", LICENCE_CLASSES)
+        cat.choice("identity.restrictions", RESTRICTIONS)
+        cat.choice("identity.endorsements", ENDORSEMENTS)
+        cat.choice("identity.eyes", N.EYES)
+        cat.choice("identity.hair", N.HAIR)
+        cat.integers("identity.weight_lb", 100, 260, depends=True)  # by sex: 100-220 (F), 130-260 (M)
+        cat.integers("identity.dd[*]", 0, 9)
+    else:  # pragma: no cover - PROFILES and this list are kept together
+        raise ValueError(f"identity profile {profile!r} declares no factors")
+
+
+def empty_attributes(profile: str, opts: dict[str, Any]) -> set[str]:
+    """Attributes of the profile that are always empty with these options (a field showing only
+    them is never drawn)."""
+    return {"personal_number"} if profile == "icao" and int(opts.get("personal_digits", 0)) == 0 else set()
