@@ -154,7 +154,7 @@ def augment_dataset(input: str, out: str, strength: float, copies: int = 1, seed
         raise UserError("--out must differ from the input folder")
     n = inp.count * int(copies)
     plan = Plan(n, int(shard_size))
-    check_shards(plan, n, int(shard_size))
+    check_shards(plan, n, int(shard_size), "the input's samples x --copies:")
     cfg_json = json.dumps(cfg.model_dump(mode="json"), sort_keys=True)
     source_cfg = dict(getattr(getattr(inp, "ds", None), "config", None) or {"name": inp.format, "kind": "scene"})
     ident = {"n": n, "shard_size": int(shard_size), "stream": SAMPLE_STREAM,

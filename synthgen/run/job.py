@@ -130,9 +130,10 @@ def check_executor(executor: str, ray_address: str | None = None) -> None:
         preflight(ray_address)  # no Ray, or no cluster at the address: one line, nothing written
 
 
-def check_shards(plan: Plan, n: int, shard_size: int) -> None:
+def check_shards(plan: Plan, n: int, shard_size: int, what: str = "--n") -> None:
+    """At most MAX_SHARDS shards (manifest.json lists each)."""
     if len(plan) > MAX_SHARDS:
-        raise UserError(f"--n {n:,} in shards of {shard_size:,} makes {len(plan):,} shards; manifest.json lists "
+        raise UserError(f"{what} {n:,} in shards of {shard_size:,} makes {len(plan):,} shards; manifest.json lists "
                         f"every shard and holds at most {MAX_SHARDS:,}: use --shard-size "
                         f"{-(-n // MAX_SHARDS):,} or more, or split the job")
 
