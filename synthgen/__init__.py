@@ -33,11 +33,12 @@ def audit_augmentation(source="ocr_line", judge="label", target_error=0.05, n=40
 
 
 def __getattr__(name: str):
-    # `synthgen.audit` is the subpackage (synthgen.audit.audit, .judges, ...), imported on first use
-    if name == "audit":
+    # `synthgen.audit` is the subpackage (synthgen.audit.audit, .judges, ...), imported on first use;
+    # `synthgen.ray` the Ray Data source (read_synthetic), which needs Ray only when called
+    if name in ("audit", "ray"):
         import importlib
 
-        return importlib.import_module(".audit", __name__)
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
