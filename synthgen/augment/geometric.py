@@ -46,8 +46,9 @@ class Crop(MatrixOp):
 
     def factors(self, cat, rng, strength, instances=None):
         super().factors(cat, rng, strength, instances)
-        if instances is None or instances > 0:  # the instance the window keeps whole
-            cat.integers("aug.crop.keep", 0, max(0, (instances or 1) - 1), depends=instances is None or instances > 1)
+        if instances is None or instances > 0:  # the instance the window keeps whole (not known: a bound of 2**16)
+            hi = 2**16 - 1 if instances is None else instances - 1
+            cat.integers("aug.crop.keep", 0, hi, depends=hi > 0)
         cat.uniform("aug.crop.x", 0, 1)
         cat.uniform("aug.crop.y", 0, 1)
 
