@@ -6,8 +6,9 @@ albumentations 2.0.8's table lookup (`albucore.sz_lut`, a StringZilla kernel) is
 than `cv2.LUT` and exact, so every lookup-table op goes through it (tone: brightness,
 contrast, gamma fused into one table; the noise's two tables; the hue rotation). Its
 transforms' `apply` lost to ours (or could not match our parameters) for blur, motion blur,
-defocus, noise, JPEG, hue and saturation; downscale tied. Without albumentations installed
-(it is the `augment` extra) `cv2.LUT` does the same lookups: the bytes do not change.
+defocus, noise, JPEG, hue and saturation; downscale tied. Only `albucore` is imported (the
+`augment` extra; albumentations 2.0.8 pins the same 0.0.24); without it `cv2.LUT` does the same
+lookups: the bytes do not change.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-try:  # albumentations' core kernels (installed with albumentations==2.0.8)
+try:  # albumentations' core kernels (the `augment` extra: albucore)
     from albucore import sz_lut as _sz_lut
 except ImportError:  # pragma: no cover - the fallback is tested by forcing it
     _sz_lut = None
