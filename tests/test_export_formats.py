@@ -22,6 +22,7 @@ import pytest
 import synthgen
 from synthgen.cli import main
 from synthgen.core import TEXT_KINDS
+from synthgen.errors import UserError
 from synthgen.io import export_formats
 from synthgen.io.exports import crop_quad
 
@@ -378,6 +379,15 @@ def test_refusals(scene, tmp_path, capsys):
     one_line_error(capsys, [scene, "--to", "doctr-rec", out, "--height", "0"], "--height must be")
     one_line_error(capsys, [tmp_path / "missing", "--to", "paddleocr-det", out], "does not exist")
     assert not out.exists() and not (tmp_path / "out.partial").exists()
+    # the Python API: the same registry, options checked by name
+    from synthgen.io.exports import export as api_export
+
+    for fmt in ("icdar2015", "lmdb", "paddleocr-rec", "coco-text"):
+        with pytest.raises(UserError, match="unknown option"):
+            api_export(str(scene), fmt, str(out), heigth=40)
+    stats = api_export(str(scene), "doctr-rec", str(out), height=20, progress=False)
+    assert stats.records > 0 and cv2.imread(str(next((out / "images").iterdir()))).shape[0] == 20
+    assert api_export(str(scene), "icdar2015", str(tmp_path / "ic"), height=20, progress=False).samples == N
 
 
 def test_truncated_shard_leaves_nothing(scene, tmp_path, capsys):

@@ -16,10 +16,15 @@ class Icdar2015:
     @classmethod
     def export(cls, src: str, out: str, *, kinds: Iterable[str] | None = None, progress: bool = True,
                name: str | None = None, **options: Any) -> ExportStats:
-        from ...errors import UserError
+        from dataclasses import fields
 
-        if options:
-            raise UserError(f"export icdar2015: unknown option(s) {', '.join(sorted(options))}; it takes none")
+        from ...errors import UserError
+        from .base import Options
+
+        known = {f.name for f in fields(Options)} | {"map_size"}  # crop options: accepted, unused (as before)
+        bad = sorted(set(options) - known)
+        if bad:
+            raise UserError(f"export icdar2015: unknown option(s) {', '.join(bad)}")
         return export_icdar2015(src, out, kinds=kinds, progress=progress)
 
 
@@ -30,5 +35,11 @@ class Lmdb:
     @classmethod
     def export(cls, src: str, out: str, *, kinds: Iterable[str] | None = None, progress: bool = True,
                name: str | None = None, **options: Any) -> ExportStats:
-        options.pop("split", None)  # the CLI passes it to every format; no LMDB file name carries it
+        from ...errors import UserError
+
+        options.pop("split", None)  # no LMDB file name carries a split
+        bad = sorted(set(options) - {"height", "pad", "image_format", "quality", "map_size"})
+        if bad:
+            raise UserError(f"export lmdb: unknown option(s) {', '.join(bad)}; options are height, image_format, "
+                            "map_size, pad, quality")
         return export_lmdb(src, out, kinds=kinds, progress=progress, **options)
