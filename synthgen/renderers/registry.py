@@ -16,6 +16,10 @@ declared on the class, and config, pipeline, audit and the CLI ask this module (
                                      # whenever EAST maps are stored (score_always or labels.store)
     @classmethod
     def check_config(cls, cfg): ...  # further checks of a validated config; raise ValueError
+    def factors(self, cat): ...      # declare every factor render() can draw under this config
+                                     # (synthgen/factors.py: cat.choice(pattern, options, src=...),
+                                     # cat.uniform(...), ...); the catalogue, `synthgen factors` and
+                                     # pin checks read it. Without it they trace rendered samples.
 
 and one rendering contract:
 
