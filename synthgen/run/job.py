@@ -170,10 +170,7 @@ def _diff(old: dict, new: dict, prefix: str = "") -> list[str]:
 
 def write_json(fs, path: str, data: dict) -> None:
     """Write a JSON file atomically (as `*.partial`, then renamed)."""
-    tmp = path + PARTIAL_SUFFIX
-    with fs.open(tmp, "wb") as f:
-        f.write(json.dumps(data, indent=2, sort_keys=True, default=str).encode())
-    fs.mv(tmp, path)
+    write_bytes(fs, path, json.dumps(data, indent=2, sort_keys=True, default=str).encode())
 
 
 def write_bytes(fs, path: str, data: bytes) -> None:
