@@ -13,9 +13,11 @@ declaration is complete and exact:
   traced config turns on (RARE_CONFIGS: pins that make them common).
 
 Every shipped pipeline is traced as shipped, and the VARIANTS turn on what only non-default
-configs draw (the line and scene styles at chance 0 in the shipped configs, balanced corpora,
-fixed-width lines, image-folder backgrounds, portraits drawn per card, from a folder, cards in
-scenes, no augmentation).
+configs draw (ocr_line_narrow with every line style it leaves at chance 0, balanced corpora,
+fixed-width and turned vertical lines, image-folder backgrounds, generated scene words, two
+templates in one pipeline, portraits drawn per card, from a folder or by GeneGAN, cards in
+scenes, no augmentation). A pin of any of these names on a config that cannot draw it is
+refused, as before: the catalogue is what the config can draw.
 """
 
 from __future__ import annotations
