@@ -69,6 +69,13 @@ def main() -> int:
         best = min(best, dt)
         print(f"  photo run: {1 / dt:6.1f} photos/s (reference loop {ref * 1000:.0f} ms)")
     print(f"genegan card photos/s at 380x300, 1 process: {1 / best:.1f} (best of {a.repeat})")
+    folder = Path(a.ckpt) if a.ckpt else None
+    from synthgen.gan.checkpoint import shipped
+
+    folder = folder if folder is None or folder.is_dir() else folder.parent
+    folder = folder or shipped()
+    size = sum(p.stat().st_size for p in folder.iterdir() if p.name in ("model.safetensors", "config.json"))
+    print(f"checkpoint {folder}: compose {gan.compose}, {size / 1e6:.3f} MB (weights + config)")
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}")
     return 0
 

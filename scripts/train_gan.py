@@ -3,8 +3,13 @@
 
   python scripts/train_gan.py --classifier-only
   python scripts/train_gan.py --out runs/gan_glasses --steps 4000 [--device cuda] [--resume]
+  python scripts/train_gan.py --out runs/gan_mask --init shipped --max-minutes 15 --no-export   # CPU budget
+  python scripts/train_gan.py --out runs/gan_mask --resume --max-minutes 15 --no-export         # and on
 
-The GAN step runs `synthgen gan train` and then exports OUT/checkpoint to synthgen/data/gan/glasses.
+The GAN step runs `synthgen gan train` (default --compose mask; --compose none is the reference
+GeneGAN) and then exports OUT/checkpoint (the moving average of the generator, fp16) to
+synthgen/data/gan/glasses. Export only a checkpoint that `synthgen gan eval --ckpt` shows better
+than the shipped one: run with --no-export, evaluate, then `--export-only`.
 """
 
 from __future__ import annotations
@@ -41,14 +46,34 @@ def main() -> int:
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--max-minutes", type=float)
     ap.add_argument("--no-export", action="store_true")
+    ap.add_argument("--export-only", action="store_true", help="export OUT/checkpoint to the package, no training")
+    ap.add_argument("--compose", default="mask", choices=["mask", "none"])
+    ap.add_argument("--init", help="start the generator from this checkpoint ('shipped' = the shipped one)")
+    ap.add_argument("--ema", type=float, default=0.999)
+    ap.add_argument("--pool", type=int, default=4096)
+    ap.add_argument("--sample-every", type=int, default=250)
+    ap.add_argument("--lr", type=float)
+    ap.add_argument("--w-mask", type=float)
+    ap.add_argument("--w-tv", type=float)
+    ap.add_argument("--w-grad", type=float)
     a = ap.parse_args()
     if a.classifier_only:
         classifier(a.classifier_steps)
         return 0
+    if a.export_only:
+        from synthgen.gan.checkpoint import export
+
+        dst = export(Path(a.out) / "checkpoint", ROOT / "synthgen" / "data" / "gan" / "glasses")
+        print(f"exported {a.out}/checkpoint (moving average, fp16) -> {dst}")
+        return 0
     from synthgen.cli import main as cli
 
     argv = ["gan", "train", "--data", "procedural", "--attr", "glasses", "--out", a.out, "--steps", str(a.steps),
-            "--mode", a.mode, "--device", a.device, "--batch", str(a.batch)]
+            "--mode", a.mode, "--device", a.device, "--batch", str(a.batch), "--compose", a.compose,
+            "--ema", str(a.ema), "--pool", str(a.pool), "--sample-every", str(a.sample_every)]
+    for flag, v in (("--init", a.init), ("--lr", a.lr), ("--w-mask", a.w_mask), ("--w-tv", a.w_tv),
+                    ("--w-grad", a.w_grad)):
+        argv += [flag, str(v)] if v is not None else []
     argv += ["--threads", str(a.threads)] if a.threads else []
     argv += ["--resume"] if a.resume else []
     argv += ["--max-minutes", str(a.max_minutes)] if a.max_minutes else []

@@ -15,6 +15,8 @@ MAX_POOL = 1_000_000  # procedural faces per set (2 x 12 KB each in memory)
 EPILOG = """\
 examples:
   synthgen gan train --data procedural --attr glasses --out runs/gan --steps 4000
+  synthgen gan train --out runs/gan_mask --compose mask --init shipped --max-minutes 30
+  synthgen gan train --out runs/gan_mask --compose mask --resume --max-minutes 30   # continue it
   synthgen gan train --data ~/celeba --attr Eyeglasses --out runs/gan_celeba --device cuda
   synthgen gan swap A_with_glasses.png B_without.png -o B_with_glasses.png --strip strip.png
   synthgen gan eval                      # the shipped glasses checkpoint, 500 held-out pairs
@@ -45,6 +47,23 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     t.add_argument("--lr", type=float, help="learning rate (default: hinge 2e-4, wgan 5e-5)")
     t.add_argument("--widths", default="32,64,128", help="encoder/decoder widths (reference 128,256,512)")
     t.add_argument("--u-channels", type=int, default=32, help="latent channels of u (reference 128)")
+    t.add_argument("--compose", choices=["none", "mask"], default="mask",
+                   help="mask (default): the decoder also predicts a soft mask and the output is "
+                   "mask * decoded + (1 - mask) * input, so only what the attribute owns changes; "
+                   "none: the reference GeneGAN (the output is the decoded image)")
+    t.add_argument("--init", help="start the generator from this checkpoint's weights ('shipped' = the shipped "
+                   "one); layers it lacks (the mask head) start fresh, the critics too")
+    t.add_argument("--ema", type=float, default=0.999, help="decay of the generator's moving average, used for "
+                   "samples, checkpoints and --export (0 = off; default 0.999)")
+    t.add_argument("--w-grad", type=float, default=1.0, help="weight of the gradient term of the reconstruction "
+                   "(0 = the paper's plain L1; default 1)")
+    t.add_argument("--w-mask", type=float, default=0.05, help="compose mask: weight of the mask's mean (default 0.05)")
+    t.add_argument("--w-area", type=float, default=10.0, help="compose mask: weight of the mask's area beyond "
+                   "--mask-budget (default 10)")
+    t.add_argument("--mask-budget", type=float, default=0.06, help="compose mask: share of the image a mask covers "
+                   "free of the area prior (default 0.06; glasses take ~4%% of a face crop)")
+    t.add_argument("--w-tv", type=float, default=0.1, help="compose mask: weight of the mask's total variation "
+                   "(default 0.1)")
     t.add_argument("--pool", type=int, default=4096, help="procedural faces rendered per set (default 4096)")
     t.add_argument("--max-minutes", type=float, help="stop cleanly (checkpoint + samples) after this long")
     t.add_argument("--sample-every", type=int, default=250, help="steps between sample grids and checkpoints")
@@ -69,12 +88,15 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
     e = s.add_parser("eval", help="measure a checkpoint on held-out procedural pairs",
                      description="Swap glasses on held-out procedural pairs and compare with exact ground truth: "
-                     "L1/PSNR, attribute-classifier accuracy, reconstruction PSNR. Last line: a one-line summary.",
+                     "PSNR and SSIM over the whole image and inside the eye band (each beside doing nothing), a speckle "
+                     "score (high-frequency energy outside the eye band, swap vs input), attribute-classifier "
+                     "rates, reconstruction PSNR. Last line: a one-line summary.",
                      epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     e.add_argument("--ckpt", help="checkpoint folder (default: the shipped glasses checkpoint)")
     e.add_argument("--n", default="500", help=f"pairs (default 500, at most {MAX_EVAL_PAIRS:,}: all are held in memory)")
     e.add_argument("--device", default="cpu")
-    e.add_argument("--grid", help="PNG: 8 pairs, columns A | B | A_0 | true A_0 | B_u | true B_u")
+    e.add_argument("--grid", help="PNG: 8 pairs, columns A | B | A_0 | true A_0 | B_u | true B_u "
+                   "(and, for a masked checkpoint, the masks of A_0 and B_u)")
     e.add_argument("--strip", help="PNG: interpolation Dec(B, lambda u) for 4 faces, lambda 0..1.25")
     e.add_argument("--json", help="write the metrics as JSON here")
     return g
@@ -149,6 +171,17 @@ def _train(a: argparse.Namespace) -> int:
         raise UserError(f"--lr must be a learning rate above 0 and at most 1 (e.g. 2e-4), got {a.lr}")
     if a.max_minutes is not None and not (math.isfinite(a.max_minutes) and a.max_minutes > 0):
         raise UserError(f"--max-minutes must be above 0, got {a.max_minutes}")
+    if not (math.isfinite(a.ema) and 0 <= a.ema < 1):
+        raise UserError(f"--ema must be a decay from 0 (off) up to but not including 1 (e.g. 0.999), got {a.ema}")
+    for flag, v in (("--w-grad", a.w_grad), ("--w-mask", a.w_mask), ("--w-tv", a.w_tv), ("--w-area", a.w_area)):
+        if not (math.isfinite(v) and v >= 0):
+            raise UserError(f"{flag} must be a weight of 0 or more, got {v}")
+    if not (math.isfinite(a.mask_budget) and 0 <= a.mask_budget <= 1):
+        raise UserError(f"--mask-budget is a share of the image, from 0 to 1, got {a.mask_budget}")
+    if a.init and a.resume:
+        raise UserError("--init starts a new run from a checkpoint's weights, --resume continues OUT/checkpoint; give one")
+    if a.init and a.init != "shipped" and not Path(a.init).exists():
+        raise UserError(f"--init {a.init}: no such checkpoint folder ('shipped' = the shipped glasses checkpoint)")
     seed = parse_seed(a.seed)
     try:
         widths = tuple(int(x) for x in a.widths.split(","))
@@ -168,7 +201,7 @@ def _train(a: argparse.Namespace) -> int:
     import numpy as np
     import torch
 
-    from ..gan.checkpoint import load_trainer, save
+    from ..gan.checkpoint import load_trainer, read_config, save, shipped, warm_start
     from ..gan.data import CelebAFolder, ProceduralPairs
     from ..gan.model import GeneGANConfig
     from ..gan.trainer import TrainConfig, Trainer, train
@@ -178,8 +211,9 @@ def _train(a: argparse.Namespace) -> int:
         torch.set_num_threads(a.threads)
     try:
         cfg = GeneGANConfig(widths=widths, u_channels=a.u_channels,
-                            d_widths=widths if len(widths) == 3 else (32, 64, 128))
-        tcfg = TrainConfig(mode=a.mode, batch=a.batch, lr=a.lr, seed=seed)
+                            d_widths=widths if len(widths) == 3 else (32, 64, 128), compose=a.compose)
+        tcfg = TrainConfig(mode=a.mode, batch=a.batch, lr=a.lr, seed=seed, ema=a.ema, w_grad=a.w_grad,
+                           w_mask=a.w_mask, w_tv=a.w_tv, w_area=a.w_area, mask_budget=a.mask_budget)
     except ValueError as e:
         raise UserError(f"bad model settings: {e} (--widths takes three integers, e.g. 32,64,128)") from None
     out = Path(a.out)
@@ -188,12 +222,21 @@ def _train(a: argparse.Namespace) -> int:
     else:
         src = CelebAFolder(a.data, a.attr)
     tr = Trainer(cfg, tcfg, a.device)
+    meta = {}
     if a.resume:
         load_trainer(out / "checkpoint", tr)
+        meta = dict(read_config(out / "checkpoint").get("meta", {}))
+        meta.pop("steps", None), meta.pop("seconds", None), meta.pop("train", None)
+    elif a.init:
+        src_conf = warm_start(shipped() if a.init == "shipped" else a.init, tr)
+        meta = {"init": {"from": "shipped" if a.init == "shipped" else str(a.init),
+                         "steps": src_conf.get("meta", {}).get("steps"),
+                         "compose": src_conf.get("model", {}).get("compose", "none")}}
     created = not out.exists()
     try:
         train(src, cfg, tcfg, a.steps, out, device=a.device, sample_every=a.sample_every, progress=not a.quiet,
-              trainer=tr, attr=a.attr, max_seconds=None if a.max_minutes is None else 60 * a.max_minutes)
+              trainer=tr, attr=a.attr, max_seconds=None if a.max_minutes is None else 60 * a.max_minutes,
+              meta=meta)
     except BaseException:
         if created and not (out / "checkpoint").exists():  # stopped before anything worth keeping
             import shutil
@@ -201,11 +244,11 @@ def _train(a: argparse.Namespace) -> int:
             shutil.rmtree(out, ignore_errors=True)
         raise
     if a.export:
-        save(a.export, tr, meta={"steps": tr.steps, "train": asdict(tcfg)}, generator_only=True,
-             half=True, attr=a.attr)
+        save(a.export, tr, meta={**meta, "steps": tr.steps, "seconds": round(tr.seconds, 1), "train": asdict(tcfg)},
+             generator_only=True, half=True, attr=a.attr)
     last = np.genfromtxt(out / "log.csv", delimiter=",", names=True)
     last = np.atleast_1d(last)[-1]
-    print(f"trained {tr.steps} steps ({a.mode}) -> {out}/checkpoint; last rec {last['rec']:.4f} "
+    print(f"trained {tr.steps} steps ({a.mode}, compose {a.compose}) -> {out}/checkpoint; last rec {last['rec']:.4f} "
           f"para {last['para']:.4f} d {last['d']:.4f}")
     return 0
 
@@ -266,6 +309,8 @@ def _eval(a: argparse.Namespace) -> int:
     imgs = m.pop("_images")
     if a.grid:
         cols = [imgs[k] for k in ("a_with", "b_without", "a_0", "a_without_true", "b_u", "b_with_true")]
+        if gan.compose != "none":
+            cols += [np.repeat(mk[:, :, :, None], 3, 3) for mk in gan.swap_masks(imgs["a_with"], imgs["b_without"])]
         _write(a.grid, np.concatenate([np.concatenate([c[i] for c in cols], 1) for i in range(len(cols[0]))], 0), 2)
     if a.strip:
         frames = gan.interpolate(imgs["b_without"][:4], imgs["a_with"][:4], steps=6, hi=1.25)

@@ -2,6 +2,10 @@
 
 Images in and out are uint8 N x 64 x 64 x 3 RGB numpy arrays (a single H x W x 3 image is
 accepted too and answered in kind); CPU by default, `device="cuda"` when asked.
+
+A checkpoint with compose "mask" composes every output with the image its background part A
+came from (`base`): out = mask * decoded + (1 - mask) * base, so `decode` needs that image;
+the image-level calls pass it themselves.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ class GeneGAN:
     def __init__(self, gen, conf: dict, device: str = "cpu", batch: int = 64) -> None:
         self.gen, self.conf, self.device, self.batch = gen, conf, device, batch
         self.attr = conf.get("attr", "glasses")
+        self.compose = gen.cfg.compose
 
     @classmethod
     def load(cls, path: str | Path | None = None, device: str = "cpu", batch: int = 64) -> "GeneGAN":
@@ -57,12 +62,28 @@ class GeneGAN:
         return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
 
     @torch.no_grad()
-    def decode(self, a: torch.Tensor, u: torch.Tensor | None) -> np.ndarray:
-        """(A, u) -> uint8 images; u=None is the null attribute (exact zeros)."""
-        out = []
+    def decode(self, a: torch.Tensor, u: torch.Tensor | None, base: np.ndarray | None = None,
+               mask: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        """(A, u) -> uint8 images; u=None is the null attribute (exact zeros). `base`: the uint8
+        images A came from (needed by compose "mask", unused otherwise). mask=True also answers
+        the masks as uint8 N x 64 x 64 (255 = decoded, 0 = base; all 255 without a mask)."""
+        if base is not None:
+            base, _ = _batch(base, "decode base")
+            if len(base) != a.shape[0]:
+                raise UserError(f"decode: {a.shape[0]} latents but {len(base)} base images")
+        elif self.compose != "none":
+            raise UserError(f"decode: this checkpoint composes its output with the input image (compose "
+                            f"{self.compose!r}); pass base= the images A was encoded from")
+        out, masks = [], []
         for i in range(0, a.shape[0], self.batch):
-            out.append(to_uint8(self.gen.dec(a[i:i + self.batch], None if u is None else u[i:i + self.batch])))
-        return np.concatenate(out)
+            j = slice(i, i + self.batch)
+            bt = None if base is None or self.compose == "none" else to_tensor(base[j], self.device)
+            img, _, m = self.gen.render(a[j], None if u is None else u[j], bt)
+            out.append(to_uint8(img))
+            if mask:
+                m = torch.ones_like(img[:, :1]) if m is None else m
+                masks.append((m[:, 0] * 255).round().to(device="cpu", dtype=torch.uint8).numpy())
+        return (np.concatenate(out), np.concatenate(masks)) if mask else np.concatenate(out)
 
     # -- image level ---------------------------------------------------------------------------
     def swap(self, a_with: np.ndarray, b_without: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -73,14 +94,24 @@ class GeneGAN:
             raise UserError(f"swap: {len(a_with)} A images but {len(b_without)} B images; pass equal counts")
         a, u = self.encode(a_with)
         b, _ = self.encode(b_without)
-        a0, bu = self.decode(a, None), self.decode(b, u)
+        a0, bu = self.decode(a, None, a_with), self.decode(b, u, b_without)
         return (a0[0], bu[0]) if single else (a0, bu)
+
+    def swap_masks(self, a_with: np.ndarray, b_without: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The masks of `swap` (uint8, 255 = the decoder's pixel, 0 = the input's): where the
+        removal and the addition change their input. All 255 for a checkpoint without a mask."""
+        a_with, single = _batch(a_with, "swap A")
+        b_without, _ = _batch(b_without, "swap B")
+        a, u = self.encode(a_with)
+        b, _ = self.encode(b_without)
+        ma, mb = self.decode(a, None, a_with, mask=True)[1], self.decode(b, u, b_without, mask=True)[1]
+        return (ma[0], mb[0]) if single else (ma, mb)
 
     def reconstruct(self, imgs: np.ndarray, null: bool = False) -> np.ndarray:
         """Dec(Enc(x)): with its own u, or with u = 0 when `null`."""
         x, single = _batch(imgs, "reconstruct")
         a, u = self.encode(x)
-        out = self.decode(a, None if null else u)
+        out = self.decode(a, None if null else u, x)
         return out[0] if single else out
 
     def interpolate(self, b: np.ndarray, donor: np.ndarray, steps: int = 5, lo: float = 0.0,
@@ -99,7 +130,7 @@ class GeneGAN:
         _, u = self.encode(dx)
         u = u.expand(len(bx), -1, -1, -1) if len(dx) == 1 else u
         lams = np.linspace(lo, hi, int(steps))
-        frames = np.stack([self.decode(a, u * float(lam)) for lam in lams], 1)
+        frames = np.stack([self.decode(a, u * float(lam), bx) for lam in lams], 1)
         return frames[0] if single else frames
 
     def arithmetic(self, b: np.ndarray, donors: Sequence[np.ndarray] | np.ndarray,
@@ -113,5 +144,5 @@ class GeneGAN:
         a, _ = self.encode(bx)
         _, u = self.encode(dx)
         mix = (u * torch.as_tensor(w, dtype=u.dtype, device=u.device)[:, None, None, None]).sum(0, keepdim=True)
-        out = self.decode(a, mix.expand(len(bx), -1, -1, -1))
+        out = self.decode(a, mix.expand(len(bx), -1, -1, -1), bx)
         return out[0] if single else out

@@ -15,6 +15,36 @@ def reconstruction(a_u: torch.Tensor, a_u_rec: torch.Tensor, b_0: torch.Tensor, 
     return (a_u - a_u_rec).abs().mean() + (b_0 - b_0_rec).abs().mean()
 
 
+def image_gradients(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Forward differences along x and y (N x C x H x (W-1), N x C x (H-1) x W)."""
+    return x[..., :, 1:] - x[..., :, :-1], x[..., 1:, :] - x[..., :-1, :]
+
+
+def gradient_l1(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """mean|dx(x) - dx(y)| + mean|dy(x) - dy(y)|: an L1 alone is content with a blurred edge
+    (the mean of its possible positions); matching the gradients asks for the edge itself."""
+    (xx, xy), (yx, yy) = image_gradients(x), image_gradients(y)
+    return (xx - yx).abs().mean() + (xy - yy).abs().mean()
+
+
+def mask_sparsity(m: torch.Tensor) -> torch.Tensor:
+    """mean(m): the mask (in [0, 1]) should cover as little as it can."""
+    return m.mean()
+
+
+def mask_area(m: torch.Tensor, budget: float) -> torch.Tensor:
+    """mean over images of relu(mean(m_i) - budget): an image's mask may cover `budget` of it
+    (the attribute's share) for free; beyond that every pixel costs. Unlike the plain mean, this
+    does not pull a mask that covers only the attribute towards nothing."""
+    return torch.relu(m.flatten(1).mean(1) - budget).mean()
+
+
+def mask_tv(m: torch.Tensor) -> torch.Tensor:
+    """Total variation of the mask, mean|dx m| + mean|dy m|: no isolated specks."""
+    gx, gy = image_gradients(m)
+    return gx.abs().mean() + gy.abs().mean()
+
+
 def nulling(e: torch.Tensor) -> torch.Tensor:
     """|u(B_0)|: the attribute part of an image without the attribute should be zero."""
     return e.abs().mean()

@@ -6,6 +6,13 @@ stride-2 4 x 4 convolutions each way. `widths` scales every layer; the shipped c
 a quarter of the reference widths (8 x 8 x 128 latent, u = last 32 channels) so it trains on CPUs
 and stays small. Group norm instead of batch norm: an image's output never depends on the
 other images in its batch, so a card photo is the same bytes however photos are batched.
+
+Two ways to make the output image (`compose`):
+- "none" (the reference): the decoder's image is the output.
+- "mask" (issue 25): the decoder also predicts a soft mask m (one more transposed-convolution
+  head beside the image head; a stretched, clipped sigmoid, so exact 0 and 1 exist), and the output is m * decoded + (1 - m) * input, where
+  input is the image whose background part A was decoded. Wherever m is 0 the output is the input
+  exactly (bit for bit): the swap can only change what the attribute owns.
 """
 
 from __future__ import annotations
@@ -16,6 +23,18 @@ import torch
 from torch import nn
 
 
+COMPOSE = ("none", "mask")
+MASK_BIAS = -2.5  # initial mask logit: a new mask head starts near "keep the input" (mask ~0.03)
+MASK_STRETCH = 0.02  # mask = clamp((1 + 2 s) sigmoid(z) - s, 0, 1): exact 0 and 1 are reachable
+
+
+def mask_of(logit: torch.Tensor) -> torch.Tensor:
+    """Mask logits -> mask in [0, 1], a sigmoid stretched by MASK_STRETCH each way and clipped
+    (as hard-concrete gates do): a plain sigmoid is never 0, so the output would never be the
+    input exactly; this one is 0 wherever sigmoid(z) < s / (1 + 2 s), about 2% (z < -3.9)."""
+    return (torch.sigmoid(logit) * (1 + 2 * MASK_STRETCH) - MASK_STRETCH).clamp(0.0, 1.0)
+
+
 @dataclass(frozen=True)
 class GeneGANConfig:
     size: int = 64  # input side (pixels)
@@ -23,8 +42,11 @@ class GeneGANConfig:
     u_channels: int = 32  # reference: 128 (the last quarter of the latent)
     d_widths: tuple[int, int, int] = (32, 64, 128)
     spectral_norm: bool = False  # critic with spectral norm (the "stable" mode)
+    compose: str = "none"  # "none": the reference (output = decoded image); "mask": see the module doc
 
     def __post_init__(self) -> None:
+        if self.compose not in COMPOSE:
+            raise ValueError(f"compose must be one of {', '.join(COMPOSE)}, got {self.compose!r}")
         if self.size != 64:
             raise ValueError("GeneGAN here takes 64 x 64 input (size: 64)")
         if not 0 < self.u_channels < self.widths[-1]:
@@ -74,7 +96,8 @@ def split(z: torch.Tensor, u_channels: int) -> tuple[torch.Tensor, torch.Tensor]
 
 
 class Decoder(nn.Module):
-    """(A, u) -> image (N, 3, 64, 64) in [-1, 1]. u=None decodes with u = 0 (exact zeros)."""
+    """(A, u) -> image (N, 3, 64, 64) in [-1, 1]. u=None decodes with u = 0 (exact zeros).
+    With compose "mask" it also has `mask_head`, read through `parts()`."""
 
     def __init__(self, cfg: GeneGANConfig) -> None:
         super().__init__()
@@ -85,6 +108,17 @@ class Decoder(nn.Module):
             nn.ConvTranspose2d(w2, w1, 4, 2, 1), _gn(w1), nn.ReLU(inplace=True),
             nn.ConvTranspose2d(w1, 3, 4, 2, 1), nn.Tanh(),
         )
+        self.mask_head = None
+        if cfg.compose == "mask":
+            # nearest upsampling + 3 x 3 conv, not a stride-2 transposed conv: no checkerboard in the mask
+            self.mask_head = nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(w1, 1, 3, 1, 1))
+            nn.init.constant_(self.mask_head[1].bias, MASK_BIAS)
+
+    def parts(self, a: torch.Tensor, u: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(decoded image, mask in [0, 1] or None when the decoder has no mask head)."""
+        h = self.net[:6](self.latent(a, u))
+        img = self.net[6:](h)
+        return img, (None if self.mask_head is None else mask_of(self.mask_head(h)))
 
     def latent(self, a: torch.Tensor, u: torch.Tensor | None) -> torch.Tensor:
         if u is None:
@@ -121,6 +155,18 @@ class Generator(nn.Module):
         self.cfg = cfg
         self.enc = Encoder(cfg)
         self.dec = Decoder(cfg)
+
+    def render(self, a: torch.Tensor, u: torch.Tensor | None, base: torch.Tensor | None
+               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """(output, decoded, mask): the output image for latent (a, u) whose A came from `base`
+        (N x 3 x 64 x 64 in [-1, 1]). compose "none": output = decoded, mask None (base unused);
+        "mask": output = mask * decoded + (1 - mask) * base."""
+        img, m = self.dec.parts(a, u)
+        if m is None:
+            return img, img, None
+        if base is None:
+            raise ValueError("compose 'mask' needs the input image the latent A came from")
+        return torch.lerp(base, img, m), img, m  # exact at both ends: m 0 -> base, m 1 -> decoded
 
 
 class GeneGAN(nn.Module):

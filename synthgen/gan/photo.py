@@ -5,7 +5,9 @@ The GAN works at 64 x 64; the photo slot is larger. So the face is rendered twic
 spec, at the slot's size and at 64 x 64, and only the GAN's *change* (Dec(B, u) - Dec(B, 0) to
 add, Dec(A, 0) - Dec(A, u) to remove) is warped up onto the sharp render: the face stays crisp and
 the decoder's blur cancels out of the difference. Both renders share the head frame, so the warp
-is an exact similarity transform.
+is an exact similarity transform. A checkpoint with compose "mask" needs no difference: its mask
+and decoded image are warped up and composed over the sharp render (mask * decoded + (1 - mask)
+* render), so every pixel the mask leaves alone is the render's own.
 
 Process safety: the model loads lazily on the first call in each process (never in a parent
 that then forks: a copy inherited through fork is discarded and reloaded, keyed by pid), and
@@ -73,6 +75,18 @@ def genegan_photo(d: Any, size_hw: tuple[int, int], prefix: str = "photo.genegan
     had = op == "remove"
     hi = render_spec(s, (h, w), {"glasses": had})
     lo = render_spec(s, GAN_SIZE, {"glasses": had})
+    if gan.compose == "mask":
+        with torch.no_grad():
+            a, _ = gan.encode(lo)
+            u = gan.encode(render_spec(face_spec(d, f"{prefix}.donor"), GAN_SIZE, {"glasses": True}))[1] \
+                if op == "add" else None
+            img, m = gan.gen.dec.parts(a, u)  # decoded image and mask, composed below at full size
+        img = np.ascontiguousarray(img[0].clamp(-1, 1).add(1).mul(127.5).permute(1, 2, 0).numpy(), dtype=np.float32)
+        mk = np.ascontiguousarray(m[0, 0].numpy(), dtype=np.float32)
+        big_m = _lift(mk, s, h, w)[:, :, None]
+        big_g = _lift(img, s, h, w)
+        out = big_m * big_g + (1.0 - big_m) * hi.astype(np.float32)
+        return np.clip(out + 0.5, 0, 255).astype(np.uint8)
     with torch.no_grad():
         if op == "add":
             donor = render_spec(face_spec(d, f"{prefix}.donor"), GAN_SIZE, {"glasses": True})
