@@ -18,7 +18,7 @@ from synthgen.renderers.fonts import load_faces
 from synthgen.resources import shipped
 from synthgen.templates import names as N
 from synthgen.templates.identity import CN_ATTRS
-from synthgen.templates.schema import load_template
+from synthgen.templates.loading import load_template
 
 N_CARDS = 200
 TEMPLATES = {

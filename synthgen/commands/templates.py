@@ -50,7 +50,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run(a: argparse.Namespace) -> int:
-    from ..templates.schema import TEMPLATES, available, load_template
+    from ..templates.loading import available, load_template
+    from ..templates.schema import TEMPLATES
 
     if a.action == "list":
         names = available()
@@ -82,7 +83,7 @@ def _preview(a: argparse.Namespace) -> int:
     from ..pipeline import Pipeline
     from ..renderers.registry import renderer_class
     from ..run.job import parse_seed
-    from ..templates.schema import load_template
+    from ..templates.loading import load_template
     from .preview import CELL, check_sheet, write_sheet
 
     t = load_template(a.path)  # one line and exit 2 for a bad template, before any work

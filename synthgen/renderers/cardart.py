@@ -15,8 +15,9 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
+from ..templates.loading import Template
 from ..templates.schema import (BandLayer, EmblemLayer, GradientLayer, GuillocheLayer, ImageLayer, MicroprintLayer,
-                                Template, WatermarkLayer, WaveLayer)
+                                WatermarkLayer, WaveLayer)
 from .fonts import pil_font
 
 SHIFT = 4  # sub-pixel bits for OpenCV drawing

@@ -28,9 +28,10 @@ from ..draws import Draws
 from ..errors import UserError
 from ..splits import RETRIES, Splitter, person_key
 from ..templates import mrz as MRZ
-from ..templates.config import DocumentCfg
+from ..config.document import DocumentCfg
 from ..templates.identity import draw_identity, to_json
-from ..templates.schema import FieldCfg, Template, load_template
+from ..templates.loading import Template, load_template
+from ..templates.schema import FieldCfg
 from . import layout as L
 from .cardart import draw_art, rounded_mask
 from .fonts import FontFace

@@ -1,0 +1,47 @@
+"""What names a config: its fingerprint, and a dataset name that says what differs from the
+defaults."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from .pipeline import PipelineConfig
+
+
+def fingerprint(cfg: PipelineConfig) -> str:
+    blob = json.dumps(cfg.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _flat(d: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(d, dict):
+        out: dict[str, Any] = {}
+        for k, v in d.items():
+            out.update(_flat(v, f"{prefix}{k}."))
+        return out
+    return {prefix[:-1]: d}
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, (list, tuple)):
+        return "-".join(_fmt(x) for x in v)
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v).replace("/", "-").replace(" ", "")
+
+
+def dataset_name(cfg: PipelineConfig, base: PipelineConfig, seed: int) -> str:
+    """`ocr_scene.strength_0.35.fonts_cjk.seed_7`: what differs from the pipeline's defaults."""
+    # the base with the same split part, so default split settings do not enter the name
+    a, b = _flat(cfg.model_dump(mode="json")), _flat(base.model_copy(update={"split": cfg.split}).model_dump(mode="json"))
+    b.pop("split", None)
+    parts = [cfg.name]
+    for k in sorted(a):
+        if k in ("seed", "name", "description") or a[k] == b.get(k):
+            continue
+        parts.append(f"{k.split('.')[-1]}_{_fmt(a[k])}")
+    if seed != base.seed:
+        parts.append(f"seed_{seed}")
+    return ".".join(parts)
