@@ -119,6 +119,16 @@ def test_malformed_yaml_and_not_a_mapping(tmp_path, capsys):
         assert err.count("\n") == 1 and word in err and str(folder / "template.yaml") in err
 
 
+def test_a_date_like_value_in_a_template_is_text_not_a_traceback(tmp_path, capsys):
+    # YAML 1.1 would read 2020-13-01 as a date (month 13: ValueError); templates read dates as text
+    folder = make(tmp_path, field("surname", size_mm=[3.0, 3.2]))
+    f = folder / "template.yaml"
+    data = yaml.safe_load(f.read_text())
+    f.write_text(yaml.safe_dump(data).replace(f"name: {data['name']}", "name: 2020-13-01"))
+    assert main(["templates", "validate", str(folder)]) == 0
+    assert "2020-13-01" in capsys.readouterr().out
+
+
 def test_preview_a_template_folder_without_a_pipeline(tmp_path, capsys):
     import cv2
 

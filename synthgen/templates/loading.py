@@ -11,6 +11,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from ..config.loading import load_yaml
 from ..errors import UserError
 from ..renderers.fonts import FontFace
 from .assets import template_font
@@ -91,7 +92,7 @@ def load_template(name_or_path: str | Path) -> Template:
 
 def _load(file: Path) -> Template:
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
+        data = load_yaml(file.read_text(encoding="utf-8"))  # safe, and no implicit dates (2020-13-01 is a string)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
