@@ -265,11 +265,11 @@ def test_masked_output_is_the_input_where_the_mask_is_zero_and_the_decoder_where
         assert m.shape == (2, 1, 64, 64) and 0 <= m.min() and m.max() < 1
         assert torch.allclose(out, m * img + (1 - m) * x, atol=1e-6)
         assert m.mean().item() == pytest.approx(1.04 / (1 + math.exp(2.5)) - 0.02, abs=0.03)  # starts near "keep"
-        g.dec.mask_head[1].weight.zero_()
-        g.dec.mask_head[1].bias.fill_(-1e4)  # mask exactly 0: the output is the input, bit for bit
+        g.dec.mask_head.conv.weight.zero_()
+        g.dec.mask_head.conv.bias.fill_(-1e4)  # mask exactly 0: the output is the input, bit for bit
         out0, _, m0 = g.render(a, u, x)
         assert torch.count_nonzero(m0) == 0 and torch.equal(out0, x)
-        g.dec.mask_head[1].bias.fill_(1e4)  # mask 1: the decoder's image
+        g.dec.mask_head.conv.bias.fill_(1e4)  # mask 1: the decoder's image
         out1, img1, _ = g.render(a, u, x)
         assert torch.equal(out1, img1)
     with pytest.raises(ValueError, match="needs the input image"):
@@ -335,8 +335,8 @@ def test_masked_inference_passes_the_input_through(tmp_path, pool):
 
     tr = Trainer(MASKED, TrainConfig(ema=0.0))
     with torch.no_grad():
-        tr.model.gen.dec.mask_head[1].weight.zero_()
-        tr.model.gen.dec.mask_head[1].bias.fill_(-1e4)  # a model that changes nothing
+        tr.model.gen.dec.mask_head.conv.weight.zero_()
+        tr.model.gen.dec.mask_head.conv.bias.fill_(-1e4)  # a model that changes nothing
     save(tmp_path / "m", tr, generator_only=True)
     gan = GeneGAN.load(tmp_path / "m", batch=3)
     assert gan.compose == "mask"
@@ -357,11 +357,11 @@ def test_warm_start_from_a_reference_checkpoint_copies_every_shared_layer(tmp_pa
     ref = Trainer(TINY, TrainConfig(seed=3, ema=0.0))
     save(tmp_path / "ref", ref, generator_only=True)
     tr = Trainer(MASKED, TrainConfig(seed=4))
-    head = tr.model.gen.dec.mask_head[1].weight.detach().clone()
+    head = tr.model.gen.dec.mask_head.conv.weight.detach().clone()
     warm_start(tmp_path / "ref", tr)
     for k, v in ref.model.gen.state_dict().items():
         assert torch.equal(tr.model.gen.state_dict()[k], v) and torch.equal(tr.ema.state_dict()[k], v)
-    assert torch.equal(tr.model.gen.dec.mask_head[1].weight, head)
+    assert torch.equal(tr.model.gen.dec.mask_head.conv.weight, head)
     wide = Trainer(GeneGANConfig(widths=(8, 16, 48), u_channels=8, d_widths=(8, 16, 32)), TrainConfig())
     with pytest.raises(UserError, match="do not fit"):
         warm_start(tmp_path / "ref", wide)
@@ -420,3 +420,17 @@ def test_cli_train_init_then_resume_and_eval_grid_with_masks(tmp_path, capsys):
     assert cli(["gan", "train", "--out", str(out), "--steps", "1", "--resume", "--compose", "none"] + common) == 2
     assert cli(["gan", "train", "--out", str(tmp_path / "r2"), "--steps", "1", "--init", "x", "--resume"]
                + common) == 2
+
+
+def test_mask_head_equals_a_3x3_conv_of_the_upsampled_features():
+    from synthgen.gan.model import MaskHead
+
+    torch.manual_seed(0)
+    head = MaskHead(5)
+    h = torch.randn(2, 5, 7, 9)
+    up = torch.nn.functional.interpolate(h, scale_factor=2, mode="nearest")
+    with torch.no_grad():
+        want = torch.nn.functional.conv2d(up, head.conv.weight, head.conv.bias, padding=1)
+        got = head(h)
+    assert got.shape == (2, 1, 14, 18) and torch.allclose(got, want, atol=1e-5)
+    assert set(head.state_dict()) == {"conv.weight", "conv.bias"}

@@ -146,10 +146,14 @@ def test_speckle_ratio_sees_blur_and_noise_outside_the_band():
     band = np.zeros((4, 32, 32), bool)
     band[:, 12:20] = True
     same = M.speckle(img, img, band)
-    assert same["ratio"] == pytest.approx(1.0) and same["residual"] == 0
+    assert same["ratio"] == pytest.approx(1.0) and same["residual"] == 0 and same["unchanged"] == 1.0
     changed_in_band = img.copy()
     changed_in_band[:, 13:19] = rng.normal(100, 50, changed_in_band[:, 13:19].shape)
     assert M.speckle(changed_in_band, img, band)["ratio"] == pytest.approx(1.0)  # the band does not count
+    assert M.speckle(changed_in_band, img, band)["unchanged"] == 1.0
+    one_px = img.copy()
+    one_px[0, 0, 0, 1] += 1  # one pixel of one image, one channel: 1 of 4 x (32 x 32 - 8 x 32) pixels outside
+    assert M.speckle(one_px, img, band)["unchanged"] == pytest.approx(1 - 1 / (4 * 24 * 32))
     noisy = img + rng.normal(0, 20, img.shape)
     assert M.speckle(noisy, img, band)["ratio"] > 1.1 and M.speckle(noisy, img, band)["residual"] > 0.05
     blurred = (img + np.roll(img, 1, 2) + np.roll(img, -1, 2)) / 3
@@ -164,7 +168,7 @@ def test_eval_metrics_of_doing_nothing_are_the_do_nothing_figures():
     m = image_metrics(p["b_without"], p["b_with"], p["b_without"], band, "add")
     for k in ("psnr", "ssim", "psnr_band", "ssim_band"):
         assert m[f"add_{k}"] == m[f"add_{k}_do_nothing"]
-    assert m["add_speckle_ratio"] == 1.0 and m["add_speckle_residual"] == 0.0
+    assert m["add_speckle_ratio"] == 1.0 and m["add_speckle_residual"] == 0.0 and m["add_unchanged_outside"] == 1.0
     perfect = image_metrics(p["b_with"], p["b_with"], p["b_without"], band, "add")
     assert perfect["add_psnr"] == math.inf and perfect["add_ssim_band"] == pytest.approx(1.0)
     # the truth differs from the input only inside the band: speckle outside is the input's

@@ -143,12 +143,14 @@ def hf_energy(x: np.ndarray, outside: np.ndarray | None = None) -> np.ndarray:
 def speckle(out: np.ndarray, inp: np.ndarray, band: np.ndarray) -> dict[str, float]:
     """High-frequency energy outside the attribute's band: of the swap, of its input, their
     ratio (1.0 = the swap is exactly as sharp and clean there as its input; below 1 blurrier,
-    above 1 speckled) and the energy of the change itself (swap - input) relative to the input's
-    (0 = nothing changed outside the band)."""
+    above 1 speckled), the energy of the change itself (swap - input) relative to the input's
+    (0 = nothing changed outside the band), and the share of pixels outside the band that are
+    the input's exactly (all three channels)."""
     outside = ~np.asarray(band, bool)
     e_out, e_in = hf_energy(out, outside), hf_energy(inp, outside)
     e_diff = hf_energy(_f(out) - _f(inp), outside)
     s_in = float(e_in.mean())
-    return {"swap": float(e_out.mean()), "input": s_in,
+    same = (np.asarray(out) == np.asarray(inp)).all(-1)
+    return {"swap": float(e_out.mean()), "input": s_in, "unchanged": float(same[outside].mean()) if outside.any() else 1.0,
             "ratio": float(e_out.mean() / s_in) if s_in > 0 else math.nan,
             "residual": float(e_diff.mean() / s_in) if s_in > 0 else math.nan}

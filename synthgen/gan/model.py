@@ -68,6 +68,28 @@ class GeneGANConfig:
         return cls(**known)
 
 
+class MaskHead(nn.Module):
+    """Mask logits at twice the input's resolution: a 3 x 3 convolution (one output channel) of
+    the nearest-neighbour upsampled features -- smooth, no transposed-convolution checkerboard --
+    computed as the one stride-2 4 x 4 transposed convolution it equals (the 3 x 3 taps summed
+    per output phase), which is ~9x cheaper than upsampling first."""
+
+    # transposed-conv tap k (0..3) = the sum of these 3 x 3 taps (index = offset + 1), per axis
+    _TAPS = ((2,), (1, 2), (0, 1), (0,))
+
+    def __init__(self, c: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(c, 1, 3, 1, 1)
+        m = torch.zeros(4, 3)
+        for k, taps in enumerate(self._TAPS):
+            m[k, list(taps)] = 1.0
+        self.register_buffer("taps", m, persistent=False)
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        k = torch.einsum("ky,oiyx,lx->iokl", self.taps, self.conv.weight, self.taps)
+        return nn.functional.conv_transpose2d(h, k, self.conv.bias, stride=2, padding=1)
+
+
 def _gn(c: int) -> nn.GroupNorm:
     return nn.GroupNorm(min(8, c), c)
 
@@ -110,9 +132,8 @@ class Decoder(nn.Module):
         )
         self.mask_head = None
         if cfg.compose == "mask":
-            # nearest upsampling + 3 x 3 conv, not a stride-2 transposed conv: no checkerboard in the mask
-            self.mask_head = nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(w1, 1, 3, 1, 1))
-            nn.init.constant_(self.mask_head[1].bias, MASK_BIAS)
+            self.mask_head = MaskHead(w1)
+            nn.init.constant_(self.mask_head.conv.bias, MASK_BIAS)
 
     def parts(self, a: torch.Tensor, u: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
         """(decoded image, mask in [0, 1] or None when the decoder has no mask head)."""
