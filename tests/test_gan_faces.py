@@ -112,3 +112,39 @@ def test_genegan_photo_records_choices_and_is_fork_safe():
     p.join(60)
     assert p.exitcode == 0 and reloaded and got == img.tobytes()
     assert _STATE["model"] is parent_model
+
+
+def test_genegan_photo_with_a_masked_checkpoint_keeps_the_render_where_the_mask_is_zero(tmp_path):
+    """compose mask: the mask and the decoded image are warped up and composed over the sharp
+    render; a mask of 0 everywhere gives the render itself, a mask of 1 the decoder's image."""
+    torch = pytest.importorskip("torch")
+    import os
+
+    from synthgen.gan import photo
+    from synthgen.gan.checkpoint import save
+    from synthgen.gan.infer import GeneGAN
+    from synthgen.gan.model import GeneGANConfig
+    from synthgen.gan.trainer import TrainConfig, Trainer
+
+    tr = Trainer(GeneGANConfig(widths=(8, 16, 32), u_channels=8, d_widths=(8, 16, 32), compose="mask"),
+                 TrainConfig(ema=0.0))
+    saved = dict(photo._STATE)
+    try:
+        for bias in (-1e4, 1e4):
+            with torch.no_grad():
+                tr.model.gen.dec.mask_head.conv.weight.zero_()
+                tr.model.gen.dec.mask_head.conv.bias.fill_(bias)
+            save(tmp_path / str(bias), tr, generator_only=True)
+            photo._STATE.update(pid=os.getpid(), model=GeneGAN.load(tmp_path / str(bias), batch=1))
+            for i in range(4):
+                d = Draws(9, i)
+                img = photo.genegan_photo(d, (95, 75))
+                s = face_spec(Draws(9, i), "photo.genegan.face")
+                hi = render_spec(s, (95, 75), {"glasses": d.factors["photo.genegan.op"] == "remove"})
+                if bias < 0:
+                    assert np.array_equal(img, hi)
+                else:  # the decoder's (untrained, flat) image covers the face
+                    assert np.abs(img.astype(int) - hi).mean() > 10
+    finally:
+        photo._STATE.clear()
+        photo._STATE.update(saved)
