@@ -253,6 +253,30 @@ def check_names(names: list[str], catalogue: dict[str, FactorSpec], what: str, p
             raise UserError(f"{what} {k!r}: derived factor, not a draw; it cannot be {what}ned")
 
 
+def check_pin_values(pins: dict[str, Any], catalogue: dict[str, FactorSpec], pipeline: str) -> None:
+    """A pinned value must have its factor's type (a bernoulli's true/false, a number), and an
+    integer draw (an index into a bank, a tile, a corpus; a count; an offset) must lie in its
+    declared range (or its bound where the range follows other factors): outside it the renderer
+    clamps or wraps, and the record would not say what the image shows. A uniform draw may be
+    pinned outside its configured range on purpose (opacity 0 hides a decoration): the value is
+    used as given, so the record stays true."""
+    for k, v in pins.items():
+        spec = catalogue.get(generic(k))
+        if spec is None or not spec.pinnable:
+            continue
+        if spec.kind == "bernoulli" and not isinstance(v, bool):
+            raise UserError(f"pin {k}={v!r}: must be true or false")
+        if spec.kind in ("uniform", "integer") and spec.lo is not None and spec.hi is not None:
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise UserError(f"pin {k}={v!r}: must be a number in {spec.domain()}")
+            if spec.kind == "integer" and float(v) != int(v):
+                raise UserError(f"pin {k}={v!r}: must be a whole number in {spec.domain()}")
+            if spec.kind == "integer" and not spec.lo <= v <= spec.hi:
+                bound = " (the bound over every sample)" if spec.depends else ""
+                raise UserError(f"pin {k}={v!r}: outside {spec.domain()}{bound}, what pipeline {pipeline!r} "
+                                f"draws it from ({spec.src or 'its renderer'}); pin a value inside, or widen the range")
+
+
 def format_table(catalogue: dict[str, FactorSpec]) -> str:
     rows = [("factor", "kind", "options / range", "config key")]
     for s in catalogue.values():

@@ -13,7 +13,7 @@ from .augment import augment
 from .config import PipelineConfig, dataset_name, load_config
 from .core import TEXT_KINDS, Sample, key_for  # noqa: F401 (TEXT_KINDS re-exported: torch.py)
 from .draws import DERIVED, Draws
-from .factors import FactorSpec, catalogue, check_names
+from .factors import FactorSpec, catalogue, check_names, check_pin_values
 from .labels.east import east_targets, score_map
 from .renderers.registry import kind_info, make_renderer
 from .version import __version__
@@ -51,6 +51,8 @@ class Pipeline:
         with the image (photometric ops leave it alone). For label checks; never written to
         shards."""
         fc = self.cfg.factors
+        if pinned:
+            self.check_pins(pinned)
         pins = {**fc.pin, **pinned} if pinned else fc.pin
         biases = {**fc.bias, **bias} if bias else fc.bias
         d = Draws(self.seed, index, pinned=pins, bias=biases)
@@ -104,12 +106,18 @@ class Pipeline:
     def check_factor_names(self, names: list[str], what: str = "pin") -> None:
         check_names(list(names), self.factor_space(), what, self.cfg.name)
 
+    def check_pins(self, pins: dict[str, Any]) -> None:
+        """Names, then values: each pinned value inside its factor's declared domain."""
+        self.check_factor_names(list(pins), "pin")
+        check_pin_values(pins, self.factor_space(), self.cfg.name)
+
 
 def load_pipeline(name_or_path: str = "ocr_scene", seed: int | None = None, **overrides: Any) -> Pipeline:
     """`load_pipeline("ocr_scene", seed=0, **{"augment.strength": 0.4})` or `augment={"strength": 0.4}`."""
     cfg, base = load_config(name_or_path, overrides)
     pipe = Pipeline(cfg, seed=seed, base=base)
-    for what, table in (("pin", cfg.factors.pin), ("bias", cfg.factors.bias)):
-        if table:  # refuse a name that is no factor before any work
-            pipe.check_factor_names(list(table), what)
+    if cfg.factors.pin:  # refuse a name that is no factor, or a value outside it, before any work
+        pipe.check_pins(cfg.factors.pin)
+    if cfg.factors.bias:
+        pipe.check_factor_names(list(cfg.factors.bias), "bias")
     return pipe

@@ -4,6 +4,7 @@ frame, and the default text carries real punctuation."""
 
 from __future__ import annotations
 
+import re
 import string
 
 import numpy as np
@@ -97,3 +98,22 @@ def test_default_text_has_punctuation_and_long_lines():
     seen = {c for t in lines for c in t if c in string.punctuation}
     assert set("-',.\"()/&:%") <= seen, set("-',.\"()/&:%") - seen
     assert max(len(t) for t in lines) > 32
+
+
+def test_pins_outside_an_integer_range_or_of_the_wrong_type_are_refused(tmp_path, capsys):
+    """Issue 22.2: an index pinned past its range was recorded verbatim while the renderer
+    clamped it (record != image); a bernoulli pinned to a non-boolean was taken as truthy."""
+    from synthgen.cli import main
+    from synthgen.errors import UserError
+
+    pipe = synthgen.load_pipeline("ocr_line")
+    for pin, says in (({"line.words": 9}, "outside [1, 3]"), ({"background.photo": 5000}, "outside [0, "),
+                      ({"line.style.char_rotate": "maybe"}, "must be true or false"),
+                      ({"line.size": "big"}, "must be a number")):
+        with pytest.raises(UserError, match=re.escape(says)):
+            pipe.sample(0, pinned=pin)
+    assert main(["preview", "ocr_line", "-n", "1", "--pin", "line.words=9", "-o", str(tmp_path / "x.png")]) == 2
+    assert "outside [1, 3]" in capsys.readouterr().err and not (tmp_path / "x.png").exists()
+    # a uniform draw pinned outside its configured range is used as given (the record stays true)
+    s = pipe.sample(0, pinned={"line.style.char_rotate": True, "line.style.char_rotate_amount": 25.0})
+    assert s.factors["line.style.char_rotate_amount"] == 25.0
