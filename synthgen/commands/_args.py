@@ -35,48 +35,14 @@ def overrides_of(a: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
-def _writable_parent(path, flag: str) -> None:
-    """The nearest existing folder above `path` must be a folder we may write in."""
-    import os
-    from pathlib import Path
-
-    from ..errors import UserError
-
-    probe = Path(path).absolute().parent
-    while not probe.exists():
-        probe = probe.parent
-    if not probe.is_dir():
-        raise UserError(f"{flag} {str(path)!r}: {str(probe)!r} is a file, not a folder; choose another {flag}")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise UserError(f"{flag} {str(path)!r}: folder {str(probe)!r} is not writable; choose another {flag}")
-
-
-def check_out_folder(path, flag: str = "--out") -> None:
-    """A local output folder (new, or an existing folder) that can be made and written; checked
-    before any work so that a refusal leaves nothing behind."""
-    import os
-    from pathlib import Path
-
-    from ..errors import UserError
-
-    p = Path(path)
-    if str(path).strip() == "":
-        raise UserError(f"{flag} is empty; give a folder")
-    if p.exists() and not p.is_dir():
-        raise UserError(f"{flag} {str(path)!r} is a file; give a folder (new or existing)")
-    if p.is_dir():
-        if not os.access(p, os.W_OK | os.X_OK):
-            raise UserError(f"{flag} {str(path)!r}: folder is not writable; choose another {flag}")
-        return
-    _writable_parent(p, flag)
-
-
 def check_out_file(path, flag: str, image: bool = False) -> None:
     """A local output file: not a folder, under a writable folder; an image name cv2 can write
     (.png, .jpg, ...) when `image`."""
     from pathlib import Path
 
     from ..errors import UserError
+
+    from ..io.outpaths import writable_parent
 
     p = Path(path)
     if str(path).strip() == "" or p.is_dir() or str(path).endswith(("/", "\\")):
@@ -86,4 +52,4 @@ def check_out_file(path, flag: str, image: bool = False) -> None:
 
         if not p.suffix or not cv2.haveImageWriter(str(p)):
             raise UserError(f"{flag} {str(path)!r}: not an image file name OpenCV can write; end it in .png or .jpg")
-    _writable_parent(p, flag)
+    writable_parent(p, flag)

@@ -156,7 +156,7 @@ def _train(a: argparse.Namespace) -> int:
     from dataclasses import asdict
 
     from ..run.job import parse_seed
-    from ._args import check_out_folder
+    from ..io.outpaths import check_out_folder
 
     # Every argument is checked before torch is asked for anything and before OUT is made.
     _at_least(a.steps, "--steps")

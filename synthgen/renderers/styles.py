@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from ..draws import Draws
+from .backgrounds import _photo, photo_tiles
 
 
 @lru_cache(maxsize=16)
@@ -107,8 +108,6 @@ def photo_contrasting(d: Draws, name: str, under: np.ndarray, contrast: float, q
     under the glyphs as ink_contrasting requires: tile `<name>.tile`, then the pixel at
     (`<name>.u`, `<name>.v`) or, if it does not contrast, the first that does along a fixed
     low-discrepancy walk from it (PHOTO_COLOUR_TRIES pixels; None if none does)."""
-    from .backgrounds import _photo, photo_tiles
-
     tiles = photo_tiles()
     if not tiles:
         return None

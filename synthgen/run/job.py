@@ -54,6 +54,7 @@ from fsspec.implementations.local import LocalFileSystem
 from tqdm import tqdm
 
 from ..config import dataset_name, fingerprint, load_config
+from ..io.outpaths import check_out_folder
 from ..errors import RunError, UserError
 from ..io.shards import MANIFEST, PARTIAL_SUFFIX, out_of_space, shard_index, shard_name, url_to_fs
 from ..version import SAMPLE_STREAM
@@ -115,11 +116,6 @@ def versions() -> dict[str, str | None]:
     return libs.versions()
 
 
-def versions() -> dict[str, str | None]:
-    """The library versions recorded in manifest.json (`run/versions.py`)."""
-    return libs.versions()
-
-
 def check_executor(executor: str, ray_address: str | None = None) -> None:
     """An executor we have; for Ray, Ray installed and the cluster answering. Nothing written."""
     if executor not in EXECUTORS:
@@ -136,19 +132,6 @@ def check_shards(plan: Plan, n: int, shard_size: int, what: str = "--n") -> None
         raise UserError(f"{what} {n:,} in shards of {shard_size:,} makes {len(plan):,} shards; manifest.json lists "
                         f"every shard and holds at most {MAX_SHARDS:,}: use --shard-size "
                         f"{-(-n // MAX_SHARDS):,} or more, or split the job")
-
-
-def _check_local_out(path: Path) -> None:
-    """Refuse unusable local output paths before anything is created."""
-    if path.exists() and not path.is_dir():
-        raise UserError(f"output path {str(path)!r} is a file; give a folder (new or empty) with --out")
-    probe = path
-    while not probe.exists():
-        probe = probe.parent
-    if not probe.is_dir():
-        raise UserError(f"output path {str(path)!r} is under {str(probe)!r}, which is a file")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise UserError(f"output folder {str(probe)!r} is not writable; choose another --out")
 
 
 def _protocols(fs) -> tuple[str, ...]:
@@ -312,7 +295,7 @@ class Job:
     def check(self) -> Job:
         fs, root, out = self.fs, self.root, self.out
         if isinstance(fs, LocalFileSystem):
-            _check_local_out(Path(root))
+            check_out_folder(Path(root), "--out")  # before anything is created
         if "memory" in _protocols(fs) and not (self.executor == "serial" or (self.executor == "process" and self.workers == 1)):
             raise UserError(f"--out {out!r}: memory:// lives inside one process, so other workers cannot write to it; "
                             "use --executor serial, or a folder or shared storage URL")
