@@ -41,6 +41,7 @@ from typing import Any
 
 from ..errors import RunError, UserError
 from ..io.shards import out_of_space, shard_name
+from .ray_messages import auth_fix, auth_refused, log_path, routed, stderr_to_log
 from .versions import VersionMismatch
 from .worker import VerifyTask, one_opencv_thread, run_task
 
@@ -176,11 +177,18 @@ def _connect(ray, workers: int, address: str | None) -> bool:
         try:
             # Ray itself retries an unreachable address for minutes; fail fast instead.
             _check_reachable(address)
-            ray.init(address=address, **quiet)
-        except (ConnectionError, TimeoutError, ValueError) as e:
+            with stderr_to_log():  # a cluster that refuses us: a C++ warning a second for 20 s
+                ray.init(address=address, **quiet)
+        except Exception as e:
+            if auth_refused(e):  # token authentication (docs/ray.md): say so, not "start a cluster"
+                raise UserError(auth_fix(address)) from None
+            if not isinstance(e, (ConnectionError, TimeoutError, ValueError)):
+                raise
             msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            log = log_path()
             raise UserError(f"cannot connect to Ray at {address!r} ({msg}); start a cluster with "
-                            f"`ray start --head`, or leave --ray-address/RAY_ADDRESS unset for a local Ray") from None
+                            f"`ray start --head`, or leave --ray-address/RAY_ADDRESS unset for a local Ray"
+                            f"{f' (Ray: {log})' if os.path.exists(log) else ''}") from None
     else:
         # "local": a new instance even if `ray start` left one running on this machine
         # loopback only: a local instance needs no other interface
@@ -193,12 +201,13 @@ def ray_session(workers: int = 1, address: str | None = None):
     """Connect to (or start) Ray for a job, before the job writes anything, so that a Ray
     that cannot be reached is refused with nothing left behind; shut down what we started."""
     ray = import_ray()
-    owns = _connect(ray, workers, _address(address))
-    try:
-        yield
-    finally:
-        if owns:
-            ray.shutdown()
+    with routed():  # a node that dies: one line on stderr, Ray's report in a log file
+        owns = _connect(ray, workers, _address(address))
+        try:
+            yield
+        finally:
+            if owns:
+                ray.shutdown()
 
 
 def run_ray(spec: Any, tasks: Iterable, on_progress: Callable[[int], None], workers: int = 1,
@@ -217,6 +226,8 @@ def run_ray(spec: Any, tasks: Iterable, on_progress: Callable[[int], None], work
     owns = _connect(ray, workers, address)
     tracker = None
     refs: dict[Any, Any] = {}
+    messages = routed()  # a node that dies: one line on stderr, Ray's report in a log file
+    messages.__enter__()
     try:
         options: dict[str, Any] = dict(num_cpus=1, max_retries=retries, retry_exceptions=[OSError])
         remote = ray.remote(_shard_task).options(**options)
@@ -306,6 +317,7 @@ def run_ray(spec: Any, tasks: Iterable, on_progress: Callable[[int], None], work
                 pass
         if owns:
             ray.shutdown()
+        messages.__exit__(None, None, None)
 
 
 def start_cost(workers: int = 2) -> dict[str, float]:
