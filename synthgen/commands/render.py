@@ -54,6 +54,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    "recorded in manifest.json (versions_accepted). Without it such a resume is refused")
     r.add_argument("--split", metavar="PART", help="render only one part of splits.ratios (train, val, test): "
                    "strings and identities held out by a keyed hash, so parts never share one (synthgen/splits.py)")
+    r.add_argument("--card", action="store_true", help="at the end, write README.md (a Hugging Face dataset card: "
+                   "features, size, font and texture licences, factor distributions, how to load it) and "
+                   "contact_sheet.png into the output folder, as `synthgen card OUT` does")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return r
 
@@ -66,4 +69,9 @@ def run(a: argparse.Namespace) -> int:
                verify=a.verify, accept_versions=a.accept_versions)
     out = a.out or str(Path("runs") / m["name"])
     print(f"{m['counts']['samples']} samples in {m['counts']['shards']} shards -> {out} ({m['name']})")
+    if getattr(a, "card", False):
+        from ..card import write_card
+
+        c = write_card(out)
+        print(f"wrote {c['readme']} and {c['sheet']}")
     return 0
