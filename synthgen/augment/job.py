@@ -75,21 +75,31 @@ def _cfg(cfg_json: str) -> AugmentCfg:
 
 def augment_one(spec: AugSpec, j: int) -> tuple[str, list[tuple[str, bytes]]]:
     """Output sample j: (key, [(ext, bytes), ...])."""
+    i, c = divmod(j, spec.copies)
+    s, members = augment_input(_input(spec.input).get(i), i, c, j, spec.seed, _cfg(spec.cfg_json), spec.quality)
+    return s.key, members
+
+
+def augment_input(x, i: int, c: int, j: int, seed: int, cfg: AugmentCfg, quality: int = 90,
+                  encode: bool = True) -> tuple[Sample, list[tuple[str, bytes]]]:
+    """Output sample j = copy c of input sample i (an `inputs.InputSample`), augmented with the
+    draws of (seed, j): (the Sample, its shard members [(ext, bytes), ...], or [] without
+    `encode`). `synthgen augment` and `augment_ray` (a Ray Dataset's rows) both make it here."""
     from ..labels.east import score_map
 
-    i, c = divmod(j, spec.copies)
-    x = _input(spec.input).get(i)
-    d = Draws(spec.seed, j)
-    img, inst, _ = augment(x.image, x.instances, d, _cfg(spec.cfg_json))
+    d = Draws(seed, j)
+    img, inst, _ = augment(x.image, x.instances, d, cfg)
     key = key_for(j)
     meta = {**{k: v for k, v in x.meta.items() if k not in ("index",)}, "index": j, "source_key": x.key,
             "source_index": i, "copy": c, "version": __version__}
     s = Sample(key, img, inst, d.factors, meta)
+    if not encode:
+        return s, []
     bgr = cv2.cvtColor(img, cv2.COLOR_RGB2BGR)
     if x.image_ext == "png":
         ok, enc = cv2.imencode(".png", bgr, [cv2.IMWRITE_PNG_COMPRESSION, 3])
     else:
-        ok, enc = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, spec.quality])
+        ok, enc = cv2.imencode(".jpg", bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
     members = [(x.image_ext if x.image_ext == "png" else "jpg", enc.tobytes()),
                ("json", orjson.dumps(s.to_json(arrays=True), option=orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY))]
     if x.has_score:  # recomputed from the final quads, never warped
@@ -98,7 +108,7 @@ def augment_one(spec: AugSpec, j: int) -> tuple[str, list[tuple[str, bytes]]]:
         sm = score_map([t.quad for t in text], [t.ignore for t in text], (H - H % 4, W - W % 4), stride=4)
         ok, sc = cv2.imencode(".png", (sm * 255).astype(np.uint8), [cv2.IMWRITE_PNG_BILEVEL, 1])
         members.append(("score.png", sc.tobytes()))
-    return key, members
+    return s, members
 
 
 def augment_shard(spec: AugSpec, task: ShardTask, progress=None) -> ShardInfo:
@@ -123,14 +133,43 @@ def _ray_task(spec: AugSpec, task: ShardTask) -> tuple[ShardInfo, list]:
     return _shard_task(spec, task, None)
 
 
-def augment_dataset(input: str, out: str, strength: float, copies: int = 1, seed: int = 0,
+def augment_config(strength: float, overrides: dict[str, Any] | None = None) -> AugmentCfg:
+    """The augmentation config of a job: `overrides` (dotted or nested `augment.*` settings) at
+    `strength`; a bad value is a UserError naming its key."""
+    try:
+        ok = 0 <= float(strength) <= 1
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise UserError(f"--strength must be in [0, 1], got {strength}")
+    data = {k.removeprefix("augment."): v for k, v in (overrides or {}).items()}
+    data["strength"] = float(strength)
+    try:
+        return AugmentCfg.model_validate(data)
+    except Exception as e:  # pydantic's message names the key
+        first = getattr(e, "errors", lambda: [{"loc": (), "msg": str(e)}])()[0]
+        raise UserError(f"--set {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+
+
+def augment_dataset(input: Any, out: str | None, strength: float, copies: int = 1, seed: int = 0,
                     executor: str = "process", workers: int | None = None, shard_size: int = 1000,
                     overrides: dict[str, Any] | None = None, quality: int = 90, progress: bool = True,
-                    ray_address: str | None = None, accept_versions: bool = False) -> dict[str, Any]:
+                    ray_address: str | None = None, accept_versions: bool = False) -> Any:
     """Augment every sample of `input` `copies` times at `strength`; returns the manifest.
-    `accept_versions`: resume although library versions differ from the recorded ones."""
+    `accept_versions`: resume although library versions differ from the recorded ones.
+    A Ray Dataset `input` (rows as `synthgen.ray.read_synthetic` gives them) is augmented
+    lazily instead: `out` must be None, and a Ray Dataset of the augmented rows comes back
+    (`raydata.augment_ray`)."""
     from ..run.job import Job, Tasks, check_executor, check_shards, parse_seed
 
+    if type(input).__module__.startswith("ray.data"):
+        from .raydata import augment_ray
+
+        if out is not None:
+            raise UserError("a Ray Dataset input is augmented lazily into a Ray Dataset: pass out=None, or write "
+                            "the input to a folder first (`synthgen render`) and augment that folder into --out")
+        return augment_ray(input, strength, copies=copies, seed=seed, overrides=overrides, quality=quality,
+                           accept_versions=accept_versions)
     if executor not in EXECUTORS:
         raise UserError(f"unknown executor {executor!r}; use one of {', '.join(EXECUTORS)}")
     if not 0 <= float(strength) <= 1:
@@ -141,13 +180,7 @@ def augment_dataset(input: str, out: str, strength: float, copies: int = 1, seed
         raise UserError(f"--workers must be >= 1, got {workers}")
     seed = parse_seed(seed)
     check_executor(executor, ray_address)
-    data = {k.removeprefix("augment."): v for k, v in (overrides or {}).items()}
-    data["strength"] = float(strength)
-    try:
-        cfg = AugmentCfg.model_validate(data)
-    except Exception as e:  # pydantic's message names the key
-        first = getattr(e, "errors", lambda: [{"loc": (), "msg": str(e)}])()[0]
-        raise UserError(f"--set {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    cfg = augment_config(strength, overrides)
     src = str(Path(input).resolve()) if "://" not in input else input
     inp = open_input(src)
     if Path(out).resolve() == Path(src).resolve():
