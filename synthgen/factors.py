@@ -95,15 +95,24 @@ class Catalogue:
     ranges are united (and the entry marked `depends` when they differ); the kind must agree.
     `prefixed(p)` declares under a name prefix (a scene sign's background: `word[*].sign`)."""
 
-    def __init__(self, prefix: str = "", specs: dict[str, FactorSpec] | None = None) -> None:
+    def __init__(self, prefix: str = "", specs: dict[str, FactorSpec] | None = None,
+                 default_src: str | None = None) -> None:
         self.prefix = prefix
         self.specs: dict[str, FactorSpec] = {} if specs is None else specs
+        self.default_src = default_src  # the config key of declarations that name none (with_src)
         # the most labelled instances a sample can have (set by the renderer's declaration; it
         # bounds the augmentation's aug.crop.keep); None: not known
         self.instances: int | None = None
 
     def prefixed(self, prefix: str) -> "Catalogue":
-        return Catalogue(f"{self.prefix}{prefix}.", self.specs)
+        return Catalogue(f"{self.prefix}{prefix}.", self.specs, self.default_src)
+
+    def with_src(self, src: str) -> "Catalogue":
+        """The same catalogue, declaring `src` as the config key of every factor declared without
+        one (an identity profile's draws: the template's `identity` section)."""
+        c = Catalogue(self.prefix, self.specs, src)
+        c.instances = self.instances
+        return c
 
     def add(self, pattern: str, kind: str, src: str | None = None, options: list[Any] | None = None,
             lo: float | None = None, hi: float | None = None, depends: bool = False) -> FactorSpec:
@@ -111,6 +120,7 @@ class Catalogue:
             raise ValueError(f"factor kind {kind!r}: use one of {', '.join(KINDS)}")
         pattern = self.prefix + pattern
         name = generic_of(pattern)
+        src = src or (self.default_src if kind != "derived" else None)
         s = self.specs.get(name)
         if s is None:
             s = self.specs[name] = FactorSpec(name, kind, src, pinnable=kind != "derived", patterns=[pattern],
@@ -247,6 +257,11 @@ def check_names(names: list[str], catalogue: dict[str, FactorSpec], what: str, p
         if spec is None:
             near = sorted(g for g in catalogue if g.split(".")[-1] == generic(k).split(".")[-1])[:3]
             hint = f"; did you mean {', '.join(near)}?" if near else ""
+            inner = sorted(g for g in catalogue if g.startswith(generic(k) + "."))[:3]
+            if inner:  # `--set factors.pin.identity.sex=F` nests the dotted name: {identity: {sex: F}}
+                flag = f"--pin {inner[0]}=VALUE or " if what == "pin" else ""
+                hint = (f"; factor names hold dots ({', '.join(inner)}): name them whole, as in {flag}"
+                        f"--set 'factors.{what}={{{inner[0]}: VALUE}}'")
             raise UserError(f"{what} {k!r}: no such factor in pipeline {pipeline!r}{hint} "
                             f"(`synthgen factors {pipeline}` lists them)")
         if not spec.pinnable:

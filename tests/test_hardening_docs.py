@@ -21,8 +21,10 @@ def test_quick_start_is_one_command_with_a_venv_and_no_torch() -> None:
     first = re.search(r"```bash\n(.*?)\n```", qs, re.S).group(1).strip()
     assert "\n" not in first  # one command
     steps = [s.strip() for s in first.split("&&")]
-    assert steps[0].startswith("sudo apt-get install -y") and "python3-venv" in steps[0] and "libfribidi0" in steps[0]
-    assert steps[1] == "python3 -m venv .venv" and steps[2] == ". .venv/bin/activate"
+    # sudo as a user, none as root (a container has no sudo): the same idiom as .ci/run (issue 22.14)
+    assert steps[0] == 'SUDO=$([ "$(id -u)" = 0 ] || echo sudo); $SUDO apt-get update'
+    assert steps[1].startswith("$SUDO apt-get install -y") and "python3-venv" in steps[1] and "libfribidi0" in steps[1]
+    assert steps[2] == "python3 -m venv .venv" and steps[3] == ". .venv/bin/activate"
     assert "torch" not in first and steps[-1].startswith("synthgen render")
     assert "download.pytorch.org/whl/cpu" in qs  # how a CPU-only machine gets a CPU torch
     assert "externally-managed-environment" in qs

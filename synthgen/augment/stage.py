@@ -74,8 +74,17 @@ def declare(cat, cfg: Any, strength: float | None = None) -> None:
     for op, p, rng in _table(_overrides(cfg)):
         if p <= 0:
             continue
-        cat.bernoulli(f"aug.{op.name}.apply")
+        key = f"augment.ops.{op.name}"
+        cat.bernoulli(f"aug.{op.name}.apply", src=f"{key}.p x augment.strength")
         op.factors(cat, rng, s, getattr(cat, "instances", None))
+        # the config key of each: the magnitude scales with the op's range, the rest (where,
+        # which way, a noise seed) has a fixed range and is drawn when the op fires
+        scaled = tuple(float(v) for v in op.scaled(rng, s)) if rng is not None else None
+        for name, spec in cat.specs.items():
+            if name.startswith(f"aug.{op.name}.") and not spec.src:
+                spec.src = (f"{key}.range x augment.strength"
+                            if name == f"aug.{op.name}.{op.param}" or (spec.lo, spec.hi) == scaled
+                            else f"(fixed range; drawn when {key} fires)")
 
 
 CHAR_VISIBLE = 0.75  # text with a character less visible than this becomes don't-care

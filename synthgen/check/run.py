@@ -23,12 +23,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import cv2
-import numpy as np
 
 from ..core import TEXT_KINDS
 from ..errors import UserError
 from .hashes import bands, hamming, phash, pixel_hash
 from .labels import label_findings
+from ..io.images import decode
 from ..io.readers import IMAGE_EXTS, ShardError, ShardMismatch, ShardRef, stream_shard, survey
 
 NEAR_DEFAULT = 6
@@ -202,10 +202,13 @@ def _scan(index: _Index, report: Report, url: str, ds: int, tol: float, identity
                 if ext is None or "json" not in members:
                     report.add(Finding("shard", "error", f"{key} in {shard} lacks an image or its .json label", ref_))
                     continue
-                rgb = cv2.imdecode(np.frombuffer(members[ext], np.uint8), cv2.IMREAD_COLOR)
+                rgb, said = decode(members[ext])  # libjpeg's warnings caught, reported here
                 if rgb is None:
-                    report.add(Finding("shard", "error", f"{key} in {shard}: its .{ext} image does not decode", ref_))
+                    why = f" ({said})" if said else ""
+                    report.add(Finding("shard", "error", f"{key} in {shard}: its .{ext} image does not decode{why}", ref_))
                     continue
+                if said:
+                    report.add(Finding("shard", "error", f"{key} in {shard}: its .{ext} image is corrupt ({said})", ref_))
                 rgb = cv2.cvtColor(rgb, cv2.COLOR_BGR2RGB)
                 try:
                     label = json.loads(members["json"])
@@ -257,12 +260,49 @@ def _keys(rows, cap: int = 6) -> str:
     return s + (f", ... ({len(rows)} in all)" if len(rows) > cap else "")
 
 
+def _leaves(obj: Any, prefix: str, out: list[str], cap: int = 6) -> list[str]:
+    for k, v in obj.items() if isinstance(obj, dict) else ():
+        if len(out) >= cap:
+            break
+        if isinstance(v, dict):
+            _leaves(v, f"{prefix}{k}.", out, cap)
+        elif v not in (None, "", [], {}):
+            out.append(f"{prefix}{k}")
+    return out
+
+
+def _identity_hint(listing: tuple, url: str) -> str:
+    """What --identity could be: dotted paths under the first sample's meta.identity (or meta)."""
+    names = listing[0]
+    for shard in names[:1]:
+        try:
+            for _, members in stream_shard(ShardRef(f"{url.rstrip('/')}/{shard}", shard, None, None)):
+                label = json.loads(members.get("json") or b"{}")
+                meta = label.get("meta") if isinstance(label, dict) else None
+                ident = meta.get("identity") if isinstance(meta, dict) else None
+                paths = (_leaves(ident, "meta.identity.", [], 99) if isinstance(ident, dict)
+                         else ["meta.identity"] if ident not in (None, "") else [])
+                paths.sort(key=lambda p: ("number" not in p, p))  # document numbers first
+                if paths:
+                    return f"its labels have e.g. {', '.join(paths[:4])} (or leave --identity out)"
+                break
+        except (ShardError, ValueError, AttributeError):
+            pass
+    return "its labels hold no meta.identity: leave --identity out"
+
+
 def check(path: str, against: str | None = None, near: int = NEAR_DEFAULT, tol: float = 1.0,
           identity_key: str | None = None, limit: int = 200, progress: bool = False,
           workdir: str | None = None) -> Report:
     """Run every check on dataset `path` (and its overlap with `against`); returns a Report."""
     if not 0 <= near <= 16:
         raise UserError(f"--near must be 0..16 bits of the 64-bit perceptual hash, got {near}")
+    if not tol >= 0 or tol == float("inf"):  # NaN fails the first test
+        raise UserError(f"--tolerance must be a finite slack >= 0 px (default 1), got {tol}")
+    if limit < 0:
+        raise UserError(f"--limit must be >= 0 findings listed per check (0 lists none, all are counted), got {limit}")
+    if identity_key is not None and (not identity_key.strip() or "" in identity_key.split(".")):
+        raise UserError(f"--identity {identity_key!r} is not a dotted path; give one like meta.identity.document_number")
     from tqdm import tqdm
 
     urls = [path] + ([against] if against else [])
@@ -275,6 +315,10 @@ def check(path: str, against: str | None = None, near: int = NEAR_DEFAULT, tol: 
             for ds, url in enumerate(urls):
                 report.counts[url] = _scan(index, report, url, ds, tol, identity_key, bar, listings[ds])
         index.finish()
+        if identity_key and any(report.counts.values()) and next(
+                index.rows("SELECT 1 FROM s WHERE ident IS NOT NULL LIMIT 1"), None) is None:
+            raise UserError(f"--identity {identity_key}: no sample's label has that path; "
+                            f"{_identity_hint(listings[0], urls[0])}")
         _duplicates(index, report, near, bool(against))
         index.db.close()
     return report

@@ -35,7 +35,7 @@ space-insensitive. `synthgen legibility` reports how much of a pipeline the read
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     r = sub.add_parser("audit", help="measure the bad-augmentation rate and tune augment.strength",
                        description="Judge augmented samples at a grid of strengths, estimate the bad-augmentation "
-                       "rate with a Wilson 95%% interval, and tune the strength to a target error.",
+                       "rate with a Wilson 95% interval, and tune the strength to a target error.",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     r.add_argument("source", nargs="?", default="ocr_line", metavar="PIPELINE|DATASET",
                    help="pipeline name or .yaml (default ocr_line), or a dataset folder (shards, ICDAR 2015, augment output)")

@@ -55,7 +55,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     ls = fs.add_parser("list", help="the font index: family, style, weights, italics, scripts, licence",
                        description="List the font families synthgen can draw from (shipped families and your "
                        "folders): style (what fonts.styles weights), tags, faces with weight and italic, "
-                       "scripts covered (latin: A-Z a-z 0-9; han: >= 90%% of GB2312 level 1), licence.",
+                       "scripts covered (latin: A-Z a-z 0-9; han: >= 90% of GB2312 level 1), licence.",
                        epilog=LIST_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     ls.add_argument("--family", action="append", default=[], metavar="NAME",
                     help="shipped family folder under fonts/ (repeatable; default: all)")
@@ -168,9 +168,11 @@ def report(faces: list, cov: list[CorpusCoverage]) -> str:
         rows.append([str(i), f.name, _display_path(f.path) + (f"#{f.index}" if collection else ""), f"{len(f.cmap):,}"])
     lines += _table(rows, "rllr")
 
-    lines += ["", "corpora:"]
+    from ..renderers.corpus import CORPUS_DIR
+
+    lines += ["", "corpora:"]  # a shipped name is what load_corpus reads first; anything else is the user's path
     rows = [[c.label, f"{c.lines:,} lines", f"{c.chars:,} characters", f"{c.distinct:,} distinct",
-             c.name if c.name != c.label else "shipped"] for c in cov]
+             "shipped" if (CORPUS_DIR / f"{c.name}.txt").is_file() else c.name] for c in cov]
     lines += _table(rows, "lrrrl")
 
     lines += ["", "share each face can draw (chars: character occurrences; lines: whole lines):"]

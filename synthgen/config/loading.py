@@ -84,12 +84,14 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str
     for key, value in overrides.items():
         parts = key.replace("__", ".").split(".")
         node = data
-        for p in parts[:-1]:
+        for depth, p in enumerate(parts[:-1]):
             nxt = node.get(p)
             if nxt is None:
                 nxt = node[p] = {}
             if not isinstance(nxt, dict):
-                raise UserError(f"override {key!r}: {p!r} is not a section")
+                sec = ".".join(parts[:depth + 1])
+                raise UserError(f"--set {key}: {sec} is a value ({json.dumps(nxt)}), not a section with keys;"
+                                f" set it as --set {sec}=VALUE")
             node = nxt
         if isinstance(value, dict) and isinstance(node.get(parts[-1]), dict):
             node[parts[-1]] = {**node[parts[-1]], **value}
@@ -98,17 +100,44 @@ def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str
     return data
 
 
-def validate(data: dict[str, Any], source: str) -> PipelineConfig:
+def _override_path(key: str) -> tuple[str, ...]:
+    return tuple(key.replace("__", ".").split("."))
+
+
+def _blame(loc: tuple[str, ...], overrides: dict[str, Any]) -> str | None:
+    """The `--set` key an error at `loc` comes from: the override at, below or above `loc`
+    (the longest match), None when the error is in the file itself."""
+    best = None
+    for key in overrides:
+        p = _override_path(key)
+        n = min(len(p), len(loc))
+        if n and p[:n] == loc[:n] and (best is None or n > best[0]):
+            best = (n, key)
+    return best[1] if best else None
+
+
+def validate(data: dict[str, Any], source: str, overrides: dict[str, Any] | None = None) -> PipelineConfig:
+    """`overrides`: the `--set` values applied to the file's data; an error they cause names the
+    `--set` key, not the file (which validated on its own)."""
     try:
         return PipelineConfig.model_validate(data)
     except ValidationError as e:
         errs = e.errors()
         first = errs[0]
-        loc = ".".join(str(x) for x in first["loc"]) or "(top level)"
+        locs = tuple(str(x) for x in first["loc"])
+        loc = ".".join(locs) or "(top level)"
         msg = first["msg"]
+        more = f" (and {len(errs) - 1} more)" if len(errs) > 1 else ""
+        key = _blame(locs, overrides or {})
+        if key is None and overrides:  # the file validated on its own: the overrides together did this
+            key = ", --set ".join(overrides)
+        if key is not None:
+            if first["type"] == "extra_forbidden":
+                msg = f"unknown key (check the spelling; {source} shows the keys)"
+            where = "" if loc == key.replace("__", ".") else f"{loc}: "
+            raise UserError(f"--set {key}: {where}{msg}{more}") from None
         if first["type"] == "extra_forbidden":
             msg = "unknown key (check the spelling; see pipelines/ocr_scene.yaml for the keys)"
-        more = f" (and {len(errs) - 1} more)" if len(errs) > 1 else ""
         raise UserError(f"{source}: {loc}: {msg}{more}") from None
 
 
@@ -117,5 +146,5 @@ def load_config(name_or_path: str | Path, overrides: dict[str, Any] | None = Non
     path = resolve_path(name_or_path)
     data = read_yaml(path)
     base = validate(data, str(path))
-    cfg = validate(apply_overrides(data, overrides or {}), str(path)) if overrides else base
+    cfg = validate(apply_overrides(data, overrides or {}), str(path), overrides) if overrides else base
     return cfg, base

@@ -184,11 +184,14 @@ def _hair_back(cv: _Canvas, s: dict[str, Any]) -> None:
     st, v, hc = s["hair_style"], s["hair_volume"], s["hair_color"]
     fw = s["face_w"]
     if st == "long":
-        pts = np.concatenate([_ell(0, -0.25, fw + v + 0.12, 1.25 + v, 40)[20:],  # top arc
-                              [[-(fw + v + 0.05), 1.9], [fw + v + 0.05, 1.9]]])
-        cv.poly(np.concatenate([pts[:1], pts]), hc)
-        cv.poly(np.array([[fw + v + 0.12, -0.25], [fw + v + 0.2, 1.9], [-(fw + v + 0.2), 1.9],
-                          [-(fw + v + 0.12), -0.25]]), hc)
+        # one outline: the top arc from the left side over the crown to the right side (both ends
+        # at y = -0.25, where the falls start), then the falls widening down to the shoulders.
+        # (The arc used to stop one step short of the right side and a second polygon joined it
+        # with a crossing edge: a notch in the right-hand outline.)
+        rx, ry = fw + v + 0.12, 1.25 + v
+        a = np.linspace(math.pi, 2 * math.pi, 21)
+        arc = np.stack([rx * np.cos(a), -0.25 + ry * np.sin(a)], 1)
+        cv.poly(np.concatenate([arc, [[fw + v + 0.2, 1.9], [-(fw + v + 0.2), 1.9]]]), hc)
     elif st == "bob":
         cv.poly(np.array([[fw + v + 0.1, -0.3], [fw + v + 0.08, 1.0], [-(fw + v + 0.08), 1.0],
                           [-(fw + v + 0.1), -0.3]]), hc)
@@ -244,9 +247,15 @@ def _hair_front(cv: _Canvas, s: dict[str, Any]) -> None:
         for k in range(7):
             x = -fw * 0.8 + fw * 1.6 * k / 6
             cv.poly(_ell(x, hairline - 0.02, 0.2, 0.14, 16), _scale(hc, 1.1), depth=0.15)
-    # a lighter strand gives the mass some shine
-    cv.line(np.array([[part, top + 0.05], [part + 0.35 * np.sign(part + 1e-3), hairline - 0.05]]),
-            _scale(hc, 1.35) + 12, 0.04, depth=0.1)
+    # a lighter strand gives the mass some shine: a short arc along the crown, inside the cap on
+    # the side of the parting. (It was a straight light bar from the parting towards the
+    # hairline, pushed 0.35 sideways: a stray diagonal bar, and past the outline when the parting
+    # lay far to one side.)
+    # 0.1 inside the outline: the hair is at least ~0.3 thick there, whatever the fringe
+    mid = 1.5 * math.pi + 0.4 * s["part"]
+    b = np.linspace(mid - 0.3, mid + 0.3, 9)
+    cv.line(np.stack([(rx - 0.1) * np.cos(b), 0.12 + (ry - 0.1) * np.sin(b)], 1), _mix(hc, _scale(hc, 1.3) + 10, 0.6),
+            0.035, depth=0.1)
 
 
 def _eyes(cv: _Canvas, s: dict[str, Any]) -> None:

@@ -100,6 +100,37 @@ def unfinished(where: str, state: Any) -> UserError:
                      "made it to finish it first, or read its finished shards with partial=True")
 
 
+def _survey_records(shards: Any, problems: list[str]) -> dict[str, dict[str, Any]]:
+    """The manifest's shard records by name; a malformed list is one problem (named in JSON's
+    terms, not Python's) and no records, so every shard on disk is still checked."""
+    def bad(what: str) -> dict[str, dict[str, Any]]:
+        problems.append(f"manifest.json has a malformed shard list ({what}); the shards on disk are checked without it")
+        return {}
+
+    if shards is None:
+        return {}
+    if not isinstance(shards, list):
+        return bad(f"'shards' is {_json_kind(shards)}, not a list")
+    out: dict[str, dict[str, Any]] = {}
+    for i, s in enumerate(shards):
+        if not isinstance(s, dict) or not isinstance(s.get("name"), str):
+            return bad(f"entry {i} is {_json_kind(s)}, not an object with a \"name\"" if not isinstance(s, dict)
+                       else f"entry {i} has no \"name\" string")
+        c = s.get("count")
+        if c is not None and (isinstance(c, bool) or not isinstance(c, int) or c < 0):
+            return bad(f"entry {i} ({s['name']}) has count {json.dumps(c)}, not a whole number")
+        if s.get("sha256") is not None and not isinstance(s["sha256"], str):
+            return bad(f"entry {i} ({s['name']}) has sha256 {json.dumps(s['sha256'])}, not a hex string")
+        out[s["name"]] = s
+    return out
+
+
+def _json_kind(v: Any) -> str:
+    kinds = {dict: "an object", list: "a list", str: "a string", bool: "a boolean", int: "a number",
+             float: "a number", type(None): "null"}
+    return kinds.get(type(v), type(v).__name__)
+
+
 def survey(url: str) -> tuple[list[str], dict[str, dict[str, Any]], list[str]]:
     """What a folder holds, without refusing anything (for `check`, which reports it all):
     (shard names on disk, manifest order first, then those it does not list; the manifest's
@@ -113,13 +144,11 @@ def survey(url: str) -> tuple[list[str], dict[str, dict[str, Any]], list[str]]:
     try:
         m = read_manifest(fs, root, url)
         if m is not None:
-            recorded = {str(s["name"]): s for s in m.get("shards") or []}
+            recorded = _survey_records(m.get("shards"), problems)
             if m.get("state") not in (None, "complete"):
                 problems.append(f"manifest.json says the render is unfinished (state {m.get('state')!r})")
     except UserError as e:
         problems.append(str(e).split(": ", 1)[-1])
-    except (KeyError, TypeError, AttributeError) as e:
-        problems.append(f"manifest.json is unreadable ({e})")
     if not on_disk and not recorded:
         raise UserError(f"{url!r} holds no shard .tar files; render into it with `synthgen render --out`")
     names = list(recorded) + [n for n in on_disk if n not in recorded]

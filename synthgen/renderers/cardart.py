@@ -216,6 +216,25 @@ def watermark(img: np.ndarray, layer: WatermarkLayer, px: float, face) -> None:
     over(img, m, layer.color, layer.opacity)
 
 
+def watermark_quad(layer: WatermarkLayer, px: float, face) -> np.ndarray | None:
+    """The ink extents of the text `watermark` draws, turned with it: a quad (4 x 2, clockwise
+    from the text's top-left, pixel (x, y) covering [x, x+1)); None when it has no ink. Legible
+    watermark text is labelled don't-care (document renderer), so a detector is not taught that
+    it is background."""
+    t = _text_mask(face, int(round(layer.size_mm * px)), layer.text)
+    ys, xs = np.nonzero(t)
+    if not len(xs):
+        return None
+    h, w = t.shape
+    M = cv2.getRotationMatrix2D((w / 2 - 0.5, h / 2 - 0.5), layer.angle, 1.0)  # as rotated_text_mask
+    M[0, 2] += layer.center_mm[0] * px - w / 2
+    M[1, 2] += layer.center_mm[1] * px - h / 2
+    x0, x1, y0, y1 = float(xs.min()), float(xs.max()) + 1, float(ys.min()), float(ys.max()) + 1
+    # warpAffine maps pixel centres (index x is the centre x + 0.5): corners go through it half a pixel back
+    pts = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float64) - 0.5
+    return (pts @ M[:, :2].T + M[:, 2] + 0.5).astype(np.float32)
+
+
 def band(img: np.ndarray, layer: BandLayer, px: float) -> None:
     x, y, w, h = (np.array(layer.box_mm) * px).tolist()
     x0, y0, x1, y1 = int(round(x)), int(round(y)), int(round(x + w)), int(round(y + h))

@@ -31,9 +31,9 @@ from ..templates import mrz as MRZ
 from ..config.document import DocumentCfg
 from ..templates.identity import draw_identity, to_json
 from ..templates.loading import Template, load_template
-from ..templates.schema import FieldCfg
+from ..templates.schema import FieldCfg, WatermarkLayer
 from . import layout as L
-from .cardart import draw_art, rounded_mask
+from .cardart import draw_art, rounded_mask, watermark_quad
 from .fonts import FontFace
 from .glyphs import glyph_table
 from .photos import PHOTO_SOURCES, Holder, face_traits
@@ -228,6 +228,13 @@ class _CardArt:
             p = Placed(x, y, lay)
             _paste(canvas, self.caption_ink, p, cap.color)
             self.captions.append(p.instance("line", "caption"))
+        # legible watermark text in the art: a don't-care line (its text, ignore), never unlabelled text
+        self.ignored: list[Instance] = []
+        for layer in t.cfg.background:
+            if isinstance(layer, WatermarkLayer) and layer.opacity > 0 and layer.text.strip():
+                q = watermark_quad(layer, t.px, t.faces[layer.font])
+                if q is not None:
+                    self.ignored.append(Instance(q, layer.text, None, "line", "watermark", True))
         self.canvas = canvas
         self.size = (W, H)
         self.specimen: tuple[Placed, np.ndarray] | None = None
@@ -319,17 +326,18 @@ class DocumentRenderer:
         for t in self.templates:
             c = t.cfg
             opts = c.identity.options()
-            declare_identity(cat, c.identity.profile, opts)
+            # the template's `identity` section (profile, age, options) sets what these draw
+            declare_identity(cat.with_src(f"template identity ({c.identity.profile})"), c.identity.profile, opts)
             if self.dc.variants and c.variants > 1:
-                cat.integers("document.variant", 0, c.variants - 1)
+                cat.integers("document.variant", 0, c.variants - 1, src="document.variants (template variants)")
             if c.photo is not None:
                 src = self.dc.photo.source or c.photo.source
                 kinds = holders(c.identity.profile, opts, self.looks.get(t.name))
                 if self.dc.photo.bank and src != "folder":
                     per = [max(2, self.dc.photo.bank // h.cells()) for h in kinds]
                     cat.integers("photo.bank", 0, max(per) - 1, src="document.photo.bank", depends=len(set(per)) > 1)
-                    cat.uniform("photo.gain", 0.85, 1.15)
-                    cat.uniform("photo.bias", -18.0, 18.0)
+                    cat.uniform("photo.gain", 0.85, 1.15, src="document.photo.bank (fixed range)")
+                    cat.uniform("photo.bias", -18.0, 18.0, src="document.photo.bank (fixed range)")
                 else:
                     declare_source(cat, src, self.dc.photo.folder or c.photo.folder, kinds)
             attrs, empty = attributes(c.identity.profile, opts), empty_attributes(c.identity.profile, opts)
@@ -340,7 +348,7 @@ class DocumentRenderer:
                     key is not None and key.partition(".")[0] in attrs and key.partition(".")[0] not in empty
                     for _, key, _, _ in parts)
                 if shown:
-                    cat.uniform(f"field[{name}].size", *f.size_mm)
+                    cat.uniform(f"field[{name}].size", *f.size_mm, src="template fields.*.size_mm")
             sizes.append(t.size_px)
             # the card, captions, portrait, field lines, MRZ lines, SPECIMEN
             n = 1 + len(c.captions) + (c.photo is not None) + sum(f.max_lines if f.fit == "wrap" else 1
@@ -373,6 +381,7 @@ class DocumentRenderer:
         instances = [Instance(np.array([[0, 0], [W, 0], [W, H], [0, H]], np.float32), "", None, "document",
                               None)]
         instances += [Instance(i.quad.copy(), i.text, i.chars.copy(), i.kind, i.field) for i in art.captions]
+        instances += [Instance(i.quad.copy(), i.text, None, i.kind, i.field, True) for i in art.ignored]
         px = t.px
         portrait = None
         if c.photo is not None:
