@@ -11,14 +11,18 @@ weight and PANOSE, post.isFixedPitch).
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 
+import numpy as np
 from fontTools.ttLib import TTCollection, TTFont, TTLibError
 from PIL import ImageFont
 
+from .. import machinecache
 from ..config import FONTS
 from ..errors import UserError
 
@@ -28,6 +32,9 @@ _NO_GLYPH = {ord(" "), ord("\u3000"), ord("\t")}
 
 
 STYLES = ("serif", "sans", "mono", "slab", "condensed", "display", "handwriting")
+_CHARS: dict[frozenset, frozenset] = {}  # cmap -> FontFace.chars, shared by faces with one cmap
+_CMAPS: dict[bytes, frozenset] = {}  # cmap digest -> the one frozenset of it (faces from the machine cache)
+_FONT_IDS: dict[str, str] = {}  # font file path -> digest of its bytes (keys the glyph atlas)
 
 
 @dataclass(frozen=True)
@@ -49,8 +56,12 @@ class FontFace:
 
     @cached_property
     def chars(self) -> frozenset[str]:
-        """The characters this face can draw: its cmap, plus those that need no glyph."""
-        return frozenset(map(chr, self.cmap)) | {chr(c) for c in _NO_GLYPH}
+        """The characters this face can draw: its cmap, plus those that need no glyph (one
+        set shared by every face with the same cmap: a family's weights and styles)."""
+        c = _CHARS.get(self.cmap)
+        if c is None:
+            c = _CHARS[self.cmap] = frozenset(map(chr, self.cmap)) | {chr(c) for c in _NO_GLYPH}
+        return c
 
     def missing(self, text: str) -> list[str]:
         return sorted({c for c in text if ord(c) not in self.cmap and ord(c) not in _NO_GLYPH})
@@ -63,7 +74,19 @@ def shipped_index() -> dict[str, dict]:
     if not p.is_file():
         return {}
     rows = json.loads(p.read_text(encoding="utf-8"))["faces"]
-    return {str((FONTS / r["file"]).resolve()): r for r in rows}
+    return {_resolved(FONTS / r["file"]): r for r in rows}
+
+
+@lru_cache(maxsize=4096)
+def _real_dir(folder: str) -> str:
+    return os.path.realpath(folder)
+
+
+def _resolved(p: Path) -> str:
+    """str(p.resolve()), resolving each folder once per process (a font folder holds many files)."""
+    if p.is_symlink():
+        return str(p.resolve())
+    return os.path.join(_real_dir(str(p.parent)), p.name)
 
 
 _HAN_PROBE = frozenset(range(0x4E00, 0x9FA6))
@@ -104,15 +127,86 @@ def _guess(f, name: str, cmap: dict) -> dict:
 
 @lru_cache(maxsize=1024)
 def load_faces(path: str) -> tuple[FontFace, ...]:
-    """All faces in one font file (a .ttc holds several). Corrupt file -> UserError naming it."""
+    """All faces in one font file (a .ttc holds several). Corrupt file -> UserError naming it.
+    Read through the machine cache (synthgen/machinecache.py): fontTools builds a cmap with
+    glyph names, ~2 ms a face; the cached entry, keyed by the file's path, size and mtime
+    and by this module's source and the library versions, holds the same faces."""
     p = Path(path)
+    rp = _resolved(p)
+    row = shipped_index().get(rp)
+    ck = _faces_key(p, rp)
+    if ck is not None:
+        hit = machinecache.read("faces", ck)
+        if hit is not None:
+            meta, arrays = hit
+            try:
+                faces = tuple(FontFace(path=str(p), index=i, name=r["name"], cmap=_shared_cmap(arrays[f"cmap{i}"]),
+                                       family=r["family"], style=r["style"], tags=tuple(r["tags"]),
+                                       weight=int(r["weight"]), italic=bool(r["italic"]), scripts=tuple(r["scripts"]))
+                              for i, r in enumerate(meta["faces"]))
+                _FONT_IDS[str(p)] = str(meta["font_id"])
+                return faces
+            except (KeyError, TypeError, ValueError):  # not an entry this code wrote: build it again
+                pass
+    faces = _read_faces(p, row)
+    with open(p, "rb") as f:
+        _FONT_IDS[str(p)] = font_id = hashlib.blake2b(f.read(), digest_size=16).hexdigest()
+    if ck is not None:
+        rows = [{"name": f.name, "family": f.family, "style": f.style, "tags": list(f.tags), "weight": f.weight,
+                 "italic": f.italic, "scripts": list(f.scripts)} for f in faces]
+        machinecache.write("faces", ck, {"font_id": font_id, "faces": rows},
+                           {f"cmap{i}": np.array(sorted(f.cmap), np.uint32) for i, f in enumerate(faces)})
+    return faces
+
+
+def font_id(path: str) -> str:
+    """A digest of the font file's bytes (what its glyphs depend on besides the libraries)."""
+    fid = _FONT_IDS.get(path)
+    if fid is None:
+        load_faces(path)
+        fid = _FONT_IDS.get(path)
+        if fid is None:  # load_faces was cached before this path was recorded (another spelling)
+            with open(path, "rb") as f:
+                fid = _FONT_IDS[path] = hashlib.blake2b(f.read(), digest_size=16).hexdigest()
+    return fid
+
+
+def _shared_cmap(a: np.ndarray) -> frozenset[int]:
+    b = a.tobytes()
+    c = _CMAPS.get(b)
+    if c is None:
+        c = _CMAPS[b] = frozenset(a.tolist())
+    return c
+
+
+@lru_cache(maxsize=1)
+def _library_versions() -> tuple[str, ...]:
+    import PIL
+    import fontTools
+
+    return (PIL.__version__, str(getattr(ImageFont.core, "freetype2_version", "")), fontTools.version)
+
+
+def _faces_key(p: Path, resolved: str) -> str | None:
+    if machinecache.root() is None:
+        return None
+    try:
+        st = p.stat()
+        index = FONTS / "index.json"  # the shipped faces' facts come from it
+        src = machinecache.source_key(__file__, *([str(index)] if index.is_file() else []))
+    except OSError:
+        return None
+    return machinecache.key("faces", resolved, st.st_size, st.st_mtime_ns, src, _library_versions())
+
+
+def _read_faces(p: Path, row: dict | None) -> tuple[FontFace, ...]:
+    path = str(p)
     try:
         if p.suffix.lower() in (".ttc", ".otc"):
             fonts = list(TTCollection(path, lazy=True).fonts)
         else:
             fonts = [TTFont(path, lazy=True)]
         faces = []
-        row = shipped_index().get(str(p.resolve()))
         for i, f in enumerate(fonts):
             cmap = f.getBestCmap()
             if not cmap:
@@ -141,8 +235,12 @@ def font_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.suffix.lower() in FONT_SUFFIXES and p.is_file())
 
 
+def _has_fonts(folder: Path) -> bool:
+    return any(p.suffix.lower() in FONT_SUFFIXES and p.is_file() for p in folder.rglob("*"))  # stops at the first
+
+
 def families() -> list[str]:
-    return sorted(p.name for p in FONTS.iterdir() if p.is_dir() and font_files(p)) if FONTS.is_dir() else []
+    return sorted(p.name for p in FONTS.iterdir() if p.is_dir() and _has_fonts(p)) if FONTS.is_dir() else []
 
 
 def _expand(family_names: list[str]) -> list[str]:
@@ -161,9 +259,10 @@ def resolve_faces(family_names: list[str], folders: list[str], exclude: list[str
     faces: list[FontFace] = []
     for fam in _expand(family_names):
         folder = FONTS / fam
-        if not folder.is_dir() or not font_files(folder):
+        files = font_files(folder) if folder.is_dir() else []
+        if not files:
             raise UserError(f"unknown font family {fam!r}; shipped families: {', '.join(families()) or 'none'}")
-        for f in font_files(folder):
+        for f in files:
             faces.extend(load_faces(str(f)))
     for user in folders:
         folder = Path(user).expanduser()
