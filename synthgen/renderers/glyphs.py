@@ -34,14 +34,16 @@ class Glyph:
 
     __slots__ = ("mask", "x0", "y0", "w", "h", "advance", "blank", "inset")
 
-    def __init__(self, mask: np.ndarray, x0: int, y0: int, advance: float) -> None:
+    def __init__(self, mask: np.ndarray, x0: int, y0: int, advance: float,
+                 inset: tuple[float, float, float, float] | None = None) -> None:
         self.mask = mask  # uint8, tight to ink (0 x 0 for blank glyphs)
         self.x0 = x0  # ink box relative to the pen position on the baseline-ascender origin
         self.y0 = y0
         self.h, self.w = mask.shape
         self.advance = advance
         self.blank = mask.size == 0
-        self.inset = (0.0, 0.0, 0.0, 0.0) if self.blank else edge_insets(mask)
+        # (the glyph atlas stores the insets it computed: they are a function of the mask)
+        self.inset = (0.0, 0.0, 0.0, 0.0) if self.blank else (edge_insets(mask) if inset is None else inset)
 
 
 def edge_insets(mask: np.ndarray) -> tuple[float, float, float, float]:
@@ -142,6 +144,16 @@ def glyph(path: str, index: int, size: int, ch: str) -> Glyph:
 def _make_glyph(face, size: int, ch: str) -> Glyph:
     if not face.covers(ch):
         raise MissingGlyph(f"font {face.name!r} ({face.path}) has no glyph for {ch!r} (U+{ord(ch):04X})")
+    atlas = _atlas(face.path, face.index, size)
+    if atlas is not None:
+        g = atlas.get(ch)
+        if g is None:
+            g = atlas.add(ch, _rasterise_glyph(face, size, ch))
+        return g
+    return _rasterise_glyph(face, size, ch)
+
+
+def _rasterise_glyph(face, size: int, ch: str) -> Glyph:
     font = pil_font(face.path, face.index, size)
     advance = float(font.getlength(ch))
     m, ox, oy = _rasterise(font, ch)
@@ -169,6 +181,287 @@ def _rasterise(font, ch: str) -> tuple[np.ndarray | None, int, int]:
         im = Image.new("L", (r - l, b - t), 0)
         ImageDraw.Draw(im).text((-l, -t), ch, font=font, fill=255)
         return np.asarray(im), l, t
+
+
+# -- the glyph atlas: glyphs persisted per machine ---------------------------------------------
+# A process rasterises every glyph it meets once (~0.1 ms each: ~20,000 in a line process's
+# first 4,000 samples, 2 CPU-s). The atlas keeps them in the machine cache
+# (synthgen/machinecache.py), one entry per (font file bytes, face, raster size), keyed also by
+# this module's and fonts.py's source and the Pillow / FreeType / OpenCV versions, so a glyph
+# read back is the glyph the process would have drawn, bit for bit. Only an entry's index is
+# read when its table is first used; each glyph's mask is read from the file when that glyph
+# is first asked for (no process holds glyphs it never draws), and checked against its CRC-32.
+# New glyphs are written back (merged with what the entry holds by then) every ATLAS_FLUSH new
+# glyphs, after every shard a worker writes (run/worker.py) and at exit.
+ATLAS_MAX_SIZE = 160  # raster sizes above this are not persisted (rare, and large on disk)
+ATLAS_FLUSH = 8192  # new glyphs, process-wide, that trigger a write-back
+_ATLAS_FIELDS = ("cps", "geom", "off", "adv", "ins", "crc")
+
+
+class _Atlas:
+    """The persisted glyphs of one (font file, face index, raster size), and the ones this
+    process has drawn since it last wrote the entry."""
+
+    __slots__ = ("name", "path", "rows", "arrays", "base", "ident", "pending", "metrics", "damaged", "_file", "_pid")
+
+    def __init__(self, name: str, path) -> None:
+        self.name, self.path = name, path
+        self.pending: dict[str, Glyph] = {}
+        self.rows: dict[int, int] = {}
+        self.arrays = None
+        self.base = 0
+        self.ident = None  # (device, inode, size, mtime) of the file the index was read from
+        self.metrics = None
+        self.damaged = False  # a mask that did not read back whole: the entry is written afresh
+        self._file = None
+        self._pid = 0
+        self.open()
+
+    def open(self) -> bool:
+        """Open the entry for this process; (re)read its index unless it is the file the index
+        came from (another process may have replaced it since). False: there is none."""
+        import os
+
+        self.close()
+        try:
+            f = open(self.path, "rb")
+        except OSError:
+            self.rows, self.arrays, self.ident = {}, None, None
+            return False
+        try:
+            st = os.fstat(f.fileno())
+            ident = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+            if ident != self.ident:
+                entry = _read_index(f)
+                self.ident = ident if entry is not None else None
+                self.rows, self.arrays, self.base = {}, None, 0
+                if entry is not None:
+                    meta, self.arrays, self.base = entry
+                    self.rows = dict(zip(self.arrays["cps"].tolist(), range(len(self.arrays["cps"]))))
+                    if meta.get("metrics"):
+                        self.metrics = (int(meta["metrics"][0]), int(meta["metrics"][1]))
+        except OSError:
+            f.close()
+            self.rows, self.arrays, self.ident = {}, None, None
+            return False
+        self._file, self._pid = f, os.getpid()
+        _open_files[id(self)] = self
+        while len(_open_files) > ATLAS_OPEN_FILES:  # the least recently opened goes
+            _open_files.pop(next(iter(_open_files))).close()
+        return True
+
+    def get(self, ch: str) -> Glyph | None:
+        import os
+
+        cp = ord(ch)
+        if cp not in self.rows:
+            return None
+        if self._file is None or self._pid != os.getpid():  # never share a descriptor with a fork
+            if not self.open() or cp not in self.rows:
+                return None
+        i = self.rows[cp]
+        a = self.arrays
+        x0, y0, w, h = a["geom"][i].tolist()
+        mask = np.empty((h, w), np.uint8)
+        if mask.size:
+            try:
+                ok = self._read(self.base + int(a["off"][i]), mask) and _crc(mask) == int(a["crc"][i])
+            except OSError:
+                ok = False
+            if not ok:
+                self.damaged = True
+                return None
+            return Glyph(mask, x0, y0, float(a["adv"][i]), tuple(a["ins"][i].tolist()))
+        return Glyph(mask, x0, y0, float(a["adv"][i]))
+
+    def _read(self, pos: int, out: np.ndarray) -> bool:
+        import os
+
+        n = out.nbytes
+        if hasattr(os, "pread"):
+            b = os.pread(self._file.fileno(), n, pos)
+            if len(b) != n:
+                return False
+            out.reshape(-1)[:] = np.frombuffer(b, np.uint8)
+            return True
+        self._file.seek(pos)
+        return self._file.readinto(memoryview(out).cast("B")) == n
+
+    def add(self, ch: str, g: Glyph) -> Glyph:
+        global _pending
+        self.pending[ch] = g
+        _pending += 1
+        if _pending >= ATLAS_FLUSH:
+            flush_atlas()
+        return g
+
+    def close(self) -> None:
+        _open_files.pop(id(self), None)
+        if self._file is not None:
+            import os
+
+            if self._pid == os.getpid():  # a forked child leaves its parent's file object alone
+                try:
+                    self._file.close()
+                except OSError:
+                    pass
+            self._file = None
+
+
+ATLAS_OPEN_FILES = 64  # atlas files a process keeps open (scenes use thousands of tables)
+_open_files: dict[int, _Atlas] = {}
+_atlases: dict[tuple[str, int, int], _Atlas | None] = {}
+_pending = 0
+
+
+def _crc(mask: np.ndarray) -> int:
+    import zlib
+
+    return zlib.crc32(mask)
+
+
+def _atlas_name(path: str, index: int, size: int) -> str | None:
+    import PIL
+    from PIL import ImageFont
+
+    from .. import machinecache
+    from . import fonts
+
+    if size > ATLAS_MAX_SIZE or machinecache.root() is None:
+        return None
+    try:
+        fid = fonts.font_id(path)
+        src = machinecache.source_key(__file__, fonts.__file__)
+    except OSError:
+        return None
+    return machinecache.key("glyphs", fid, index, size, src, PIL.__version__,
+                            str(getattr(ImageFont.core, "freetype2_version", "")), cv2.__version__)
+
+
+def _atlas(path: str, index: int, size: int) -> _Atlas | None:
+    """The atlas of (path, index, size), its index read on first use; None when the machine
+    cache is off or the size is not persisted."""
+    k = (path, index, size)
+    try:
+        return _atlases[k]
+    except KeyError:
+        pass
+    from .. import machinecache
+
+    name = _atlas_name(path, index, size)
+    at = None
+    if name is not None:
+        p = machinecache.path("glyphs", name)
+        if p is not None:
+            at = _Atlas(name, p)
+    _atlases[k] = at
+    return at
+
+
+def _read_index(f):
+    """(meta, index arrays, offset of the masks) of the atlas entry in the open file `f`,
+    reading only its head and index; None when it holds no intact one."""
+    from .. import machinecache
+
+    f.seek(0)
+    head = f.read(machinecache.HEAD_SIZE)
+    n = machinecache.entry_length(head)
+    if n is None:
+        return None
+    hit = machinecache.unpack(head + f.read(n))
+    if hit is None or any(k not in hit[1] for k in _ATLAS_FIELDS):
+        return None
+    return hit[0], hit[1], machinecache.HEAD_SIZE + n
+
+
+def flush_atlas() -> int:
+    """Write every atlas entry this process has new glyphs for, merged with what the entry
+    holds on disk by now (another process may have added some). Returns the glyphs written."""
+    global _pending
+    done = 0
+    for (path, index, size), at in list(_atlases.items()):
+        if at is None or not at.pending:
+            continue
+        done += len(at.pending)
+        _write_atlas(at, path, index, size)
+    _pending = 0
+    return done
+
+
+def _write_atlas(at: _Atlas, path: str, index: int, size: int) -> None:
+    """Append this process's new glyphs to the entry as it is on disk now (another process
+    may have added some since it was read) and replace the entry with the result."""
+    from .. import machinecache
+
+    old_arrays, old_blob = None, b""
+    try:
+        if at.damaged:  # start afresh from this process's glyphs
+            raise FileNotFoundError
+        with open(at.path, "rb") as f:
+            data = f.read()
+        hit = machinecache.unpack(data)
+        if hit is not None and all(k in hit[1] for k in _ATLAS_FIELDS):
+            n = machinecache.entry_length(data)
+            old_arrays, old_blob = hit[1], memoryview(data)[machinecache.HEAD_SIZE + n :]
+            if hit[0].get("metrics") and at.metrics is None:
+                at.metrics = (int(hit[0]["metrics"][0]), int(hit[0]["metrics"][1]))
+    except OSError:
+        pass
+    have = set(old_arrays["cps"].tolist()) if old_arrays is not None else set()
+    new = [(ord(ch), g) for ch, g in at.pending.items() if ord(ch) not in have]
+    at.pending = {}
+    k = len(new)
+    geom = np.zeros((k, 4), np.int32)
+    off = np.zeros(k, np.int64)
+    adv = np.zeros(k, np.float64)
+    ins = np.zeros((k, 4), np.float64)
+    crc = np.zeros(k, np.uint32)
+    parts, pos = [], len(old_blob)
+    for i, (_, g) in enumerate(new):
+        geom[i] = (g.x0, g.y0, g.w, g.h)
+        off[i] = pos
+        adv[i] = g.advance
+        ins[i] = g.inset
+        m = np.ascontiguousarray(g.mask)
+        crc[i] = _crc(m)
+        parts.append(m.tobytes())
+        pos += m.nbytes
+    arrays = {"cps": np.array([cp for cp, _ in new], np.uint32), "geom": geom, "off": off, "adv": adv,
+              "ins": ins, "crc": crc}
+    if old_arrays is not None:
+        arrays = {f: np.concatenate([old_arrays[f], arrays[f]]) for f in _ATLAS_FIELDS}
+    if at.metrics is None:
+        at.metrics = tuple(int(v) for v in pil_font(path, index, size).getmetrics())
+    # the entry (index), then the masks back to back: `off` counts from the entry's end
+    data = machinecache.pack({"metrics": list(at.metrics)}, arrays) + bytes(old_blob) + b"".join(parts)
+    at.close()
+    if machinecache.write_raw("glyphs", at.name, data):
+        at.damaged = False
+    at.open()  # serve later misses from what is there now
+
+
+def glyph_metrics(path: str, index: int, size: int) -> tuple[int, int]:
+    """(ascent, descent) of the font at `size`: from its atlas entry when there is one (no
+    FreeType face needs opening then), else from Pillow."""
+    at = _atlas(path, index, size)
+    if at is not None and at.metrics is not None:
+        return at.metrics
+    m = tuple(int(v) for v in pil_font(path, index, size).getmetrics())
+    if at is not None:
+        at.metrics = m
+    return m
+
+
+def _flush_at_exit() -> None:
+    try:
+        flush_atlas()
+    except Exception:  # noqa: BLE001 - a cache must never fail a run at exit
+        pass
+
+
+import atexit  # noqa: E402
+
+atexit.register(_flush_at_exit)
 
 
 def inset_quads(quads: np.ndarray, path: str, index: int, size: int, text: str) -> np.ndarray:

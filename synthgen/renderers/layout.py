@@ -30,8 +30,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from .fonts import pil_font
-from .glyphs import compose_line, glyph_table
+from .glyphs import compose_line, glyph_metrics, glyph_table
 
 _CORNERS = np.array([[0, 1], [2, 1], [2, 3], [0, 3]])
 
@@ -94,10 +93,11 @@ def expand_quads(quads: np.ndarray, r: float) -> np.ndarray:
     return (q + np.stack([-ex - ey, ex - ey, ex + ey, ey - ex], axis=-2)).astype(np.float32)
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=4096)
 def metrics(path: str, index: int, size: int) -> tuple[int, int]:
-    """(ascent, descent) in px: the baseline lies `ascent` below a glyph origin's top."""
-    return pil_font(path, index, size).getmetrics()
+    """(ascent, descent) in px: the baseline lies `ascent` below a glyph origin's top (from
+    the glyph atlas when it has them: no FreeType face is opened for a warm table)."""
+    return glyph_metrics(path, index, size)
 
 
 # -- straight ---------------------------------------------------------------------------------

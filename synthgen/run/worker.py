@@ -139,7 +139,23 @@ def run_shard(spec: JobSpec, task: ShardTask, progress: Callable[[int], None] | 
         if progress is not None and pending:
             progress(pending)
 
-    return write_shard(fs, root, task.index, samples())
+    info = write_shard(fs, root, task.index, samples())
+    _flush_caches()
+    return info
+
+
+def _flush_caches() -> None:
+    """Write the glyphs this process rasterised to the machine's glyph atlas (synthgen/machinecache.py)
+    after each shard: pool workers end without running atexit hooks, and the next process (or
+    job) starts from them instead of FreeType."""
+    import sys
+
+    glyphs = sys.modules.get("synthgen.renderers.glyphs")
+    if glyphs is not None:
+        try:
+            glyphs.flush_atlas()
+        except Exception:  # noqa: BLE001 - a cache must never fail a shard that is written
+            pass
 
 
 def verify_shard(spec: JobSpec, task: VerifyTask, progress: Callable[[int], None] | None = None) -> Verified:
