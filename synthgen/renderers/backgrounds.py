@@ -56,7 +56,47 @@ def _to_u8(x: np.ndarray) -> np.ndarray:
     return np.clip(x * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
+def _persisted(fn):
+    """Build a bank once per machine: the arrays go to the machine cache (synthgen/machinecache.py),
+    keyed by this module's source, the arguments and the numpy / OpenCV versions, and every
+    later process reads them back (a few ms) instead of building them (~0.1-0.4 s each)."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args):
+        from .. import machinecache
+
+        name = None
+        if machinecache.root() is not None:
+            try:
+                name = machinecache.key("bank", fn.__name__, args, machinecache.source_key(__file__),
+                                        np.__version__, cv2.__version__)
+            except OSError:
+                name = None
+        if name is not None:
+            hit = machinecache.read("banks", name)
+            if hit is not None:
+                meta, arrays = hit
+                try:
+                    if meta["kind"] == "dict":
+                        return {k: tuple(arrays[f"{k}:{i}"] for i in range(n)) for k, n in meta["counts"]}
+                    return tuple(arrays[str(i)] for i in range(meta["n"]))
+                except KeyError:
+                    pass
+        out = fn(*args)
+        if name is not None:
+            if isinstance(out, dict):
+                machinecache.write("banks", name, {"kind": "dict", "counts": [[k, len(v)] for k, v in out.items()]},
+                                   {f"{k}:{i}": a for k, v in out.items() for i, a in enumerate(v)})
+            else:
+                machinecache.write("banks", name, {"kind": "tuple", "n": len(out)}, {str(i): a for i, a in enumerate(out)})
+        return out
+
+    return wrapper
+
+
 @lru_cache(maxsize=2)
+@_persisted
 def bank(size: int) -> dict[str, tuple[np.ndarray, ...]]:
     rng = np.random.Generator(np.random.PCG64(BANK_SEED))
     yy, xx = np.mgrid[0:size, 0:size].astype(np.float32) / size
@@ -127,12 +167,14 @@ def _fbm(rng: np.random.Generator, size: int, lo: int, hi: int, persistence: flo
 
 
 @lru_cache(maxsize=2)
+@_persisted
 def fractal_bank(size: int) -> tuple[np.ndarray, ...]:
     rng = np.random.Generator(np.random.PCG64(BANK_SEED + 1))
     return tuple(_to_u8(_fbm(rng, size, lo, hi, p, kind)) for kind, lo, hi, p in FRACTAL_SPECS)
 
 
 @lru_cache(maxsize=2)
+@_persisted
 def paper_bank(size: int) -> tuple[np.ndarray, ...]:
     """Paper luminance: soft cloudiness, fine grain and fibres (noise smeared along one axis)."""
     rng = np.random.Generator(np.random.PCG64(BANK_SEED + 2))
@@ -150,6 +192,7 @@ def paper_bank(size: int) -> tuple[np.ndarray, ...]:
 
 
 @lru_cache(maxsize=2)
+@_persisted
 def stain_bank() -> tuple[np.ndarray, ...]:
     """Stain alphas (float32 in [0, 1], 128 x 128): blotches with a darker tide-line rim."""
     rng = np.random.Generator(np.random.PCG64(BANK_SEED + 3))
