@@ -87,6 +87,16 @@ def test_a_bad_key_in_the_users_own_file_still_names_the_file(tmp_path, capsys) 
     _one_line(capsys.readouterr().err, f"{bad}: nosuchkey: unknown key")
 
 
+@pytest.mark.parametrize("value,needle", [
+    ("augment.strength=abc", "--set augment.strength: Input should be a valid number"),
+    ("augment.nosuch=1", "--set augment.nosuch: unknown key"),
+])
+def test_a_dataset_audits_set_errors_are_one_line(lines, tmp_path, capsys, value, needle) -> None:
+    """Was a pydantic ValidationError traceback (audit of a dataset validates augment.* alone)."""
+    assert main(["audit", str(lines), "--set", value, "--n", "2", "-q", "--out", str(tmp_path / "a")]) == 2
+    _one_line(capsys.readouterr().err, needle)
+
+
 @pytest.mark.parametrize("manifest,needle", [
     ("[]", "manifest.json is unreadable (a JSON list, not an object)"),
     ('{"shards": [1]}', "malformed shard list (entry 0 is a number, not an object"),

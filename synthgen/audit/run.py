@@ -46,7 +46,17 @@ def open_source(spec: str, overrides: dict[str, Any] | None, seed: int | None):
             if bad:
                 raise UserError(f"--set {bad[0]}: a dataset audit takes only augment.* settings")
             aug = apply_overrides({}, {k.removeprefix("augment."): v for k, v in overrides.items()})
-            return DatasetSource(spec, seed=seed, aug=AugmentCfg.model_validate(aug))
+            from pydantic import ValidationError
+
+            try:
+                cfg = AugmentCfg.model_validate(aug)
+            except ValidationError as e:  # one line naming the --set key, as for a pipeline
+                first = e.errors()[0]
+                loc = ".".join(["augment", *map(str, first["loc"])])
+                key = next((k for k in overrides if loc.startswith(k) or k.startswith(loc)), loc)
+                msg = "unknown key (check the spelling)" if first["type"] == "extra_forbidden" else first["msg"]
+                raise UserError(f"--set {key}: {'' if loc == key else loc + ': '}{msg}") from None
+            return DatasetSource(spec, seed=seed, aug=cfg)
         return DatasetSource(spec, seed=seed)
     return PipelineSource(spec, overrides, seed)
 
