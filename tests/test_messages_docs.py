@@ -343,7 +343,7 @@ def test_readme_layout_names_every_package_module_and_folder() -> None:
     missing = sorted({f"{t.split('/')[0]}/" for t in inner if "/" in t} - words)
     missing += [t for t in inner if "/" not in t and t.endswith(".py") and t != "__init__.py" and t not in words]
     missing += sorted({f"{t.split('/')[0]}/" for t in tracked if "/" in t and not t.startswith(".")} - words)
-    cmd_text = block.split("commands/", 1)[1].split("\n  data/", 1)[0]
+    cmd_text = re.search(r"^  commands/(.*?)(?=^  \w+/|^\S)", block, re.S | re.M).group(1)
     commands = [t[len("commands/"):-3] for t in inner if t.startswith("commands/") and t.endswith(".py")]
     missing += [f"commands/{c}" for c in commands if not c.startswith("_") and c not in cmd_text.split()]
     assert missing == [], f"README Layout lacks {missing}"
