@@ -11,4 +11,7 @@ __version__ = "0.2.0"
 #    outline + shadow), running text wraps by dropping its last words; ocr_line's wider defaults.
 # 7: after an elastic warp a quad grows to hold its bent text (points along its edges and its char
 #    quads), which the four mapped corners alone cut into by up to ~2 px.
-SAMPLE_STREAM = 7
+# 8: document pipelines: portraits' hair shine is a short arc inside the crown and long hair one
+#    polygon (was a straight bar that could leave the hair, and a notch); card watermarks
+#    ("RESIDENT IDENTITY", "UTO") are don't-care line instances (labels and EAST score maps).
+SAMPLE_STREAM = 8
