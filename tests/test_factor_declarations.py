@@ -16,8 +16,8 @@ Every shipped pipeline is traced as shipped, and the VARIANTS turn on what only 
 configs draw (ocr_line_narrow with every line style it leaves at chance 0, balanced corpora,
 fixed-width and turned vertical lines, image-folder backgrounds, generated scene words, two
 templates in one pipeline, portraits drawn per card, from a folder or by GeneGAN, cards in
-scenes, no augmentation). A pin of any of these names on a config that cannot draw it is
-refused, as before: the catalogue is what the config can draw.
+scenes, no augmentation, an albumentations pipeline as an op). A pin of any of these names on
+a config that cannot draw it is refused, as before: the catalogue is what the config can draw.
 """
 
 from __future__ import annotations
@@ -78,6 +78,9 @@ VARIANTS = {
     "licence_scene_portraits_per_card": ("licence_us_scene", {"document.photo.bank": 0}),
     "cn_cards_in_scenes_per_card": ("idcard_cn", {"document.photo.bank": 0, "document.in_scene": True}),
     "td1_photos_from_a_folder": ("id_td1", {"document.photo.source": "folder", "document.photo.folder": "{photos}"}),
+    # an albumentations pipeline as one more op: its seed and each transform's recorded parameters
+    "scene_albumentations": ("ocr_scene_narrow", {"augment.albumentations": "example", "augment.strength": 1.0,
+                                                  "image.width": 256, "image.height": 256}),
 }
 
 
@@ -230,7 +233,7 @@ def test_variants_cover_what_the_shipped_configs_do_not_draw(folders):
                           for n, o in (variant(k, folders) for k in VARIANTS))) - shipped
     assert {"line.word.length", "line.word.char", "line.offset_along", "background.image", "background.zoom",
             "photo.shape", "photo.hair.style_for_sex", "photo.eyes.width_for_age", "photo.file",
-            "word.w.numbers.format"} <= extra, sorted(extra)
+            "word.w.numbers.format", "aug.albu.seed", "derived.aug.albu.Affine"} <= extra, sorted(extra)
     # the line renderer's newer factors are in the shipped ocr_line
     assert {"line.style.char_rotate_amount", "line.style.char_rotate.seed", "line.tight", "line.tight_side",
             "line.geometry.squeeze_amount", "line.style.overlap_scale", "line.style.outline_shadow",

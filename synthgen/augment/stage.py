@@ -6,7 +6,9 @@ the one strength, and both are keyed uniforms, so raising the strength only adds
 grows magnitudes: sample i at strength s deforms continuously into itself at s' > s. Geometric ops compose into one matrix, the elastic op adds one
 displacement field, and the image (and the optional ink mask) is resampled once; quads and
 char quads go through the same mapping. Then the photometric ops run in registry order, with
-consecutive tone ops fused into one lookup table. Strength 0 returns the inputs untouched.
+consecutive tone ops fused into one lookup table. Then, when `augment.albumentations` is set,
+its albumentations pipeline runs as one more op (albu_ops.py: p x strength per transform, quads
+as keypoints, seeded by the factor aug.albu.seed). Strength 0 returns the inputs untouched.
 """
 
 from __future__ import annotations
@@ -85,6 +87,10 @@ def declare(cat, cfg: Any, strength: float | None = None) -> None:
                 spec.src = (f"{key}.range x augment.strength"
                             if name == f"aug.{op.name}.{op.param}" or (spec.lo, spec.hi) == scaled
                             else f"(fixed range; drawn when {key} fires)")
+    if getattr(cfg, "albumentations", None) is not None:
+        from .albu_ops import declare as declare_albumentations
+
+        declare_albumentations(cat, cfg.albumentations)
 
 
 CHAR_VISIBLE = 0.75  # text with a character less visible than this becomes don't-care
@@ -140,6 +146,16 @@ def move_instances(instances: list[Instance], mapping: Mapping, cfg: Any) -> lis
     # their own: the corners' values stay exactly what they were) and the quad grows to hold them.
     edge_pts = mapping.points(np.concatenate([_edge_samples(inst.quad) for inst in instances])) \
         if getattr(mapping, "fields", None) else None
+    return place_instances(instances, pts, edge_pts, mapping.W, mapping.H, cfg)
+
+
+def place_instances(instances: list[Instance], pts: np.ndarray, edge_pts: np.ndarray | None, W: int, H: int,
+                    cfg: Any, mirrored: list[bool] | None = None) -> list[Instance]:
+    """The instances at their mapped points (`pts`: 4 per quad, then 4 per char quad of each
+    instance that has them; `edge_pts`: EDGE_SAMPLES per quad edge, or None), each quad grown to
+    hold its mapped edge samples and char quads, and judged against the W x H frame: mostly out
+    becomes ignore (or goes), a character cut by the frame makes it ignore. `mirrored[j]`
+    (albu_ops: a flip turned the corner order): not grown, and ignore."""
     out, k = [], 4 * len(instances)
     min_visible = getattr(cfg, "min_visible", 0.5)
     drop = getattr(cfg, "out_of_frame", "ignore") == "drop"
@@ -150,12 +166,12 @@ def move_instances(instances: list[Instance], mapping: Mapping, cfg: Any) -> lis
             n = 4 * len(chars)
             chars = pts[k : k + n].reshape(-1, 4, 2)
             k += n
-        if edge_pts is not None:
+        flipped = bool(mirrored and mirrored[j])
+        if edge_pts is not None and not flipped:
             held = edge_pts[EDGE_SAMPLES * 4 * j : EDGE_SAMPLES * 4 * (j + 1)]
             quad = grow_to_hold(quad, held if chars is None or not len(chars) else
                                 np.concatenate([held, chars.reshape(-1, 2)]))
-        ignore = inst.ignore
-        W, H = mapping.W, mapping.H
+        ignore = inst.ignore or flipped
         inside = bool(np.all((quad[:, 0] >= 0) & (quad[:, 0] <= W) & (quad[:, 1] >= 0) & (quad[:, 1] <= H)))
         if not inside and visible_fraction(quad, W, H) < min_visible:
             if drop:
@@ -201,4 +217,8 @@ def augment(image: np.ndarray, instances: list[Instance], d: Draws, cfg: Any, in
         instances = move_instances(instances, mapping, cfg)
     if photo:
         image = apply_photometric(image, photo)
+    if getattr(cfg, "albumentations", None) is not None:  # one more op: the configured albumentations pipeline
+        from .albu_ops import apply as albumentations_op
+
+        image, instances, ink = albumentations_op(cfg.albumentations, image, instances, ink, d, s, cfg)
     return image, instances, ink

@@ -32,10 +32,22 @@ def _fmt(v: Any) -> str:
     return str(v).replace("/", "-").replace(" ", "")
 
 
+def _short(dump: dict[str, Any]) -> dict[str, Any]:
+    """An albumentations Compose passed in Python (its serialised dict) names itself by a short
+    hash, not by every argument of every transform."""
+    aug = dump.get("augment")
+    if isinstance(aug, dict) and isinstance(aug.get("albumentations"), dict):
+        from ..augment.albu_ops import short_name
+
+        aug["albumentations"] = short_name(aug["albumentations"])
+    return dump
+
+
 def dataset_name(cfg: PipelineConfig, base: PipelineConfig, seed: int) -> str:
     """`ocr_scene.strength_0.35.fonts_cjk.seed_7`: what differs from the pipeline's defaults."""
     # the base with the same split part, so default split settings do not enter the name
-    a, b = _flat(cfg.model_dump(mode="json")), _flat(base.model_copy(update={"split": cfg.split}).model_dump(mode="json"))
+    a = _flat(_short(cfg.model_dump(mode="json")))
+    b = _flat(_short(base.model_copy(update={"split": cfg.split}).model_dump(mode="json")))
     b.pop("split", None)
     parts = [cfg.name]
     for k in sorted(a):

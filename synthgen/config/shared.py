@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_serializer
 
 from .base import Strict, _range
 
@@ -63,6 +63,10 @@ class AugmentCfg(Strict):
     ops: dict[str, AugOpCfg] = Field(default_factory=dict)  # per-op overrides; p: 0 turns one off
     out_of_frame: Literal["ignore", "drop"] = "ignore"  # instances mostly pushed out of the frame
     min_visible: float = Field(0.5, ge=0, le=1)  # least share of a quad's area left in the frame
+    # An albumentations pipeline run as one more op (synthgen/augment/albu_ops.py): a file it
+    # wrote (A.save: .yaml / .yml / .json), a shipped name (example), or in Python an A.Compose /
+    # list of transforms (kept as A.to_dict). None: not run (and nothing recorded).
+    albumentations: str | dict[str, Any] | None = None
 
     @field_validator("ops")
     @classmethod
@@ -74,6 +78,24 @@ class AugmentCfg(Strict):
         if bad:
             raise ValueError(f"unknown augmentation op {bad}; use {', '.join(known)}")
         return dict(sorted(v.items()))
+
+    @field_validator("albumentations", mode="before")
+    @classmethod
+    def _albumentations(cls, v: Any) -> Any:
+        # loaded and checked here, so a bad file fails when the config is read (one line, UserError)
+        from ..augment.albu_ops import load, normalise
+
+        v = normalise(v)
+        if v is not None:
+            load(v)
+        return v
+
+    @model_serializer(mode="wrap")
+    def _drop_unset_albumentations(self, handler):
+        d = handler(self)
+        if isinstance(d, dict) and self.albumentations is None:
+            d.pop("albumentations", None)  # configs without it keep their fingerprints and names
+        return d
 
 
 class FactorsCfg(Strict):
