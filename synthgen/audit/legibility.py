@@ -194,7 +194,10 @@ def legibility(pipeline: str = "ocr_line", n: int = 500, seed: int | None = None
     reader = reader or DEFAULT_READER
     read = load_reader(reader)
     alphabet = ppocr_alphabet() if reader == "ppocr" else None
-    outdir.mkdir(parents=True, exist_ok=True)
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:  # a read-only filesystem (/proc, a full or read-only mount): was a traceback
+        raise UserError(f"--out {str(outdir)!r}: cannot create the folder ({e.strerror or e}); choose another --out") from None
 
     lines: list[dict[str, Any]] = []
     words: list[dict[str, Any]] = []

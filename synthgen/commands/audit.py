@@ -68,6 +68,16 @@ def run(a: argparse.Namespace) -> int:
         grid = tuple(float(x) for x in a.grid.split(",") if x.strip())
     except ValueError:
         raise UserError(f"--grid {a.grid!r}: expected comma-separated strengths, e.g. 0,0.25,0.5,0.75,1") from None
+    if not all(0 <= s <= 1 for s in grid):  # NaN fails the comparison too
+        raise UserError(f"--grid {a.grid!r}: strengths lie from 0 to 1, e.g. 0,0.25,0.5,0.75,1")
+    if a.verdicts is not None and a.judge != "human":
+        raise UserError(f"--verdicts {a.verdicts!r} is read by --judge human only; add --judge human or drop --verdicts")
+    if a.write is not None:  # checked before any work: a refusal at the end left --out behind
+        from ._args import check_out_file
+
+        if not a.write.lower().endswith((".yaml", ".yml")):
+            raise UserError(f"--write {a.write!r}: the tuned config is YAML; give a name ending in .yaml")
+        check_out_file(a.write, "--write")
     r = audit(a.source, judge=a.judge, target_error=a.target_error, n=a.n, grid=grid, steps=a.steps, out=a.out,
               write=a.write, confirm=a.confirm, seed=a.seed, overrides=parse_set(a.sets), reader=a.reader,
               verdicts=a.verdicts, progress=not a.quiet)

@@ -74,8 +74,14 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def run(a: argparse.Namespace) -> int:
     from ..io import export_formats as reg
 
+    from ..errors import UserError
+
+    if not a.out.strip():  # was a ValueError traceback (an empty path has no name for OUT.partial)
+        raise UserError(f"OUT {a.out!r} is empty; give an output folder (new, or empty)")
     cls = reg.get(a.to)
     kinds = [k.strip() for k in a.kinds.split(",") if k.strip()]
+    if not kinds:  # was every kind, silently
+        raise UserError(f"--kinds {a.kinds!r} names no kind; give some, e.g. --kinds word,line,field")
     options = {}
     if getattr(cls, "task", "") == "rec":
         options.update(height=a.height, pad=a.pad, image_format=a.image_format, quality=a.quality)

@@ -234,6 +234,10 @@ def _train(a: argparse.Namespace) -> int:
                          "compose": src_conf.get("model", {}).get("compose", "none")}}
     created = not out.exists()
     try:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as e:  # a read-only filesystem (/proc, a read-only mount): was a traceback
+            raise UserError(f"--out {a.out!r}: cannot create the folder ({e.strerror or e}); choose another --out") from None
         train(src, cfg, tcfg, a.steps, out, device=a.device, sample_every=a.sample_every, progress=not a.quiet,
               trainer=tr, attr=a.attr, max_seconds=None if a.max_minutes is None else 60 * a.max_minutes,
               meta=meta)

@@ -54,6 +54,10 @@ def _fmt(p: dict) -> str:
 def run(a: argparse.Namespace) -> int:
     from ..audit.legibility import legibility
 
+    if a.out is not None and a.out.strip():  # before any work: a path under a file was a traceback at the end
+        from ..io.outpaths import check_out_folder
+
+        check_out_folder(a.out)
     r = legibility(a.pipeline, n=a.n, seed=a.seed, overrides=overrides_of(a), out=a.out, reader=a.reader,
                    start=a.start, min_height=a.min_height, progress=not a.quiet)
     if "lines" in r:

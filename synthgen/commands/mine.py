@@ -8,6 +8,7 @@ import json
 from ._args import add_pipeline_args
 
 ORDER = 45
+MAX_PER_ROUND = 100_000
 
 EPILOG = """\
 The function gets a list of Sample objects (as pipeline.sample returns them) and returns one
@@ -63,6 +64,11 @@ def run(a: argparse.Namespace) -> int:
     from ..mine.job import mine
     from ._args import overrides_of
 
+    if a.per_round > MAX_PER_ROUND:  # a round is held in memory whole (and written as one shard)
+        from ..errors import UserError
+
+        raise UserError(f"--per-round {a.per_round:,}: at most {MAX_PER_ROUND:,} samples a round (each round is "
+                        "held in memory and written as one shard); use more --rounds")
     rep = mine(a.pipeline, a.model, rounds=a.rounds, per_round=a.per_round, out=a.out, seed=a.seed,
                overrides=overrides_of(a), start=a.start, floor=a.floor, bins=a.bins, top=a.top,
                fail_at=a.fail_at, sheet=a.sheet, progress=not a.quiet and not a.json,

@@ -64,6 +64,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def run(a: argparse.Namespace) -> int:
     from ..run.job import render
 
+    if a.split is not None and not a.split.strip():  # '' used to render every part, silently
+        from ..errors import UserError
+
+        raise UserError("--split '' is empty; give one part of splits.ratios, e.g. --split train")
     m = render(a.pipeline, n=a.n, out=a.out, seed=a.seed, shard_size=a.shard_size, workers=a.workers,
                executor=a.executor, overrides={**overrides_of(a), **({"split": a.split} if a.split else {})}, progress=not a.quiet, ray_address=a.ray_address,
                verify=a.verify, accept_versions=a.accept_versions)
