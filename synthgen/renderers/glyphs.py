@@ -202,7 +202,8 @@ class _Atlas:
     """The persisted glyphs of one (font file, face index, raster size), and the ones this
     process has drawn since it last wrote the entry."""
 
-    __slots__ = ("name", "path", "rows", "arrays", "base", "ident", "pending", "metrics", "damaged", "_file", "_pid")
+    __slots__ = ("name", "path", "rows", "arrays", "base", "ident", "pending", "metrics", "damaged", "blob", "_file",
+                 "_pid")
 
     def __init__(self, name: str, path) -> None:
         self.name, self.path = name, path
@@ -213,20 +214,24 @@ class _Atlas:
         self.ident = None  # (device, inode, size, mtime) of the file the index was read from
         self.metrics = None
         self.damaged = False  # a mask that did not read back whole: the entry is written afresh
+        self.blob = None  # a small entry's masks, read whole (no file kept open for it)
         self._file = None
         self._pid = 0
         self.open()
 
-    def open(self) -> bool:
+    def open(self, blob: bool = False) -> bool:
         """Open the entry for this process; (re)read its index unless it is the file the index
-        came from (another process may have replaced it since). False: there is none."""
+        came from (another process may have replaced it since). A small entry (a Latin face's
+        table: a few KB) is read whole when `blob` (its first glyph asked for) and no file is
+        kept open for it; a large one (CJK) stays open for reads of single masks. False: there
+        is no entry."""
         import os
 
         self.close()
         try:
             f = open(self.path, "rb")
         except OSError:
-            self.rows, self.arrays, self.ident = {}, None, None
+            self.rows, self.arrays, self.ident, self.blob = {}, None, None, None
             return False
         try:
             st = os.fstat(f.fileno())
@@ -234,15 +239,24 @@ class _Atlas:
             if ident != self.ident:
                 entry = _read_index(f)
                 self.ident = ident if entry is not None else None
-                self.rows, self.arrays, self.base = {}, None, 0
+                self.rows, self.arrays, self.base, self.blob = {}, None, 0, None
                 if entry is not None:
                     meta, self.arrays, self.base = entry
                     self.rows = dict(zip(self.arrays["cps"].tolist(), range(len(self.arrays["cps"]))))
                     if meta.get("metrics"):
                         self.metrics = (int(meta["metrics"][0]), int(meta["metrics"][1]))
+            if self.arrays is None:
+                f.close()
+                return False
+            if st.st_size - self.base <= ATLAS_SLURP:
+                if blob and self.blob is None:
+                    f.seek(self.base)
+                    self.blob = f.read()
+                f.close()
+                return True
         except OSError:
             f.close()
-            self.rows, self.arrays, self.ident = {}, None, None
+            self.rows, self.arrays, self.ident, self.blob = {}, None, None, None
             return False
         self._file, self._pid = f, os.getpid()
         _open_files[id(self)] = self
@@ -256,23 +270,33 @@ class _Atlas:
         cp = ord(ch)
         if cp not in self.rows:
             return None
-        if self._file is None or self._pid != os.getpid():  # never share a descriptor with a fork
-            if not self.open() or cp not in self.rows:
+        if self.blob is None and (self._file is None or self._pid != os.getpid()):  # never share a descriptor with a fork
+            if not self.open(blob=True) or cp not in self.rows:
                 return None
         i = self.rows[cp]
         a = self.arrays
-        x0, y0, w, h = a["geom"][i].tolist()
-        mask = np.empty((h, w), np.uint8)
-        if mask.size:
+        if "lists" not in a:  # plain Python values: one conversion, not numpy scalars per glyph
+            a["lists"] = tuple(a[f].tolist() for f in ("geom", "off", "adv", "ins", "crc"))
+        geom, off, adv, ins, crc = a["lists"]
+        x0, y0, w, h = geom[i]
+        if w * h == 0:
+            return Glyph(np.zeros((h, w), np.uint8), x0, y0, adv[i])
+        if self.blob is not None:
+            # a view of the entry's bytes (read-only: glyph masks are only ever read), so the
+            # glyphs a process uses are not held twice
+            p = off[i]
+            ok = p + w * h <= len(self.blob)
+            mask = np.frombuffer(self.blob, np.uint8, w * h, p).reshape(h, w) if ok else None
+        else:
+            mask = np.empty((h, w), np.uint8)
             try:
-                ok = self._read(self.base + int(a["off"][i]), mask) and _crc(mask) == int(a["crc"][i])
+                ok = self._read(self.base + off[i], mask)
             except OSError:
                 ok = False
-            if not ok:
-                self.damaged = True
-                return None
-            return Glyph(mask, x0, y0, float(a["adv"][i]), tuple(a["ins"][i].tolist()))
-        return Glyph(mask, x0, y0, float(a["adv"][i]))
+        if not ok or _crc(mask) != crc[i]:
+            self.damaged = True
+            return None
+        return Glyph(mask, x0, y0, adv[i], tuple(ins[i]))
 
     def _read(self, pos: int, out: np.ndarray) -> bool:
         import os
@@ -308,7 +332,18 @@ class _Atlas:
             self._file = None
 
 
-ATLAS_OPEN_FILES = 64  # atlas files a process keeps open (scenes use thousands of tables)
+def _open_limit() -> int:
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        return 256 if soft == resource.RLIM_INFINITY else max(16, min(256, soft // 4))
+    except (ImportError, OSError, ValueError):  # Windows: no resource module
+        return 128
+
+
+ATLAS_OPEN_FILES = _open_limit()  # large atlas files a process keeps open (scenes use thousands of tables)
+ATLAS_SLURP = 65536  # an entry whose masks take no more is read whole when opened
 _open_files: dict[int, _Atlas] = {}
 _atlases: dict[tuple[str, int, int], _Atlas | None] = {}
 _pending = 0
