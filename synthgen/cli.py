@@ -1,15 +1,22 @@
 """`synthgen` command line. Bad input -> one line on stderr, exit code 2, no traceback; a job
-stopped from outside (disk full, a worker killed) -> one line, exit code 1.
+stopped from outside (disk full, a worker killed) -> one line, exit code 1; Ctrl-C -> exit code
+130 and SIGTERM -> exit code 143, each with one line saying what the command keeps (the
+command module's `INTERRUPTED`).
 
 Subcommands live in `synthgen/commands/`, one module each, discovered at start-up."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from . import commands
-from .errors import RunError, UserError
+from .errors import RunError, Terminated, UserError
 from .version import __version__
 
 
@@ -32,18 +39,66 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    a = None
+    runs: dict = {}
     try:
-        ap, runs = build_parser()
-        a = ap.parse_args(argv)
-        return runs[a.cmd](a)
+        with _sigterm_raises():
+            ap, runs = build_parser()
+            a = ap.parse_args(argv)
+            return runs[a.cmd](a)
     except (UserError, RunError) as e:
         print(f"synthgen: error: {_one_line(e)}", file=sys.stderr)
         return e.exit_code
-    except KeyboardInterrupt:
-        print("synthgen: interrupted; finished shards are kept: rerun the same command to resume", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as e:  # Ctrl-C, or SIGTERM (Terminated)
+        term = isinstance(e, Terminated)
+        kept = _kept(runs.get(getattr(a, "cmd", None)), a)
+        print(f"synthgen: {'terminated' if term else 'interrupted'}{'; ' + kept if kept else ''}", file=sys.stderr)
+        return 143 if term else 130
     except BrokenPipeError:
         return 0
+
+
+def _kept(run, a: argparse.Namespace | None) -> str:
+    """What the interrupted command keeps, from its module's `INTERRUPTED` (a text, or a function
+    of the parsed arguments); "" when there is no command yet or it does not say."""
+    mod = sys.modules.get(getattr(run, "__module__", "") or "")
+    said = getattr(mod, "INTERRUPTED", "")
+    try:
+        return _one_line(said(a)) if callable(said) else str(said)
+    except Exception:  # never a traceback on the way out
+        return ""
+
+
+_MAIN_PID = [0]  # the process whose SIGTERM raises Terminated
+
+
+def _on_sigterm(signum, frame) -> None:
+    """SIGTERM in the CLI's process: unwind like Ctrl-C (the same clean-up), exit 143 with one
+    line. A forked child that inherited this handler (and set none of its own) dies of the
+    signal as it would have without it. A second SIGTERM during the clean-up kills at once."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if os.getpid() != _MAIN_PID[0]:
+        os.kill(os.getpid(), signal.SIGTERM)
+        return
+    raise Terminated()
+
+
+_on_sigterm.synthgen_cli = True  # type: ignore[attr-defined]  # run/ray_exec.py puts it back after ray.init
+
+
+@contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """SIGTERM raises `Terminated` in this process while the command runs (main thread only:
+    elsewhere Python cannot set handlers); the previous handler is restored afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    _MAIN_PID[0] = os.getpid()
+    before = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if before is None else before)
 
 
 def _one_line(e: BaseException) -> str:

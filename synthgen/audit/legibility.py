@@ -34,6 +34,7 @@ from tqdm import tqdm
 
 from ..errors import UserError
 from ..core import TEXT_KINDS
+from ..io.outpaths import out_or_default
 from .judges import (DEFAULT_READER, canon, char_height, load_reader, ppocr_alphabet, ppocr_detect,
                      read_instance, vertical_strip)
 from .stats import wilson
@@ -188,7 +189,7 @@ def legibility(pipeline: str = "ocr_line", n: int = 500, seed: int | None = None
         raise UserError(f"--min-height must be > 0 px, got {min_height}")
     seed = None if seed is None else parse_seed(seed)
     pipe = load_pipeline(pipeline, seed=seed, **(overrides or {}))
-    outdir = Path(out or Path("runs") / "legibility" / pipe.name)
+    outdir = Path(out_or_default(out, Path("runs") / "legibility" / pipe.name))
     if outdir.exists() and not outdir.is_dir():
         raise UserError(f"--out {str(outdir)!r} is a file; give a folder")
     reader = reader or DEFAULT_READER

@@ -23,6 +23,7 @@ import yaml
 from tqdm import tqdm
 
 from ..errors import UserError
+from ..io.outpaths import out_or_default
 from . import report
 from .judges import make_judge
 from .stats import Z95, tune, wilson
@@ -103,7 +104,7 @@ def audit(source: str = "ocr_line", judge: str = "label", target_error: float = 
         raise UserError("--grid strengths must lie in [0, 1]")
     src = open_source(source, overrides, seed)
     j = None if judge == "human" else make_judge(judge, reader=reader)  # bad judge or reader: nothing written
-    outdir = Path(out or Path("runs") / "audit" / f"{src.name}.{judge}")
+    outdir = Path(out_or_default(out, Path("runs") / "audit" / f"{src.name}.{judge}"))
     made = not outdir.exists()
     try:
         outdir.mkdir(parents=True, exist_ok=True)

@@ -2,7 +2,10 @@
 
 `synthgen.cli` discovers every module in this package (a new command plugs in by adding a
 file, without touching the CLI). Modules import heavy dependencies inside `run`, so
-`synthgen --help` stays fast. A module may set `ORDER` (int) to place itself in `--help`.
+`synthgen --help` stays fast. A module may set `ORDER` (int) to place itself in `--help`, and
+sets `INTERRUPTED`: what Ctrl-C or SIGTERM leave behind, a text (or a function of the parsed
+arguments) the CLI prints after "synthgen: interrupted; " (e.g. "finished shards are kept: rerun
+the same command to resume"); it must be true for that command.
 """
 
 from __future__ import annotations

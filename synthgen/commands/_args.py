@@ -6,10 +6,18 @@ import argparse
 from typing import Any
 
 
+def seed_arg(text: str) -> int:
+    """argparse `type=` of every subcommand's --seed (one parser for all: `run.job.parse_seed`): a
+    whole number from 0 to 2**64 - 1 (1_000 allowed); anything else is one line naming --seed."""
+    from ..run.job import parse_seed
+
+    return parse_seed(text, "--seed")
+
+
 def add_pipeline_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("pipeline", nargs="?", default="ocr_scene",
                    help="pipeline name in pipelines/ (default ocr_scene) or a path to a .yaml config")
-    p.add_argument("--seed", type=int, default=None,
+    p.add_argument("--seed", type=seed_arg, default=None,
                    help="job seed, a whole number from 0 to 2**64 - 1 (default: the config's seed)")
     p.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value by dotted path, e.g. --set augment.strength=0.4 (repeatable)")

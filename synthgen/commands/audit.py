@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import argparse
 
+from ._args import seed_arg
+
 ORDER = 35
+INTERRUPTED = ("audit.json is written only when the audit finishes: rerun the same command "
+               "to start over")  # cli.py
 
 EPILOG = """\
 examples:
@@ -52,7 +56,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     r.add_argument("--out", help="folder for audit.json and the PNGs (default runs/audit/<name>.<judge>)")
     r.add_argument("--write", metavar="PATH", help="write the config with the tuned augment.strength here (.yaml)")
     r.add_argument("--verdicts", metavar="CSV", help="for --judge human: the CSV exported from human.html")
-    r.add_argument("--seed", type=int, default=None, help="job seed (default: the config's; datasets: 0)")
+    r.add_argument("--seed", type=seed_arg, default=None, help="job seed, 0 to 2**64 - 1 (default: the config's; datasets: 0)")
     r.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value, e.g. --set augment.ops.rotate.p=0 (repeatable)")
     r.add_argument("-q", "--quiet", action="store_true", help="no progress bar")

@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 
+from ._args import seed_arg
+
 ORDER = 30
+INTERRUPTED = "finished shards are kept: rerun the same command to resume"  # what Ctrl-C / SIGTERM leave (cli.py)
 
 EPILOG = """\
 examples:
@@ -35,7 +38,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     r.add_argument("--out", required=True, help="output folder or fsspec URL (new, empty, or this job's own to resume)")
     r.add_argument("--strength", type=float, required=True, help="augmentation strength in [0, 1]")
     r.add_argument("--copies", type=int, default=1, help="augmented copies per input sample (default 1)")
-    r.add_argument("--seed", type=int, default=0, help="job seed (default 0)")
+    r.add_argument("--seed", type=seed_arg, default=0, help="job seed, 0 to 2**64 - 1 (default 0)")
     r.add_argument("--shard-size", type=int, default=1000, help="samples per output shard (default 1000)")
     r.add_argument("--workers", type=int, default=None, help="worker processes (default: CPU count)")
     r.add_argument("--executor", choices=["serial", "process", "ray"], default="process",

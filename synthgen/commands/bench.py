@@ -8,6 +8,7 @@ from ..errors import UserError
 from ._args import add_pipeline_args, overrides_of
 
 ORDER = 90
+INTERRUPTED = "nothing was kept (a benchmark renders into a temporary folder)"  # cli.py
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:

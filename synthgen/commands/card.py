@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 
 ORDER = 16
+INTERRUPTED = ("the card (README.md, contact_sheet.png) is written only at the end: rerun the same "
+               "command")  # cli.py
 
 EPILOG = """\
 examples:

@@ -6,6 +6,7 @@ import argparse
 import json
 
 ORDER = 40
+INTERRUPTED = "nothing was written (check only reads)"  # cli.py
 
 EPILOG = """\
 checks:

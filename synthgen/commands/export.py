@@ -39,6 +39,8 @@ OUT when complete: an interrupted or failed export leaves no OUT behind; rerun i
 
 
 ORDER = 50
+INTERRUPTED = ("nothing was exported (OUT appears only when an export is complete; its "
+               ".partial folder was removed): rerun the same command to start over")  # cli.py
 
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -57,7 +59,8 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("out", metavar="OUT", help="output folder: new, or empty")
     p.add_argument("--kinds", default="word,line,field",
                    help="comma-separated instance kinds to export (default word,line,field)")
-    p.add_argument("--height", type=int, default=32, help="recognition formats: crop height in px (default 32)")
+    p.add_argument("--height", type=int, default=32, help="recognition formats: crop height in px, 1 to 1024 (default 32); "
+                   "a crop wider than 16384 px is refused")
     p.add_argument("--pad", type=float, default=0.0,
                    help="recognition formats: margin around each word, as a fraction of its height "
                    "(default 0: tight ink quad)")

@@ -7,6 +7,7 @@ import argparse
 from ._args import add_pipeline_args, overrides_of
 
 ORDER = 30
+INTERRUPTED = "nothing was written (factors only reads)"  # cli.py
 
 EPILOG = """\
 examples:

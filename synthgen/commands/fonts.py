@@ -32,6 +32,7 @@ lines: share of lines (words) the face can draw entirely; a line is drawn in one
 
 
 ORDER = 60
+INTERRUPTED = "nothing was written (fonts only reads)"  # cli.py
 
 LIST_EPILOG = """\
 examples:

@@ -7,10 +7,18 @@ import sys
 from pathlib import Path
 
 from ..errors import UserError
+from ._args import seed_arg
 
 ORDER = 60
 MAX_EVAL_PAIRS = 10_000  # gan eval holds every pair's images (~100 KB a pair) in memory
 MAX_POOL = 1_000_000  # procedural faces per set (2 x 12 KB each in memory)
+
+
+def INTERRUPTED(a: argparse.Namespace) -> str:  # what Ctrl-C / SIGTERM leave (cli.py)
+    if getattr(a, "gan_cmd", None) == "train":
+        return (f"the last checkpoint (saved every --sample-every steps), if one was saved, is kept in "
+                f"{Path(a.out) / 'checkpoint'}: rerun with --resume to continue")
+    return "its output files are written only at the end: rerun the same command"
 
 EPILOG = """\
 examples:
@@ -67,7 +75,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     t.add_argument("--pool", type=int, default=4096, help="procedural faces rendered per set (default 4096)")
     t.add_argument("--max-minutes", type=float, help="stop cleanly (checkpoint + samples) after this long")
     t.add_argument("--sample-every", type=int, default=250, help="steps between sample grids and checkpoints")
-    t.add_argument("--seed", default="0", help="seed of the face pool, the initial weights and the batch order "
+    t.add_argument("--seed", type=seed_arg, default=0, help="seed of the face pool, the initial weights and the batch order "
                    "(0 to 2**64 - 1; default 0)")
     t.add_argument("--device", default="cpu", help="cpu (default), cuda or cuda:N")
     t.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")

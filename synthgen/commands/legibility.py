@@ -7,6 +7,8 @@ import argparse
 from ._args import add_pipeline_args, overrides_of
 
 ORDER = 36
+INTERRUPTED = ("report.json is written only when the measurement finishes: rerun the same "
+               "command to start over")  # cli.py
 
 EPILOG = """\
 examples:

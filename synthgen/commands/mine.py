@@ -9,6 +9,7 @@ from ._args import add_pipeline_args
 
 ORDER = 45
 MAX_PER_ROUND = 100_000
+INTERRUPTED = "finished rounds are kept: rerun the same command to resume"  # what Ctrl-C / SIGTERM leave (cli.py)
 
 EPILOG = """\
 The function gets a list of Sample objects (as pipeline.sample returns them) and returns one

@@ -9,6 +9,7 @@ from ..errors import UserError
 from ._args import add_pipeline_args, overrides_of
 
 ORDER = 20
+INTERRUPTED = "nothing was written (the sheet is written when every sample is drawn)"  # cli.py
 MAX_SAMPLES = 1024
 CELL = (32, 4096)
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from ._args import add_pipeline_args, overrides_of
 
 ORDER = 10
+INTERRUPTED = "finished shards are kept: rerun the same command to resume"  # what Ctrl-C / SIGTERM leave (cli.py)
 
 EPILOG = """\
 examples:

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import argparse
 
+from ._args import seed_arg
+
 ORDER = 60
+INTERRUPTED = "nothing was written (a preview sheet is written when every card is drawn)"  # cli.py
 
 EPILOG = """examples:
   synthgen templates list
@@ -40,7 +43,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("-n", type=int, default=8, help="number of cards, 1 to 1024 (default 8)")
     p.add_argument("-o", "--out", default=None, help="PNG file to write (default template-NAME.png)")
     p.add_argument("--start", type=int, default=0, help="first card index, 0 or more (default 0)")
-    p.add_argument("--seed", default=None, help="seed, a whole number from 0 to 2**64 - 1 (default 0)")
+    p.add_argument("--seed", type=seed_arg, default=None, help="seed, a whole number from 0 to 2**64 - 1 (default 0)")
     p.add_argument("--in-scene", action="store_true", help="place each card on a background in perspective")
     p.add_argument("--augment", type=float, default=0.0, metavar="STRENGTH",
                    help="augmentation strength, 0 to 1 (default 0: the cards as drawn)")
@@ -68,12 +71,29 @@ def run(a: argparse.Namespace) -> int:
         return 0
     if a.action == "preview":
         return _preview(a)
-    for p in a.path:
-        t = load_template(p)
+    return _validate(a.path)
+
+
+def _validate(paths: list[str]) -> int:
+    """Every template, not only up to the first bad one: "ok: ..." on stdout for each good one,
+    one `synthgen: error: ...` line on stderr for each bad one; exit code 2 if any is bad."""
+    import sys
+
+    from ..errors import UserError
+    from ..templates.loading import load_template
+
+    bad = 0
+    for p in paths:
+        try:
+            t = load_template(p)
+        except UserError as e:
+            bad += 1
+            print(f"synthgen: error: {' '.join(str(e).split(chr(10))).strip()}", file=sys.stderr)
+            continue
         c = t.cfg
         print(f"ok: {t.file}: {c.name}, {len(c.fields)} fields, {len(c.captions)} captions, "
               f"{len(c.background)} background layers" + (f", MRZ {c.mrz.format}" if c.mrz else ""))
-    return 0
+    return 2 if bad else 0
 
 
 def _preview(a: argparse.Namespace) -> int:
@@ -90,7 +110,7 @@ def _preview(a: argparse.Namespace) -> int:
     if not 0.0 <= a.augment <= 1.0:
         raise UserError(f"--augment {a.augment}: the strength must be from 0 to 1")
     cell = a.cell or min(1024, max(CELL[0], t.size_px[0]))
-    out = a.out or f"template-{t.name}.png"
+    out = f"template-{t.name}.png" if a.out is None else a.out  # -o '' is refused by check_sheet
     n = check_sheet(a.n, a.start, cell, out)
     # the document kind says what a pipeline around one template is
     data = renderer_class("document").template_config(t, in_scene=a.in_scene, strength=a.augment)

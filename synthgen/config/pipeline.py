@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
 from pydantic import Field, create_model, field_validator, model_serializer, model_validator
 
 from .shared import AugmentCfg, BackgroundCfg, FactorsCfg, FontsCfg, LabelsCfg, OutputCfg, SplitsCfg
 from .base import Strict
+
+NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")  # a pipeline's name: it names runs/<name>... folders
 
 
 # -- the pipeline config: shared sections plus the kind's own -------------------------------
@@ -53,6 +56,15 @@ class PipelineConfig(Strict):
     def __reduce__(self):
         # kind models are made at run time: pickle by kind (the unpickling process makes it again)
         return (_restore, (self.kind, self.__getstate__()))
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, v: str) -> str:
+        # the default output folder is runs/<name>...: a name is one file-name-safe token, never a path
+        if not NAME.fullmatch(v) or len(v) > 100:
+            raise ValueError(f"{v!r} is not a plain name; use letters, digits, '_', '-' and '.' (not first), "
+                             "at most 100 characters, e.g. my_scene")
+        return v
 
     @field_validator("kind")
     @classmethod

@@ -20,6 +20,8 @@ values are bytes (the encoded image; the label as UTF-8 text; the count as decim
     quad is warped to an upright rectangle `height` px high (default 32) and as wide as the
     quad's aspect ratio says, then encoded as PNG (default) or JPEG. Quads are the exact ink
     extents, so crops are tight; `pad` (a fraction of the text height) adds margin on every side.
+    `height` is 1 .. MAX_CROP_HEIGHT (1024) px; a crop wider than MAX_CROP_WIDTH (16384) px (a
+    very long line at a large height) is refused in one line, and so is running out of memory.
   * Line samples (the dataset's pipeline kind is `line`, or the sample's meta says
     `pipeline_kind: line`, or its only instance is a `line` covering at least half the image)
     are already recognition crops: the stored image bytes go in unchanged, with the line's text.
@@ -49,12 +51,22 @@ import numpy as np
 from tqdm import tqdm
 
 from ..core import TEXT_KINDS
-from ..errors import UserError
+from ..errors import RunError, UserError
 from .readers import Dataset, StoredSample
 from .shards import PARTIAL_SUFFIX
 
 MARKER = ".synthgen-export"  # marks a staging folder as ours, so a stale one may be removed
 ICDAR_IGNORE = "###"
+MAX_CROP_HEIGHT = 1024  # px: --height of recognition crops (one text line each; 32 or 48 is usual)
+MAX_CROP_WIDTH = 16384  # px: a wider crop (a long line at a large --height) is refused; OpenCV warps stop at 32767
+
+
+class CropTooWide(ValueError):
+    """A crop wider than MAX_CROP_WIDTH: `width`, `height` in px."""
+
+    def __init__(self, width: int, height: int) -> None:
+        super().__init__(f"{width} x {height} px")
+        self.width, self.height = width, height
 
 
 @dataclass
@@ -217,7 +229,8 @@ def crop_quad(image: np.ndarray, quad: Any, height: int = 32, pad: float = 0.0) 
     `pad` grows the quad first by that fraction of its height on every side.
 
     Quads use the pixel-area convention (pixel (x, y) covers [x, x+1)), OpenCV puts pixel
-    centres on integers: both sides are shifted by 0.5 so the warp is exact."""
+    centres on integers: both sides are shifted by 0.5 so the warp is exact. A crop wider than
+    MAX_CROP_WIDTH raises CropTooWide; OpenCV running out of memory, MemoryError."""
     q = np.asarray(quad, dtype=np.float64).reshape(4, 2)
     if not np.isfinite(q).all():
         return None
@@ -228,14 +241,25 @@ def crop_quad(image: np.ndarray, quad: Any, height: int = 32, pad: float = 0.0) 
         q = pad_quad(q, pad)
         qw, qh = _edges(q)
     width = max(1, int(round(height * qw / qh)))
+    if width > MAX_CROP_WIDTH or height > MAX_CROP_WIDTH:
+        raise CropTooWide(width, height)
     # Shrinking a lot: warp at the quad's own scale, then area-average down (no aliasing).
     big = qh > 2 * height
-    wh = (max(1, int(round(qw))), max(1, int(round(qh)))) if big else (width, height)
+    if big:
+        s = min(1.0, MAX_CROP_WIDTH / max(qw, qh))  # a huge quad: still >= 2x the crop, within OpenCV's limits
+        wh = (max(1, int(round(qw * s))), max(1, int(round(qh * s))))
+    else:
+        wh = (width, height)
     dst = np.array([[0, 0], [wh[0], 0], [wh[0], wh[1]], [0, wh[1]]], np.float64)
     m = cv2.getPerspectiveTransform((q - 0.5).astype(np.float32), (dst - 0.5).astype(np.float32))
-    out = cv2.warpPerspective(image, m, wh, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    if big:
-        out = cv2.resize(out, (width, height), interpolation=cv2.INTER_AREA)
+    try:
+        out = cv2.warpPerspective(image, m, wh, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        if big:
+            out = cv2.resize(out, (width, height), interpolation=cv2.INTER_AREA)
+    except cv2.error as e:
+        if "memory" in str(e).lower() or "allocate" in str(e).lower():
+            raise MemoryError(f"OpenCV could not allocate the {wh[0]} x {wh[1]} px warp") from None
+        raise
     return out
 
 
@@ -322,8 +346,9 @@ class _LmdbWriter:
 
 def check_crop_options(height: Any, pad: Any, quality: Any) -> None:
     """One-line errors for the crop options of every recognition export."""
-    if isinstance(height, bool) or not isinstance(height, int) or height < 1:
-        raise UserError(f"--height must be a positive whole number of pixels, got {height!r}")
+    if isinstance(height, bool) or not isinstance(height, int) or not 1 <= height <= MAX_CROP_HEIGHT:
+        raise UserError(f"--height must be a whole number of pixels from 1 to {MAX_CROP_HEIGHT} (a text line's "
+                        f"crop; 32 is usual), got {height!r}")
     if isinstance(pad, bool) or not (isinstance(pad, (int, float)) and 0 <= pad <= 1):
         raise UserError(f"--pad must be a fraction of the text height in 0..1, got {pad!r}")
     if isinstance(quality, bool) or not isinstance(quality, (int, float)) or not 0 <= quality <= 100:
@@ -378,12 +403,19 @@ def iter_crops(ds: Dataset, src: str, stats: ExportStats, kinds: tuple[str, ...]
             text = str(inst.get("text") or "")
             try:
                 crop = crop_quad(image, inst["quad"], height, pad) if text else None
+                data = None if crop is None else enc(crop)
+            except CropTooWide as e:
+                raise UserError(f"--height {height}: the crop of instance {j} of sample {s.key} in {s.shard} would "
+                                f"be {e} (at most {MAX_CROP_WIDTH} px wide); lower --height") from None
+            except MemoryError as e:
+                raise RunError(f"out of memory cropping instance {j} of sample {s.key} in {s.shard} ({e or 'MemoryError'}); "
+                               "lower --height or free memory, then rerun: nothing was exported") from None
             except (KeyError, TypeError, ValueError) as e:
                 raise UserError(f"{src!r}: sample {s.key} in {s.shard} has a malformed instance ({e})") from None
-            if crop is None:
+            if data is None:
                 stats.skipped += 1
                 continue
-            yield Crop(f"{s.key}_{j}", ext, enc(crop), text)
+            yield Crop(f"{s.key}_{j}", ext, data, text)
 
 
 def export_lmdb(src: str, out: str, height: int = 32, image_format: str = "png", quality: int = 95,

@@ -9,6 +9,16 @@ from pathlib import Path
 from ..errors import UserError
 
 
+def out_or_default(out, default, flag: str = "--out") -> str:
+    """`out` as given, or `default` where none was given (None). An empty or blank one is refused:
+    it used to mean the default folder, silently."""
+    if out is None:
+        return str(default)
+    if not str(out).strip():
+        raise UserError(f"{flag} {str(out)!r} is empty; give a folder, or leave {flag} out for the default {default}")
+    return str(out)
+
+
 def writable_parent(path, flag: str) -> None:
     """The nearest existing folder above `path` must be a folder we may write in."""
     probe = Path(path).absolute().parent

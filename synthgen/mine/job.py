@@ -34,6 +34,7 @@ from typing import Any
 
 from ..errors import UserError
 from ..io.encode import encode_sample
+from ..io.outpaths import out_or_default
 from ..io.readers import ShardError
 from ..io.shards import ShardInfo, shard_index, shard_name, url_to_fs, write_shard
 from ..run import faults
@@ -235,7 +236,7 @@ def mine(pipeline: str, model: str, rounds: int = 3, per_round: int = 500, out: 
     judge = load_judge(model)
     pipe = load_pipeline(pipeline, seed=seed, **(overrides or {}))
     name = mined_name(pipe.name, model)
-    out = out or str(Path("runs") / name)
+    out = out_or_default(out, Path("runs") / name)
     settings = {"pipeline": pipe.cfg.name, "config": pipe.cfg.model_dump(mode="json"), "seed": pipe.seed,
                 "model": model, "per_round": per_round, "start": start, "floor": floor, "bins": bins, "top": top,
                 "fail_at": fail_at}

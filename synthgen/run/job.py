@@ -54,7 +54,7 @@ from fsspec.implementations.local import LocalFileSystem
 from tqdm import tqdm
 
 from ..config import dataset_name, fingerprint, load_config
-from ..io.outpaths import check_out_folder
+from ..io.outpaths import check_out_folder, out_or_default
 from ..errors import RunError, UserError
 from ..io.shards import MANIFEST, PARTIAL_SUFFIX, out_of_space, shard_index, shard_name, url_to_fs
 from ..version import SAMPLE_STREAM
@@ -277,6 +277,8 @@ class Job:
                  name: str | None = None) -> None:
         if executor not in EXECUTORS:
             raise UserError(f"unknown executor {executor!r}; use one of {', '.join(EXECUTORS)}")
+        if not str(out).strip():  # '' would be the working directory
+            raise UserError(f"--out {str(out)!r} is empty; give a folder or an fsspec URL")
         self.command, self.doing = command, DOING[command]
         self.out, self.head, self.tasks, self.spec, self.same = out, head, tasks, spec, same
         self.libraries, self.accept_versions = tuple(libraries), bool(accept_versions)
@@ -473,7 +475,8 @@ class Job:
         except FileNotFoundError:  # object stores: an empty prefix does not exist until written
             listing = []
         present: dict[int, str] = {}  # shard index -> name
-        stray = []  # shards on disk that cannot be kept: not recorded, wrong count or size
+        stray = []  # shards on disk that manifest.json does not list (as a shard of this job)
+        differ: list[tuple[int, str]] = []  # listed, but on disk with another size (or a wrong count)
         for e in listing:
             p = e["name"].rstrip("/")
             base = posixpath.basename(p)
@@ -488,10 +491,16 @@ class Job:
             except ValueError:
                 continue
             rec = recorded.get(base)
-            if i < len(tasks) and rec and rec["count"] == tasks.count(i) and (self.verify or e.get("size") == rec["bytes"]):
-                present[i] = base
-            else:
+            if not rec or i >= len(tasks):
                 stray.append(p)
+            elif rec["count"] != tasks.count(i):
+                differ.append((i, f"{rec['count']} samples in manifest.json, the job needs {tasks.count(i)}"))
+                stray.append(p)
+            elif not self.verify and e.get("size") != rec["bytes"]:  # with verify, the sha256 check says so
+                differ.append((i, f"{e.get('size')} bytes, manifest.json says {rec['bytes']}"))
+                stray.append(p)
+            else:
+                present[i] = base
         for p in stray:  # made again below: a shard finished after the last manifest update, or damaged
             fs.rm(p)
         kept = self.kept
@@ -509,20 +518,22 @@ class Job:
             libraries=self.libraries, accept_versions=self.accept_versions, faults=faults.ACTIVE)
         run = _executor(self.executor, self.workers, self.ray_address, on_versions)
         with one_opencv_thread():
-            redo: list[tuple[int, str]] = []
+            redo: list[tuple[int, str]] = list(differ)
             if self.verify and kept and not tasks.verifies_kept:
                 checks = [VerifyTask(i, kept[i]["name"], kept[i]["sha256"], kept[i]["bytes"]) for i in sorted(kept)]
                 bar = tqdm(total=sum(c.bytes for c in checks), unit="B", unit_scale=True, unit_divisor=1024,
                            desc=f"{self.name}: checking {len(checks)} kept shards", file=sys.stderr,
                            disable=not self.progress, dynamic_ncols=True)
+                failed: list[tuple[int, str]] = []
                 try:
                     with closing(run(spec, checks, bar.update)) as results:
                         for v in results:
                             if not v.ok:
-                                redo.append((v.index, v.why))
+                                failed.append((v.index, v.why))
                 finally:
                     bar.close()
-                self._drop(i for i, _ in redo)
+                self._drop(i for i, _ in failed)
+                redo += failed
             after = 0
             if tasks.sequential:  # a prefix only: every shard needs the ones before it
                 gap = next(i for i in range(len(kept) + 1) if i not in kept)
@@ -544,7 +555,7 @@ class Job:
                                    for i, w in sorted(redo)[:5]) + ("; ..." if len(redo) > 5 else "")
                 print(f"synthgen: resuming {out}: {len(kept)} shards kept ({'sha256' if self.verify else 'size'} as in "
                       f"manifest.json); {self.doing} again: {len(redo)} that differ from it"
-                      f"{f' ({detail})' if redo else ''}, {len(stray)} it does not list"
+                      f"{f' ({detail})' if redo else ''}, {len(stray) - len(differ)} it does not list"
                       f"{f', {after} after those' if after else ''}; {len(tasks) - len(kept)} shards to make",
                       file=sys.stderr)
 
@@ -600,7 +611,7 @@ def render(
     plan = Plan(n, shard_size)
     check_shards(plan, n, shard_size)
     name = dataset_name(cfg, base, seed)
-    out = out or str(Path("runs") / name)
+    out = out_or_default(out, Path("runs") / name)
     config_json = json.dumps(cfg.model_dump(mode="json"), sort_keys=True)
     head = {
         "name": name,

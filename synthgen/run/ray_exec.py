@@ -33,7 +33,9 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -172,6 +174,24 @@ def _connect(ray, workers: int, address: str | None) -> bool:
     """Make sure Ray is up; True if we started or connected it (and so must shut it down)."""
     if ray.is_initialized():
         return False
+    with _keep_cli_sigterm():
+        return _init(ray, workers, address)
+
+
+@contextmanager
+def _keep_cli_sigterm() -> Iterator[None]:
+    """ray.init sets its own SIGTERM handler (sys.exit(15): exit code 15, no message); the CLI's
+    (one line, the job's clean-up, exit code 143) is put back. Other callers keep Ray's."""
+    main = threading.current_thread() is threading.main_thread()
+    before = signal.getsignal(signal.SIGTERM) if main else None
+    try:
+        yield
+    finally:
+        if main and getattr(before, "synthgen_cli", False):
+            signal.signal(signal.SIGTERM, before)
+
+
+def _init(ray, workers: int, address: str | None) -> bool:
     quiet = dict(log_to_driver=False, logging_level=logging.ERROR)
     if address:
         try:

@@ -105,7 +105,7 @@ def _load(file: Path) -> Template:
         cfg = TemplateCfg.model_validate(data)
     except ValidationError as e:
         err = e.errors()[0]
-        msg = err["msg"]
+        msg = err["msg"].removeprefix("Value error, ")  # our own validators' messages, as written
         if err["type"] == "extra_forbidden":
             msg = "unknown key (check the spelling; see templates/passport_td3/template.yaml for the keys)"
         elif err["type"] == "union_tag_invalid":

@@ -267,9 +267,12 @@ class SpecimenCfg(Strict):
     _c = field_validator("color", mode="before")(_rgb)
 
 
+MAX_AGE = 120  # years: the oldest holder an identity may have
+
+
 class IdentityCfg(Strict):
     profile: str
-    age: tuple[int, int] | None = None
+    age: tuple[int, int] | None = None  # [youngest, oldest] holder, years on identity.REF; 0 .. MAX_AGE
     issuing_state: str | None = None
     nationalities: list[str] | None = None
     validity_years: int | None = Field(None, ge=1, le=50)
@@ -278,6 +281,16 @@ class IdentityCfg(Strict):
     state: str | None = None
     personal_digits: int | None = Field(None, ge=0, le=14)
     names: Literal["latin", "cn"] | None = None  # icao: Chinese names (native + pinyin) instead of Latin ones
+
+    @field_validator("age")
+    @classmethod
+    def _ages(cls, v: tuple[int, int] | None) -> tuple[int, int] | None:
+        if v is not None:
+            if v[0] > v[1]:
+                raise ValueError(f"age range must be [youngest, oldest], got {list(v)}; swap the two")
+            if v[0] < 0 or v[1] > MAX_AGE:
+                raise ValueError(f"ages must lie in 0..{MAX_AGE} years, got {list(v)}")
+        return v
 
     @field_validator("profile")
     @classmethod
@@ -308,6 +321,15 @@ class TemplateCfg(Strict):
     specimen: SpecimenCfg = Field(default_factory=SpecimenCfg)
 
     _c = field_validator("base_color", mode="before")(_rgb)
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, v: str) -> str:
+        # it names files and pipelines (template-NAME.png, template_NAME): a plain token, never a path
+        if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}", v):
+            raise ValueError(f"{v!r} is not a plain name; use letters, digits, '_', '-' and '.' (not first), "
+                             "at most 100 characters")
+        return v
 
     @field_validator("size_mm")
     @classmethod

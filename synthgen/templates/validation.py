@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from ..errors import UserError
 from ..renderers.fonts import FontFace
 from .assets import asset_path
-from .identity import DATE, attributes
+from .identity import _ISSUE, DATE, attributes
 from .schema import Box, ImageLayer, MicroprintLayer, WatermarkLayer
 
 if TYPE_CHECKING:
@@ -102,6 +102,10 @@ def check(t: Template) -> None:
     if c.mrz is not None and c.identity.profile != "icao":  # first: every field would name the wrong profile
         raise UserError(f"{t.file}: mrz: an MRZ needs identity profile 'icao', not {c.identity.profile!r}; "
                         "remove the mrz: section or change identity.profile")
+    age, youngest = c.identity.age, _ISSUE.get(c.identity.profile, (0,))[0]
+    if age is not None and age[1] < youngest:  # (the schema checked the order and 0..MAX_AGE)
+        raise UserError(f"{t.file}: identity.age: {list(age)}: profile {c.identity.profile!r} issues documents to "
+                        f"holders aged {youngest} or more; raise the oldest age to at least {youngest}")
     for k, layer in enumerate(c.background):
         where = f"background[{k}]"
         box = getattr(layer, "box_mm", None)
