@@ -173,8 +173,9 @@ def write(kind: str, name: str, meta: dict[str, Any], arrays: dict[str, np.ndarr
     return write_raw(kind, name, pack(meta, arrays))
 
 
-def write_raw(kind: str, name: str, data: bytes) -> bool:
-    """`write` for bytes already packed (an entry and what follows it)."""
+def write_raw(kind: str, name: str, data: bytes | list) -> bool:
+    """`write` for bytes already packed (an entry and what follows it); a list of bytes-like
+    parts is written one after another (no joined copy of a large entry)."""
     global _disabled
     p = _path(kind, name)
     if p is None:
@@ -184,7 +185,10 @@ def write_raw(kind: str, name: str, data: bytes) -> bool:
         p.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".tmp", dir=p.parent)
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            if isinstance(data, list):
+                f.writelines(data)
+            else:
+                f.write(data)
         os.replace(tmp, p)
         return True
     except OSError:

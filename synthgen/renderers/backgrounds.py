@@ -21,7 +21,7 @@ import numpy as np
 from ..draws import Draws
 from ..errors import UserError
 from ..io.images import read_rgb
-from .tiles import turned, turned_shape, window
+from .tiles import TileStore, turned, turned_shape, window
 
 BANK_SEED = 0x5EED_BA4C
 NOISE_SIZE = 512  # fractal and paper banks: mirrored out when an output is larger
@@ -222,9 +222,28 @@ def photo_categories() -> dict[str, tuple[str, ...]]:
     return {k: tuple(v) for k, v in sorted(out.items())}
 
 
-@lru_cache(maxsize=256)
 def _photo(path: str) -> np.ndarray:
+    """A shipped tile, decoded (read-only): from the machine's tile store (tiles.TileStore: in
+    the page cache, shared by every worker), else decoded and kept by this process."""
+    store = _tile_store()
+    t = store.get(path) if store is not None else None
+    return _decoded(path) if t is None else t
+
+
+@lru_cache(maxsize=1)
+def _tile_store() -> TileStore | None:
+    from ..io import images
+
+    return TileStore.open(photo_tiles(), _decode_tile, sources=(images.__file__,))
+
+
+def _decode_tile(path: str) -> np.ndarray:
     return read_rgb(path, "shipped texture", "reinstall synthgen")
+
+
+@lru_cache(maxsize=256)
+def _decoded(path: str) -> np.ndarray:
+    return _decode_tile(path)
 
 
 @lru_cache(maxsize=512)

@@ -9,6 +9,10 @@ a fraction of the work.
 
 from __future__ import annotations
 
+import mmap
+import os
+import zlib
+
 import cv2
 import numpy as np
 
@@ -46,3 +50,97 @@ def window(tile: np.ndarray, turn: int, flip: bool, x: int, y: int, ww: int, wh:
     else:  # R[r, c] = T[c, W - 1 - r]
         out = cv2.rotate(tile[x : x + ww, W - y - wh : W - y], _ROTATE[3])
     return cv2.flip(out, 1) if flip else out
+
+
+# -- decoded tiles, shared through the page cache ---------------------------------------------
+# Decoded, the 141 shipped photo tiles take 111 MB, which every worker used to hold (decoded on
+# first use, kept for the process's life): a third of a scene worker's peak RSS. A TileStore
+# decodes them once per machine into one file of the machine cache (synthgen/machinecache.py)
+# and maps it read-only: the pixels live in the OS page cache, once for all workers, and a
+# process holds only the pages it touched since it last dropped them (every TILE_DROP reads,
+# madvise(MADV_DONTNEED): a later read faults them back in from the page cache, ~0.1 us a 4 KiB
+# page). What a read returns is what the decoder returned (keyed by the tiles' bytes, this
+# module's and the decoder's source and the OpenCV version; each tile is checked against a
+# CRC-32 on its first read in a process).
+TILE_DROP = 16
+
+
+class TileStore:
+    """Decoded images of a fixed list of files, served as read-only views of a memory-mapped
+    machine-cache entry (`open` returns None when the machine cache is off or unwritable: the
+    caller decodes as before)."""
+
+    def __init__(self, mm, index: dict[str, tuple[int, tuple[int, ...], int]]) -> None:
+        self.mm = mm
+        self.index = index  # path -> (byte offset in the map, shape, crc32)
+        self.checked: set[str] = set()
+        self.reads = 0
+
+    @classmethod
+    def open(cls, paths: tuple[str, ...], decode, kind: str = "tiles", sources: tuple[str, ...] = ()):
+        """The store of `paths`, each decoded by `decode(path)` (H x W x C uint8) once per
+        machine; `sources`: source files besides this one that the decoding depends on."""
+        from .. import machinecache
+
+        if not paths or machinecache.root() is None:
+            return None
+        try:
+            name = machinecache.key(kind, [(os.path.basename(p), machinecache.source_key(p)) for p in paths],
+                                    machinecache.source_key(__file__, *sources), cv2.__version__, np.__version__)
+        except OSError:
+            return None
+        store = cls._map(machinecache.path(kind, name), paths)
+        if store is not None:
+            return store
+        arrays = [np.ascontiguousarray(decode(p), np.uint8) for p in paths]
+        offs, pos = [], 0
+        for a in arrays:
+            offs.append(pos)
+            pos += a.nbytes
+        meta = {"paths": [os.path.basename(p) for p in paths], "shapes": [list(a.shape) for a in arrays],
+                "offsets": offs, "crcs": [zlib.crc32(a) for a in arrays]}
+        if not machinecache.write_raw(kind, name, [machinecache.pack(meta), *(a.data for a in arrays)]):
+            return None
+        del arrays
+        return cls._map(machinecache.path(kind, name), paths)
+
+    @classmethod
+    def _map(cls, path, paths: tuple[str, ...]):
+        from .. import machinecache
+
+        try:
+            with open(path, "rb") as f:
+                mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):  # absent, or empty
+            return None
+        n = machinecache.entry_length(mm[: machinecache.HEAD_SIZE])
+        hit = None if n is None else machinecache.unpack(mm[: machinecache.HEAD_SIZE + n])
+        try:
+            meta = hit[0]
+            base = machinecache.HEAD_SIZE + n
+            names = {os.path.basename(p): p for p in paths}
+            index = {names[b]: (base + int(o), tuple(int(v) for v in s), int(c))
+                     for b, s, o, c in zip(meta["paths"], meta["shapes"], meta["offsets"], meta["crcs"], strict=True)}
+            if len(index) != len(paths) or max(o + int(np.prod(s)) for o, s, _ in index.values()) > len(mm):
+                raise ValueError
+        except (TypeError, KeyError, ValueError):  # damaged or foreign: decoded and written again
+            mm.close()
+            return None
+        return cls(mm, index)
+
+    def get(self, path: str) -> np.ndarray | None:
+        """The decoded image of `path` (read-only), or None when it is not in the store or its
+        bytes do not check out."""
+        hit = self.index.get(path)
+        if hit is None:
+            return None
+        off, shape, crc = hit
+        a = np.frombuffer(self.mm, np.uint8, count=int(np.prod(shape)), offset=off).reshape(shape)
+        if path not in self.checked:
+            if zlib.crc32(a) != crc:
+                return None
+            self.checked.add(path)
+        self.reads += 1
+        if self.reads % TILE_DROP == 0 and hasattr(self.mm, "madvise"):
+            self.mm.madvise(mmap.MADV_DONTNEED)  # this process's pages of the map; the page cache keeps them
+        return a

@@ -1,0 +1,85 @@
+"""tiles.TileStore: decoded tiles served from one memory-mapped machine-cache entry are exactly
+what decoding gives, whether the entry is new, read back, damaged, or the cache is off; the
+shipped photo tiles come back the same through backgrounds._photo."""
+
+import cv2
+import numpy as np
+import pytest
+
+from synthgen import machinecache
+from synthgen.io.images import read_rgb
+from synthgen.renderers import backgrounds as B
+from synthgen.renderers import tiles as T
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv(machinecache.ENV, str(tmp_path / "cache"))
+    machinecache.reset()
+    yield tmp_path / "cache" / f"v{machinecache.FORMAT}"
+    monkeypatch.undo()
+    machinecache.reset()
+
+
+@pytest.fixture
+def images(tmp_path):
+    rng = np.random.default_rng(5)
+    paths = []
+    for k, (h, w) in enumerate([(37, 53), (64, 64), (5, 90)]):
+        p = tmp_path / f"img{k}.png"
+        cv2.imwrite(str(p), rng.integers(0, 256, (h, w, 3), dtype=np.uint8))
+        paths.append(str(p))
+    return tuple(paths)
+
+
+def _decode(path):
+    return read_rgb(path, "test image")
+
+
+def test_store_serves_what_decoding_gives(cache, images):
+    calls = []
+    store = T.TileStore.open(images, lambda p: calls.append(p) or _decode(p))
+    assert store is not None and sorted(calls) == sorted(images)  # decoded once, to build the entry
+    again = T.TileStore.open(images, lambda p: calls.append(p) or _decode(p))
+    assert again is not None and len(calls) == len(images)  # read back: nothing decoded
+    for s in (store, again):
+        for _ in range(T.TILE_DROP + 1):  # past a drop of the mapped pages: still the same pixels
+            for p in images:
+                a = s.get(p)
+                assert a is not None and not a.flags.writeable and np.array_equal(a, _decode(p))
+    assert store.get("/no/such/tile.jpg") is None
+
+
+def test_damaged_pixels_and_header(cache, images):
+    T.TileStore.open(images, _decode)
+    (entry,) = (cache / "tiles").iterdir()
+    data = bytearray(entry.read_bytes())
+    data[-1] ^= 0xFF  # the last image's last byte
+    entry.write_bytes(bytes(data))
+    store = T.TileStore.open(images, _decode)
+    assert np.array_equal(store.get(images[0]), _decode(images[0]))
+    assert store.get(images[-1]) is None  # its CRC-32 does not check out: the caller decodes it
+    data[20] ^= 0xFF  # the entry's head: not an entry any more, so it is built again
+    entry.write_bytes(bytes(data))
+    store = T.TileStore.open(images, _decode)
+    assert all(np.array_equal(store.get(p), _decode(p)) for p in images)
+
+
+def test_cache_off(monkeypatch, images):
+    monkeypatch.setenv(machinecache.ENV, "off")
+    machinecache.reset()
+    assert T.TileStore.open(images, _decode) is None
+    machinecache.reset()
+
+
+def test_shipped_photo_tiles_are_the_decoded_files(cache):
+    B._tile_store.cache_clear()
+    B._decoded.cache_clear()
+    try:
+        tiles = B.photo_tiles()
+        assert tiles and B._tile_store() is not None
+        for p in tiles[:: max(1, len(tiles) // 12)]:
+            assert np.array_equal(B._photo(p), read_rgb(p, "tile"))
+        assert B._decoded.cache_info().currsize == 0  # every one came from the store
+    finally:
+        B._tile_store.cache_clear()
