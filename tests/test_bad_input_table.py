@@ -9,9 +9,9 @@ where default outputs land) and the shared fixtures are unchanged, file for file
 The options are enumerated from the argparse parser itself (`synthgen.cli.build_parser()`):
 `test_every_option_has_a_bad_input_case` fails when an option has no row here and is not in
 EXEMPT (flags with no bad value: --help, --version, boolean switches). A new option needs a row.
-
-Rows marked OWNED are defects another fix in progress owns (issue 22 items 9-13): they are
-xfail(strict=False) until their fix lands; flip them then.
+Rows marked `owned` are xfail(strict=False): a known defect whose fix is in progress (none now).
+`templates validate A B C` with several bad files prints one error line each (not one line in all):
+tests/test_bad_input_more.py::test_templates_validate_reports_every_bad_one covers it.
 """
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ RENDER = [
     C("render", "pipeline", f"{{adir}} {R}", "adir", why="a folder"),
     C("render", "pipeline", f"'' {R}", "''", why="empty"),
     C("render", "pipeline", f"../../etc/passwd {R}", "../../etc/passwd", why="escaping path"),
-    C("render", "pipeline", f"{{escape_yaml}} --n 4 -q --executor serial {SMALL}", "name", owned=True,
+    C("render", "pipeline", f"{{escape_yaml}} --n 4 -q --executor serial {SMALL}", "name",
       why="config name escapes runs/"),
     C("render", "--seed", f"--seed abc {R}", why="not a number"),
     C("render", "--seed", f"--seed -1 {R}", why="negative"),
@@ -112,7 +112,7 @@ RENDER = [
     C("render", "--out", "--n 4 -q --out {badman}", "manifest.json", why="corrupt manifest"),
     C("render", "--out", "--n 4 -q --out {listman}", "manifest.json", why="list-shaped manifest"),
     C("render", "--out", "--n 4 -q --out nosuch://x", "nosuch", why="unknown protocol"),
-    C("render", "--out", "--n 4 -q --out ''", "--out", owned=True, why="empty"),
+    C("render", "--out", "--n 4 -q --out ''", "--out", why="empty"),
     C("render", "--shard-size", f"{R} --shard-size 0", why="zero"),
     C("render", "--shard-size", f"{R} --shard-size -3", why="negative"),
     C("render", "--shard-size", f"{R} --shard-size abc", why="not a number"),
@@ -164,7 +164,7 @@ AUGMENT = [
     C("augment", "--out", "{ds} --out {ro} --strength 0.3 -q", "ro", ro=True, why="read-only folder"),
     C("augment", "--out", "{ds} --out {adir} --strength 0.3 -q", "adir", why="folder of other files"),
     C("augment", "--out", "{ds} --out {ds} --strength 0.3 -q", "--out", why="the input itself"),
-    C("augment", "--out", "{ds} --out '' --strength 0.3 -q", "--out", owned=True, why="empty"),
+    C("augment", "--out", "{ds} --out '' --strength 0.3 -q", "--out", why="empty"),
     C("augment", "--strength", "{ds} --out {out} --strength nan -q", why="NaN"),
     C("augment", "--strength", "{ds} --out {out} --strength -0.1 -q", why="negative"),
     C("augment", "--strength", "{ds} --out {out} --strength 2 -q", why="above 1"),
@@ -192,9 +192,9 @@ FACTORS = [
     C("factors", "pipeline", "nosuch", "nosuch", why="unknown pipeline"),
     C("factors", "pipeline", "{yaml}", "bad.yaml", why="malformed YAML"),
     C("factors", "pipeline", "{unknown_yaml}", "wrods", why="unknown key"),
-    C("factors", "--seed", "ocr_line --seed -1", owned=True, why="negative"),
+    C("factors", "--seed", "ocr_line --seed -1", why="negative"),
     C("factors", "--seed", "ocr_line --seed x", why="not a number"),
-    C("factors", "--seed", f"ocr_line --seed {2**64}", owned=True, why="past 64 bits"),
+    C("factors", "--seed", f"ocr_line --seed {2**64}", why="past 64 bits"),
     C("factors", "--set", "ocr_line --set nokey=1", "nokey", why="unknown key"),
     C("factors", "--set", "ocr_line --set augment.strength=nan", "augment.strength", why="NaN"),
     C("factors", "--pin", "ocr_line --pin nofactor=1", "nofactor", why="no such factor"),
@@ -231,8 +231,8 @@ AUDIT = [
     C("audit", "--verdicts", f"{AU} --judge human --verdicts {{here}}/nosuch.csv", "nosuch.csv", why="missing"),
     C("audit", "--verdicts", f"{AU} --judge human --verdicts {{afile}}", "afile", why="not a verdicts CSV"),
     C("audit", "--verdicts", f"{AU} --verdicts {{afile}}", "--verdicts", why="without --judge human"),
-    C("audit", "--seed", f"{AU} --seed -1", owned=True, why="negative"),
-    C("audit", "--seed", f"{AU} --seed {2**64}", owned=True, why="past 64 bits"),
+    C("audit", "--seed", f"{AU} --seed -1", why="negative"),
+    C("audit", "--seed", f"{AU} --seed {2**64}", why="past 64 bits"),
     C("audit", "--set", f"{AU} --set nokey=1", "nokey", why="unknown key"),
 ]
 
@@ -250,7 +250,7 @@ LEGIBILITY = [
     C("legibility", "--out", "ocr_line --n 2 -q --out {afile}", "afile", why="a file"),
     C("legibility", "--out", "ocr_line --n 2 -q --out {under_file}", "afile", why="under a file"),
     C("legibility", "--out", "ocr_line --n 2 -q --out {proc}", "/proc", why="read-only filesystem"),
-    C("legibility", "--out", "ocr_line --n 2 -q --out ''", "--out", owned=True, why="empty"),
+    C("legibility", "--out", "ocr_line --n 2 -q --out ''", "--out", why="empty"),
     C("legibility", "--reader", f"{LE} --reader no_such_mod_x:fn", "no_such_mod_x", why="no module"),
     C("legibility", "--reader", f"{LE} --reader banana", "banana", why="not a reader"),
     C("legibility", "--min-height", f"{LE} --min-height nan", why="NaN"),
@@ -322,7 +322,7 @@ EXPORT = [
     C("export", "--kinds", "{ds} --to lmdb {out} --kinds ,", "--kinds", why="empty"),
     C("export", "--height", "{ds} --to lmdb {out} --height 0", why="zero"),
     C("export", "--height", "{ds} --to lmdb {out} --height -32", why="negative"),
-    C("export", "--height", "{ds} --to lmdb {out} --height 100000", owned=True, why="huge"),
+    C("export", "--height", "{ds} --to lmdb {out} --height 100000", why="huge"),
     C("export", "--pad", "{ds} --to lmdb {out} --pad -1", why="negative"),
     C("export", "--pad", "{ds} --to lmdb {out} --pad nan", why="NaN"),
     C("export", "--format", "{ds} --to lmdb {out} --format gif", "gif", why="not a choice"),
@@ -415,8 +415,7 @@ GAN = [
 TEMPLATES = [
     C("templates validate", "path", "nosuch", "nosuch", why="unknown template"),
     C("templates validate", "path", "{yaml}", "bad.yaml", why="malformed YAML"),
-    C("templates validate", "path", "{age_tpl}", "age", owned=True, why="age range reversed"),
-    C("templates validate", "path", "{yaml} nosuch", "nosuch", owned=True, why="several bad, all reported"),
+    C("templates validate", "path", "{age_tpl}", "age", why="age range reversed"),
     C("templates preview", "path", "nosuch -o {out}.png", "nosuch", why="unknown template"),
     C("templates preview", "-n", "id_td1 -n 0 -o {out}.png", why="zero"),
     C("templates preview", "-n", "id_td1 -n 5000 -o {out}.png", why="huge"),
@@ -679,8 +678,7 @@ SIGNALS = {
 }
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=[pytest.mark.xfail(strict=False, reason=OWNED)]
-                                               if SIGNALS[n][1] == "term" else []) for n in SIGNALS])
+@pytest.mark.parametrize("name", list(SIGNALS))
 def test_signal_mid_run_is_one_line(name, fx, tmp_path):
     """A job stuck in its first shard (test faults: samples 0-3 never finish) gets Ctrl-C (SIGINT to
     the process group, as a terminal sends it) or SIGTERM (to the driver, as `kill` sends it):
