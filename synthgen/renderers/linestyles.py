@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import cv2
 import numpy as np
@@ -239,6 +240,14 @@ def forward(pts: np.ndarray, dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
     return q
 
 
+_NEXT, _PREV = [1, 2, 3, 0], [3, 0, 1, 2]  # a quad's next and previous corner
+
+
+@lru_cache(maxsize=8)
+def _edge_steps(k: int) -> np.ndarray:
+    return np.linspace(0.0, 1.0, k, endpoint=False)[None, None, :, None]
+
+
 def follow_quads(quads: np.ndarray, dx: np.ndarray, dy: np.ndarray, per_edge: int = 8,
                  holds: np.ndarray | None = None) -> np.ndarray:
     """Quads (n x 4 x 2) after the field: the corners mapped forward, then each edge pushed out
@@ -251,19 +260,20 @@ def follow_quads(quads: np.ndarray, dx: np.ndarray, dy: np.ndarray, per_edge: in
     n = len(quads)
     if n == 0:
         return quads.astype(np.float32)
-    t = np.linspace(0.0, 1.0, per_edge, endpoint=False)[None, None, :, None]
-    ring = quads[:, :, None, :] + (np.roll(quads, -1, axis=1) - quads)[:, :, None, :] * t  # n x 4 x k x 2
+    t = _edge_steps(per_edge)
+    # (np.roll along the 4 corners, as fixed index lists: the same values, without roll's overhead)
+    ring = quads[:, :, None, :] + (quads[:, _NEXT] - quads)[:, :, None, :] * t  # n x 4 x k x 2
     m = forward(ring.reshape(-1, 2), dx, dy).reshape(n, 4 * per_edge, 2)
     c = m[:, ::per_edge]  # n x 4 mapped corners
     if holds is not None:
         h = np.asarray(holds, np.float64).reshape(1, -1, 2)
         m = np.concatenate([m, np.broadcast_to(h, (n, h.shape[1], 2))], axis=1)
-    e = np.roll(c, -1, axis=1) - c  # n x 4 edge vectors
+    e = c[:, _NEXT] - c  # n x 4 edge vectors
     ln = np.maximum(np.hypot(e[..., 0], e[..., 1]), 1e-9)
     nrm = np.stack([e[..., 1], -e[..., 0]], -1) / ln[..., None]  # outward (clockwise on screen)
     off = np.einsum("nkd,ned->nek", m, nrm) - np.einsum("ned,ned->ne", c, nrm)[..., None]
     p = c + nrm * np.maximum(off.max(axis=2), 0.0)[..., None]  # a point on each pushed edge
-    p0, e0 = np.roll(p, 1, axis=1), np.roll(e, 1, axis=1)  # the previous edge of each corner
+    p0, e0 = p[:, _PREV], e[:, _PREV]  # the previous edge of each corner
     den = e0[..., 0] * e[..., 1] - e0[..., 1] * e[..., 0]
     num = (p[..., 0] - p0[..., 0]) * e[..., 1] - (p[..., 1] - p0[..., 1]) * e[..., 0]
     ok = np.abs(den) > 1e-12

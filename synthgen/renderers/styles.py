@@ -66,10 +66,19 @@ def luma_under(img: np.ndarray, alpha: np.ndarray, level: int = 128) -> np.ndarr
     return cv2.calcHist([y], [0], m if m.any() else None, [256], [0, 256]).ravel()
 
 
+_cumsum_of: list = [None, None]  # the last histogram asked about and its cumulative sum
+
+
 def hist_quantile(hist: np.ndarray, f: float) -> float:
-    """The luma level below which a share f of a 256-bin histogram lies."""
-    c = np.cumsum(hist)
-    return float(np.searchsorted(c, f * c[-1])) if c[-1] > 0 else 128.0
+    """The luma level below which a share f of a 256-bin histogram lies. A line asks up to six
+    quantiles of one histogram (photo and ink colour, make_room): its cumulative sum is kept
+    for the next call with the same array (histograms are never changed in place)."""
+    if _cumsum_of[0] is hist:
+        c = _cumsum_of[1]
+    else:
+        c = hist.cumsum()
+        _cumsum_of[0], _cumsum_of[1] = hist, c
+    return float(c.searchsorted(f * c[-1])) if c[-1] > 0 else 128.0
 
 
 def ink_contrasting(d: Draws, name: str, under: np.ndarray, contrast: float, q: float = 10.0) -> tuple[int, int, int]:
