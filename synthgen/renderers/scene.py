@@ -305,8 +305,8 @@ class SceneRenderer:
         relative to its bounding box (to within half a cell), together with a copy grown by one
         cell; a try then costs one AND of that grown copy with the grid at the candidate spot, so
         placed items keep at least a cell between them."""
-        xs, ys = [p[0] for p in rel], [p[1] for p in rel]
-        lo_x, lo_y, hi_x, hi_y = min(xs), min(ys), max(xs), max(ys)
+        (ax, ay), (bx, by), (cx, cy), (ex, ey) = rel
+        lo_x, lo_y, hi_x, hi_y = min(ax, bx, cx, ex), min(ay, by, cy, ey), max(ax, bx, cx, ex), max(ay, by, cy, ey)
         if hi_x - lo_x > W - 2 or hi_y - lo_y > H - 2:
             return None
         # footprint cells: 1 cell of margin for the grown copy, the box's corner cell at (1, 1)
@@ -315,15 +315,20 @@ class SceneRenderer:
         pts = [(int((x - lo_x) / GRID + 1.5), int((y - lo_y) / GRID + 1.5)) for x, y in rel]
         cv2.fillConvexPoly(foot, np.array(pts, np.int32), 1)
         grown = cv2.dilate(foot, _KERNEL)
+        gh, gw = grid.shape
+        xn, yn = f"{name}.x", f"{name}.y"
+        x_lo, x_hi, y_lo, y_hi = 1 - lo_x, W - 1 - hi_x, 1 - lo_y, H - 1 - hi_y
         for _ in range(PLACEMENT_TRIES):
-            cx = d.uniform(f"{name}.x", 1 - lo_x, W - 1 - hi_x)
-            cy = d.uniform(f"{name}.y", 1 - lo_y, H - 1 - hi_y)
+            cx = d.uniform(xn, x_lo, x_hi)
+            cy = d.uniform(yn, y_lo, y_hi)
             # the grid has a one-cell border: footprint cell (i, j) lands on grid cell (k + i, ...)
             kx, ky = int((lo_x + cx) / GRID), int((lo_y + cy) / GRID)
-            region = grid[ky : ky + fh, kx : kx + fw]
-            if region.shape != grown.shape or kx < 0 or ky < 0:  # a pinned spot off the image: no fit
+            if kx < 0 or ky < 0 or kx + fw > gw or ky + fh > gh:  # a pinned spot off the image: no fit
                 continue
-            if cv2.countNonZero(cv2.bitwise_and(region, grown)):
+            region = grid[ky : ky + fh, kx : kx + fw]
+            # any occupied cell under the grown footprint: the largest cell value under it, one
+            # OpenCV call (~4x faster than AND + countNonZero)
+            if cv2.norm(region, cv2.NORM_INF, grown):
                 continue
             np.bitwise_or(region, foot, out=region)
             return cx, cy
