@@ -272,9 +272,11 @@ def _bilinear(f: np.ndarray, p: np.ndarray) -> np.ndarray:
     x0 = np.clip(np.floor(p[:, 0]).astype(int), 0, W - 2)
     y0 = np.clip(np.floor(p[:, 1]).astype(int), 0, H - 2)
     fx, fy = p[:, 0] - x0, p[:, 1] - y0
-    f = f.astype(np.float64)
-    return (f[y0, x0] * (1 - fx) * (1 - fy) + f[y0, x0 + 1] * fx * (1 - fy)
-            + f[y0 + 1, x0] * (1 - fx) * fy + f[y0 + 1, x0 + 1] * fx * fy)
+    # the four neighbours, gathered first and then widened to float64 (the same values as
+    # widening the whole map, which cost a copy of it per call)
+    f00, f01 = f[y0, x0].astype(np.float64), f[y0, x0 + 1].astype(np.float64)
+    f10, f11 = f[y0 + 1, x0].astype(np.float64), f[y0 + 1, x0 + 1].astype(np.float64)
+    return f00 * (1 - fx) * (1 - fy) + f01 * fx * (1 - fy) + f10 * (1 - fx) * fy + f11 * fx * fy
 
 
 def visible_fraction(quad: np.ndarray, W: int, H: int) -> float:
