@@ -43,7 +43,7 @@ def test_store_serves_what_decoding_gives(cache, images):
     again = T.TileStore.open(images, lambda p: calls.append(p) or _decode(p))
     assert again is not None and len(calls) == len(images)  # read back: nothing decoded
     for s in (store, again):
-        for _ in range(T.TILE_DROP + 1):  # past a drop of the mapped pages: still the same pixels
+        for _ in range(T.DROP_EVERY + 1):  # past a drop of the mapped pages: still the same pixels
             for p in images:
                 a = s.get(p)
                 assert a is not None and not a.flags.writeable and np.array_equal(a, _decode(p))
@@ -83,3 +83,22 @@ def test_shipped_photo_tiles_are_the_decoded_files(cache):
         assert B._decoded.cache_info().currsize == 0  # every one came from the store
     finally:
         B._tile_store.cache_clear()
+
+
+def test_banks_read_back_mapped(cache, monkeypatch):
+    monkeypatch.setenv(machinecache.ENV, "off")
+    machinecache.reset()
+    B.paper_bank.cache_clear()
+    ref = B.paper_bank(64)
+    monkeypatch.setenv(machinecache.ENV, str(cache.parent))
+    for attempt in ("cold", "warm"):
+        machinecache.reset()
+        B.paper_bank.cache_clear()
+        got = B.paper_bank(64)
+        assert len(got) == len(ref) and all(np.array_equal(a, b) for a, b in zip(got, ref))
+        if attempt == "warm":  # views of the mapped entry
+            assert all(not a.flags.writeable for a in got)
+            for _ in range(T.DROP_EVERY + 1):
+                T.used()
+            assert all(np.array_equal(a, b) for a, b in zip(got, ref))  # past a drop of its pages
+    B.paper_bank.cache_clear()

@@ -21,7 +21,7 @@ import numpy as np
 from ..draws import Draws
 from ..errors import UserError
 from ..io.images import read_rgb
-from .tiles import TileStore, turned, turned_shape, window
+from .tiles import TileStore, mapped, turned, turned_shape, used, window
 
 BANK_SEED = 0x5EED_BA4C
 NOISE_SIZE = 512  # fractal and paper banks: mirrored out when an output is larger
@@ -74,7 +74,7 @@ def _persisted(fn):
             except OSError:
                 name = None
         if name is not None:
-            hit = machinecache.read("banks", name)
+            hit = mapped("banks", name)  # views of the file in the page cache (tiles.mapped)
             if hit is not None:
                 meta, arrays = hit
                 try:
@@ -408,6 +408,7 @@ def render_background(d: Draws, weights: dict[str, float], folders: list[str], w
     (text over busy photo detail); at 0 nothing more is drawn."""
     kinds = [k for k, w in weights.items() if w > 0 and (k != "image" or folders)]
     kind = d.choice("background.kind", kinds, [weights[k] for k in kinds])
+    used()  # now and then, drop this process's pages of the mapped banks and tiles (tiles.used)
     if kind == "photo":
         return _photo_background(d, width, height, busy)
     if kind == "paper":

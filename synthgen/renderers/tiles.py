@@ -52,17 +52,71 @@ def window(tile: np.ndarray, turn: int, flip: bool, x: int, y: int, ww: int, wh:
     return cv2.flip(out, 1) if flip else out
 
 
-# -- decoded tiles, shared through the page cache ---------------------------------------------
+# -- machine-cache entries through the page cache --------------------------------------------
 # Decoded, the 141 shipped photo tiles take 111 MB, which every worker used to hold (decoded on
-# first use, kept for the process's life): a third of a scene worker's peak RSS. A TileStore
-# decodes them once per machine into one file of the machine cache (synthgen/machinecache.py)
-# and maps it read-only: the pixels live in the OS page cache, once for all workers, and a
-# process holds only the pages it touched since it last dropped them (every TILE_DROP reads,
-# madvise(MADV_DONTNEED): a later read faults them back in from the page cache, ~0.1 us a 4 KiB
-# page). What a read returns is what the decoder returned (keyed by the tiles' bytes, this
-# module's and the decoder's source and the OpenCV version; each tile is checked against a
-# CRC-32 on its first read in a process).
-TILE_DROP = 16
+# first use, kept for the process's life): a third of a scene worker's peak RSS; the background
+# banks read back from the machine cache are 15 MB (a 512 px scene) to 58 MB (a wide line) more.
+# Both are served as read-only views of their machine-cache files mapped into memory: the pixels
+# live in the OS page cache, once for all workers, and a process holds only the pages it touched
+# since it last dropped them (every DROP_EVERY uses, madvise(MADV_DONTNEED); a later read faults
+# them back in from the page cache, ~0.1-0.3 us a 4 KiB page). What a view shows is what was
+# written: an entry's CRC-32 is checked when it is mapped, each tile's on its first read in a
+# process.
+DROP_EVERY = 16
+_MAPS: list[mmap.mmap] = []  # the maps whose pages this process drops
+_uses = 0
+
+
+def _map(path) -> mmap.mmap | None:
+    try:
+        with open(path, "rb") as f:
+            return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):  # absent, or empty
+        return None
+
+
+def _keep(mm: mmap.mmap) -> None:
+    _MAPS.append(mm)
+    _drop(mm)
+
+
+def _drop(mm: mmap.mmap) -> None:
+    if hasattr(mm, "madvise"):
+        try:
+            mm.madvise(mmap.MADV_DONTNEED)  # this process's pages of the map; the page cache keeps them
+        except (OSError, ValueError):
+            pass
+
+
+def used() -> None:
+    """Count one use of mapped pages (a background, a tile read); every DROP_EVERY uses this
+    process's pages of every map are dropped."""
+    global _uses
+    _uses += 1
+    if _uses % DROP_EVERY == 0:
+        for mm in _MAPS:
+            _drop(mm)
+
+
+def mapped(kind: str, name: str):
+    """Machine-cache entry `kind/name` as (meta, arrays) like machinecache.read, its arrays
+    read-only views of the file mapped into memory; None when absent, off or damaged."""
+    from .. import machinecache
+
+    path = machinecache.path(kind, name)
+    mm = None if path is None else _map(path)
+    if mm is None:
+        return None
+    n = machinecache.entry_length(mm[: machinecache.HEAD_SIZE])
+    hit = None if n is None or len(mm) < machinecache.HEAD_SIZE + n else machinecache.unpack(memoryview(mm))
+    if hit is None:
+        try:
+            mm.close()
+        except BufferError:  # a view is still alive: leave the map to the collector
+            pass
+        return None
+    _keep(mm)
+    return hit
 
 
 class TileStore:
@@ -74,7 +128,6 @@ class TileStore:
         self.mm = mm
         self.index = index  # path -> (byte offset in the map, shape, crc32)
         self.checked: set[str] = set()
-        self.reads = 0
 
     @classmethod
     def open(cls, paths: tuple[str, ...], decode, kind: str = "tiles", sources: tuple[str, ...] = ()):
@@ -89,7 +142,7 @@ class TileStore:
                                     machinecache.source_key(__file__, *sources), cv2.__version__, np.__version__)
         except OSError:
             return None
-        store = cls._map(machinecache.path(kind, name), paths)
+        store = cls._open(machinecache.path(kind, name), paths)
         if store is not None:
             return store
         arrays = [np.ascontiguousarray(decode(p), np.uint8) for p in paths]
@@ -102,16 +155,14 @@ class TileStore:
         if not machinecache.write_raw(kind, name, [machinecache.pack(meta), *(a.data for a in arrays)]):
             return None
         del arrays
-        return cls._map(machinecache.path(kind, name), paths)
+        return cls._open(machinecache.path(kind, name), paths)
 
     @classmethod
-    def _map(cls, path, paths: tuple[str, ...]):
+    def _open(cls, path, paths: tuple[str, ...]):
         from .. import machinecache
 
-        try:
-            with open(path, "rb") as f:
-                mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-        except (OSError, ValueError):  # absent, or empty
+        mm = _map(path)
+        if mm is None:
             return None
         n = machinecache.entry_length(mm[: machinecache.HEAD_SIZE])
         hit = None if n is None else machinecache.unpack(mm[: machinecache.HEAD_SIZE + n])
@@ -126,6 +177,7 @@ class TileStore:
         except (TypeError, KeyError, ValueError):  # damaged or foreign: decoded and written again
             mm.close()
             return None
+        _keep(mm)
         return cls(mm, index)
 
     def get(self, path: str) -> np.ndarray | None:
@@ -140,7 +192,5 @@ class TileStore:
             if zlib.crc32(a) != crc:
                 return None
             self.checked.add(path)
-        self.reads += 1
-        if self.reads % TILE_DROP == 0 and hasattr(self.mm, "madvise"):
-            self.mm.madvise(mmap.MADV_DONTNEED)  # this process's pages of the map; the page cache keeps them
+        used()
         return a
