@@ -97,7 +97,7 @@ def _falloff(d: Draws, img: np.ndarray, strength: float) -> np.ndarray:
     spot = np.exp(-((u - sx) ** 2 + (v - sy) ** 2) / 0.18)
     gain = 1.0 - s * (0.6 * ramp + 0.4 * (1 - spot))
     g = cv2.resize(gain, (W, H), interpolation=cv2.INTER_LINEAR)
-    return cv2.multiply(img, cv2.merge([g, g, g]), dtype=cv2.CV_8U)
+    return cv2.multiply(img, cv2.cvtColor(g, cv2.COLOR_GRAY2RGB), dtype=cv2.CV_8U)  # g in all 3 channels
 
 
 OCCLUDER_COLORS = ((224, 172, 128), (198, 145, 100), (141, 90, 60), (241, 194, 160), (40, 40, 45), (90, 110, 160))
@@ -120,6 +120,26 @@ def _occluder(d: Draws, corners: np.ndarray, W: int, H: int) -> tuple[np.ndarray
     if not m.any():
         return None
     return m, col
+
+
+def _over(dst: np.ndarray, src, a: np.ndarray) -> None:
+    """In place: dst = uint8(src * f + dst * (1 - f) + 0.5), f = float32(a) / 255, per pixel
+    (dst H x W x 3 uint8, `src` H x W x 3 or a float32 colour, `a` H x W uint8). Where a is 0
+    that is dst and where it is 255 it is src, exactly, so the float arithmetic runs only on
+    the pixels in between (a card's or a thumb's anti-aliased rim, a few % of its box): the
+    same bytes as the expression over the whole box."""
+    rim = cv2.findNonZero(cv2.inRange(a, 1, 254))  # (x, y) of the pixels with 0 < a < 255
+    if rim is not None:
+        rim = rim.reshape(-1, 2)
+        xs, ys = rim[:, 0], rim[:, 1]
+        f = a[ys, xs].astype(np.float32)[:, None] / 255
+        s = src[ys, xs] if src.ndim == 3 else src
+        dst[ys, xs] = (s * f + dst[ys, xs] * (1 - f) + 0.5).astype(np.uint8)
+    if src.ndim != 3:  # a colour: whole values, so src + 0.5 truncates to it where a is 255
+        fill = np.empty(dst.shape, np.uint8)
+        fill[:] = src.astype(np.uint8)
+        src = fill
+    cv2.copyTo(src, cv2.compare(a, 255, cv2.CMP_EQ), dst)  # where a is 255 (OpenCV writes into the view)
 
 
 class SceneComposer:
@@ -150,11 +170,9 @@ class SceneComposer:
                     sh = cv2.GaussianBlur(a, (0, 0), blur)[sy0 - y0 - dy : sy1 - y0 - dy, sx0 - x0 - dx : sx1 - x0 - dx]
                     roi = img[sy0:sy1, sx0:sx1]
                     g = 1.0 - op * sh.astype(np.float32) / 255
-                    roi[:] = cv2.multiply(roi, cv2.merge([g, g, g]), dtype=cv2.CV_8U)
+                    roi[:] = cv2.multiply(roi, cv2.cvtColor(g, cv2.COLOR_GRAY2RGB), dtype=cv2.CV_8U)
             c = L.warp(card, local, (x1 - x0, y1 - y0))
-            roi = img[y0:y1, x0:x1]
-            af = a.astype(np.float32)[..., None] / 255
-            roi[:] = (c * af + roi * (1 - af) + 0.5).astype(np.uint8)
+            _over(img[y0:y1, x0:x1], c, a)
         if ink is not None:
             ink = L.warp(ink[:H, :W], Hm, (OW, OH))
         img = _falloff(d, img, sc.falloff)
@@ -163,8 +181,8 @@ class SceneComposer:
             o = _occluder(d, corners, OW, OH)
             if o is not None:
                 occ, col = o
-                a3 = occ.astype(np.float32)[..., None] / 255
-                img = (img * (1 - a3) + np.asarray(col, np.float32) * a3 + 0.5).astype(np.uint8)
+                bx, by, bw, bh = cv2.boundingRect(occ)  # the thumb's box: the frame outside it is unchanged
+                _over(img[by : by + bh, bx : bx + bw], np.asarray(col, np.float32), occ[by : by + bh, bx : bx + bw])
                 if ink is not None:
                     ink[occ > 0] = 0
         out = []
