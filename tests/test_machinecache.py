@@ -148,7 +148,9 @@ def _writer(args):
 def test_concurrent_writers_leave_an_intact_atlas(cache):
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
     jobs = [(str(cache.parent), alphabet[k::4]) for k in range(4)]
-    with mp.get_context("fork").Pool(4) as pool:
+    # spawn, not fork: earlier tests leave threads in this process (Ray's, tqdm's monitor), and a
+    # forked pool worker can inherit a lock one of them held and hang (seen on Debian's Python 3.11.2)
+    with mp.get_context("spawn").Pool(4) as pool:
         assert all(pool.map(_writer, jobs))
     face = F.resolve_faces(["dejavu"], [])[0]
     machinecache.reset()
