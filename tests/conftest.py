@@ -1,10 +1,17 @@
 import os
+import signal
 
 import pytest
 from hypothesis import settings
 
 # Tests run workers with fork; keep OpenCV single-threaded inside them to avoid oversubscription.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+# A suite started in the background by a shell without job control (`su -c 'pytest &'`, `nohup`)
+# inherits SIGINT ignored, and so would every child it starts: the tests that press Ctrl-C on a
+# child job would see it ignored and time out. A handler here is reset to the default at exec.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # Hypothesis: derandomized by default (CI and local runs test the same examples, so a failure
 # is reproducible and a pass means the same thing everywhere); no example database written.
