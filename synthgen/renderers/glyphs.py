@@ -275,28 +275,29 @@ class _Atlas:
                 return None
         i = self.rows[cp]
         a = self.arrays
-        if "lists" not in a:  # plain Python values: one conversion, not numpy scalars per glyph
-            a["lists"] = tuple(a[f].tolist() for f in ("geom", "off", "adv", "ins", "crc"))
-        geom, off, adv, ins, crc = a["lists"]
-        x0, y0, w, h = geom[i]
+        # this glyph's row only: Python lists of a whole entry's index (every glyph the machine
+        # has drawn in this face and size, most of them never asked for here) cost ~400 bytes a
+        # glyph, ~60 MB in a scene worker; a glyph is asked for once per process
+        x0, y0, w, h = a["geom"][i].tolist()
+        adv = float(a["adv"][i])
         if w * h == 0:
-            return Glyph(np.zeros((h, w), np.uint8), x0, y0, adv[i])
+            return Glyph(np.zeros((h, w), np.uint8), x0, y0, adv)
+        off = int(a["off"][i])
         if self.blob is not None:
             # a view of the entry's bytes (read-only: glyph masks are only ever read), so the
             # glyphs a process uses are not held twice
-            p = off[i]
-            ok = p + w * h <= len(self.blob)
-            mask = np.frombuffer(self.blob, np.uint8, w * h, p).reshape(h, w) if ok else None
+            ok = off + w * h <= len(self.blob)
+            mask = np.frombuffer(self.blob, np.uint8, w * h, off).reshape(h, w) if ok else None
         else:
             mask = np.empty((h, w), np.uint8)
             try:
-                ok = self._read(self.base + off[i], mask)
+                ok = self._read(self.base + off, mask)
             except OSError:
                 ok = False
-        if not ok or _crc(mask) != crc[i]:
+        if not ok or _crc(mask) != int(a["crc"][i]):
             self.damaged = True
             return None
-        return Glyph(mask, x0, y0, adv[i], tuple(ins[i]))
+        return Glyph(mask, x0, y0, adv, tuple(a["ins"][i].tolist()))
 
     def _read(self, pos: int, out: np.ndarray) -> bool:
         import os
