@@ -123,6 +123,8 @@ def main() -> None:
     for r in rep.values():
         if isinstance(r, dict):
             r.pop("stdout", None)
+    if a.report:  # the check's whole report (findings and all) beside ours
+        Path(a.report).with_suffix(".check.json").write_text(chk["stdout"])
     try:
         found = json.loads(chk["stdout"])
         rep["check"]["summary"] = {k: v for k, v in found.items() if not isinstance(v, (list, dict))}
