@@ -1,4 +1,5 @@
 import hashlib
+import time
 from pathlib import Path
 
 import cv2
@@ -35,3 +36,30 @@ def fault_cli(**faults) -> list[str]:
     import sys
 
     return [sys.executable, "-c", _FAULT_CLI, json.dumps(faults)]
+
+
+def until(cond, what: str, timeout: float = 120.0) -> None:
+    """Poll cond() every 50 ms; fail naming `what` after `timeout` seconds (a hang fails its test)."""
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def quad_coverage(quad, h: int, w: int, ss: int = 4) -> np.ndarray:
+    """Area coverage (uint8, 255 = covered) of each pixel of an h x w frame by the convex quad,
+    from ss x ss sub-pixel samples and exact half-plane tests. Coverage (not a 0/1 raster)
+    makes a comparison about the mapping, not about staircase edges. Pixel (x, y) covers
+    [x, x+1) x [y, y+1) (the README's convention)."""
+    q = np.asarray(quad, np.float64)
+    off = (np.arange(ss) + 0.5) / ss
+    yy = (np.arange(h)[:, None] + off[None, :]).reshape(-1)[:, None]
+    xx = (np.arange(w)[:, None] + off[None, :]).reshape(-1)[None, :]
+    inside = np.ones((h * ss, w * ss), bool)
+    e1, e2 = q[1] - q[0], q[2] - q[1]
+    sign = np.sign(e1[0] * e2[1] - e1[1] * e2[0])
+    for i in range(4):
+        a, b = q[i], q[(i + 1) % 4]
+        inside &= sign * ((b[0] - a[0]) * (yy - a[1]) - (b[1] - a[1]) * (xx - a[0])) >= 0
+    return np.round(inside.reshape(h, ss, w, ss).mean((1, 3)) * 255).astype(np.uint8)

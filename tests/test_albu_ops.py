@@ -31,6 +31,8 @@ from synthgen.core import Instance  # noqa: E402
 from synthgen.draws import Draws  # noqa: E402
 from synthgen.errors import UserError  # noqa: E402
 
+from .helpers import quad_coverage  # noqa: E402
+
 op_table(None)  # registration
 OFF = {n: {"p": 0.0} for n in REGISTRY}  # synthgen's own ops off: only the albumentations op runs
 H, W = 120, 200
@@ -115,17 +117,7 @@ def centroid(img: np.ndarray, x: float, y: float, r: int = 5) -> tuple[float, fl
 
 def coverage(quad: np.ndarray, ss: int = 4) -> np.ndarray:
     """Area coverage (0..255) of each pixel by the convex quad, from ss x ss sub-samples."""
-    q = np.asarray(quad, np.float64)
-    off = (np.arange(ss) + 0.5) / ss
-    yy = (np.arange(H)[:, None] + off[None, :]).reshape(-1)[:, None]
-    xx = (np.arange(W)[:, None] + off[None, :]).reshape(-1)[None, :]
-    inside = np.ones((H * ss, W * ss), bool)
-    e1, e2 = q[1] - q[0], q[2] - q[1]
-    sign = np.sign(e1[0] * e2[1] - e1[1] * e2[0])
-    for i in range(4):
-        a, b = q[i], q[(i + 1) % 4]
-        inside &= sign * ((b[0] - a[0]) * (yy - a[1]) - (b[1] - a[1]) * (xx - a[0])) >= 0
-    return np.round(inside.reshape(H, ss, W, ss).mean((1, 3)) * 255).astype(np.uint8)
+    return quad_coverage(quad, H, W, ss)
 
 
 def iou(a: np.ndarray, b: np.ndarray, up: int = 4) -> float:

@@ -19,6 +19,8 @@ from synthgen.config import AugmentCfg
 from synthgen.core import Instance
 from synthgen.draws import Draws
 
+from .helpers import quad_coverage
+
 op_table(None)  # registration
 OPS = sorted(REGISTRY)
 H, W = 120, 200
@@ -47,21 +49,8 @@ def scene() -> tuple[np.ndarray, list[Instance]]:
 
 
 def mask_of(quad: np.ndarray, ss: int = 4) -> np.ndarray:
-    """Area coverage of each pixel by the convex quad (uint8, 255 = covered), from ss x ss
-    sub-pixel samples and exact half-plane tests. Coverage (not a 0/1 raster) makes the
-    comparison about the mapping, not about staircase edges."""
-    q = np.asarray(quad, np.float64)
-    off = (np.arange(ss) + 0.5) / ss  # pixel (x, y) covers [x, x+1) x [y, y+1) (README's convention)
-    yy = (np.arange(H)[:, None] + off[None, :]).reshape(-1)[:, None]
-    xx = (np.arange(W)[:, None] + off[None, :]).reshape(-1)[None, :]
-    inside = np.ones((H * ss, W * ss), bool)
-    e1, e2 = q[1] - q[0], q[2] - q[1]
-    sign = np.sign(e1[0] * e2[1] - e1[1] * e2[0])
-    for i in range(4):
-        a, b = q[i], q[(i + 1) % 4]
-        inside &= sign * ((b[0] - a[0]) * (yy - a[1]) - (b[1] - a[1]) * (xx - a[0])) >= 0
-    cov = inside.reshape(H, ss, W, ss).mean((1, 3))
-    return np.round(cov * 255).astype(np.uint8)
+    """Area coverage of each pixel by the convex quad (uint8, 255 = covered): helpers.quad_coverage."""
+    return quad_coverage(quad, H, W, ss)
 
 
 def iou(a: np.ndarray, b: np.ndarray, up: int = 4) -> float:

@@ -10,7 +10,6 @@ import multiprocessing as mp
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import yaml
 from synthgen.cli import main
 
 from .helpers import fault_cli
+from .helpers import until as _until
 
 SMALL = ["--set", "image.width=128", "--set", "image.height=128"]
 
@@ -302,14 +302,6 @@ def test_plain_pipeline_names_pass():
 
     for name in ("x", "ocr_scene", "my-scene.v2", "2020-13-01", "_a"):
         assert validate({"name": name, "kind": "line"}, "test").name == name
-
-
-def _until(cond, what: str, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def test_sigterm_is_one_line_exit_143_and_keeps_finished_shards(tmp_path):

@@ -12,7 +12,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import fsspec
@@ -25,7 +24,7 @@ from synthgen.cli import main
 from synthgen.io.shards import shard_index, shard_name
 from synthgen.run.worker import Plan
 
-from .helpers import fault_cli, shard_hashes
+from .helpers import fault_cli, shard_hashes, until
 
 
 SMALL_SET = ["--set", "image.width=96", "--set", "image.height=96", "--set", "text.size=[8,20]", "--set", "text.words=[1,3]"]
@@ -39,14 +38,6 @@ def _start(args: list[str], tmp: Path, faults: dict | None = None, **kw) -> subp
     exe = fault_cli(**faults) if faults else [sys.executable, "-m", "synthgen.cli"]
     return subprocess.Popen([*exe, *args], stdout=open(tmp / "stdout.txt", "w"), stderr=open(tmp / "stderr.txt", "w"),
                             **kw)
-
-
-def _until(cond, what: str, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def _stalled(out: Path) -> bool:
@@ -65,7 +56,7 @@ def _stalled_render(tmp_path: Path, **kw) -> tuple[subprocess.Popen, Path, list]
     out = tmp_path / "ds"
     p = _start(["render", "--n", str(N), "--shard-size", str(SHARD), "--workers", "2", "-q", "--out", str(out),
                 *SMALL_SET], tmp_path, faults={"stall_at": STALL}, **kw)
-    _until(lambda: _stalled(out) or p.poll() is not None, "two shards done and two stalled")
+    until(lambda: _stalled(out) or p.poll() is not None, "two shards done and two stalled", timeout=90.0)
     assert p.poll() is None, (tmp_path / "stderr.txt").read_text()
     workers = psutil.Process(p.pid).children(recursive=True)
     assert len(workers) == 2
@@ -90,7 +81,7 @@ def test_huge_job_starts_at_once_with_flat_memory(tmp_path) -> None:
     p = _start(["render", "--n", str(2**62), "--shard-size", str(2**40), "--workers", "1", "-q", "--out", str(out),
                 *SMALL_SET], tmp_path, faults={"stall_at": [1]})
     try:
-        _until(lambda: (out / "shard-000000.tar.partial").exists() or p.poll() is not None, "the first shard")
+        until(lambda: (out / "shard-000000.tar.partial").exists() or p.poll() is not None, "the first shard", timeout=90.0)
         assert p.poll() is None, (tmp_path / "stderr.txt").read_text()
         rss = psutil.Process(p.pid).memory_info().rss
         assert rss < 400 * 2**20, rss

@@ -20,7 +20,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -29,6 +28,7 @@ import synthgen
 from synthgen.cli import main
 
 from .helpers import fault_cli
+from .helpers import until as _until
 
 SMALL = {"image.width": 96, "image.height": 96, "text.size": [8, 20], "text.words": [1, 3]}
 SMALL_SET = [x for k, v in SMALL.items() for x in ("--set", f"{k}={json.dumps(v)}")]
@@ -80,14 +80,6 @@ def _start(cmd_args: list[str], tmp: Path, **faults) -> subprocess.Popen:
     # output to files, not pipes: workers that outlive a killed driver would hold pipes open
     return subprocess.Popen([*fault_cli(**faults), *cmd_args], stdout=open(tmp / "stdout.txt", "w"),
                             stderr=open(tmp / "stderr.txt", "w"))
-
-
-def _until(cond, what: str, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 @pytest.fixture(scope="module")
