@@ -91,6 +91,21 @@ def test_cli_local_ray_matches_process_and_shuts_down(tmp_path, reference):
     assert _no_ray_left(pid) == []
 
 
+def test_local_ray_workers_run_at_the_niceness_of_pool_workers():
+    """Ray's default starts workers at niceness 15, where any other busy process on the machine
+    takes almost all the CPU from the shards (issue 23: 4x slower than the process executor
+    beside one training run). A local Ray that synthgen starts runs its tasks at 0."""
+    code = ("import os, ray; from synthgen.run.ray_exec import ray_session\n"
+            "with ray_session(2):\n"
+            "    print(ray.get([ray.remote(num_cpus=1)(lambda: os.nice(0)).remote() for _ in range(2)]), os.nice(0))\n")
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env={**os.environ, "RAY_ADDRESS": ""})
+    out, err = p.communicate(timeout=240)
+    assert p.returncode == 0, err
+    assert out.split() == ["[0,", "0]", str(os.nice(0))]
+    assert _no_ray_left(p.pid) == []
+
+
 @pytest.fixture(scope="module")
 def ray_cluster():
     """A local Ray of 2 CPUs for the module; yields its address for CLI subprocesses."""
