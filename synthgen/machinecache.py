@@ -17,6 +17,32 @@ reader sees a whole old entry or a whole new one, never a torn one. Every entry 
 CRC-32 of its payload; one that does not check out (a disk fault, a foreign file) is treated
 as absent and rewritten. Two processes that update one entry at the same moment may drop one
 another's additions: the cache is then merely colder, never wrong.
+
+Size (`synthgen cache info`, `synthgen cache clear`): entries orphaned by a code edit or a
+library upgrade are never read again, so the folder is capped at `$SYNTHGEN_CACHE_MAX_MB`
+(MiB, default 2048). A process checks the folder's size after its first write (unless a
+process on the machine checked in the last ten minutes: the mtime of `v1/.last-prune`) and
+again after each further 10% of the cap it writes (a cold process writes the 106 MB tile entry
+after its first, small, entries); over the cap, it deletes the least recently used entries
+until the folder is under 90% of the cap, keeping the entry it just wrote. A check stats every
+file (~12 us a file here: 0.21 s for this machine's 18,099 entries): one per process start and
+per 205 MB written at the default cap. `off` (or `0`, `none`, empty) means no cap; a value that
+is not a positive number is ignored and the default applies, silently, as an unusable
+`SYNTHGEN_CACHE_DIR` is: a cache setting never makes a process fail, and pruning swallows
+every error.
+
+"Used" is max(atime, mtime). Linux's default `relatime` refreshes atime on the first read of a
+day (read, pread and mmap alike: measured), which is all the order needs. `read` also sets
+atime when it is over a day old (free: the file is open and stat'ed; mtime is kept, as the
+glyph atlas identifies its file by it), so faces keep their order on `noatime` mounts; there,
+entries opened through `path` (atlas, banks, tiles) age from their last write, as a stat in
+`path` would cost 6-15 us a call (1,101 calls in ocr_scene's first 200 samples).
+
+Deleting is safe while other processes run: one that has an entry open or mapped keeps
+reading it (POSIX unlink), a writer's temporary file is left alone for TEMP_GRACE_S after its
+last write, and only files this module writes are deleted: regular files named by `key()` (32
+hex digits) or its temporary names, one level below a kind folder; symbolic links and anything
+else are left where they are, never followed.
 """
 
 from __future__ import annotations
@@ -24,9 +50,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
+import stat as _stat
 import struct
 import tempfile
+import time
 import zlib
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -39,6 +69,32 @@ _MAGIC = b"SGCACHE1"
 _HEAD = struct.Struct("<8sIQI")  # magic, crc32 of the rest, payload length, header length
 _OFF = {"", "0", "off", "none", "false", "no"}
 _disabled = False  # set when the folder turned out unusable in this process
+
+# What each kind of entry holds (`synthgen cache info`); a kind is a folder under v<FORMAT>/.
+KINDS = {
+    "faces": "font faces' character maps (fontTools), one entry per font file",
+    "glyphs": "the glyph atlas: rasterised glyphs, one entry per font face and raster size",
+    "banks": "procedural background banks (paper, fractal, stains), one entry per bank",
+    "tiles": "the shipped photo texture tiles, decoded (mapped by every worker)",
+}
+MAX_ENV = "SYNTHGEN_CACHE_MAX_MB"
+# One version of the code with every shipped pipeline warm takes ~400 MB on the build machine
+# (glyph atlas ~140 MB after long scene runs, banks ~125, tiles 111, faces 1): 2048 MB keeps
+# several versions warm (switching branches, upgrading a library and back) and bounds a folder
+# that otherwise only grows (933 MB after one day of development here).
+DEFAULT_MAX_MB = 2048
+MB = 2**20  # the cap's and the CLI's unit, as `du -m` counts
+PRUNE_TO = 0.9  # a pruning process stops under this share of the cap
+PRUNE_EVERY_S = 600  # machine-wide: a process skips the size check if another did one this recently
+# (the check stats every file: ~12 us a file here, 0.21 s for 18,099 files)
+TEMP_GRACE_S = 60  # a temporary file written to this recently belongs to a live writer
+TOUCH_EVERY_S = 86400  # a reader refreshes an entry's atime when it is older than this
+_STAMP = ".last-prune"
+_ENTRY = re.compile(r"[0-9a-f]{32}")
+_TEMP = re.compile(r"\.[0-9a-f]{32}\.[A-Za-z0-9_]+\.tmp")
+RECHECK_SHARE = 0.1  # a process that has written this share of the cap since its check checks again
+_checked_pid = 0  # the process that has done its first size check
+_written = 0  # bytes this process has written since its last size check
 
 
 @lru_cache(maxsize=1)
@@ -60,9 +116,10 @@ def root() -> Path | None:
 
 
 def reset() -> None:
-    """Forget the folder and a disabled state (tests change the environment)."""
-    global _disabled
+    """Forget the folder, a disabled state and the size check done (tests change the environment)."""
+    global _disabled, _checked_pid, _written
     _disabled = False
+    _checked_pid = _written = 0
     _root.cache_clear()
     _file_digest.cache_clear()
 
@@ -147,10 +204,12 @@ def read(kind: str, name: str) -> tuple[dict[str, Any], dict[str, np.ndarray]] |
         return None
     try:
         with open(p, "rb") as f:
-            size = os.fstat(f.fileno()).st_size
+            st = os.fstat(f.fileno())
+            size = st.st_size
             buf = bytearray(size)
             if f.readinto(buf) != size:
                 return None
+            _refresh(f.fileno(), st)
     except OSError:
         return None
     out = unpack(buf)
@@ -165,6 +224,19 @@ def read(kind: str, name: str) -> tuple[dict[str, Any], dict[str, np.ndarray]] |
 def path(kind: str, name: str) -> Path | None:
     """The file of entry `kind/name` (None when the cache is off)."""
     return _path(kind, name)
+
+
+def _refresh(fd: int, st: os.stat_result) -> None:
+    """Set the atime of the open entry `fd` to now if its last use is over a day old (mtime
+    kept); works on `noatime` mounts; errors (another user's file) are ignored."""
+    if time.time() - max(st.st_atime, st.st_mtime) <= TOUCH_EVERY_S:
+        return
+    if os.utime not in os.supports_fd:  # Windows: atime as the system keeps it
+        return
+    try:
+        os.utime(fd, ns=(time.time_ns(), st.st_mtime_ns))
+    except OSError:
+        pass
 
 
 def write(kind: str, name: str, meta: dict[str, Any], arrays: dict[str, np.ndarray] | None = None) -> bool:
@@ -190,7 +262,6 @@ def write_raw(kind: str, name: str, data: bytes | list) -> bool:
             else:
                 f.write(data)
         os.replace(tmp, p)
-        return True
     except OSError:
         _disabled = True  # read-only home, full disk, ...: compute, do not retry every call
         if tmp is not None:
@@ -199,3 +270,205 @@ def write_raw(kind: str, name: str, data: bytes | list) -> bool:
             except OSError:
                 pass
         return False
+    try:
+        n = sum(memoryview(part).nbytes for part in data) if isinstance(data, list) else len(data)
+    except TypeError:
+        n = 0
+    _check_size(p, n)
+    return True
+
+
+# -- size: what the folder holds, clearing it, the cap ------------------------------------------
+
+
+def where() -> dict[str, Any]:
+    """Where the cache is and whether it is on: {"dir": the v<FORMAT> folder or None, "base":
+    the configured folder, "source": which setting chose it, "off": why it is off or None}."""
+    env = os.environ.get(ENV)
+    if env is not None:
+        source = f"${ENV}"
+        if env.strip().lower() in _OFF:
+            return {"dir": None, "base": None, "source": source, "off": f"{ENV}={env!r} turns it off"}
+    elif os.environ.get("XDG_CACHE_HOME"):
+        source = "$XDG_CACHE_HOME/synthgen"
+    else:
+        source = "~/.cache/synthgen (default)"
+    r = _root()
+    out = {"dir": str(r), "base": str(r.parent), "source": source, "off": None}
+    # what a process would find: the folder, or the nearest existing one above it, writable
+    probe = r
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        out["off"] = f"{probe} is a file, not a folder: every process finds the cache unusable (off)"
+    elif not os.access(probe, os.W_OK | os.X_OK):
+        out["off"] = f"{probe} cannot be written: every process finds the cache unusable (off)"
+    return out
+
+
+def max_bytes() -> tuple[int | None, str]:
+    """The size cap in bytes (None: no cap) and where it comes from. `$SYNTHGEN_CACHE_MAX_MB`:
+    a positive number of MB (MiB, 2**20 bytes, as `du -m` counts); off / 0 / none / empty: no
+    cap; anything else is ignored and the default applies (silently: a cache setting never
+    makes a process fail; `synthgen cache info` says it was ignored)."""
+    env = os.environ.get(MAX_ENV)
+    default = DEFAULT_MAX_MB * MB, f"default {DEFAULT_MAX_MB} MB"
+    if env is None:
+        return default
+    if env.strip().lower() in _OFF:
+        return None, f"{MAX_ENV}={env!r}: no cap"
+    try:
+        mb = float(env)
+    except ValueError:
+        mb = float("nan")
+    if not (0 < mb < float("inf")):
+        return default[0], f"{MAX_ENV}={env!r} is not a positive number of MB: ignored, {default[1]}"
+    return int(mb * MB), f"{MAX_ENV}={env.strip()}"
+
+
+@dataclass(frozen=True)
+class Item:
+    """A file the cache wrote: an entry, or a temporary file of a write (`temp`)."""
+
+    kind: str
+    name: str
+    size: int
+    used: float  # max(atime, mtime), seconds since the epoch
+    mtime: float
+    temp: bool
+
+
+def scan(folder: Path, kinds: set[str] | None = None) -> tuple[list[Item], list[str]]:
+    """(the files the cache wrote, the other names found) under `folder` (a v<FORMAT> folder),
+    in the kinds `kinds` (all when None). Symbolic links are never followed: a link, in place of
+    a kind folder or of an entry, is one of the other names."""
+    items: list[Item] = []
+    other: list[str] = []
+    with os.scandir(folder) as top:
+        kind_dirs = sorted((d.name, d.is_dir(follow_symlinks=False)) for d in top)
+    for kind, is_dir in kind_dirs:
+        if not is_dir:
+            if kind != _STAMP:
+                other.append(kind)
+            continue
+        if kinds is not None and kind not in kinds:
+            continue
+        try:
+            with os.scandir(folder / kind) as files:
+                for f in files:
+                    temp = _TEMP.fullmatch(f.name) is not None
+                    if not temp and _ENTRY.fullmatch(f.name) is None:
+                        other.append(f"{kind}/{f.name}")
+                        continue
+                    try:
+                        st = f.stat(follow_symlinks=False)
+                    except OSError:  # deleted meanwhile
+                        continue
+                    if not _stat.S_ISREG(st.st_mode):
+                        other.append(f"{kind}/{f.name}")
+                        continue
+                    items.append(Item(kind, f.name, st.st_size, max(st.st_atime, st.st_mtime), st.st_mtime, temp))
+        except OSError:  # the kind folder went away or cannot be listed
+            continue
+    return items, other
+
+
+def kinds_in(folder: Path) -> list[str]:
+    """The kind folders under `folder` (real folders, not links)."""
+    try:
+        with os.scandir(folder) as it:
+            return sorted(d.name for d in it if d.is_dir(follow_symlinks=False))
+    except OSError:
+        return []
+
+
+def remove(folder: Path, items: list[Item]) -> tuple[int, int]:
+    """Delete `items` (from `scan(folder)`); (files deleted, bytes freed). A file already gone or
+    that cannot be deleted is skipped. Each kind folder is opened without following a link and
+    its files deleted relative to it, so a folder swapped for a link meanwhile is not followed."""
+    n = freed = 0
+    by_kind: dict[str, list[Item]] = {}
+    for it in items:
+        by_kind.setdefault(it.kind, []).append(it)
+    at = os.unlink in os.supports_dir_fd and hasattr(os, "O_NOFOLLOW") and hasattr(os, "O_DIRECTORY")
+    for kind, its in by_kind.items():
+        fd = None
+        try:
+            if at:
+                fd = os.open(folder / kind, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+            elif (folder / kind).is_symlink():
+                continue
+        except OSError:
+            continue
+        try:
+            for it in its:
+                try:
+                    if fd is not None:
+                        os.unlink(it.name, dir_fd=fd)
+                    else:
+                        os.unlink(folder / kind / it.name)
+                except OSError:
+                    continue
+                n += 1
+                freed += it.size
+        finally:
+            if fd is not None:
+                os.close(fd)
+    return n, freed
+
+
+def prune(folder: Path, cap: int, keep: Path | None = None, now: float | None = None) -> tuple[int, int]:
+    """If the files under `folder` take more than `cap` bytes, delete the least recently used
+    until they take at most PRUNE_TO x `cap`: temporary files left by dead writers (no write for
+    TEMP_GRACE_S) first, then entries by max(atime, mtime), oldest first; never `keep` (the entry
+    just written) nor a live writer's temporary file. (files deleted, bytes freed)."""
+    now = time.time() if now is None else now
+    items, _ = scan(folder)
+    total = sum(it.size for it in items)
+    if total <= cap:
+        return 0, 0
+    target = PRUNE_TO * cap
+    keep_key = (keep.parent.name, keep.name) if keep is not None else None
+    order = sorted((it for it in items if (it.kind, it.name) != keep_key
+                    and not (it.temp and now - it.mtime < TEMP_GRACE_S)),
+                   key=lambda it: (not it.temp, it.used))
+    chosen = []
+    for it in order:
+        if total <= target:
+            break
+        chosen.append(it)
+        total -= it.size
+    return remove(folder, chosen)
+
+
+def _check_size(written: Path, nbytes: int) -> None:
+    """The size check after a write (see the module docstring): on a process's first write (if
+    no process on the machine checked in the last PRUNE_EVERY_S), and again whenever the process
+    has written RECHECK_SHARE of the cap since its last check. Never raises."""
+    global _checked_pid, _written
+    try:
+        first = _checked_pid != os.getpid()
+        if first:
+            _checked_pid, _written = os.getpid(), 0
+        _written += nbytes
+        cap, _ = max_bytes()
+        if cap is None or not (first or _written > RECHECK_SHARE * cap):
+            return
+        _written = 0
+        folder = written.parent.parent
+        stamp = folder / _STAMP
+        now = time.time()
+        if first:
+            try:
+                if now - stamp.stat().st_mtime < PRUNE_EVERY_S:
+                    return
+            except FileNotFoundError:
+                pass
+        fd = os.open(stamp, os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        try:
+            os.utime(fd if os.utime in os.supports_fd else stamp, (now, now))
+        finally:
+            os.close(fd)
+        prune(folder, cap, keep=written, now=now)
+    except Exception:  # the cache only ever saves time: a failed prune leaves the folder as it was
+        pass

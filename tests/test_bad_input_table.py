@@ -457,16 +457,27 @@ CARD = [
     C("card", "--license", "{ds} --license 'not a licence'", "not a licence", why="not a licence id"),
 ]
 
+# every row also says --dry-run: were a check to slip, nothing of the machine's cache would go
+CACHE = [
+    C("cache clear", "--kind", "--kind nope --dry-run", "nope", why="unknown kind"),
+    C("cache clear", "--kind", "--kind '' --dry-run", "--kind", why="empty"),
+    C("cache clear", "--older-than", "--older-than -1 --dry-run", why="negative"),
+    C("cache clear", "--older-than", "--older-than x --dry-run", why="not a number"),
+    C("cache clear", "--older-than", "--older-than nan --dry-run", why="NaN"),
+    C("cache clear", "--older-than", "--older-than inf --dry-run", why="infinite"),
+]
+
 TOP = [
     C("", "cmd", "banana", "banana", why="unknown subcommand"),
     C("", "cmd", "", "required", why="no subcommand"),
     C("templates", "action", "banana", "banana", why="unknown action"),
     C("fonts", "fonts_cmd", "banana", "banana", why="unknown action"),
     C("gan", "gan_cmd", "banana", "banana", why="unknown action"),
+    C("cache", "cache_cmd", "banana", "banana", why="unknown action"),
 ]
 
 CASES = RENDER + PREVIEW + AUGMENT + FACTORS + AUDIT + LEGIBILITY + CHECK + MINE + EXPORT + FONTS + GAN + TEMPLATES \
-    + BENCH + CARD + TOP
+    + BENCH + CARD + CACHE + TOP
 
 # Options with no bad value: --version and boolean switches (present or absent, both valid);
 # -h/--help of every parser is left out of the enumeration itself.
@@ -485,6 +496,7 @@ EXEMPT = {
     ("gan train", "quiet"),
     ("templates preview", "in_scene"), ("templates preview", "no_chars"),
     ("render", "card"), ("card", "force"),
+    ("cache info", "json"), ("cache clear", "dry_run"),
 }
 
 
