@@ -8,6 +8,13 @@ Measured on this project's data (2000 ocr_line crops, 200 ocr_scene images): dis
 are >= 8 bits apart (1st percentile 10), while a JPEG q50 re-encode, +15 brightness, a 0.9x
 down-and-up resize or a 1-px blur of the same image stays within 6 bits; hence the default
 near-duplicate threshold of 6.
+
+The pHash is grey and compares structure only, so among many renders of one short text (a
+million lines hold thousands of each digit) a few distinct samples hash within 6 bits: 31
+pairs in a million ocr_line crops, each the same text in other colours (and mostly another
+face). The mean colour tells them apart: those 31 pairs differ by 30-207 levels in their most
+different channel, while a JPEG q50 re-encode, a 0.9x resize or a blur of one image moves it
+by < 2 and +15 brightness by 15 (`mean_colour`, threshold COLOUR_LEVELS in check/run.py).
 """
 
 from __future__ import annotations
@@ -36,6 +43,15 @@ def phash(rgb: np.ndarray) -> int:
     bits = np.zeros(PHASH_BITS, bool)
     bits[:63] = low > np.median(low)
     return int.from_bytes(np.packbits(bits).tobytes(), "big")
+
+
+def mean_colour(rgb: np.ndarray) -> tuple[float, float, float]:
+    """Mean of each channel (a grey image: the same value three times)."""
+    if rgb.ndim == 2:
+        v = float(rgb.mean())
+        return v, v, v
+    m = cv2.mean(rgb)
+    return float(m[0]), float(m[1]), float(m[2])
 
 
 def hamming(a: int, b: int) -> int:

@@ -27,7 +27,7 @@ import cv2
 
 from ..core import TEXT_KINDS
 from ..errors import UserError
-from .hashes import bands, hamming, phash, pixel_hash
+from .hashes import bands, hamming, mean_colour, phash, pixel_hash
 from .labels import label_findings
 from ..io.images import decode
 from ..io.readers import IMAGE_EXTS, ShardError, ShardMismatch, ShardRef, stream_shard, survey
@@ -38,6 +38,9 @@ NEAR_DEFAULT = 6
 # crops at 6 bits, widths 304 vs 228); re-encoding, recolouring or rescaling an image keeps
 # its aspect ratio.
 ASPECT = 1.1
+# ... and their colours: the mean of each channel within this many levels (0..255). Distinct
+# renders of one text can hash close (grey structure); their colours differ (check/hashes.py)
+COLOUR_LEVELS = 24
 # Where a sample's identity (the person or document a card shows) may be recorded, most
 # specific first. Text lines have no identity beyond their string: the text overlap covers them.
 ID_FIELDS = ("document_number", "id_number", "number", "person_id", "person", "id", "name")
@@ -155,14 +158,15 @@ class _Index:
         self.db.executescript("""
             PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-16000;
             CREATE TABLE s (id INTEGER PRIMARY KEY, ds INT, shard TEXT, key TEXT, pix BLOB, ph INT, txt TEXT, ident TEXT,
-                            aspect REAL, src TEXT);
+                            aspect REAL, src TEXT, r REAL, g REAL, bl REAL);
             CREATE TABLE b (band INT, val INT, t INT, id INT);
         """)
 
     def add(self, ds: int, shard: str, key: str, pix: bytes, ph: int, txt: str | None, ident: str | None,
-            aspect: float, src: str | None = None) -> None:
-        cur = self.db.execute("INSERT INTO s (ds, shard, key, pix, ph, txt, ident, aspect, src) VALUES (?,?,?,?,?,?,?,?,?)",
-                              (ds, shard, key, pix, _signed(ph), txt, ident, aspect, src))
+            aspect: float, src: str | None = None, colour: tuple[float, float, float] = (0.0, 0.0, 0.0)) -> None:
+        cur = self.db.execute("INSERT INTO s (ds, shard, key, pix, ph, txt, ident, aspect, src, r, g, bl) "
+                              "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                              (ds, shard, key, pix, _signed(ph), txt, ident, aspect, src, *colour))
         rid = cur.lastrowid
         # --near 0 is one band of all 64 bits: stored signed, as SQLite integers are
         # candidates share a band AND the transcription (near duplicates must: see _duplicates), so a
@@ -226,7 +230,7 @@ def _scan(index: _Index, report: Report, url: str, ds: int, tol: float, identity
                 for sev, msg in label_findings(label, rgb.shape[:2], tol):
                     report.add(Finding("label", sev, f"{key} in {shard}: {msg}", ref_))
                 index.add(ds, shard, key, pixel_hash(rgb), phash(rgb), norm_text(label), identity_of(label, identity_key),
-                          rgb.shape[1] / rgb.shape[0], source_of(label))
+                          rgb.shape[1] / rgb.shape[0], source_of(label), mean_colour(rgb))
         except ShardMismatch as e:  # read to the end: not what manifest.json recorded
             report.add(Finding("shard", "error", f"{url}: {e}",
                                [{"dataset": report.datasets[ds], "shard": shard, "key": ""}]))
@@ -354,6 +358,8 @@ def _duplicates(index: _Index, report: Report, near: int, pair: bool) -> None:
     # hash a few bits apart and only their printed text tells them apart; a re-encoded,
     # recoloured or rescaled copy keeps its labels. Augmented copies of one source sample
     # (meta.source_key, inside one dataset) are expected to look alike and are not compared.
+    # Their mean colours agree too (COLOUR_LEVELS): one text rendered twice in other colours is
+    # two samples, whatever its grey structure hashes to.
     cur = index.db.execute(f"""
         SELECT ham(s1.ph, s2.ph), s1.ds, s1.shard, s1.key, s2.ds, s2.shard, s2.key
         FROM (SELECT DISTINCT x.id a, y.id b FROM b x JOIN b y
@@ -362,8 +368,9 @@ def _duplicates(index: _Index, report: Report, near: int, pair: bool) -> None:
         WHERE s1.pix != s2.pix AND ham(s1.ph, s2.ph) <= ?
           AND MAX(s1.aspect, s2.aspect) <= ? * MIN(s1.aspect, s2.aspect)
           AND s1.txt IS s2.txt
+          AND MAX(ABS(s1.r - s2.r), ABS(s1.g - s2.g), ABS(s1.bl - s2.bl)) <= ?
           AND NOT (s1.ds = s2.ds AND s1.src IS NOT NULL AND s1.src = s2.src)
-        ORDER BY p.a, p.b""", (near, ASPECT))
+        ORDER BY p.a, p.b""", (near, ASPECT, COLOUR_LEVELS))
     for d, ds1, sh1, k1, ds2, sh2, k2 in cur:
         rows = [(ds1, sh1, k1), (ds2, sh2, k2)]
         if ds1 == ds2:

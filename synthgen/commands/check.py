@@ -17,7 +17,8 @@ checks:
                    one char quad per character, each inside its word's quad
   exact_duplicate  identical decoded pixels (whatever the file encoding)
   near_duplicate   perceptual hashes (64-bit DCT pHash) within --near bits, aspect ratios within 10%,
-                   and the same transcription (cards of one template share their art: only the
+                   mean colours within 24 levels a channel (one text in other colours is
+                   another sample), and the same transcription (cards of one template share their art: only the
                    printed text tells two people apart); augmented copies of one source sample
                    (meta.source_key) are meant to look alike and are not compared with each other
   with --against (train vs test):
