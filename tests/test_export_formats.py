@@ -365,7 +365,7 @@ def one_line_error(capsys, args, expect):
     assert err.count("\n") == 1 and "Traceback" not in err and expect in err, err
 
 
-@pytest.mark.parametrize("fmt", ["paddleocr-det", "mmocr-det", "doctr-det", "coco-text"])
+@pytest.mark.parametrize("fmt", ["icdar2015", "paddleocr-det", "mmocr-det", "doctr-det", "coco-text"])
 def test_detection_formats_refuse_line_datasets(lines, tmp_path, capsys, fmt):
     one_line_error(capsys, [lines, "--to", fmt, tmp_path / "out"], "dataset of recognition crops")
     assert not (tmp_path / "out").exists() and not (tmp_path / "out.partial").exists()
@@ -375,6 +375,7 @@ def test_refusals(scene, tmp_path, capsys):
     out = tmp_path / "out"
     one_line_error(capsys, [scene, "--to", "kraken", out], "unknown export format 'kraken'")
     one_line_error(capsys, [scene, "--to", "mmocr-det", out, "--kinds", "word,photo"], "holds text only")
+    one_line_error(capsys, [scene, "--to", "icdar2015", out, "--kinds", "word,photo"], "holds text only")
     one_line_error(capsys, [scene, "--to", "mmocr-rec", out, "--split", "../x"], "--split must be a plain name")
     one_line_error(capsys, [scene, "--to", "doctr-rec", out, "--height", "0"], "--height must be")
     one_line_error(capsys, [tmp_path / "missing", "--to", "paddleocr-det", out], "does not exist")

@@ -173,11 +173,7 @@ class ExportFormat:
         opts = Options.of(fmt, options)
         ks = _kinds(kinds)
         if cls.text_only:
-            other = [k for k in ks if k not in TEXT_KINDS]
-            if other:
-                raise UserError(f"{fmt} holds text only; {', '.join(map(repr, other))} "
-                                f"{'is not a text kind' if len(other) == 1 else 'are not text kinds'} "
-                                f"(text kinds: {', '.join(TEXT_KINDS)}); use coco-text for photo and document regions")
+            _text_only(fmt, ks)
         ds = Dataset(src)
         if cls.task == "det":
             _refuse_crops(fmt, src, ds)
@@ -237,6 +233,23 @@ class RecFormat(ExportFormat):
     task = "rec"
 
 
+def _text_only(fmt: str, ks: tuple[str, ...]) -> None:
+    other = [k for k in ks if k not in TEXT_KINDS]
+    if other:
+        raise UserError(f"{fmt} holds text only; {', '.join(map(repr, other))} "
+                        f"{'is not a text kind' if len(other) == 1 else 'are not text kinds'} "
+                        f"(text kinds: {', '.join(TEXT_KINDS)}); use coco-text for photo and document regions")
+
+
+def check_det_input(fmt: str, src: str, kinds: Iterable[str] | None, text_only: bool = True) -> None:
+    """The refusals of a text detection format, for one that overrides `export` (icdar2015):
+    only text kinds (with `text_only`), and no dataset of recognition crops. One line each."""
+    ks = _kinds(kinds)
+    if text_only:
+        _text_only(fmt, ks)
+    _refuse_crops(fmt, src, Dataset(src))
+
+
 def _refuse_crops(fmt: str, src: str, ds: Dataset) -> None:
     from ...renderers.registry import is_crop
     from . import names
@@ -283,4 +296,4 @@ def det_image(s: StoredSample, src: str, kinds: tuple[str, ...]) -> DetImage:
 
 
 __all__ = ["IMAGES", "DetFormat", "DetImage", "ExportFormat", "JsonStream", "Options", "RecFormat", "Region",
-           "det_image"]
+           "check_det_input", "det_image"]

@@ -19,12 +19,15 @@ class Icdar2015:
         from dataclasses import fields
 
         from ...errors import UserError
-        from .base import Options
+        from .base import Options, check_det_input
 
         known = {f.name for f in fields(Options)} | {"map_size"}  # crop options: accepted, unused (as before)
         bad = sorted(set(options) - known)
         if bad:
             raise UserError(f"export icdar2015: unknown option(s) {', '.join(bad)}")
+        # the refusals every other detection format makes (base.ExportFormat.export): text kinds
+        # only, and no dataset of recognition crops (ICDAR 2015 is scene images with word quads)
+        check_det_input(name or "icdar2015", src, kinds)
         return export_icdar2015(src, out, kinds=kinds, progress=progress)
 
 
