@@ -123,7 +123,7 @@ RENDER = [
     C("render", "--executor", f"{R} --executor banana", "banana", why="not a choice"),
     C("render", "--ray-address", "--n 4 -q --out {out} --executor ray --ray-address banana", "banana",
       why="not an address"),
-    C("render", "--split", f"{R} --split nope", "nope", why="unknown part"),
+    C("render", "--split", f"{R} --split nope", "--split 'nope'", why="unknown part"),
     C("render", "--split", f"{R} --split ''", "--split", why="empty"),
 ]
 
@@ -142,7 +142,7 @@ PREVIEW = [
     C("preview", "-o", "-o {out}.jpg", "-o", why="not a PNG"),
     C("preview", "-o", "-o {adir}", "-o", why="a folder"),
     C("preview", "-o", "-o {under_file}.png", "-o", why="under a file"),
-    C("preview", "-o", "-o {proc}.png", "/proc", why="read-only filesystem"),
+    C("preview", "-o", "-o {proc}.png", "-o '/proc", why="read-only filesystem"),
     C("preview", "-o", "-o ''", "-o", why="empty"),
     C("preview", "--start", f"--start -5 {PREVIEW_O}", why="negative"),
     C("preview", "--start", f"--start {2**63} {PREVIEW_O}", why="past the index space"),

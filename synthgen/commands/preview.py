@@ -43,7 +43,26 @@ def check_sheet(n, start: int, cell: int, out: str) -> int:
     folder = os.path.dirname(os.path.abspath(out))
     if not os.path.isdir(folder):
         raise UserError(f"-o {out!r}: folder {folder!r} does not exist; create it or write elsewhere")
+    _probe_writable(out)
     return n
+
+
+def _probe_writable(out: str) -> None:
+    """-o can be written, tried before any sample is drawn (mode bits do not stop root, and /proc
+    stops everyone): an existing file opened for appending (unchanged), a new one created and
+    removed again."""
+    try:
+        if os.path.lexists(out):
+            if os.path.isdir(out):
+                raise IsADirectoryError(21, "is a folder")
+            with open(out, "ab"):
+                pass
+        else:
+            with open(out, "xb"):
+                pass
+            os.remove(out)
+    except OSError as e:
+        raise UserError(f"-o {out!r}: cannot write there ({e.strerror or e}); give a writable .png path") from None
 
 
 def write_sheet(pipe, start: int, n: int, out: str, cell: int, chars: bool) -> None:
