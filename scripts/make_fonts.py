@@ -560,8 +560,11 @@ ORIGINAL = {
     "dejavu/DejaVuSerif.ttf": ("DejaVu Serif", "serif", []),
     "dejavu/DejaVuSansMono.ttf": ("DejaVu Sans Mono", "mono", []),
     "noto-cjk/NotoSansSC-Subset.otf": ("Noto Sans CJK SC", "sans", ["hei"]),
+    # copied by hand from fonts-ocr-b (fonts/README.md), never rebuilt here: indexed all the same
+    "ocr-b/OCRB.otf": ("OCR B", "mono", []),
 }
-ORIGINAL_LICENCE = {"dejavu": "Bitstream Vera (DejaVu)", "noto-cjk": "OFL-1.1"}
+ORIGINAL_LICENCE = {"dejavu": "Bitstream Vera (DejaVu)", "noto-cjk": "OFL-1.1", "ocr-b": "public domain"}
+ORIGINAL_SOURCE = {"dejavu": "fonts-dejavu-core", "noto-cjk": "fonts-noto-cjk", "ocr-b": "fonts-ocr-b"}
 
 LATIN_EXTRA = "€£¥¢$§©®°±µ¶·×÷–—‘’‚“”„†‡•…‰‹›™№′″"
 
@@ -799,7 +802,7 @@ def original_rows(out: Path) -> list[dict]:
     for rel, (family, style, tags) in ORIGINAL.items():
         p = out / rel
         folder = rel.split("/")[0]
-        pkg = "fonts-dejavu-core" if folder == "dejavu" else "fonts-noto-cjk"
+        pkg = ORIGINAL_SOURCE[folder]
         from fontTools.ttLib import TTFont
 
         full = TTFont(str(p), lazy=True)["name"].getBestFullName()

@@ -42,6 +42,31 @@ def test_index_matches_files():
     assert len(names) == len(set(names)), "faces are drawn by name: names must be unique"
 
 
+def test_every_shipped_font_file_is_indexed():
+    """The other way round: every font file under fonts/ has its row (fonts/ocr-b/OCRB.otf had
+    none, so its licence and style were guesses), and scripts/make_fonts.py writes it."""
+    import importlib.util
+
+    from synthgen.renderers.fonts import font_files
+
+    files = {p.relative_to(FONTS).as_posix() for p in font_files(FONTS)}
+    missing = sorted(files - {r["file"] for r in INDEX})
+    assert not missing, f"font files without a row in fonts/index.json: {missing} (scripts/make_fonts.py ORIGINAL)"
+    spec = importlib.util.spec_from_file_location("make_fonts", REPO / "scripts" / "make_fonts.py")
+    mk = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mk)
+    rows = {r["file"]: r for r in INDEX}
+    for r in mk.original_rows(FONTS):  # the files kept as they are: their rows as make_fonts writes them
+        assert rows[r["file"]] == r, r["file"]
+    # the row's facts are the face's own (as a user folder's face would be guessed): no draw changes
+    from synthgen.renderers.fonts import _guess
+
+    ocrb = TTFont(str(FONTS / "ocr-b" / "OCRB.otf"), lazy=True)
+    guess = _guess(ocrb, ocrb["name"].getBestFullName(), ocrb.getBestCmap())
+    row = rows["ocr-b/OCRB.otf"]
+    assert {k: row[k] for k in ("family", "style", "weight", "italic")} == {k: guess[k] for k in ("family", "style", "weight", "italic")}
+
+
 def test_breadth_licences_and_size():
     latin = {r["family"]: r["style"] for r in INDEX if "latin" in r["scripts"] and "han" not in r["scripts"]}
     han = {r["family"] for r in INDEX if "han" in r["scripts"]}
