@@ -55,6 +55,7 @@ def _import_ray_data():
 
 def _spec(pipeline: Any, seed: int | None, overrides: dict[str, Any]) -> tuple[str, int, tuple[str, ...]]:
     """(config JSON, seed, version libraries) that rebuild the pipeline in a worker."""
+    from .config import sent_dump
     from .pipeline import Pipeline, load_pipeline
     from .run.versions import RENDER, RENDER_TORCH, uses_torch
 
@@ -64,7 +65,7 @@ def _spec(pipeline: Any, seed: int | None, overrides: dict[str, Any]) -> tuple[s
         pipe = pipeline
     else:
         pipe = load_pipeline(pipeline, seed=seed, **overrides)
-    config_json = json.dumps(pipe.cfg.model_dump(mode="json"), sort_keys=True)
+    config_json = json.dumps(sent_dump(pipe.cfg), sort_keys=True)  # an albumentations file as its content
     return config_json, int(pipe.seed), RENDER_TORCH if uses_torch(pipe) else RENDER
 
 

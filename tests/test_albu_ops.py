@@ -319,6 +319,70 @@ def test_a_compose_passed_in_python_equals_its_file(tmp_path):
     assert np.array_equal(p4.sample(1).image, p1.sample(1).image)
 
 
+def test_a_relative_file_travels_as_its_content_and_is_fingerprinted_by_it(tmp_path, monkeypatch):
+    """A relative albumentations path was sent to workers as written, so a Ray worker (its own
+    working directory) read another file or none; and the manifests' configs, the render
+    fingerprint and the augment job's record held the path only, so an edited file at the same
+    path was the same config. Now the driver embeds the file's content in what it sends and
+    records. (The specs are caught at run/job.Job: no Ray, nothing rendered.)"""
+    import yaml
+
+    import synthgen.run.job as run_job
+    from synthgen.augment import job as aug_job
+    from synthgen.config import fingerprint, load_config
+
+    src = tmp_path / "lines"
+    synthgen.render("ocr_line", n=2, out=str(src), shard_size=2, workers=1, progress=False)
+    driver, worker = tmp_path / "driver", tmp_path / "worker"
+    driver.mkdir(), worker.mkdir()
+    monkeypatch.chdir(driver)
+    text = EXAMPLE.read_text()
+    (driver / "mine.yaml").write_text(text)
+
+    class Caught(Exception):
+        pass
+
+    seen = []
+
+    def catch(kind, out, head, tasks, spec, **kw):
+        seen.append((head, spec))
+        raise Caught
+
+    monkeypatch.setattr(run_job, "Job", catch)
+
+    def specs():
+        seen.clear()
+        with pytest.raises(Caught):
+            aug_job.augment_dataset(str(src), str(tmp_path / "aug"), 0.5, executor="serial",
+                                    overrides={"augment.albumentations": "mine.yaml"}, progress=False)
+        with pytest.raises(Caught):
+            synthgen.render("ocr_line", n=2, out=str(tmp_path / "ren"), executor="serial", progress=False,
+                            overrides={"augment.albumentations": "mine.yaml"})
+        return seen[0], seen[1]
+
+    (aug_head, aug_spec), (ren_head, ren_spec) = specs()
+    content = yaml.safe_load(text)
+    assert json.loads(aug_spec.cfg_json)["albumentations"] == content
+    assert json.loads(ren_spec.config_json)["augment"]["albumentations"] == content
+    assert aug_head["augment"]["config"]["albumentations"] == content
+    assert ren_head["config"]["augment"]["albumentations"] == content
+    # a worker elsewhere needs no file: it augments the same bytes as the driver
+    first = aug_job.augment_one(aug_spec, 0)
+    monkeypatch.chdir(worker)
+    aug_job._cfg.cache_clear()
+    albu_ops._SPECS.clear()
+    assert aug_job.augment_one(aug_spec, 0) == first
+    monkeypatch.chdir(driver)
+    # the same path with other content is another config, whichever way it is named
+    fp = fingerprint(load_config("ocr_line", {"augment.albumentations": "mine.yaml"})[0])
+    (driver / "mine.yaml").write_text(text.replace("p: 0.6", "p: 0.55", 1))
+    (aug_head2, _), (ren_head2, _) = specs()
+    assert aug_head2["augment"]["config"] != aug_head["augment"]["config"]
+    assert ren_head2["fingerprint"] != ren_head["fingerprint"] and ren_head2["config"] != ren_head["config"]
+    assert fingerprint(load_config("ocr_line", {"augment.albumentations": "mine.yaml"})[0]) != fp
+    assert ren_head2["name"] == ren_head["name"]  # names still say the file, as written
+
+
 def test_factors_are_declared_and_the_seed_pinnable():
     pipe = synthgen.load_pipeline("ocr_scene_narrow", **{"augment.albumentations": "example",
                                                          "image.width": 128, "image.height": 128})

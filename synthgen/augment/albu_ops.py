@@ -3,7 +3,9 @@
 The value is one of
 - a file albumentations wrote (`A.save(transform, path, data_format="yaml" | "json")`; `.yaml`,
   `.yml` or `.json`; read as `A.load` reads it: `yaml.safe_load` / `json.load`, then
-  `A.from_dict`), relative to the working directory like every other path of a config;
+  `A.from_dict`), relative to the working directory like every other path of a config. Read on
+  the driver: workers get its content, and manifests and fingerprints record it (`embedded`),
+  so a Ray worker in another directory needs no copy and an edited file is another config;
 - a shipped name (`example`: `synthgen/data/albumentations/example.yaml`), confined to that
   folder like a pipeline name to `pipelines/`;
 - an `A.Compose`, a single transform or a list of transforms, passed through the Python API
@@ -335,6 +337,17 @@ def load(value: Any) -> Spec:
             _SPECS.clear()
         s = _SPECS[k] = Spec(value)
     return s
+
+
+def embedded(value: Any) -> Any:
+    """The value as it is sent to workers and recorded: a file's path (relative to the driver's
+    working directory, which a Ray worker does not share) becomes the file's serialised content,
+    read here on the driver, so every worker runs the very transforms the driver checked and an
+    edited file at the same path is another config; a shipped name (inside the package), a dict
+    or None are kept."""
+    if isinstance(value, str) and Path(value).suffix.lower() in FORMATS:
+        return load(value).serialised
+    return value
 
 
 def short_name(value: Any) -> str:

@@ -26,7 +26,7 @@ import cv2
 import numpy as np
 import orjson
 
-from ..config import AugmentCfg
+from ..config import AugmentCfg, sent_dump
 from ..core import TEXT_KINDS, Sample, key_for
 from ..draws import Draws
 from ..errors import UserError
@@ -188,7 +188,7 @@ def augment_dataset(input: Any, out: str | None, strength: float, copies: int = 
     n = inp.count * int(copies)
     plan = Plan(n, int(shard_size))
     check_shards(plan, n, int(shard_size), "the input's samples x --copies:")
-    cfg_json = json.dumps(cfg.model_dump(mode="json"), sort_keys=True)
+    cfg_json = json.dumps(sent_dump(cfg), sort_keys=True)  # an albumentations file as its content
     source_cfg = dict(getattr(getattr(inp, "ds", None), "config", None) or {"name": inp.format, "kind": "scene"})
     ident = {"n": n, "shard_size": int(shard_size), "stream": SAMPLE_STREAM,
              "augment": {"source": src, "source_format": inp.format, "source_fingerprint": inp.fingerprint(),

@@ -145,7 +145,9 @@ def augment_ray(ds: Any, strength: float, *, copies: int = 1, seed: int = 0, ove
     if missing:
         raise UserError(f"augment_ray: the rows lack column(s) {', '.join(missing)}; give rows as "
                         "synthgen.ray.read_synthetic makes them (key, index, image, instances, meta)")
-    cfg_json = json.dumps(cfg.model_dump(mode="json"), sort_keys=True)
+    from ..config import sent_dump
+
+    cfg_json = json.dumps(sent_dump(cfg), sort_keys=True)  # an albumentations file as its content
     return ds.map_batches(_augment_batch, batch_size=int(batch_size), batch_format="numpy",
                           fn_kwargs={"cfg_json": cfg_json, "seed": seed, "copies": int(copies),
                                      "quality": int(quality), "image_ext": image_ext, "score": bool(score),

@@ -13,7 +13,7 @@ from .base import FONTS, PIPELINES, Strict
 from .line import LineCfg
 from .loading import (PlainLoader, apply_overrides, available, load_config, load_yaml, parse_set, read_yaml,
                       resolve_path, validate)
-from .naming import dataset_name, fingerprint
+from .naming import dataset_name, fingerprint, sent_dump
 from .pipeline import PipelineConfig, config_model
 from .scene import ImageCfg, LayoutCfg, TextCfg
 from .shared import AugmentCfg, AugOpCfg, BackgroundCfg, FactorsCfg, FontsCfg, LabelsCfg, OutputCfg, SplitsCfg
@@ -21,4 +21,4 @@ from .shared import AugmentCfg, AugOpCfg, BackgroundCfg, FactorsCfg, FontsCfg, L
 __all__ = ["FONTS", "PIPELINES", "AugOpCfg", "AugmentCfg", "BackgroundCfg", "FactorsCfg", "FontsCfg", "ImageCfg",
            "LabelsCfg", "LayoutCfg", "LineCfg", "OutputCfg", "PipelineConfig", "PlainLoader", "SplitsCfg", "Strict",
            "TextCfg", "apply_overrides", "available", "config_model", "dataset_name", "fingerprint", "load_config",
-           "load_yaml", "parse_set", "read_yaml", "resolve_path", "validate"]
+           "load_yaml", "parse_set", "read_yaml", "resolve_path", "sent_dump", "validate"]

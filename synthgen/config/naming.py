@@ -10,8 +10,22 @@ from typing import Any
 from .pipeline import PipelineConfig
 
 
+def sent_dump(cfg: Any) -> dict[str, Any]:
+    """`cfg.model_dump(mode="json")` (a PipelineConfig or an AugmentCfg) as workers get it and
+    manifests and fingerprints record it: an `augment.albumentations` file is embedded as its
+    content (albu_ops.embedded), so a worker with another working directory needs no file and an
+    edited file is another config. Dataset names keep the path as written (`dataset_name`)."""
+    d = cfg.model_dump(mode="json")
+    for sec in (d, d.get("augment")):
+        if isinstance(sec, dict) and isinstance(sec.get("albumentations"), str):
+            from ..augment.albu_ops import embedded
+
+            sec["albumentations"] = embedded(sec["albumentations"])
+    return d
+
+
 def fingerprint(cfg: PipelineConfig) -> str:
-    blob = json.dumps(cfg.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    blob = json.dumps(sent_dump(cfg), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()
 
 

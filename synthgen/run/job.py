@@ -53,7 +53,7 @@ from typing import Any
 from fsspec.implementations.local import LocalFileSystem
 from tqdm import tqdm
 
-from ..config import dataset_name, fingerprint, load_config
+from ..config import dataset_name, fingerprint, load_config, sent_dump
 from ..io.outpaths import check_out_folder, out_or_default
 from ..errors import RunError, UserError
 from ..io.shards import MANIFEST, PARTIAL_SUFFIX, out_of_space, shard_index, shard_name, url_to_fs
@@ -612,7 +612,7 @@ def render(
     check_shards(plan, n, shard_size)
     name = dataset_name(cfg, base, seed)
     out = out_or_default(out, Path("runs") / name)
-    config_json = json.dumps(cfg.model_dump(mode="json"), sort_keys=True)
+    config_json = json.dumps(sent_dump(cfg), sort_keys=True)  # an albumentations file as its content
     head = {
         "name": name,
         "pipeline": cfg.name,
