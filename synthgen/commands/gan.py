@@ -72,6 +72,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    "free of the area prior (default 0.06; glasses take ~4%% of a face crop)")
     t.add_argument("--w-tv", type=float, default=0.1, help="compose mask: weight of the mask's total variation "
                    "(default 0.1)")
+    t.add_argument("--w-rec-mask", type=float, default=0.0, help="compose mask: weight of the mean of the "
+                   "reconstruction masks (Dec(A,u), Dec(B,0)), so reconstructing returns the input exactly "
+                   "(default 0: off, no prior on them)")
     t.add_argument("--pool", type=int, default=4096, help="procedural faces rendered per set (default 4096)")
     t.add_argument("--max-minutes", type=float, help="stop cleanly (checkpoint + samples) after this long")
     t.add_argument("--sample-every", type=int, default=250, help="steps between sample grids and checkpoints")
@@ -181,7 +184,8 @@ def _train(a: argparse.Namespace) -> int:
         raise UserError(f"--max-minutes must be above 0, got {a.max_minutes}")
     if not (math.isfinite(a.ema) and 0 <= a.ema < 1):
         raise UserError(f"--ema must be a decay from 0 (off) up to but not including 1 (e.g. 0.999), got {a.ema}")
-    for flag, v in (("--w-grad", a.w_grad), ("--w-mask", a.w_mask), ("--w-tv", a.w_tv), ("--w-area", a.w_area)):
+    for flag, v in (("--w-grad", a.w_grad), ("--w-mask", a.w_mask), ("--w-tv", a.w_tv), ("--w-area", a.w_area),
+                    ("--w-rec-mask", a.w_rec_mask)):
         if not (math.isfinite(v) and v >= 0):
             raise UserError(f"{flag} must be a weight of 0 or more, got {v}")
     if not (math.isfinite(a.mask_budget) and 0 <= a.mask_budget <= 1):
@@ -221,7 +225,8 @@ def _train(a: argparse.Namespace) -> int:
         cfg = GeneGANConfig(widths=widths, u_channels=a.u_channels,
                             d_widths=widths if len(widths) == 3 else (32, 64, 128), compose=a.compose)
         tcfg = TrainConfig(mode=a.mode, batch=a.batch, lr=a.lr, seed=seed, ema=a.ema, w_grad=a.w_grad,
-                           w_mask=a.w_mask, w_tv=a.w_tv, w_area=a.w_area, mask_budget=a.mask_budget)
+                           w_mask=a.w_mask, w_tv=a.w_tv, w_area=a.w_area, mask_budget=a.mask_budget,
+                           w_rec_mask=a.w_rec_mask)
     except ValueError as e:
         raise UserError(f"bad model settings: {e} (--widths takes three integers, e.g. 32,64,128)") from None
     out = Path(a.out)

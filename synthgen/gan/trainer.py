@@ -12,7 +12,10 @@ act on the decoder's image; the critics judge the output image. With compose "no
 the same image (the paper's objective). With compose "mask" the output is
 mask * decoded + (1 - mask) * input, and priors on the swap masks keep the change to the pixels
 the attribute owns: sparsity (w_mask x the mean), area (w_area x the share beyond mask_budget)
-and total variation (w_tv). Reconstruction is L1 plus
+and total variation (w_tv). w_rec_mask x the mean of the reconstruction masks (Dec(A, u),
+Dec(B, 0)) asks those to be 0, so reconstructing an image (and lambda = 0) returns the input
+exactly; off (0) by default, the reconstruction loss then sees only the decoder's image and the
+reconstruction masks are free. Reconstruction is L1 plus
 w_grad x an L1 on image gradients (w_grad 0 = the paper's plain L1). The generator's weights
 are also tracked as an exponential moving average (decay `ema`; 0 = off), which is what
 sample grids, checkpoints for inference and exports use.
@@ -52,6 +55,7 @@ class TrainConfig:
     w_area: float = 10.0  # compose "mask": each swap mask's area beyond mask_budget
     mask_budget: float = 0.06  # share of the image a swap mask covers for free (glasses: ~4% of a face crop)
     w_tv: float = 0.1  # compose "mask": total variation of the swap masks
+    w_rec_mask: float = 0.0  # compose "mask": mean of the reconstruction masks (0: off, the old behaviour)
     ema: float = 0.999  # decay of the generator's moving average (0: off)
     seed: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
@@ -155,11 +159,14 @@ class Trainer:
         adv = self.gen_loss(m.d_with(f["b_u"])) + self.gen_loss(m.d_without(f["a_0"]))
         g_loss = t.w_rec * rec + t.w_null * null + t.w_para * para + t.w_adv * adv
         zero = rec.new_zeros(())
-        msk, tv = zero, zero
+        msk, tv, rmsk = zero, zero, zero
         if masked:
             swap_masks = torch.cat([f["mask_a_0"], f["mask_b_u"]])
             msk, tv = L.mask_sparsity(swap_masks), L.mask_tv(swap_masks)
             g_loss = g_loss + t.w_mask * msk + t.w_area * L.mask_area(swap_masks, t.mask_budget) + t.w_tv * tv
+            rmsk = L.mask_sparsity(torch.cat([f["mask_a_u_rec"], f["mask_b_0_rec"]]))  # logged even when off
+            if t.w_rec_mask:
+                g_loss = g_loss + t.w_rec_mask * rmsk
         self.opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         self.opt_g.step()
@@ -175,11 +182,11 @@ class Trainer:
         self.steps += 1
         if self.ema is not None:
             self.update_ema()
-        vals = torch.stack([rec, null, para, adv, d_loss, g_loss, msk, tv]).detach().tolist()
+        vals = torch.stack([rec, null, para, adv, d_loss, g_loss, msk, tv, rmsk]).detach().tolist()
         return dict(zip(LOG_KEYS, vals))
 
 
-LOG_KEYS = ("rec", "null", "para", "adv_g", "d", "g", "mask", "tv")
+LOG_KEYS = ("rec", "null", "para", "adv_g", "d", "g", "mask", "tv", "rec_mask")
 
 
 def sample_grid(model: GeneGAN, a_u: torch.Tensor, b_0: torch.Tensor, gen: Any = None) -> np.ndarray:
