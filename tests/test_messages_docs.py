@@ -332,6 +332,17 @@ def test_readme_python_snippets_run(tmp_path, monkeypatch) -> None:
     assert len(env["ds"]) == 4 and env["dl"].batch_size == 16
 
 
+def test_readme_genegan_snippet_runs() -> None:
+    """The GeneGAN section's Python block, exactly as written (the shipped checkpoint, CPU): it
+    used a_with, b_without, b, donor and donors without making them (a NameError)."""
+    pytest.importorskip("torch")
+    (code,) = _python_blocks("GeneGAN: faces and attribute swapping")
+    env: dict = {}
+    exec(compile(code, "README.md", "exec"), env)
+    assert env["a0"].shape == env["bu"].shape == env["a_with"].shape and env["a0"].dtype == np.uint8
+    assert env["frames"].shape[-4:] == (5, 64, 64, 3) and env["mix"].shape[-3:] == (64, 64, 3)
+
+
 def test_readme_layout_names_every_package_module_and_folder() -> None:
     """Every tracked package and module of synthgen/, subcommand and top-level folder is named."""
     block = re.search(r"```\n(.*?)\n```", _section("Layout"), re.S).group(1)
