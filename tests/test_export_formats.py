@@ -376,6 +376,7 @@ def test_refusals(scene, tmp_path, capsys):
     one_line_error(capsys, [scene, "--to", "kraken", out], "unknown export format 'kraken'")
     one_line_error(capsys, [scene, "--to", "mmocr-det", out, "--kinds", "word,photo"], "holds text only")
     one_line_error(capsys, [scene, "--to", "icdar2015", out, "--kinds", "word,photo"], "holds text only")
+    one_line_error(capsys, [scene, "--to", "lmdb", out, "--kinds", "word,photo"], "holds text only")
     one_line_error(capsys, [scene, "--to", "mmocr-rec", out, "--split", "../x"], "--split must be a plain name")
     one_line_error(capsys, [scene, "--to", "doctr-rec", out, "--height", "0"], "--height must be")
     one_line_error(capsys, [tmp_path / "missing", "--to", "paddleocr-det", out], "does not exist")

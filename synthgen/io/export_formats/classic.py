@@ -45,4 +45,8 @@ class Lmdb:
         if bad:
             raise UserError(f"export lmdb: unknown option(s) {', '.join(bad)}; options are height, image_format, "
                             "map_size, pad, quality")
+        from ..exports import _kinds
+        from .base import _text_only
+
+        _text_only(name or "lmdb", _kinds(kinds))  # as the other recognition formats: photo regions have no text
         return export_lmdb(src, out, kinds=kinds, progress=progress, **options)
