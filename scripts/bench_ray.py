@@ -67,6 +67,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=20000)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=3, help="pairs of runs (process, ray)")
+    ap.add_argument("--ray-address", help="join this Ray (e.g. auto after `ray start --head`) instead of "
+                    "starting a local one per run; the fixed costs are then skipped")
     ap.add_argument("--out", help="write the figures here as JSON")
     ap.add_argument("extra", nargs="*", help="more render options (after --)")
     a = ap.parse_args()
@@ -75,10 +77,13 @@ def main() -> None:
         order = ("process", "ray") if r % 2 == 0 else ("ray", "process")
         for ex in order:
             l0 = load()
-            res = run_render(a.pipeline, a.n, a.workers, ex, a.extra)
+            extra = [*a.extra, "--ray-address", a.ray_address] if ex == "ray" and a.ray_address else a.extra
+            res = run_render(a.pipeline, a.n, a.workers, ex, extra)
             res["load_before"] = l0
             runs.append(res)
             print(f"{ex:8s} wall {res['wall_s']:7.2f} s  {res['samples_per_s']:7.1f} samples/s  load {l0:.2f}", flush=True)
+        if a.ray_address:
+            continue
         c = start_cost(a.workers)
         c["load_before"] = load()
         costs.append(c)
@@ -89,7 +94,7 @@ def main() -> None:
                                                         [r for r in runs if r["executor"] == "ray"])]
     summary = {"median_wall_s": med, "ratio_process_over_ray": med["process"] / med["ray"],
                "pair_ratios": pairs, "same_shards": same,
-               "median_fixed_cost": {k: statistics.median(c[k] for c in costs) for k in costs[0]}}
+               "median_fixed_cost": {k: statistics.median(c[k] for c in costs) for k in costs[0]} if costs else None}
     print(f"median wall: process {med['process']:.2f} s, ray {med['ray']:.2f} s; Ray at "
           f"{summary['ratio_process_over_ray']:.3f}x the process executor (pairs "
           f"{', '.join(f'{x:.3f}' for x in pairs)}); shards identical: {same}")
