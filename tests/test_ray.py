@@ -22,6 +22,7 @@ import synthgen
 from synthgen.errors import UserError
 from synthgen.io.shards import url_to_fs
 
+from . import helpers
 from .helpers import fault_cli, shard_hashes
 
 ray = pytest.importorskip("ray")
@@ -159,6 +160,36 @@ def test_progress_actor_keeps_the_most_per_shard():
     p.finish(0)
     p.report(0, 48)  # late report of a finished shard
     assert p.snapshot() == {1: 16}
+
+
+def test_progress_datagrams_reach_the_driver_and_strays_are_ignored():
+    """Tasks send (token, shard, samples done) to the driver's UDP socket; the driver keeps
+    the most per shard. Datagrams without the job's token or malformed are dropped."""
+    import socket
+
+    from synthgen.run.ray_exec import _Listener, _Progress, _sender
+
+    listener = _Listener("127.0.0.1")
+    try:
+        counts = _Progress()
+        send = _sender(listener.address, 3)
+        for k in (16, 16, 5):
+            send(k)
+        retry = _sender(listener.address, 3)  # a retried attempt counts from 0 again
+        retry(16)
+        other = _sender(("127.0.0.1", listener.address[1], "0" * 16), 4)  # another job's token
+        other(99)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.sendto(b"garbage", ("127.0.0.1", listener.address[1]))
+            s.sendto(f"{listener.token} x 5".encode(), ("127.0.0.1", listener.address[1]))
+        for f in (send, retry, other):
+            f.close()
+        helpers.until(lambda: (listener.drain(counts), counts.snapshot())[1] == {3: 37}, "the datagrams", 10)
+        listener.drain(counts)
+        assert counts.snapshot() == {3: 37}
+    finally:
+        listener.close()
+    assert _sender(None, 0) is None  # no listener: whole shards only
 
 
 def test_interrupted_ray_render_resumes(tmp_path, small, reference, ray_cluster):
