@@ -367,6 +367,7 @@ GAN = [
     C("gan train", "--widths", f"{T} --widths 0,0,0", why="zero"),
     C("gan train", "--u-channels", f"{T} --u-channels 0", why="zero"),
     C("gan train", "--compose", f"{T} --compose banana", "banana", why="not a choice"),
+    C("gan train", "--mask-input", f"{T} --compose none --mask-input", why="without compose mask"),
     C("gan train", "--init", f"{T} --init {{here}}/nosuch", "nosuch", why="missing"),
     C("gan train", "--init", f"{T} --init {{ckpt}}", "model.safetensors", why="truncated weights"),
     C("gan train", "--init", f"{T} --init {{ckpt_json}}", "config.json", why="corrupt config.json"),

@@ -59,6 +59,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    help="mask (default): the decoder also predicts a soft mask and the output is "
                    "mask * decoded + (1 - mask) * input, so only what the attribute owns changes; "
                    "none: the reference GeneGAN (the output is the decoded image)")
+    t.add_argument("--mask-input", action="store_true", help="compose mask: the mask head also reads the input "
+                   "and decoded images, not only the latent (its new weights start at zero, so --resume of a masked "
+                   "checkpoint without it continues the same model); default off")
     t.add_argument("--init", help="start the generator from this checkpoint's weights ('shipped' = the shipped "
                    "one); layers it lacks (the mask head) start fresh, the critics too")
     t.add_argument("--ema", type=float, default=0.999, help="decay of the generator's moving average, used for "
@@ -190,6 +193,8 @@ def _train(a: argparse.Namespace) -> int:
             raise UserError(f"{flag} must be a weight of 0 or more, got {v}")
     if not (math.isfinite(a.mask_budget) and 0 <= a.mask_budget <= 1):
         raise UserError(f"--mask-budget is a share of the image, from 0 to 1, got {a.mask_budget}")
+    if a.mask_input and a.compose != "mask":
+        raise UserError("--mask-input feeds the mask head: it needs --compose mask")
     if a.init and a.resume:
         raise UserError("--init starts a new run from a checkpoint's weights, --resume continues OUT/checkpoint; give one")
     if a.init and a.init != "shipped" and not Path(a.init).exists():
@@ -223,7 +228,7 @@ def _train(a: argparse.Namespace) -> int:
         torch.set_num_threads(a.threads)
     try:
         cfg = GeneGANConfig(widths=widths, u_channels=a.u_channels,
-                            d_widths=widths if len(widths) == 3 else (32, 64, 128), compose=a.compose)
+                            d_widths=widths if len(widths) == 3 else (32, 64, 128), compose=a.compose, mask_input=a.mask_input)
         tcfg = TrainConfig(mode=a.mode, batch=a.batch, lr=a.lr, seed=seed, ema=a.ema, w_grad=a.w_grad,
                            w_mask=a.w_mask, w_tv=a.w_tv, w_area=a.w_area, mask_budget=a.mask_budget,
                            w_rec_mask=a.w_rec_mask)

@@ -5,7 +5,8 @@ A training checkpoint (kind "genegan") holds the generator (`gen.*`), the critic
 run keeps one, the moving average of the generator (`ema.*`), which is what inference loads;
 `optim.safetensors` beside it holds the optimisers' state for `--resume`. A generator-only
 checkpoint (kind "generator", what synthgen ships) holds the inference weights alone. A config
-without `model.compose` (written before issue 25) is the reference GeneGAN ("none"). A corrupt, truncated or mismatched checkpoint is a one-line
+without `model.compose` (written before issue 25) is the reference GeneGAN ("none"); one without
+`model.mask_input` has the mask head without its image branch. A corrupt, truncated or mismatched checkpoint is a one-line
 `UserError` (the CLI exits 2), never a traceback or a half-loaded model.
 """
 
@@ -151,7 +152,10 @@ def _load_optim(opt: Any, state: dict[str, torch.Tensor], prefix: str) -> None:
 
 def load_trainer(path: str | Path, trainer: Any) -> Any:
     """Load a full checkpoint (generator + critics, moving average, optimiser state when saved)
-    into `trainer` to continue training."""
+    into `trainer` to continue training. A masked checkpoint without the mask head's image branch
+    resumes into a trainer with one (mask_input): the branch keeps its zero start, so the model
+    continues exactly where it stopped, critics and optimiser state included (the branch's
+    parameters come last in the generator, so the saved optimiser state still lines up)."""
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
@@ -164,12 +168,23 @@ def load_trainer(path: str | Path, trainer: Any) -> Any:
     if saved != trainer.cfg.compose:
         raise UserError(f"{path}: the checkpoint was trained with compose {saved!r}, this run asks for "
                         f"{trainer.cfg.compose!r}; resume with --compose {saved}")
+    saved_mi = bool(conf.get("model", {}).get("mask_input", False))
+    if saved_mi and not trainer.cfg.mask_input:
+        raise UserError(f"{path}: the checkpoint's mask head reads the input image (mask_input); resume with --mask-input")
+    added = ()
+    if trainer.cfg.mask_input and not saved_mi:
+        added = tuple(k for k in trainer.model.state_dict() if k.startswith("gen.dec.mask_image."))
     try:
         state = load_file(str(wpath), device="cpu")
+        own = trainer.model.state_dict()
         ema = {k[4:]: v.float() for k, v in state.items() if k.startswith("ema.")}
-        trainer.model.load_state_dict({k: v.float() for k, v in state.items() if not k.startswith("ema.")})
+        model = {k: v.float() for k, v in state.items() if not k.startswith("ema.")}
+        model.update({k: own[k] for k in added})  # the new branch: its zero start
+        trainer.model.load_state_dict(model)
         if trainer.ema is not None:
             if ema:
+                own_ema = trainer.ema.state_dict()
+                ema.update({k[4:]: own_ema[k[4:]] for k in added})
                 trainer.ema.load_state_dict(ema)
             else:
                 trainer.reset_ema()

@@ -13,6 +13,11 @@ Two ways to make the output image (`compose`):
   head beside the image head; a stretched, clipped sigmoid, so exact 0 and 1 exist), and the output is m * decoded + (1 - m) * input, where
   input is the image whose background part A was decoded. Wherever m is 0 the output is the input
   exactly (bit for bit): the swap can only change what the attribute owns.
+  `mask_input` (off by default): the mask head also reads the input image and the decoded image
+  (6 channels at 64 x 64, through a small 3 x 3 convolution pair added to the mask logits), so
+  the mask can follow where the input's glasses are and where the decoder changes it -- the latent
+  alone cannot say, since A is trained to carry no attribute. The branch's last convolution starts
+  at zero, so a model given the branch computes exactly what it did without it.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from torch import nn
 
 COMPOSE = ("none", "mask")
 MASK_BIAS = -2.5  # initial mask logit: a new mask head starts near "keep the input" (mask ~0.03)
+MASK_IMAGE_HIDDEN = 8  # channels of the mask head's image branch (mask_input)
 MASK_STRETCH = 0.02  # mask = clamp((1 + 2 s) sigmoid(z) - s, 0, 1): exact 0 and 1 are reachable
 
 
@@ -43,10 +49,13 @@ class GeneGANConfig:
     d_widths: tuple[int, int, int] = (32, 64, 128)
     spectral_norm: bool = False  # critic with spectral norm (the "stable" mode)
     compose: str = "none"  # "none": the reference (output = decoded image); "mask": see the module doc
+    mask_input: bool = False  # compose "mask": the mask head also reads the input and decoded images
 
     def __post_init__(self) -> None:
         if self.compose not in COMPOSE:
             raise ValueError(f"compose must be one of {', '.join(COMPOSE)}, got {self.compose!r}")
+        if self.mask_input and self.compose != "mask":
+            raise ValueError("mask_input needs compose 'mask' (it feeds the mask head)")
         if self.size != 64:
             raise ValueError("GeneGAN here takes 64 x 64 input (size: 64)")
         if not 0 < self.u_channels < self.widths[-1]:
@@ -57,7 +66,10 @@ class GeneGANConfig:
         return self.widths[-1]
 
     def to_json(self) -> dict:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+        d = {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+        if not self.mask_input:
+            d.pop("mask_input")  # configs without it read as off: older synthgen versions still load them
+        return d
 
     @classmethod
     def from_json(cls, obj: dict) -> "GeneGANConfig":
@@ -65,6 +77,8 @@ class GeneGANConfig:
         for k in ("widths", "d_widths"):
             if k in known:
                 known[k] = tuple(int(x) for x in known[k])
+        if "mask_input" in known and not isinstance(known["mask_input"], bool):
+            raise ValueError(f"mask_input must be true or false, got {known['mask_input']!r}")
         return cls(**known)
 
 
@@ -94,6 +108,24 @@ def _gn(c: int) -> nn.GroupNorm:
     return nn.GroupNorm(min(8, c), c)
 
 
+class MaskImage(nn.Module):
+    """The image branch of the mask head (mask_input): mask logits added from the input image and
+    the decoded image, both N x 3 x 64 x 64, through conv 3 x 3 (6 -> MASK_IMAGE_HIDDEN), leaky
+    ReLU, conv 3 x 3 (-> 1). The last convolution starts at zero (weights and bias): adding the
+    branch to a trained model changes none of its outputs until training moves it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(6, MASK_IMAGE_HIDDEN, 3, 1, 1)
+        self.conv2 = nn.Conv2d(MASK_IMAGE_HIDDEN, 1, 3, 1, 1)
+        nn.init.zeros_(self.conv2.weight)
+        nn.init.zeros_(self.conv2.bias)
+
+    def forward(self, base: torch.Tensor, decoded: torch.Tensor) -> torch.Tensor:
+        h = nn.functional.leaky_relu(self.conv1(torch.cat([base, decoded], 1)), 0.2)
+        return self.conv2(h)
+
+
 class Encoder(nn.Module):
     """x (N, 3, 64, 64) in [-1, 1] -> latent (N, C, 8, 8); split() gives (A, u)."""
 
@@ -119,7 +151,8 @@ def split(z: torch.Tensor, u_channels: int) -> tuple[torch.Tensor, torch.Tensor]
 
 class Decoder(nn.Module):
     """(A, u) -> image (N, 3, 64, 64) in [-1, 1]. u=None decodes with u = 0 (exact zeros).
-    With compose "mask" it also has `mask_head`, read through `parts()`."""
+    With compose "mask" it also has `mask_head`, read through `parts()`, and with mask_input
+    `mask_image` (registered last, so the older parameters keep their order)."""
 
     def __init__(self, cfg: GeneGANConfig) -> None:
         super().__init__()
@@ -134,12 +167,22 @@ class Decoder(nn.Module):
         if cfg.compose == "mask":
             self.mask_head = MaskHead(w1)
             nn.init.constant_(self.mask_head.conv.bias, MASK_BIAS)
+        self.mask_image = MaskImage() if cfg.mask_input else None
 
-    def parts(self, a: torch.Tensor, u: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """(decoded image, mask in [0, 1] or None when the decoder has no mask head)."""
+    def parts(self, a: torch.Tensor, u: torch.Tensor | None, base: torch.Tensor | None = None
+              ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(decoded image, mask in [0, 1] or None when the decoder has no mask head). `base`: the
+        image A came from (N x 3 x 64 x 64 in [-1, 1]); needed with mask_input, unused otherwise."""
         h = self.net[:6](self.latent(a, u))
         img = self.net[6:](h)
-        return img, (None if self.mask_head is None else mask_of(self.mask_head(h)))
+        if self.mask_head is None:
+            return img, None
+        z = self.mask_head(h)
+        if self.mask_image is not None:
+            if base is None:
+                raise ValueError("mask_input: the mask head needs the input image the latent A came from")
+            z = z + self.mask_image(base, img)
+        return img, mask_of(z)
 
     def latent(self, a: torch.Tensor, u: torch.Tensor | None) -> torch.Tensor:
         if u is None:
@@ -182,7 +225,7 @@ class Generator(nn.Module):
         """(output, decoded, mask): the output image for latent (a, u) whose A came from `base`
         (N x 3 x 64 x 64 in [-1, 1]). compose "none": output = decoded, mask None (base unused);
         "mask": output = mask * decoded + (1 - mask) * base."""
-        img, m = self.dec.parts(a, u)
+        img, m = self.dec.parts(a, u, base)
         if m is None:
             return img, img, None
         if base is None:
