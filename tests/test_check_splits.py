@@ -87,6 +87,7 @@ def test_font_families_held_out_and_bad_split_refused(capsys):
     with pytest.raises(UserError, match="split 'holdout' is not one of"):
         load_pipeline("ocr_line", split="holdout")
     assert main(["render", "ocr_line", "--n", "2", "--split", "nope", "--out", "/tmp/never-written"]) == 2
-    assert "not one of splits.ratios" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "--split 'nope' is not a part of ocr_line's splits.ratios" in err and "train, val, test" in err
     # unsplit configs keep their fingerprint: no split keys in the dump
     assert "splits" not in json.loads(load_pipeline("ocr_line").cfg.model_dump_json())
