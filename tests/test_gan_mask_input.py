@@ -112,6 +112,8 @@ def test_resume_adds_the_branch_to_an_old_masked_checkpoint(tmp_path, batch):
     with torch.no_grad():
         f0, f1 = forward(None, *batch, gen=old.ema), forward(None, *batch, gen=new.ema)
     assert all(torch.equal(f0[k], f1[k]) for k in f0)
+    assert [g["lr"] for g in new.opt_g.param_groups] == [2e-4, 2e-4 * 5.0]  # the branch learns faster
+    assert all(new.opt_g.state[p] for p in new.opt_g.param_groups[0]["params"])  # Adam moments restored
     new.step(*batch)  # the restored Adam state fits the generator's parameters
     save(tmp_path / "ck2", new, meta={"steps": new.steps})
     with pytest.raises(UserError, match="--mask-input"):
