@@ -337,6 +337,10 @@ class Item:
     mtime: float
     temp: bool
 
+    def writing(self, now: float) -> bool:
+        """A temporary file written to in the last TEMP_GRACE_S: a live writer's, never deleted."""
+        return self.temp and now - self.mtime < TEMP_GRACE_S
+
 
 def scan(folder: Path, kinds: set[str] | None = None) -> tuple[list[Item], list[str]]:
     """(the files the cache wrote, the other names found) under `folder` (a v<FORMAT> folder),
@@ -430,7 +434,7 @@ def prune(folder: Path, cap: int, keep: Path | None = None, now: float | None = 
     target = PRUNE_TO * cap
     keep_key = (keep.parent.name, keep.name) if keep is not None else None
     order = sorted((it for it in items if (it.kind, it.name) != keep_key
-                    and not (it.temp and now - it.mtime < TEMP_GRACE_S)),
+                    and not it.writing(now)),
                    key=lambda it: (not it.temp, it.used))
     chosen = []
     for it in order:

@@ -215,7 +215,7 @@ def clear(a: argparse.Namespace) -> int:
     cutoff = None if a.older_than is None else now - a.older_than * 86400
     chosen, live = [], 0
     for it in items:
-        if it.temp and now - it.mtime < mc.TEMP_GRACE_S:
+        if it.writing(now):
             live += 1
         elif cutoff is None or it.used < cutoff:
             chosen.append(it)

@@ -141,9 +141,7 @@ class _Listener:
         while True:
             try:
                 data = self.sock.recv(128)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError:
+            except OSError:  # nothing left to read (BlockingIOError), or the socket is gone
                 return
             parts = data.split()
             if len(parts) == 3 and parts[0] == self.token.encode() and parts[1].isdigit() and parts[2].isdigit():
@@ -316,7 +314,7 @@ def run_ray(spec: Any, tasks: Iterable, on_progress: Callable[[int], None], work
     if first is None:
         return
     owns = _connect(ray, workers, address)
-    listener = tracker = None
+    listener = None
     refs: dict[Any, Any] = {}
     messages = routed()  # a node that dies: one line on stderr, Ray's report in a log file
     messages.__enter__()
@@ -326,9 +324,9 @@ def run_ray(spec: Any, tasks: Iterable, on_progress: Callable[[int], None], work
         counts = _Progress()
         try:
             listener = _Listener(_node_host(ray))
-            tracker = listener.address
         except OSError:  # no socket here: progress by whole shards
-            tracker = None
+            pass
+        tracker = listener.address if listener is not None else None
 
         def in_flight_limit() -> int:  # a cluster may grow or shrink: ask again now and then
             try:
@@ -339,14 +337,13 @@ def run_ray(spec: Any, tasks: Iterable, on_progress: Callable[[int], None], work
 
         limit, limit_at = in_flight_limit(), time.monotonic()
         queue = [first]  # the next task to submit (at most one), then the rest of `tasks`
-        finished: set[int] = set()  # shards that are done
         finished_samples = 0
-        live: dict[int, int] = {}  # shard -> samples done, from the tasks' datagrams
         shown = 0
 
-        def show(live: dict[int, int]) -> None:
+        def show() -> None:
             nonlocal shown
-            total = finished_samples + sum(v for s, v in live.items() if s not in finished)
+            # counts holds the shards in flight only: a finished shard leaves it (counts.finish)
+            total = finished_samples + sum(counts.done.values())
             if total > shown:
                 on_progress(total - shown)
                 shown = total
@@ -367,7 +364,6 @@ def run_ray(spec: Any, tasks: Iterable, on_progress: Callable[[int], None], work
                 ready, _ = ray.wait(list(refs), num_returns=len(refs), timeout=0)
             if listener is not None:
                 listener.drain(counts)
-                live = counts.snapshot()
             for ref in ready:
                 t = refs.pop(ref)
                 try:
@@ -389,12 +385,11 @@ def run_ray(spec: Any, tasks: Iterable, on_progress: Callable[[int], None], work
                     on_progress(t.bytes)
                     yield info
                     continue
-                finished.add(t.index)
                 finished_samples += info.count
                 counts.finish(t.index)
-                show(live)
+                show()
                 yield info
-            show(live)
+            show()
     finally:
         for ref in refs:
             try:
