@@ -139,3 +139,33 @@ def test_resume_checks_kept_shards_by_sha256_only(tmp_path, small, monkeypatch):
     monkeypatch.setattr(worker, "run_shard", no_renders)
     again = synthgen.render(n=12, out=str(out), shard_size=6, workers=1, overrides=small, progress=False)
     assert again["shards"] == m["shards"]
+
+
+def test_render_split_reads_and_validates_the_config_once(tmp_path, monkeypatch, capsys):
+    """`render --split` passes the part on as its own argument: the config is read and validated
+    once (it was checked, then loaded again with the split folded in), with the same dataset."""
+    import synthgen.config.loading as loading
+    import synthgen.run.job
+    from synthgen.cli import main
+    from synthgen.errors import UserError
+
+    reads, validations = [], []
+    read, validate = loading.read_yaml, loading.validate
+    monkeypatch.setattr(loading, "read_yaml", lambda p: reads.append(p) or read(p))
+    monkeypatch.setattr(loading, "validate", lambda *a, **k: validations.append(a[1]) or validate(*a, **k))
+    out = tmp_path / "cli"
+    assert main(["render", "ocr_line", "--n", "2", "--split", "train", "--workers", "1", "--out", str(out), "-q"]) == 0
+    assert len(reads) == 1 and len(validations) == 1, (reads, validations)
+    m = json.loads((out / "manifest.json").read_text())
+    # the Python API: split= is the CLI's --split; the old way (the config key) makes the same dataset
+    api = synthgen.run.job.render("ocr_line", n=2, out=str(tmp_path / "api"), workers=1, progress=False, split="train")
+    old = synthgen.render("ocr_line", n=2, out=str(tmp_path / "old"), workers=1, progress=False,
+                          overrides={"split": "train"})
+    assert ".split_train" in m["name"] and m["config"]["split"] == "train"
+    for k in ("name", "config", "fingerprint", "shards"):
+        assert m[k] == api[k] == old[k], k
+    for bad, expect in (("nope", "--split 'nope' is not a part of ocr_line's splits.ratios"), (" ", "is empty")):
+        with pytest.raises(UserError, match=expect):
+            synthgen.run.job.render("ocr_line", n=2, out=str(tmp_path / "never"), split=bad, progress=False)
+    assert not (tmp_path / "never").exists()
+

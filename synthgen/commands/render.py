@@ -62,32 +62,14 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     return r
 
 
-def check_split(pipeline, split: str, overrides: dict) -> None:
-    """--split names a part of the config's splits.ratios (after --set): one line naming --split
-    and the parts. (Passed on as the config key `split`, a wrong part was blamed on `--set split`.)"""
-    from ..config import load_config
-    from ..errors import UserError
-
-    cfg, _ = load_config(pipeline, overrides)
-    parts = list(cfg.splits.ratios)
-    if split not in parts:
-        raise UserError(f"--split {split!r} is not a part of {cfg.name}'s splits.ratios; use one of "
-                        f"{', '.join(parts)} (e.g. --split {parts[0] if parts else 'train'})")
-
-
 def run(a: argparse.Namespace) -> int:
     from ..run.job import render
 
-    if a.split is not None and not a.split.strip():  # '' used to render every part, silently
-        from ..errors import UserError
-
-        raise UserError("--split '' is empty; give one part of splits.ratios, e.g. --split train")
-    overrides = overrides_of(a)
-    if a.split:
-        check_split(a.pipeline, a.split, overrides)
+    # --split goes to render on its own (checked there against the config it loads once, with
+    # the one line naming --split); folded into the config it was loaded and validated twice
     m = render(a.pipeline, n=a.n, out=a.out, seed=a.seed, shard_size=a.shard_size, workers=a.workers,
-               executor=a.executor, overrides={**overrides, **({"split": a.split} if a.split else {})}, progress=not a.quiet, ray_address=a.ray_address,
-               verify=a.verify, accept_versions=a.accept_versions)
+               executor=a.executor, overrides=overrides_of(a), progress=not a.quiet, ray_address=a.ray_address,
+               verify=a.verify, accept_versions=a.accept_versions, split=a.split)
     out = a.out or str(Path("runs") / m["name"])
     print(f"{m['counts']['samples']} samples in {m['counts']['shards']} shards -> {out} ({m['name']})")
     if getattr(a, "card", False):

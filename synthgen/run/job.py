@@ -585,6 +585,20 @@ class Job:
 # -- render: "render samples i .. i + count - 1" into shard k ---------------------------------------
 
 
+def with_split(cfg, split: str):
+    """`cfg` rendering only the part `split` of its splits.ratios (after --set): one line naming
+    --split and the parts (as the config key `split`, a wrong part was blamed on `--set split`).
+    The config is not validated again: the part is the one field that changes, checked here."""
+    parts = list(cfg.splits.ratios)
+    if not isinstance(split, str) or not split.strip():  # '' used to render every part, silently
+        raise UserError(f"--split {split!r} is empty; give one part of splits.ratios, e.g. --split "
+                        f"{parts[0] if parts else 'train'}")
+    if split not in parts:
+        raise UserError(f"--split {split!r} is not a part of {cfg.name}'s splits.ratios; use one of "
+                        f"{', '.join(parts)} (e.g. --split {parts[0] if parts else 'train'})")
+    return cfg.model_copy(update={"split": split})
+
+
 def render(
     pipeline: str = "ocr_scene",
     n: Any = 1000,
@@ -598,13 +612,18 @@ def render(
     ray_address: str | None = None,
     verify: bool = True,
     accept_versions: bool = False,
+    split: str | None = None,
 ) -> dict:
     """Render `n` samples of `pipeline` into shards under `out`; returns the manifest.
     `accept_versions`: resume (and use Ray workers) even where library versions differ from
-    the recorded ones (the differences go into manifest.json's `versions_accepted`)."""
+    the recorded ones (the differences go into manifest.json's `versions_accepted`).
+    `split`: render only this part of the config's splits.ratios (`--split`; the same dataset as
+    the config key `split`)."""
     n = parse_count(n)
     check_executor(executor, ray_address)
     cfg, base = load_config(pipeline, overrides or {})
+    if split is not None:
+        cfg = with_split(cfg, split)
     seed = parse_seed(cfg.seed if seed is None else seed, "seed" if seed is None else "--seed")
     shard_size = cfg.output.shard_size if shard_size is None else parse_count(shard_size, "--shard-size")
     workers = (os.cpu_count() or 1) if workers is None else parse_count(workers, "--workers")
