@@ -169,3 +169,41 @@ def test_render_split_reads_and_validates_the_config_once(tmp_path, monkeypatch,
             synthgen.run.job.render("ocr_line", n=2, out=str(tmp_path / "never"), split=bad, progress=False)
     assert not (tmp_path / "never").exists()
 
+
+
+def test_one_worker_render_builds_the_pipeline_and_draws_sample_0_once(tmp_path, small, monkeypatch):
+    """--workers 1 renders in the driver: the worker there takes the probe's pipeline and its
+    sample 0 (built and drawn before anything is written) instead of making them again."""
+    import synthgen.run.job  # noqa: F401
+    import synthgen.run.worker as worker
+    from synthgen.pipeline import Pipeline
+
+    built, drawn = [], []
+    init, sample = Pipeline.__init__, Pipeline.sample
+
+    def counting_init(self, *a, **k):
+        built.append(1)
+        init(self, *a, **k)
+
+    def counting_sample(self, i, *a, **k):
+        drawn.append(i)
+        return sample(self, i, *a, **k)
+
+    worker._pipeline.cache_clear()
+    monkeypatch.setattr(Pipeline, "__init__", counting_init)
+    monkeypatch.setattr(Pipeline, "sample", counting_sample)
+    m = synthgen.render(n=5, out=str(tmp_path / "one"), seed=424242, shard_size=3, workers=1, overrides=small,
+                        progress=False)
+    assert len(built) == 1 and drawn == [0, 1, 2, 3, 4], (built, drawn)
+    monkeypatch.undo()
+    # the same bytes as shards rendered elsewhere: sample 0 drawn by a forked worker, and by a fresh pipeline
+    worker._pipeline.cache_clear()
+    two = synthgen.render(n=5, out=str(tmp_path / "two"), seed=424242, shard_size=3, workers=2, overrides=small,
+                          progress=False)
+    assert m["shards"] == two["shards"]
+    cfg = json.dumps(m["config"], sort_keys=True)
+    worker._pipeline.cache_clear()
+    (tmp_path / "fresh").mkdir()
+    fresh = worker.run_shard(worker.JobSpec(config_json=cfg, seed=424242, out=str(tmp_path / "fresh")),
+                             worker.ShardTask(0, 0, 3))
+    assert fresh.sha256 == m["shards"][0]["sha256"]
