@@ -292,11 +292,18 @@ def check_pin_values(pins: dict[str, Any], catalogue: dict[str, FactorSpec], pip
                                 f"draws it from ({spec.src or 'its renderer'}); pin a value inside, or widen the range")
 
 
+# What the "config key" column says of a factor no config key shapes: a blank read as a
+# missing entry. Such a factor is still pinned and biased like any other.
+_NO_KEY = {"uniform": "(fixed range; no config key)", "integer": "(fixed range; no config key)",
+           "choice": "(fixed options; no config key)", "bernoulli": "(fixed odds; no config key)",
+           "assigned": "(assigned by the renderer)", "derived": "(computed from other factors)"}
+
+
 def format_table(catalogue: dict[str, FactorSpec]) -> str:
     rows = [("factor", "kind", "options / range", "config key")]
     for s in catalogue.values():
         name = s.patterns[0] if s.patterns and len(s.patterns) == 1 else s.name
         dom = s.domain() + (" (bound)" if s.depends else "")
-        rows.append((name, s.kind, dom, s.src or ""))
+        rows.append((name, s.kind, dom, s.src or _NO_KEY.get(s.kind, "")))
     w = [max(len(r[i]) for r in rows) for i in range(3)]
     return "\n".join(f"{r[0]:<{w[0]}}  {r[1]:<{w[1]}}  {r[2]:<{w[2]}}  {r[3]}".rstrip() for r in rows)

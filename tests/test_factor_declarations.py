@@ -309,3 +309,21 @@ def test_factors_command_lists_the_declaration(capsys):
     assert rows["field[surname].size"]["patterns"] == ["field[surname].size"]
     assert rows["identity.given"]["patterns"] == ["identity.given[*]"] and rows["identity.given"]["depends"]
     assert rows["identity.sex"]["options"] == ["F", "M"] and rows["photo.bank"]["kind"] == "integer"
+
+
+@pytest.mark.parametrize("pipeline", ["ocr_line", "ocr_scene", "passport_td3"])
+def test_factors_table_says_where_every_factor_comes_from(pipeline, capsys):
+    """No blank 'config key' cell: a factor no config key shapes says so (a blank read as a
+    missing entry), and one a key shapes still names it."""
+    assert main(["factors", pipeline]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    head, rows = lines[0], lines[1:-1]  # the last line is the count
+    col = head.index("config key")
+    blank = [r.split()[0] for r in rows if not r[col:].strip()]
+    assert not blank, f"factors with no config-key text: {blank[:10]}"
+    by_name = {r.split()[0]: r[col:].strip() for r in rows}
+    if pipeline == "ocr_line":
+        assert by_name["line.layout.arc_up"] == "(fixed odds; no config key)"
+        assert by_name["background.color0.r"] == "(fixed range; no config key)"
+        assert by_name["derived.line.scale"] == "(computed from other factors)"
+        assert by_name["line.size"] == "line.size"
