@@ -92,6 +92,28 @@ def test_icdar2015_commas_and_kinds(tmp_path):
     assert (tmp_path / "out" / "000000000.png").read_bytes() == img
 
 
+
+def test_python_api_refuses_what_the_cli_refuses(tmp_path):
+    """export_icdar2015 / export_lmdb called directly make the CLI's checks (they were made only on
+    the registry path): icdar2015 refuses a dataset of line crops and non-text kinds, lmdb non-text
+    kinds; one line each, nothing written."""
+    from synthgen.errors import UserError
+
+    img = encode(np.full((32, 90, 3), 200, np.uint8), "png")
+    full = [[0, 0], [90, 0], [90, 32], [0, 32]]
+    lines = make_dataset(tmp_path / "lines", [("000000000", "png", img, [inst(full, "hello", kind="line")])],
+                         kind="line")
+    scene = make_dataset(tmp_path / "scene", [("000000000", "png", img, [inst(full, "hello")])])
+    out = tmp_path / "out"
+    with pytest.raises(UserError, match="icdar2015 is a detection format .* dataset of recognition crops"):
+        export_icdar2015(str(lines), str(out), progress=False)
+    with pytest.raises(UserError, match="icdar2015 holds text only; 'photo' is not a text kind"):
+        export_icdar2015(str(scene), str(out), kinds=["word", "photo"], progress=False)
+    with pytest.raises(UserError, match="lmdb holds text only; 'photo' is not a text kind"):
+        export_lmdb(str(scene), str(out), kinds=["word", "photo"], progress=False)
+    assert not out.exists() and not (tmp_path / "out.partial").exists()
+
+
 # -- LMDB -------------------------------------------------------------------------------------
 def read_lmdb(path: Path) -> tuple[int, dict[bytes, bytes]]:
     env = lmdb.open(str(path), readonly=True, lock=False)

@@ -159,6 +159,26 @@ def _kinds(kinds: Iterable[str] | None) -> tuple[str, ...]:
     return ks
 
 
+
+def _text_only(fmt: str, ks: tuple[str, ...]) -> None:
+    """A format that holds text only refuses other kinds (photo, document regions) in one line."""
+    other = [k for k in ks if k not in TEXT_KINDS]
+    if other:
+        raise UserError(f"{fmt} holds text only; {', '.join(map(repr, other))} "
+                        f"{'is not a text kind' if len(other) == 1 else 'are not text kinds'} "
+                        f"(text kinds: {', '.join(TEXT_KINDS)}); use coco-text for photo and document regions")
+
+
+def _refuse_crops(fmt: str, src: str, ds: Dataset) -> None:
+    """A detection format refuses a dataset of recognition crops (kind line, or a plug-in crop kind)."""
+    from ..renderers.registry import is_crop
+    from .export_formats import names
+
+    if is_crop(ds.kind):
+        rec = [n for n in names() if n.endswith("-rec")] or ["lmdb"]
+        raise UserError(f"{fmt} is a detection format and {src!r} is a {ds.kind!r} dataset of recognition crops "
+                        f"(one text line per image); export it with {', '.join(rec)} or lmdb")
+
 # -- ICDAR 2015 -------------------------------------------------------------------------------
 def _round_half_up(v: float) -> int:
     return int(math.floor(float(v) + 0.5))
@@ -178,9 +198,12 @@ def icdar_line(inst: dict[str, Any]) -> str:
 
 
 def export_icdar2015(src: str, out: str, kinds: Iterable[str] | None = None, progress: bool = True) -> ExportStats:
-    """Images plus `gt_<key>.txt` files of the dataset folder `src` into the new folder `out`."""
+    """Images plus `gt_<key>.txt` files of the dataset folder `src` into the new folder `out`.
+    Refused in one line, nothing written: a kind that is not text, a dataset of recognition crops."""
     ks = _kinds(kinds)
+    _text_only("icdar2015", ks)  # the refusals of every detection format (export_formats/base.py)
     ds = Dataset(src)
+    _refuse_crops("icdar2015", src, ds)  # ICDAR 2015 is scene images with word quads
     stats = ExportStats("icdar2015", str(out))
     staged = _Staged(out)
     with staged as tmp, _bar(ds, "icdar2015", progress) as bar:
@@ -421,11 +444,13 @@ def iter_crops(ds: Dataset, src: str, stats: ExportStats, kinds: tuple[str, ...]
 def export_lmdb(src: str, out: str, height: int = 32, image_format: str = "png", quality: int = 95,
                 kinds: Iterable[str] | None = None, pad: float = 0.0, map_size: int = 1 << 30,
                 progress: bool = True) -> ExportStats:
-    """Recognition crops of the dataset folder `src` into a new LMDB folder `out`."""
+    """Recognition crops of the dataset folder `src` into a new LMDB folder `out`. Refused in one
+    line, nothing written: a kind that is not text (photo regions have no text to read)."""
     check_crop_options(height, pad, quality)
     if map_size < 1 << 16:
         raise UserError(f"map_size must be at least 65536 bytes, got {map_size!r}")
     ks = _kinds(kinds)
+    _text_only("lmdb", ks)  # as the other recognition formats
     _encoder(image_format, quality)
     _import_lmdb()
     ds = Dataset(src)

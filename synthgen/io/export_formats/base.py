@@ -24,9 +24,9 @@ from typing import Any, ClassVar
 import numpy as np
 import orjson
 
-from ...core import TEXT_KINDS
 from ...errors import UserError
-from ..exports import Crop, ExportStats, _bar, _kinds, _round_half_up, _Staged, check_crop_options, iter_crops
+from ..exports import (Crop, ExportStats, _bar, _kinds, _refuse_crops, _round_half_up, _Staged, _text_only,  # noqa: F401
+                       check_crop_options, iter_crops)
 from ..readers import Dataset, StoredSample
 
 IMAGES = "images"  # every format keeps its images in OUT/images/
@@ -233,31 +233,14 @@ class RecFormat(ExportFormat):
     task = "rec"
 
 
-def _text_only(fmt: str, ks: tuple[str, ...]) -> None:
-    other = [k for k in ks if k not in TEXT_KINDS]
-    if other:
-        raise UserError(f"{fmt} holds text only; {', '.join(map(repr, other))} "
-                        f"{'is not a text kind' if len(other) == 1 else 'are not text kinds'} "
-                        f"(text kinds: {', '.join(TEXT_KINDS)}); use coco-text for photo and document regions")
-
-
 def check_det_input(fmt: str, src: str, kinds: Iterable[str] | None, text_only: bool = True) -> None:
-    """The refusals of a text detection format, for one that overrides `export` (icdar2015):
-    only text kinds (with `text_only`), and no dataset of recognition crops. One line each."""
+    """The refusals of a text detection format, for one that overrides `export`: only text kinds
+    (with `text_only`), and no dataset of recognition crops. One line each. (icdar2015 makes them
+    in `exports.export_icdar2015` itself, the function its Python API calls too.)"""
     ks = _kinds(kinds)
     if text_only:
         _text_only(fmt, ks)
     _refuse_crops(fmt, src, Dataset(src))
-
-
-def _refuse_crops(fmt: str, src: str, ds: Dataset) -> None:
-    from ...renderers.registry import is_crop
-    from . import names
-
-    if is_crop(ds.kind):
-        rec = [n for n in names() if n.endswith("-rec")] or ["lmdb"]
-        raise UserError(f"{fmt} is a detection format and {src!r} is a {ds.kind!r} dataset of recognition crops "
-                        f"(one text line per image); export it with {', '.join(rec)} or lmdb")
 
 
 def _size(s: StoredSample, src: str) -> tuple[int, int]:

@@ -19,15 +19,14 @@ class Icdar2015:
         from dataclasses import fields
 
         from ...errors import UserError
-        from .base import Options, check_det_input
+        from .base import Options
 
         known = {f.name for f in fields(Options)} | {"map_size"}  # crop options: accepted, unused (as before)
         bad = sorted(set(options) - known)
         if bad:
             raise UserError(f"export icdar2015: unknown option(s) {', '.join(bad)}")
-        # the refusals every other detection format makes (base.ExportFormat.export): text kinds
-        # only, and no dataset of recognition crops (ICDAR 2015 is scene images with word quads)
-        check_det_input(name or "icdar2015", src, kinds)
+        # export_icdar2015 makes the refusals every other detection format makes (text kinds
+        # only, no dataset of recognition crops), for this registry path and its Python API alike
         return export_icdar2015(src, out, kinds=kinds, progress=progress)
 
 
@@ -45,8 +44,4 @@ class Lmdb:
         if bad:
             raise UserError(f"export lmdb: unknown option(s) {', '.join(bad)}; options are height, image_format, "
                             "map_size, pad, quality")
-        from ..exports import _kinds
-        from .base import _text_only
-
-        _text_only(name or "lmdb", _kinds(kinds))  # as the other recognition formats: photo regions have no text
-        return export_lmdb(src, out, kinds=kinds, progress=progress, **options)
+        return export_lmdb(src, out, kinds=kinds, progress=progress, **options)  # it refuses kinds without text
