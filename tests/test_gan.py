@@ -434,3 +434,25 @@ def test_mask_head_equals_a_3x3_conv_of_the_upsampled_features():
         got = head(h)
     assert got.shape == (2, 1, 14, 18) and torch.allclose(got, want, atol=1e-5)
     assert set(head.state_dict()) == {"conv.weight", "conv.bias"}
+
+
+def test_wrong_image_size_names_the_resize_function_users_have(tmp_path):
+    """The one-line error for images that are not 64 x 64 x 3 uint8 names the real resize call
+    (synthgen.gan.infer.fit; `synthgen gan swap` resizes by itself), not a `genegan.fit()` that
+    does not exist."""
+    import importlib
+
+    from synthgen.gan import infer
+    from synthgen.gan.infer import GeneGAN
+
+    tr = Trainer(TINY, TrainConfig())
+    save(tmp_path / "g", tr, generator_only=True)
+    gan = GeneGAN.load(tmp_path / "g")
+    big = np.zeros((80, 100, 3), np.uint8)
+    with pytest.raises(UserError) as e:
+        gan.swap(big, big)
+    msg = str(e.value)
+    assert "\n" not in msg and "genegan.fit" not in msg and "synthgen.gan.infer.fit" in msg, msg
+    mod, _, fn = "synthgen.gan.infer.fit".rpartition(".")
+    assert getattr(importlib.import_module(mod), fn) is infer.fit
+    assert gan.swap(infer.fit(big), infer.fit(big))[0].shape == (64, 64, 3)

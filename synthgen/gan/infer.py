@@ -28,7 +28,7 @@ def _batch(x: np.ndarray, name: str) -> tuple[np.ndarray, bool]:
         x = x[None]
     if x.ndim != 4 or x.shape[1:] != (SIZE, SIZE, 3) or x.dtype != np.uint8:
         raise UserError(f"{name}: expected uint8 images of {SIZE} x {SIZE} x 3 (RGB), got {x.dtype} {x.shape}; "
-                        "resize with genegan.fit() first")
+                        "resize each with synthgen.gan.infer.fit(image) first (`synthgen gan swap` does this itself)")
     return x, single
 
 
