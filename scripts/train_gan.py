@@ -56,6 +56,12 @@ def main() -> int:
     ap.add_argument("--w-mask", type=float)
     ap.add_argument("--w-tv", type=float)
     ap.add_argument("--w-grad", type=float)
+    ap.add_argument("--w-rec-mask", type=float, help="compose mask: weight of the mean of the reconstruction masks "
+                    "(synthgen gan train --w-rec-mask; default there 0: off)")
+    ap.add_argument("--w-para", type=float, help="weight of the parallelogram term (synthgen gan train --w-para; "
+                    "default there 1)")
+    ap.add_argument("--mask-input", action="store_true", help="compose mask: the mask head also reads the input and "
+                    "decoded images (synthgen gan train --mask-input; off by default)")
     a = ap.parse_args()
     if a.classifier_only:
         classifier(a.classifier_steps)
@@ -72,8 +78,9 @@ def main() -> int:
             "--mode", a.mode, "--device", a.device, "--batch", str(a.batch), "--compose", a.compose,
             "--ema", str(a.ema), "--pool", str(a.pool), "--sample-every", str(a.sample_every)]
     for flag, v in (("--init", a.init), ("--lr", a.lr), ("--w-mask", a.w_mask), ("--w-tv", a.w_tv),
-                    ("--w-grad", a.w_grad)):
+                    ("--w-grad", a.w_grad), ("--w-rec-mask", a.w_rec_mask), ("--w-para", a.w_para)):
         argv += [flag, str(v)] if v is not None else []
+    argv += ["--mask-input"] if a.mask_input else []
     argv += ["--threads", str(a.threads)] if a.threads else []
     argv += ["--resume"] if a.resume else []
     argv += ["--max-minutes", str(a.max_minutes)] if a.max_minutes else []

@@ -373,6 +373,7 @@ GAN = [
     C("gan train", "--init", f"{T} --init {{ckpt_json}}", "config.json", why="corrupt config.json"),
     C("gan train", "--ema", f"{T} --ema 1", why="one"),
     C("gan train", "--ema", f"{T} --ema nan", why="NaN"),
+    C("gan train", "--w-para", f"{T} --w-para -1", why="negative"),
     C("gan train", "--w-grad", f"{T} --w-grad -1", why="negative"),
     C("gan train", "--w-mask", f"{T} --w-mask nan", why="NaN"),
     C("gan train", "--w-area", f"{T} --w-area -1", why="negative"),

@@ -96,3 +96,48 @@ def test_cli_flag_reaches_the_trainer_and_the_log(tmp_path, capsys):
     assert cli(["gan", "train", "--out", str(tmp_path / "bad"), "--steps", "1", "--w-rec-mask", "-1"] + common) == 2
     assert "--w-rec-mask" in capsys.readouterr().err
     assert not (tmp_path / "bad").exists()
+
+
+def _train_gan_script():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "scripts" / "train_gan.py"
+    spec = importlib.util.spec_from_file_location("train_gan_script", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_w_para_option_and_the_script_has_the_commands_options(tmp_path, capsys, monkeypatch):
+    """`--w-para` (the parallelogram weight) on `synthgen gan train` and scripts/train_gan.py, and the
+    script's --w-rec-mask and --mask-input (the command's), each with --help text and reaching
+    the training config."""
+    import sys
+
+    common = ["--pool", "4", "--widths", "8,16,32", "--u-channels", "8", "--batch", "2", "-q"]
+    with pytest.raises(SystemExit):
+        cli(["gan", "train", "--help"])
+    assert "--w-para" in capsys.readouterr().out
+    out = tmp_path / "run"
+    assert cli(["gan", "train", "--out", str(out), "--steps", "1", "--w-para", "0.25"] + common) == 0
+    assert json.loads((out / "checkpoint" / "config.json").read_text())["meta"]["train"]["w_para"] == 0.25
+    capsys.readouterr()
+    assert cli(["gan", "train", "--out", str(tmp_path / "bad"), "--steps", "1", "--w-para", "nan"] + common) == 2
+    assert "--w-para" in capsys.readouterr().err and not (tmp_path / "bad").exists()
+
+    script = _train_gan_script()
+    monkeypatch.setattr(sys, "argv", ["train_gan.py", "--help"])
+    with pytest.raises(SystemExit):
+        script.main()
+    helptext = capsys.readouterr().out
+    for flag in ("--w-rec-mask", "--mask-input", "--w-para"):
+        assert flag in helptext, flag
+    out = tmp_path / "script"
+    monkeypatch.setattr(sys, "argv", ["train_gan.py", "--out", str(out), "--steps", "1", "--batch", "2", "--pool", "4",
+                                      "--threads", "1", "--no-export", "--w-rec-mask", "0.5", "--mask-input",
+                                      "--w-para", "0.75"])
+    assert script.main() == 0
+    conf = json.loads((out / "checkpoint" / "config.json").read_text())
+    assert conf["meta"]["train"]["w_rec_mask"] == 0.5 and conf["meta"]["train"]["w_para"] == 0.75
+    assert conf["model"]["mask_input"] is True

@@ -66,6 +66,9 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                    "one); layers it lacks (the mask head) start fresh, the critics too")
     t.add_argument("--ema", type=float, default=0.999, help="decay of the generator's moving average, used for "
                    "samples, checkpoints and --export (0 = off; default 0.999)")
+    t.add_argument("--w-para", type=float, default=1.0, help="weight of the parallelogram term "
+                   "|A + B - A_0 - B_u| (the inputs against their swaps: a swap moves one difference from one image "
+                   "to the other; default 1)")
     t.add_argument("--w-grad", type=float, default=1.0, help="weight of the gradient term of the reconstruction "
                    "(0 = the paper's plain L1; default 1)")
     t.add_argument("--w-mask", type=float, default=0.05, help="compose mask: weight of the mask's mean (default 0.05)")
@@ -187,8 +190,8 @@ def _train(a: argparse.Namespace) -> int:
         raise UserError(f"--max-minutes must be above 0, got {a.max_minutes}")
     if not (math.isfinite(a.ema) and 0 <= a.ema < 1):
         raise UserError(f"--ema must be a decay from 0 (off) up to but not including 1 (e.g. 0.999), got {a.ema}")
-    for flag, v in (("--w-grad", a.w_grad), ("--w-mask", a.w_mask), ("--w-tv", a.w_tv), ("--w-area", a.w_area),
-                    ("--w-rec-mask", a.w_rec_mask)):
+    for flag, v in (("--w-para", a.w_para), ("--w-grad", a.w_grad), ("--w-mask", a.w_mask), ("--w-tv", a.w_tv),
+                    ("--w-area", a.w_area), ("--w-rec-mask", a.w_rec_mask)):
         if not (math.isfinite(v) and v >= 0):
             raise UserError(f"{flag} must be a weight of 0 or more, got {v}")
     if not (math.isfinite(a.mask_budget) and 0 <= a.mask_budget <= 1):
@@ -229,7 +232,7 @@ def _train(a: argparse.Namespace) -> int:
     try:
         cfg = GeneGANConfig(widths=widths, u_channels=a.u_channels,
                             d_widths=widths if len(widths) == 3 else (32, 64, 128), compose=a.compose, mask_input=a.mask_input)
-        tcfg = TrainConfig(mode=a.mode, batch=a.batch, lr=a.lr, seed=seed, ema=a.ema, w_grad=a.w_grad,
+        tcfg = TrainConfig(mode=a.mode, batch=a.batch, lr=a.lr, seed=seed, ema=a.ema, w_para=a.w_para, w_grad=a.w_grad,
                            w_mask=a.w_mask, w_tv=a.w_tv, w_area=a.w_area, mask_budget=a.mask_budget,
                            w_rec_mask=a.w_rec_mask)
     except ValueError as e:
