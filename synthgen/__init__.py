@@ -11,8 +11,9 @@ def load_pipeline(name_or_path: str = "ocr_scene", seed: int | None = None, **ov
 
 
 def render(pipeline="ocr_scene", n: int = 1000, out=None, seed=None, shard_size=None, workers=None,
-           executor="process", overrides=None, progress=True, ray_address=None, accept_versions=False):
+           executor="process", overrides=None, progress=True, ray_address=None, accept_versions=False, split=None):
     """Render `n` samples into WebDataset shards and return the manifest; see `synthgen render --help`.
+    `split`: only this part of the config's splits.ratios (`--split`).
     `executor`: "process" (default), "serial" or "ray" (`ray_address` "auto", "ray://host:port",
     or None for $RAY_ADDRESS / a local Ray). `accept_versions`: resume although library versions
     differ from the recorded ones (recorded in manifest.json)."""
@@ -20,7 +21,7 @@ def render(pipeline="ocr_scene", n: int = 1000, out=None, seed=None, shard_size=
 
     return _render(pipeline, n=n, out=out, seed=seed, shard_size=shard_size, workers=workers,
                    executor=executor, overrides=overrides, progress=progress, ray_address=ray_address,
-                   accept_versions=accept_versions)
+                   accept_versions=accept_versions, split=split)
 
 
 def audit_augmentation(source="ocr_line", judge="label", target_error=0.05, n=400, **kw):

@@ -159,6 +159,8 @@ def test_render_split_reads_and_validates_the_config_once(tmp_path, monkeypatch,
     m = json.loads((out / "manifest.json").read_text())
     # the Python API: split= is the CLI's --split; the old way (the config key) makes the same dataset
     api = synthgen.run.job.render("ocr_line", n=2, out=str(tmp_path / "api"), workers=1, progress=False, split="train")
+    top = synthgen.render("ocr_line", n=2, out=str(tmp_path / "top"), workers=1, progress=False, split="train")
+    assert top["name"] == api["name"] and top["fingerprint"] == api["fingerprint"]
     old = synthgen.render("ocr_line", n=2, out=str(tmp_path / "old"), workers=1, progress=False,
                           overrides={"split": "train"})
     assert ".split_train" in m["name"] and m["config"]["split"] == "train"
