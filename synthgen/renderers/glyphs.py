@@ -16,6 +16,8 @@ outside, at c = 0.71).
 
 from __future__ import annotations
 
+import os
+import zlib
 from dataclasses import dataclass
 
 import cv2
@@ -42,8 +44,13 @@ class Glyph:
         self.h, self.w = mask.shape
         self.advance = advance
         self.blank = mask.size == 0
-        # (the glyph atlas stores the insets it computed: they are a function of the mask)
-        self.inset = (0.0, 0.0, 0.0, 0.0) if self.blank else (edge_insets(mask) if inset is None else inset)
+        # (the glyph atlas gives the insets it computed from the mask's edge bytes)
+        self.inset = _NO_INSET if self.blank else (edge_insets(mask) if inset is None else inset)
+
+
+_NO_INSET = (0.0, 0.0, 0.0, 0.0)
+_BLANK = np.zeros((0, 0), np.uint8)  # every blank glyph's mask (read-only: masks are only read)
+_BLANK.flags.writeable = False
 
 
 def edge_insets(mask: np.ndarray) -> tuple[float, float, float, float]:
@@ -52,15 +59,33 @@ def edge_insets(mask: np.ndarray) -> tuple[float, float, float, float]:
     edges: its 1 - c is split between them."""
     h, w = mask.shape
     cols, rows = mask.max(axis=0).tolist(), mask.max(axis=1).tolist()  # two reductions, not four
-    cl, cr, ct, cb = cols[0] / 255.0, cols[-1] / 255.0, rows[0] / 255.0, rows[-1] / 255.0
-    l, r = ((1.0 - cl) / 2, (1.0 - cl) / 2) if w == 1 else (_inset(cl), _inset(cr))
-    t, b = ((1.0 - ct) / 2, (1.0 - ct) / 2) if h == 1 else (_inset(ct), _inset(cb))
-    return l, t, r, b
+    return _insets(cols[0], rows[0], cols[-1], rows[-1], w, h)
 
 
 def _inset(c: float) -> float:
     """How far inside its pixel an edge row or column of peak coverage c (0 < c <= 1) ends."""
     return 1.0 - c if c <= 0.5 else min(1.0 - c, 0.5 / c - 0.5)
+
+
+# The insets of an edge whose peak byte is b, as float objects shared by every glyph (a glyph's
+# inset tuple holds no floats of its own): _EDGE[b] = _inset(b / 255), _HALF[b] the half of 1 - c
+# a single row or column gives each of its two edges.
+_EDGE = tuple(_inset(b / 255.0) for b in range(256))
+_HALF = tuple((1.0 - b / 255.0) / 2 for b in range(256))
+
+
+def _insets(cl: int, ct: int, cr: int, cb: int, w: int, h: int) -> tuple[float, float, float, float]:
+    """edge_insets from the peak bytes of the mask's left, top, right and bottom edges."""
+    l, r = (_HALF[cl], _HALF[cl]) if w == 1 else (_EDGE[cl], _EDGE[cr])
+    t, b = (_HALF[ct], _HALF[ct]) if h == 1 else (_EDGE[ct], _EDGE[cb])
+    return l, t, r, b
+
+
+def _edge_bytes(mask: np.ndarray) -> int:
+    """The peak bytes of a mask's left, top, right and bottom edges, packed as cl | ct << 8 |
+    cr << 16 | cb << 24 (what the atlas stores for _insets)."""
+    cols, rows = mask.max(axis=0).tolist(), mask.max(axis=1).tolist()
+    return cols[0] | rows[0] << 8 | cols[-1] << 16 | rows[-1] << 24
 
 
 # Cached glyphs per process, all tables together. Scene text (284 faces x 34 raster sizes) meets
@@ -158,10 +183,10 @@ def _rasterise_glyph(face, size: int, ch: str) -> Glyph:
     advance = float(font.getlength(ch))
     m, ox, oy = _rasterise(font, ch)
     if m is None:
-        return Glyph(np.zeros((0, 0), np.uint8), 0, 0, advance)
+        return Glyph(_BLANK, 0, 0, advance)
     x, y, w, h = cv2.boundingRect(m)  # trim to the true ink: the bitmap can be a pixel loose
     if w == 0 or h == 0:
-        return Glyph(np.zeros((0, 0), np.uint8), 0, 0, advance)
+        return Glyph(_BLANK, 0, 0, advance)
     return Glyph(np.ascontiguousarray(m[y : y + h, x : x + w]), int(ox + x), int(oy + y), advance)
 
 
@@ -187,133 +212,159 @@ def _rasterise(font, ch: str) -> tuple[np.ndarray | None, int, int]:
 # A process rasterises every glyph it meets once (~0.1 ms each: ~20,000 in a line process's
 # first 4,000 samples, 2 CPU-s). The atlas keeps them in the machine cache
 # (synthgen/machinecache.py), one entry per (font file bytes, face, raster size), keyed also by
-# this module's and fonts.py's source and the Pillow / FreeType / OpenCV versions, so a glyph
-# read back is the glyph the process would have drawn, bit for bit. Only an entry's index is
-# read when its table is first used; each glyph's mask is read from the file when that glyph
-# is first asked for (no process holds glyphs it never draws), and checked against its CRC-32.
-# New glyphs are written back (merged with what the entry holds by then) every ATLAS_FLUSH new
+# ATLAS_VERSION and the Pillow / FreeType / OpenCV versions, so a glyph read back is the glyph
+# the process would have drawn, bit for bit. Only an entry's index is read when its table is
+# first used, and held compactly (sorted code points and one small integer row per glyph; no
+# Python object per glyph); each glyph's mask is read from the file when that glyph is first
+# asked for (no process holds glyphs it never draws), and checked against its CRC-32. New
+# glyphs are written back (merged with what the entry holds by then) every ATLAS_FLUSH new
 # glyphs, after every shard a worker writes (run/worker.py) and at exit.
+#
+# Bump ATLAS_VERSION whenever what an entry holds for a glyph could change for the same font
+# file, size and library versions: the rasterising here (_rasterise_glyph, _rasterise, the trim),
+# how fonts.pil_font opens a font (layout engine, options), the edge insets (_inset, _insets,
+# _edge_bytes) or the entry's layout (_ATLAS_FIELDS, _write_atlas). Every entry is then cold once.
+# Editing anything else in this file or fonts.py leaves the atlas warm.
+ATLAS_VERSION = 2  # 1: keyed on this file's and fonts.py's source; 2: edge bytes instead of float insets
 ATLAS_MAX_SIZE = 160  # raster sizes above this are not persisted (rare, and large on disk)
 ATLAS_FLUSH = 8192  # new glyphs, process-wide, that trigger a write-back
-_ATLAS_FIELDS = ("cps", "geom", "off", "adv", "ins", "crc")
+_ATLAS_FIELDS = ("cps", "geom", "off", "adv", "edges", "crc")
+_I32 = 2**31
 
 
 class _Atlas:
     """The persisted glyphs of one (font file, face index, raster size), and the ones this
-    process has drawn since it last wrote the entry."""
+    process has drawn since it last wrote the entry.
 
-    __slots__ = ("name", "path", "rows", "arrays", "base", "ident", "pending", "metrics", "damaged", "blob", "_file",
-                 "_pid")
+    The index: `cps`, the entry's code points sorted (uint32); `recs`, one row per code point
+    (off, x0, y0, w, h, crc, edge bytes: int32, the CRC and edge bytes as their signed 32-bit
+    view; int64 for an entry over 2 GB); `advs`, the advances (float64). ~40 bytes a glyph,
+    where a dict of rows and the entry's own arrays took ~120."""
 
-    def __init__(self, name: str, path) -> None:
+    __slots__ = ("name", "path", "cps", "recs", "advs", "base", "ident", "pending", "metrics", "damaged", "blob",
+                 "_fd", "_pid")
+
+    def __init__(self, name: str, path: str) -> None:
         self.name, self.path = name, path
-        self.pending: dict[str, Glyph] = {}
-        self.rows: dict[int, int] = {}
-        self.arrays = None
+        self.pending: dict[str, Glyph] | None = None
+        self.cps = self.recs = self.advs = None
         self.base = 0
         self.ident = None  # (device, inode, size, mtime) of the file the index was read from
         self.metrics = None
         self.damaged = False  # a mask that did not read back whole: the entry is written afresh
-        self.blob = None  # a small entry's masks, read whole (no file kept open for it)
-        self._file = None
+        self.blob = None  # a small entry's masks, while it is among the _open_files
+        self._fd = -1
         self._pid = 0
         self.open()
 
-    def open(self, blob: bool = False) -> bool:
-        """Open the entry for this process; (re)read its index unless it is the file the index
-        came from (another process may have replaced it since). A small entry (a Latin face's
-        table: a few KB) is read whole when `blob` (its first glyph asked for) and no file is
-        kept open for it; a large one (CJK) stays open for reads of single masks. False: there
-        is no entry."""
-        import os
+    @property
+    def rows(self) -> list[int]:
+        """The code points the entry holds (for inspection; get() searches `cps`)."""
+        return [] if self.cps is None else self.cps.tolist()
 
+    def _forget(self) -> None:
+        self.cps = self.recs = self.advs = self.ident = self.blob = None
+
+    def open(self) -> bool:
+        """Open the entry for this process; (re)read its index unless it is the file the index
+        came from (another process may have replaced it since). A small entry's masks (a Latin
+        face's table: a few KB) are read whole and no descriptor is kept for it; a large one
+        (CJK) keeps its file open for reads of single masks. Either way the entry joins
+        _open_files, the most recently used ATLAS_OPEN_FILES entries; one pushed out of it
+        closes its file or drops its bytes and opens again on its next miss. False: there is
+        no entry."""
         self.close()
         try:
-            f = open(self.path, "rb")
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
         except OSError:
-            self.rows, self.arrays, self.ident, self.blob = {}, None, None, None
+            self._forget()
             return False
+        keep = False
         try:
-            st = os.fstat(f.fileno())
+            st = os.fstat(fd)
             ident = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
             if ident != self.ident:
-                entry = _read_index(f)
-                self.ident = ident if entry is not None else None
-                self.rows, self.arrays, self.base, self.blob = {}, None, 0, None
+                self._forget()
+                entry = _read_index(fd)
                 if entry is not None:
-                    meta, self.arrays, self.base = entry
-                    self.rows = dict(zip(self.arrays["cps"].tolist(), range(len(self.arrays["cps"]))))
-                    if meta.get("metrics"):
-                        self.metrics = (int(meta["metrics"][0]), int(meta["metrics"][1]))
-            if self.arrays is None:
-                f.close()
+                    self._load(*entry)
+                    self.ident = ident
+            if self.cps is None:
                 return False
-            if st.st_size - self.base <= ATLAS_SLURP:
-                if blob and self.blob is None:
-                    f.seek(self.base)
-                    self.blob = f.read()
-                f.close()
-                return True
+            n = st.st_size - self.base
+            if n <= ATLAS_SLURP:
+                self.blob = os.pread(fd, n, self.base) if n > 0 else b""
+            else:
+                keep = True
         except OSError:
-            f.close()
-            self.rows, self.arrays, self.ident, self.blob = {}, None, None, None
+            self._forget()
             return False
-        self._file, self._pid = f, os.getpid()
+        finally:
+            if not keep:
+                os.close(fd)
+        if keep:
+            self._fd, self._pid = fd, os.getpid()
         _open_files[id(self)] = self
-        while len(_open_files) > ATLAS_OPEN_FILES:  # the least recently opened goes
+        while len(_open_files) > ATLAS_OPEN_FILES:  # the least recently used goes
             _open_files.pop(next(iter(_open_files))).close()
         return True
 
-    def get(self, ch: str) -> Glyph | None:
-        import os
+    def _load(self, meta: dict, arrays: dict[str, np.ndarray], base: int) -> None:
+        """Keep a compact, sorted copy of an entry's index (not the entry's bytes)."""
+        order = np.argsort(arrays["cps"], kind="stable")
+        off = arrays["off"][order].astype(np.int64)
+        wide = len(off) and int(off.max()) + int(np.prod(arrays["geom"][:, 2:], axis=1).max()) >= _I32
+        recs = np.empty((len(order), 7), np.int64 if wide else np.int32)
+        recs[:, 0] = off
+        recs[:, 1:5] = arrays["geom"][order]
+        recs[:, 5] = arrays["crc"][order].astype(np.uint32).view(np.int32)
+        recs[:, 6] = arrays["edges"][order].astype(np.uint8).reshape(-1, 4).copy().view("<u4").ravel().view(np.int32)
+        self.cps = np.ascontiguousarray(arrays["cps"][order], np.uint32)
+        self.recs, self.advs, self.base = recs, np.array(arrays["adv"][order], np.float64), base
+        if meta.get("metrics"):
+            self.metrics = (int(meta["metrics"][0]), int(meta["metrics"][1]))
 
+    def get(self, ch: str) -> Glyph | None:
         cp = ord(ch)
-        if cp not in self.rows:
+        cps = self.cps
+        if cps is None:
             return None
-        if self.blob is None and (self._file is None or self._pid != os.getpid()):  # never share a descriptor with a fork
-            if not self.open(blob=True) or cp not in self.rows:
+        i = int(cps.searchsorted(cp))
+        if i == len(cps) or cps[i] != cp:
+            return None
+        if self.blob is None and (self._fd < 0 or self._pid != os.getpid()):  # never share a descriptor with a fork
+            if not self.open():
                 return None
-        i = self.rows[cp]
-        a = self.arrays
-        # this glyph's row only: Python lists of a whole entry's index (every glyph the machine
-        # has drawn in this face and size, most of them never asked for here) cost ~400 bytes a
-        # glyph, ~60 MB in a scene worker; a glyph is asked for once per process
-        x0, y0, w, h = a["geom"][i].tolist()
-        adv = float(a["adv"][i])
-        if w * h == 0:
-            return Glyph(np.zeros((h, w), np.uint8), x0, y0, adv)
-        off = int(a["off"][i])
-        if self.blob is not None:
-            # a view of the entry's bytes (read-only: glyph masks are only ever read), so the
-            # glyphs a process uses are not held twice
-            ok = off + w * h <= len(self.blob)
-            mask = np.frombuffer(self.blob, np.uint8, w * h, off).reshape(h, w) if ok else None
+            cps = self.cps  # the entry may have been replaced: look again
+            i = int(cps.searchsorted(cp))
+            if i == len(cps) or cps[i] != cp:
+                return None
         else:
-            mask = np.empty((h, w), np.uint8)
+            k = id(self)
+            _open_files[k] = _open_files.pop(k, self)  # most recently used last
+        off, x0, y0, w, h, crc, e = self.recs[i].tolist()
+        adv = float(self.advs[i])
+        n = w * h
+        if n == 0:
+            return Glyph(_BLANK if w == h == 0 else np.zeros((h, w), np.uint8), x0, y0, adv)
+        if self.blob is not None:
+            b = self.blob[off : off + n]  # a copy: the glyph does not keep the entry's bytes alive
+        else:
             try:
-                ok = self._read(self.base + off, mask)
+                b = os.pread(self._fd, n, self.base + off)
             except OSError:
-                ok = False
-        if not ok or _crc(mask) != int(a["crc"][i]):
+                b = b""
+        if len(b) != n or zlib.crc32(b) != crc & 0xFFFFFFFF:
             self.damaged = True
             return None
-        return Glyph(mask, x0, y0, adv, tuple(a["ins"][i].tolist()))
-
-    def _read(self, pos: int, out: np.ndarray) -> bool:
-        import os
-
-        n = out.nbytes
-        if hasattr(os, "pread"):
-            b = os.pread(self._file.fileno(), n, pos)
-            if len(b) != n:
-                return False
-            out.reshape(-1)[:] = np.frombuffer(b, np.uint8)
-            return True
-        self._file.seek(pos)
-        return self._file.readinto(memoryview(out).cast("B")) == n
+        # a read-only view of the bytes read (masks are only ever read)
+        mask = np.ndarray((h, w), np.uint8, b)
+        return Glyph(mask, x0, y0, adv, _insets(e & 255, e >> 8 & 255, e >> 16 & 255, e >> 24 & 255, w, h))
 
     def add(self, ch: str, g: Glyph) -> Glyph:
         global _pending
+        if self.pending is None:
+            self.pending = {}
         self.pending[ch] = g
         _pending += 1
         if _pending >= ATLAS_FLUSH:
@@ -321,16 +372,16 @@ class _Atlas:
         return g
 
     def close(self) -> None:
+        """Close the entry's file (or drop its bytes); its index stays."""
         _open_files.pop(id(self), None)
-        if self._file is not None:
-            import os
-
-            if self._pid == os.getpid():  # a forked child leaves its parent's file object alone
+        self.blob = None
+        if self._fd >= 0:
+            if self._pid == os.getpid():  # a forked child leaves its parent's descriptor alone
                 try:
-                    self._file.close()
+                    os.close(self._fd)
                 except OSError:
                     pass
-            self._file = None
+            self._fd = -1
 
 
 def _open_limit() -> int:
@@ -343,17 +394,11 @@ def _open_limit() -> int:
         return 128
 
 
-ATLAS_OPEN_FILES = _open_limit()  # large atlas files a process keeps open (scenes use thousands of tables)
-ATLAS_SLURP = 65536  # an entry whose masks take no more is read whole when opened
+ATLAS_OPEN_FILES = _open_limit()  # atlas entries a process keeps open (scenes use thousands of tables)
+ATLAS_SLURP = 65536  # an entry whose masks take no more is read whole when opened (at most ~16 MB open so)
 _open_files: dict[int, _Atlas] = {}
 _atlases: dict[tuple[str, int, int], _Atlas | None] = {}
 _pending = 0
-
-
-def _crc(mask: np.ndarray) -> int:
-    import zlib
-
-    return zlib.crc32(mask)
 
 
 def _atlas_name(path: str, index: int, size: int) -> str | None:
@@ -367,10 +412,9 @@ def _atlas_name(path: str, index: int, size: int) -> str | None:
         return None
     try:
         fid = fonts.font_id(path)
-        src = machinecache.source_key(__file__, fonts.__file__)
     except OSError:
         return None
-    return machinecache.key("glyphs", fid, index, size, src, PIL.__version__,
+    return machinecache.key("glyphs", ATLAS_VERSION, fid, index, size, PIL.__version__,
                             str(getattr(ImageFont.core, "freetype2_version", "")), cv2.__version__)
 
 
@@ -389,22 +433,21 @@ def _atlas(path: str, index: int, size: int) -> _Atlas | None:
     if name is not None:
         p = machinecache.path("glyphs", name)
         if p is not None:
-            at = _Atlas(name, p)
+            at = _Atlas(name, str(p))
     _atlases[k] = at
     return at
 
 
-def _read_index(f):
-    """(meta, index arrays, offset of the masks) of the atlas entry in the open file `f`,
+def _read_index(fd: int):
+    """(meta, index arrays, offset of the masks) of the atlas entry in the open file `fd`,
     reading only its head and index; None when it holds no intact one."""
     from .. import machinecache
 
-    f.seek(0)
-    head = f.read(machinecache.HEAD_SIZE)
+    head = os.pread(fd, machinecache.HEAD_SIZE, 0)
     n = machinecache.entry_length(head)
     if n is None:
         return None
-    hit = machinecache.unpack(head + f.read(n))
+    hit = machinecache.unpack(head + os.pread(fd, n, machinecache.HEAD_SIZE))
     if hit is None or any(k not in hit[1] for k in _ATLAS_FIELDS):
         return None
     return hit[0], hit[1], machinecache.HEAD_SIZE + n
@@ -422,6 +465,12 @@ def flush_atlas() -> int:
         _write_atlas(at, path, index, size)
     _pending = 0
     return done
+
+
+def close_atlases() -> None:
+    """Close every atlas file this process holds open (their indexes stay)."""
+    for at in list(_open_files.values()):
+        at.close()
 
 
 def _write_atlas(at: _Atlas, path: str, index: int, size: int) -> None:
@@ -445,31 +494,33 @@ def _write_atlas(at: _Atlas, path: str, index: int, size: int) -> None:
         pass
     have = set(old_arrays["cps"].tolist()) if old_arrays is not None else set()
     new = [(ord(ch), g) for ch, g in at.pending.items() if ord(ch) not in have]
-    at.pending = {}
+    at.pending = None
     k = len(new)
     geom = np.zeros((k, 4), np.int32)
     off = np.zeros(k, np.int64)
     adv = np.zeros(k, np.float64)
-    ins = np.zeros((k, 4), np.float64)
+    edges = np.zeros((k, 4), np.uint8)
     crc = np.zeros(k, np.uint32)
     parts, pos = [], len(old_blob)
     for i, (_, g) in enumerate(new):
         geom[i] = (g.x0, g.y0, g.w, g.h)
         off[i] = pos
         adv[i] = g.advance
-        ins[i] = g.inset
-        m = np.ascontiguousarray(g.mask)
-        crc[i] = _crc(m)
-        parts.append(m.tobytes())
-        pos += m.nbytes
+        b = np.ascontiguousarray(g.mask).tobytes()  # (no buffer export of a mask a table holds)
+        if b:
+            e = _edge_bytes(g.mask)
+            edges[i] = (e & 255, e >> 8 & 255, e >> 16 & 255, e >> 24 & 255)
+        crc[i] = zlib.crc32(b)
+        parts.append(b)
+        pos += len(b)
     arrays = {"cps": np.array([cp for cp, _ in new], np.uint32), "geom": geom, "off": off, "adv": adv,
-              "ins": ins, "crc": crc}
+              "edges": edges, "crc": crc}
     if old_arrays is not None:
         arrays = {f: np.concatenate([old_arrays[f], arrays[f]]) for f in _ATLAS_FIELDS}
     if at.metrics is None:
         at.metrics = tuple(int(v) for v in pil_font(path, index, size).getmetrics())
     # the entry (index), then the masks back to back: `off` counts from the entry's end
-    data = machinecache.pack({"metrics": list(at.metrics)}, arrays) + bytes(old_blob) + b"".join(parts)
+    data = [machinecache.pack({"metrics": list(at.metrics)}, arrays), old_blob, *parts]
     at.close()
     if machinecache.write_raw("glyphs", at.name, data):
         at.damaged = False
@@ -493,6 +544,7 @@ def _flush_at_exit() -> None:
         flush_atlas()
     except Exception:  # noqa: BLE001 - a cache must never fail a run at exit
         pass
+    close_atlases()
 
 
 import atexit  # noqa: E402
