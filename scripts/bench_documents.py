@@ -13,10 +13,14 @@ time counts other processes' turns too, and cards per CPU-second is the per-core
 the process's warm-up (card art per template and variant, the portrait bank, glyph caches),
 which a long run amortises: compare n=500 with n=5000.
 
-`--stages` renders in this process instead (after a warm-up) and splits each card's CPU time:
+`--stages` renders in this process instead (after a warm-up, --warmup cards) and splits each card's CPU time:
 render, augment, label maps, then the encoder's parts (RGB -> BGR, JPEG, JSON, PNG) and the
 shard's sha256; then JPEG alone through OpenCV and through Pillow on the same frames (the two
-encoders the dependencies bring), to show the floor JPEG puts under the figure.
+encoders the dependencies bring), to show the floor JPEG puts under the figure. The render line
+also says how much of it went to glyphs the process had not cached yet (read from the machine's
+glyph atlas, or rasterised where the atlas lacks them: idcard_cn's Chinese fields meet new
+(character, size) pairs for thousands of cards on a fresh machine): warm-up, not a per-card
+cost; `--warmup` renders more cards first.
 """
 
 from __future__ import annotations
@@ -49,8 +53,8 @@ def _child_cpu() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
-def stages(pipeline: str, n: int, over: dict) -> None:
-    """Per-stage CPU ms per card, in-process, after 200 warm-up cards (wrappers on the stage
+def stages(pipeline: str, n: int, over: dict, warmup: int = 200) -> None:
+    """Per-stage CPU ms per card, in-process, after `warmup` cards (wrappers on the stage
     functions; the same calls `Pipeline.sample` and `encode_sample` make)."""
     import hashlib
     import io
@@ -63,6 +67,7 @@ def stages(pipeline: str, n: int, over: dict) -> None:
 
     import synthgen
     import synthgen.pipeline as P
+    import synthgen.renderers.glyphs as G
 
     cv2.setNumThreads(1)
     pipe = synthgen.load_pipeline(pipeline, **over)
@@ -81,7 +86,8 @@ def stages(pipeline: str, n: int, over: dict) -> None:
     pipe.renderer.render = timed("render", pipe.renderer.render)
     P.augment = timed("augment", P.augment)
     P.score_map, P.east_targets = timed("label maps", P.score_map), timed("label maps", P.east_targets)
-    for i in range(200):
+    G._make_glyph = timed("glyph raster", G._make_glyph)  # glyph cache misses, inside render
+    for i in range(warmup):
         pipe.sample(10**6 + i)
     T.clear()
     frames = []
@@ -109,13 +115,16 @@ def stages(pipeline: str, n: int, over: dict) -> None:
         if i < 100:
             frames.append(s.image)
     H, W = frames[0].shape[:2]
+    raster = T.pop("glyph raster", 0.0)
     other = T.pop("sample") - sum(T.get(k, 0.0) for k in ("render", "augment", "label maps"))
     T["sample (rest)"] = other
     total = sum(T.values())
-    print(f"  {pipeline} {W} x {H}, n={n}: {total / n * 1000:.2f} CPU ms a card ({n / total:.1f} cards per CPU-s) "
-          "before tar writing and start-up")
+    print(f"  {pipeline} {W} x {H}, n={n} after {warmup} warm-up cards: {total / n * 1000:.2f} CPU ms a card "
+          f"({n / total:.1f} cards per CPU-s) before tar writing and start-up")
     for k, v in T.items():
         print(f"    {k:14s} {v / n * 1000:6.3f} ms  {v / total * 100:5.1f}%")
+        if k == "render" and raster:
+            print(f"      of which glyphs not cached yet (atlas or rasteriser) {raster / n * 1000:.3f} ms")
     for name, enc in (("OpenCV (with RGB->BGR)", lambda im: cv2.imencode(
             ".jpg", cv2.cvtColor(im, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, out.quality])),
                       ("Pillow", lambda im: Image.fromarray(im).save(io.BytesIO(), "JPEG", quality=out.quality))):
@@ -140,6 +149,7 @@ def main() -> None:
     ap.add_argument("--strength", type=float, default=None, help="augment.strength (default: the pipeline's)")
     ap.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE")
     ap.add_argument("--stages", action="store_true", help="split a card's CPU time by stage, in-process")
+    ap.add_argument("--warmup", type=int, default=200, help="--stages: cards rendered before timing (default 200)")
     a = ap.parse_args()
     over = parse_set(a.sets)
     if a.strength is not None:
@@ -147,7 +157,7 @@ def main() -> None:
     print(f"# {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC on {machine()}; overrides {over or 'none'}")
     if a.stages:
         for p in a.pipelines.split(","):
-            stages(p, a.n, over)
+            stages(p, a.n, over, a.warmup)
         return
     for p in a.pipelines.split(","):
         best = best_cpu = 0.0

@@ -277,6 +277,48 @@ def test_same_sample_same_bytes_and_pins():
     assert p.factors["identity.birth_date"] == "1985-03-14"
 
 
+def test_fast_paths_equal_the_general_ones():
+    """The renderer's shortcuts give what the general code gives: grey blend parts (one channel
+    computed, copied to three) against `blend_parts`, `_instance` against `Instance`, and a card
+    whose field lines come from the placed-line memo against the same card rendered fresh."""
+    from synthgen.core import Instance
+    from synthgen.renderers import document as D
+    from synthgen.renderers.styles import blend_parts
+
+    rng = np.random.default_rng(0)
+    for color in [(20, 20, 20), (15, 15, 15), (0, 0, 0), (255, 255, 255), (60, 110, 160), (210, 40, 40)]:
+        for opacity in (1.0, 0.45, 0.4):
+            for shape in [(3, 5), (37, 13), (40, 301), (7, 1)]:
+                a = rng.integers(0, 256, shape).astype(np.uint8)
+                a[0, 0], a[-1, -1] = 0, 255
+                for got, want in zip(D._parts(a, color, opacity), blend_parts(a, color, opacity)):
+                    assert got.dtype == want.dtype and got.shape == want.shape and np.array_equal(got, want)
+    q = rng.uniform(0, 99, (4, 2)).astype(np.float32)
+    ch = rng.uniform(0, 99, (3, 4, 2)).astype(np.float32)
+    fast, slow = D._instance(q, "ab", ch, "field", "name"), Instance(q, "ab", ch, "field", "name")
+    assert list(vars(fast)) == list(vars(slow))
+    for k, v in vars(slow).items():
+        assert np.array_equal(vars(fast)[k], v) if isinstance(v, np.ndarray) else vars(fast)[k] == v
+    assert fast.quad.dtype == np.float32 and fast.chars.shape == (3, 4, 2) and fast.ignore is False
+
+    pipe = synthgen.load_pipeline("idcard_cn")
+    first = [pipe.sample(i) for i in range(6)]
+    assert pipe.renderer._seen  # lines laid out once: their keys noted (kept from the second time)
+    again = [pipe.sample(i) for i in range(6)]  # seen before: kept now
+    assert pipe.renderer._lines
+    memo = [pipe.sample(i) for i in range(6)]  # every field line from the memo
+    pipe.renderer._lines.clear()
+    pipe.renderer._seen.clear()
+    fresh = [pipe.sample(i) for i in range(6)]
+    for a, b, m, c in zip(first, again, memo, fresh):
+        assert a.image.tobytes() == b.image.tobytes() == m.image.tobytes() == c.image.tobytes()
+        js = [i.to_json() for i in a.instances]
+        assert js == [i.to_json() for i in b.instances] == [i.to_json() for i in m.instances] == \
+            [i.to_json() for i in c.instances]
+        # instances own their arrays: moving one card's quads leaves the memo alone
+        assert all(not np.shares_memory(x.quad, y.quad) for x, y in zip(b.instances, m.instances))
+
+
 # -- cards in scenes -------------------------------------------------------------------------------
 
 

@@ -129,6 +129,19 @@ def test_score_map_matches_brute_force(seed):
                                                maps=("score",))["score"], s)
 
 
+def test_score_map_leaves_its_input_alone():
+    """score_map shrinks a copy in place: never the caller's quads, whatever their type."""
+    rng = np.random.default_rng(3)
+    q64 = rng.uniform(0, 150, (5, 4, 2))
+    for quads in (q64, q64.astype(np.float32), list(q64.astype(np.float32)), q64[0]):
+        before = [np.array(x, copy=True) for x in quads] if isinstance(quads, list) else quads.copy()
+        s = score_map(quads, None, (160, 160))
+        after = quads
+        assert all(np.array_equal(x, y) for x, y in zip(before, after)) if isinstance(quads, list) else \
+            np.array_equal(before, after)
+        assert s.sum() > 0
+
+
 def test_ignored_text_is_drawn_in_score_map_and_masked():
     a = rot_rect(50, 50, 60, 20, 0.0)
     b = rot_rect(150, 150, 60, 20, 0.3)

@@ -117,7 +117,11 @@ def _edge_lengths(q: np.ndarray) -> np.ndarray:
 
 def shrink_quads(quads, r: float = R_SHRINK, _elen: np.ndarray | None = None) -> np.ndarray:
     """Vectorised :func:`shrink_quad` for an (N, 4, 2) array; returns float64 (N, 4, 2)."""
-    q = np.array(_as_quads(quads), dtype=np.float64)      # copy
+    return _shrink(np.array(_as_quads(quads), dtype=np.float64), r, _elen)  # a copy, shrunk in place
+
+
+def _shrink(q: np.ndarray, r: float, _elen: np.ndarray | None = None) -> np.ndarray:
+    """`shrink_quads` of a float64 (N, 4, 2) array the caller owns, in place; returns it."""
     n = len(q)
     if n == 0:
         return q
@@ -203,12 +207,12 @@ def _to_map(q: np.ndarray, stride: int) -> np.ndarray:
     return (q - CELL_OFFSET) / stride
 
 
-def _raster(qm: np.ndarray, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+def _raster(qm: np.ndarray, h: int, w: int, owners: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Cells whose integer point lies inside each quad (even-odd, top-left rule).
 
     ``qm`` is (N, 4, 2) in map coordinates (cell (i, j) at point (j, i)). Returns flat cell
     indices ``i*w + j`` (K,) and the owning quad index (K,), grouped by quad in order (so the
-    owners are non-decreasing). A cell at (j, i) is inside when, on row ``y = i``, an odd
+    owners are non-decreasing; empty with ``owners=False``). A cell at (j, i) is inside when, on row ``y = i``, an odd
     number of edge crossings lie at ``x <= j``; edges are half-open in y
     (``min(ya, yb) <= y < max(ya, yb)``), so horizontal edges never cross.
     """
@@ -257,7 +261,7 @@ def _raster(qm: np.ndarray, h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
     cs -= (rows * w)[:, None]                                # offset minus span's first cell
     lnf = ln.ravel()
     cells = _arange(k) - np.repeat(cs.ravel(), lnf)
-    owner = np.repeat(qi, ln[:, 0] + ln[:, 1])
+    owner = np.repeat(qi, ln[:, 0] + ln[:, 1]) if owners else _EMPTY
     return cells, owner
 
 
@@ -281,7 +285,11 @@ def score_map(quads, ignore=None, image_size=(512, 512), stride: int = 4, *,
         q = q[keep]
     if len(q) == 0:
         return out
-    cells, _ = _raster(_to_map(shrink_quads(q, r), stride), h, w)
+    # shrunk and taken to map coordinates in place ((q - CELL_OFFSET) / stride, as _to_map)
+    qm = _shrink(q if q is not quads and q.base is None else q.copy(), r)
+    qm -= CELL_OFFSET
+    qm /= stride
+    cells, _ = _raster(qm, h, w, owners=False)
     out.reshape(-1)[cells] = 1
     return out
 

@@ -37,7 +37,7 @@ from .cardart import draw_art, rounded_mask, watermark_quad
 from .fonts import FontFace
 from .glyphs import glyph_table
 from .photos import PHOTO_SOURCES, Holder, face_traits
-from .styles import blend, blend_parts, blend_with
+from .styles import blend_parts, blend_with
 
 CORNER_FILL = (255, 255, 255)
 PHOTO_BANK_SEED = 0xFACE_BA4C  # flat cards: the canvas outside the rounded corners
@@ -62,6 +62,15 @@ def fill(text: str, ident: dict) -> str:
     return "".join(out)
 
 
+def _instance(quad: np.ndarray, text: str, chars: np.ndarray | None, kind: str, field: str | None,
+              ignore: bool = False) -> Instance:
+    """`Instance(...)` from arrays that are already what its __post_init__ makes (float32 (4, 2)
+    and (n, 4, 2), fresh) and a known kind, without the conversions and checks: a card makes ~20."""
+    inst = object.__new__(Instance)
+    inst.__dict__.update(quad=quad, text=text, chars=chars, kind=kind, field=field, ignore=ignore)
+    return inst
+
+
 @dataclass
 class Placed:
     """A laid-out line at its place on the card: mask top-left (x, y), mask, quads."""
@@ -72,7 +81,25 @@ class Placed:
 
     def instance(self, kind: str, field: str | None) -> Instance:
         off = np.array([self.x, self.y], np.float32)
-        return Instance(self.lay.quad + off, self.lay.text, self.lay.chars + off, kind, field)
+        quad, chars = self.lay.quad + off, self.lay.chars + off
+        if quad.dtype == np.float32 and chars.dtype == np.float32 and chars.ndim == 3:
+            return _instance(quad, self.lay.text, chars, kind, field)
+        return Instance(quad, self.lay.text, chars, kind, field)
+
+
+class _Line:
+    """A field line as `layout_field` places it, kept for cards that print the same text at the
+    same size (sexes, dates, codes, cities): its quads on the card, float32. (Keeping its blend
+    parts too was slower: reading them back from memory costs more than recomputing them from
+    the mask.)"""
+
+    __slots__ = ("p", "quad", "chars")
+
+    def __init__(self, p: Placed) -> None:
+        self.p = p
+        off = np.array([p.x, p.y], np.float32)
+        self.quad = (p.lay.quad + off).astype(np.float32, copy=False)
+        self.chars = (p.lay.chars + off).astype(np.float32, copy=False).reshape(-1, 4, 2)
 
 
 class _Ref:
@@ -95,6 +122,7 @@ class _Ref:
 
 _LAYOUTS: dict[tuple, L.TextLayout] = {}
 _LAYOUT_BUDGET = 8192
+_LINE_BUDGET = 2048  # placed field lines kept per renderer (`DocumentRenderer._lines`)
 
 
 def straight(face: FontFace, size: int, text: str, spacing: float = 0.0) -> L.TextLayout:
@@ -107,6 +135,17 @@ def straight(face: FontFace, size: int, text: str, spacing: float = 0.0) -> L.Te
             _LAYOUTS.clear()
         lay = _LAYOUTS[key] = L.straight(face.path, face.index, size, text, spacing)
     return lay
+
+
+def _parts(alpha: np.ndarray, color, opacity: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """`blend_parts(alpha, color, opacity)`, the same arrays: for a grey colour (every field's
+    default) the three channels are one, so one channel is computed and copied three times."""
+    r, g, b = color
+    if r != g or g != b:
+        return blend_parts(alpha, color, opacity)
+    a = alpha if opacity >= 1 else cv2.multiply(alpha, opacity)
+    return (cv2.cvtColor(cv2.bitwise_not(a), cv2.COLOR_GRAY2RGB),
+            cv2.cvtColor(cv2.convertScaleAbs(a, alpha=r / 255.0), cv2.COLOR_GRAY2RGB))
 
 
 def _paste(img: np.ndarray, ink: np.ndarray | None, p: Placed, color, opacity: float = 1.0,
@@ -123,8 +162,8 @@ def _paste(img: np.ndarray, ink: np.ndarray | None, p: Placed, color, opacity: f
     sub = m[win]
     if parts is not None:
         blend_with(img[y0:y1, x0:x1], parts[0][win], parts[1][win])
-    else:
-        blend(img[y0:y1, x0:x1], sub, color, opacity)
+    elif opacity > 0:
+        blend_with(img[y0:y1, x0:x1], *_parts(sub, color, opacity))
     if ink is not None:
         r = ink[y0:y1, x0:x1]
         np.maximum(r, sub, out=r)
@@ -291,6 +330,13 @@ class DocumentRenderer:
         self.weights = list(self.dc.templates.values())
         self.stride = cfg.labels.stride
         self._art: dict[tuple[int, int], _CardArt] = {}
+        # per template: its identity options, and per field what `render` needs besides the text
+        # (factor name, face, pixel box), worked out once
+        self._opts = [t.cfg.identity.options() for t in self.templates]
+        self._fields = [[(name, f, f"field[{name}].size", t.faces[f.font], _px_box(f.box_mm, t.px))
+                         for name, f in t.cfg.fields.items()] for t in self.templates]
+        self._lines: dict[tuple, list[_Line]] = {}  # (template, field, text, size) -> its lines
+        self._seen: set[tuple] = set()  # the keys of lines laid out once
         self._bank: dict[tuple, np.ndarray] = {}
         self.split = Splitter.from_config(cfg)
         for t in self.templates:  # check photo sources now (one line, exit 2), not at the first sample
@@ -366,11 +412,12 @@ class DocumentRenderer:
         k = self.names.index(d.choice("document.template", self.names, self.weights)) if len(self.names) > 1 else 0
         t = self.templates[k]
         c = t.cfg
-        ident = draw_identity(d, c.identity.profile, c.identity.options())
+        opts = self._opts[k]
+        ident = draw_identity(d, c.identity.profile, opts)
         for _ in range(RETRIES if self.split.active("identities") else 0):  # held-out identities (splits.py)
             if self.split.accepts("identities", person_key(ident)):
                 break
-            ident = draw_identity(d, c.identity.profile, c.identity.options())  # next draws of the same factors
+            ident = draw_identity(d, c.identity.profile, opts)  # next draws of the same factors
         if c.mrz is not None:
             ident["mrz"] = MRZ.build(c.mrz.format, ident)
         variant = d.integers("document.variant", 0, c.variants - 1) if self.dc.variants and c.variants > 1 else 0
@@ -378,26 +425,38 @@ class DocumentRenderer:
         img = art.canvas.copy()
         ink = art.caption_ink.copy() if want_ink else None
         W, H = art.size
-        instances = [Instance(np.array([[0, 0], [W, 0], [W, H], [0, H]], np.float32), "", None, "document",
-                              None)]
-        instances += [Instance(i.quad.copy(), i.text, i.chars.copy(), i.kind, i.field) for i in art.captions]
-        instances += [Instance(i.quad.copy(), i.text, None, i.kind, i.field, True) for i in art.ignored]
+        instances = [_instance(np.array([[0, 0], [W, 0], [W, H], [0, H]], np.float32), "", None, "document", None)]
+        instances += [_instance(i.quad.copy(), i.text, i.chars.copy(), i.kind, i.field) for i in art.captions]
+        instances += [_instance(i.quad.copy(), i.text, None, i.kind, i.field, True) for i in art.ignored]
         px = t.px
         portrait = None
         if c.photo is not None:
             inst, portrait = self._photo(d, t, img, ident)
             instances.append(inst)
-        for name, f in c.fields.items():
+        lines = self._lines
+        for name, f, factor, face, box in self._fields[k]:
             text = fill(f.text, ident)
             if f.case == "upper":
                 text = text.upper()
             if not text.strip():
                 continue
-            face = t.faces[f.font]
-            size = max(4, int(round(d.uniform(f"field[{name}].size", f.size_mm[0], f.size_mm[1]) * px)))
-            for p in layout_field(f, face, text, size, _px_box(f.box_mm, px), name):
-                _paste(img, ink, p, f.color)
-                instances.append(p.instance("field", name))
+            size = max(4, int(round(d.uniform(factor, f.size_mm[0], f.size_mm[1]) * px)))
+            key = (k, name, text, size)
+            placed = lines.get(key)
+            if placed is None:
+                placed = [_Line(p) for p in layout_field(f, face, text, size, box, name)]
+                seen = self._seen  # kept from its second card on: names, numbers, addresses never come back
+                if key in seen:
+                    if len(lines) >= _LINE_BUDGET:
+                        lines.clear()
+                    lines[key] = placed
+                else:
+                    if len(seen) >= 4 * _LINE_BUDGET:
+                        seen.clear()
+                    seen.add(key)
+            for ln in placed:
+                _paste(img, ink, ln.p, f.color)
+                instances.append(_instance(ln.quad.copy(), ln.p.lay.text, ln.chars.copy(), "field", name))
         if c.mrz is not None:
             for j, p in enumerate(self._mrz(t, ident["mrz"])):
                 _paste(img, ink, p, c.mrz.color)
@@ -429,16 +488,22 @@ class DocumentRenderer:
             per = max(2, bank // holder.cells())  # about N portraits in all, shared among the kinds of holder
             im, traits = self._banked(src, d.integers("photo.bank", 0, per - 1), (y1 - y0, x1 - x0), folder, holder)
             gain, bias = d.uniform("photo.gain", 0.85, 1.15), d.uniform("photo.bias", -18.0, 18.0)
-            im = cv2.convertScaleAbs(im, alpha=gain, beta=bias)
+            slot = img[y0:y1, x0:x1]
+            if not ph.grayscale and slot.shape == im.shape:  # straight into the card: no temporary
+                cv2.convertScaleAbs(im, dst=slot, alpha=gain, beta=bias)
+                im = None
+            else:
+                im = cv2.convertScaleAbs(im, alpha=gain, beta=bias)
         else:
             im = PHOTO_SOURCES[src](d, (y1 - y0, x1 - x0), folder, holder)
             traits = face_traits(d.factors, src)
-        if ph.grayscale:
-            g = (im.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)).astype(np.uint8)
-            im = np.repeat(g[..., None], 3, axis=2)
-        img[y0:y1, x0:x1] = im
+        if im is not None:
+            if ph.grayscale:
+                g = (im.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)).astype(np.uint8)
+                im = np.repeat(g[..., None], 3, axis=2)
+            img[y0:y1, x0:x1] = im
         quad = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32)
-        return Instance(quad, "", None, "photo", "photo"), {"source": src, "sex": holder.sex, "age_band": holder.band,
+        return _instance(quad, "", None, "photo", "photo"), {"source": src, "sex": holder.sex, "age_band": holder.band,
                                                             **traits}
 
     def _banked(self, src: str, k: int, hw: tuple[int, int], folder, holder: Holder) -> tuple[np.ndarray, dict]:
