@@ -92,7 +92,10 @@ def _edge_bytes(mask: np.ndarray) -> int:
 # ~145,000 distinct glyphs in its first 15,000 samples and ~184,000 by 60,000 (then 0.3 new a
 # sample): at 65,536 the cache thrashed (25 new glyphs a sample at ~85 us each, 8.4 ms a sample)
 # where 262,144 keeps them all (5.5-5.6 ms; peak RSS 480 MB at 15,000 samples as before, 519 MB
-# at 60,000, the masks ~72 MiB). Lines need ~42,000.
+# at 60,000, the masks ~72 MiB). Lines need ~42,000. With the compact atlas index (issue 23) a
+# glyph costs ~550 bytes with its mask and an ocr_scene worker peaked at ~290 MB (in-process
+# VmHWM) at 20,000 samples, 153,000 glyphs; 131,072 held it at 276 MB but cost 3-8 more atlas
+# reads a sample (~10 us each) from 12,500 samples on, so the budget stays.
 GLYPH_BUDGET = 262144
 # Scene text is rasterised at the next size up this ladder (steps of 1/8 to 1/4) and scaled
 # down by at most ~15% in the warp every item gets anyway: 4x fewer glyphs to rasterise
@@ -252,7 +255,7 @@ class _Atlas:
         self.ident = None  # (device, inode, size, mtime) of the file the index was read from
         self.metrics = None
         self.damaged = False  # a mask that did not read back whole: the entry is written afresh
-        self.blob = None  # a small entry's masks, while it is among the _open_files
+        self.blob = None  # a small entry's masks, read whole (no file kept open for it)
         self._fd = -1
         self._pid = 0
         self.open()
@@ -268,11 +271,11 @@ class _Atlas:
     def open(self) -> bool:
         """Open the entry for this process; (re)read its index unless it is the file the index
         came from (another process may have replaced it since). A small entry's masks (a Latin
-        face's table: a few KB) are read whole and no descriptor is kept for it; a large one
-        (CJK) keeps its file open for reads of single masks. Either way the entry joins
-        _open_files, the most recently used ATLAS_OPEN_FILES entries; one pushed out of it
-        closes its file or drops its bytes and opens again on its next miss. False: there is
-        no entry."""
+        face's table: a few KB; most of them are drawn) are read whole, kept, and its glyphs'
+        masks are views of them; no descriptor is kept for it. A large one (CJK) keeps its file
+        open for reads of single masks, among _open_files, the ATLAS_OPEN_FILES most recently
+        used; one pushed out of it closes its file and opens again on its next miss. False:
+        there is no entry."""
         self.close()
         try:
             fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0))
@@ -293,9 +296,10 @@ class _Atlas:
                 return False
             n = st.st_size - self.base
             if n <= ATLAS_SLURP:
-                self.blob = os.pread(fd, n, self.base) if n > 0 else b""
-            else:
-                keep = True
+                if self.blob is None:
+                    self.blob = os.pread(fd, n, self.base) if n > 0 else b""
+                return True
+            keep = True
         except OSError:
             self._forget()
             return False
@@ -339,7 +343,7 @@ class _Atlas:
             i = int(cps.searchsorted(cp))
             if i == len(cps) or cps[i] != cp:
                 return None
-        else:
+        elif self.blob is None:
             k = id(self)
             _open_files[k] = _open_files.pop(k, self)  # most recently used last
         off, x0, y0, w, h, crc, e = self.recs[i].tolist()
@@ -347,18 +351,20 @@ class _Atlas:
         n = w * h
         if n == 0:
             return Glyph(_BLANK if w == h == 0 else np.zeros((h, w), np.uint8), x0, y0, adv)
-        if self.blob is not None:
-            b = self.blob[off : off + n]  # a copy: the glyph does not keep the entry's bytes alive
+        if self.blob is not None:  # a view of the entry's bytes: the glyphs drawn are not held twice
+            b, o = self.blob, off
+            ok = off + n <= len(b) and zlib.crc32(memoryview(b)[off : off + n]) == crc & 0xFFFFFFFF
         else:
             try:
-                b = os.pread(self._fd, n, self.base + off)
+                b, o = os.pread(self._fd, n, self.base + off), 0
             except OSError:
                 b = b""
-        if len(b) != n or zlib.crc32(b) != crc & 0xFFFFFFFF:
+            ok = len(b) == n and zlib.crc32(b) == crc & 0xFFFFFFFF
+        if not ok:
             self.damaged = True
             return None
-        # a read-only view of the bytes read (masks are only ever read)
-        mask = np.ndarray((h, w), np.uint8, b)
+        # read-only, as the bytes are (masks are only ever read); no buffer export of the mask
+        mask = np.ndarray((h, w), np.uint8, b, o)
         return Glyph(mask, x0, y0, adv, _insets(e & 255, e >> 8 & 255, e >> 16 & 255, e >> 24 & 255, w, h))
 
     def add(self, ch: str, g: Glyph) -> Glyph:
@@ -372,9 +378,8 @@ class _Atlas:
         return g
 
     def close(self) -> None:
-        """Close the entry's file (or drop its bytes); its index stays."""
+        """Close the entry's file; its index (and a small entry's bytes) stay."""
         _open_files.pop(id(self), None)
-        self.blob = None
         if self._fd >= 0:
             if self._pid == os.getpid():  # a forked child leaves its parent's descriptor alone
                 try:
@@ -394,8 +399,8 @@ def _open_limit() -> int:
         return 128
 
 
-ATLAS_OPEN_FILES = _open_limit()  # atlas entries a process keeps open (scenes use thousands of tables)
-ATLAS_SLURP = 65536  # an entry whose masks take no more is read whole when opened (at most ~16 MB open so)
+ATLAS_OPEN_FILES = _open_limit()  # large atlas files a process keeps open (scenes use thousands of tables)
+ATLAS_SLURP = 65536  # an entry whose masks take no more is read whole when opened
 _open_files: dict[int, _Atlas] = {}
 _atlases: dict[tuple[str, int, int], _Atlas | None] = {}
 _pending = 0
