@@ -39,6 +39,16 @@ class Instance:
         if self.kind not in KINDS:
             raise ValueError(f"instance kind {self.kind!r} is not one of {KINDS}")
 
+    @classmethod
+    def trusted(cls, quad: np.ndarray, text: str, chars: np.ndarray | None, kind: str, field: str | None,
+                ignore: bool = False) -> "Instance":
+        """An Instance from arrays that already are what __post_init__ makes (float32, (4, 2) and
+        (n, 4, 2), owned by the new instance) and a kind in KINDS, skipping its conversions and
+        checks: for renderers that make dozens a sample (a card). Same fields as the constructor."""
+        inst = object.__new__(cls)
+        inst.__dict__.update(quad=quad, text=text, chars=chars, kind=kind, field=field, ignore=ignore)
+        return inst
+
     def to_json(self) -> dict[str, Any]:
         d: dict[str, Any] = {
             "quad": label_round(self.quad).tolist(),

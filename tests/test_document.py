@@ -279,7 +279,7 @@ def test_same_sample_same_bytes_and_pins():
 
 def test_fast_paths_equal_the_general_ones():
     """The renderer's shortcuts give what the general code gives: grey blend parts (one channel
-    computed, copied to three) against `blend_parts`, `_instance` against `Instance`, and a card
+    computed, copied to three) against `blend_parts`, `Instance.trusted` against `Instance`, and a card
     whose field lines come from the placed-line memo against the same card rendered fresh."""
     from synthgen.core import Instance
     from synthgen.renderers import document as D
@@ -295,7 +295,7 @@ def test_fast_paths_equal_the_general_ones():
                     assert got.dtype == want.dtype and got.shape == want.shape and np.array_equal(got, want)
     q = rng.uniform(0, 99, (4, 2)).astype(np.float32)
     ch = rng.uniform(0, 99, (3, 4, 2)).astype(np.float32)
-    fast, slow = D._instance(q, "ab", ch, "field", "name"), Instance(q, "ab", ch, "field", "name")
+    fast, slow = Instance.trusted(q, "ab", ch, "field", "name"), Instance(q, "ab", ch, "field", "name")
     assert list(vars(fast)) == list(vars(slow))
     for k, v in vars(slow).items():
         assert np.array_equal(vars(fast)[k], v) if isinstance(v, np.ndarray) else vars(fast)[k] == v

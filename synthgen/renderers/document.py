@@ -62,15 +62,6 @@ def fill(text: str, ident: dict) -> str:
     return "".join(out)
 
 
-def _instance(quad: np.ndarray, text: str, chars: np.ndarray | None, kind: str, field: str | None,
-              ignore: bool = False) -> Instance:
-    """`Instance(...)` from arrays that are already what its __post_init__ makes (float32 (4, 2)
-    and (n, 4, 2), fresh) and a known kind, without the conversions and checks: a card makes ~20."""
-    inst = object.__new__(Instance)
-    inst.__dict__.update(quad=quad, text=text, chars=chars, kind=kind, field=field, ignore=ignore)
-    return inst
-
-
 @dataclass
 class Placed:
     """A laid-out line at its place on the card: mask top-left (x, y), mask, quads."""
@@ -83,7 +74,7 @@ class Placed:
         off = np.array([self.x, self.y], np.float32)
         quad, chars = self.lay.quad + off, self.lay.chars + off
         if quad.dtype == np.float32 and chars.dtype == np.float32 and chars.ndim == 3:
-            return _instance(quad, self.lay.text, chars, kind, field)
+            return Instance.trusted(quad, self.lay.text, chars, kind, field)
         return Instance(quad, self.lay.text, chars, kind, field)
 
 
@@ -425,9 +416,9 @@ class DocumentRenderer:
         img = art.canvas.copy()
         ink = art.caption_ink.copy() if want_ink else None
         W, H = art.size
-        instances = [_instance(np.array([[0, 0], [W, 0], [W, H], [0, H]], np.float32), "", None, "document", None)]
-        instances += [_instance(i.quad.copy(), i.text, i.chars.copy(), i.kind, i.field) for i in art.captions]
-        instances += [_instance(i.quad.copy(), i.text, None, i.kind, i.field, True) for i in art.ignored]
+        instances = [Instance.trusted(np.array([[0, 0], [W, 0], [W, H], [0, H]], np.float32), "", None, "document", None)]
+        instances += [Instance.trusted(i.quad.copy(), i.text, i.chars.copy(), i.kind, i.field) for i in art.captions]
+        instances += [Instance.trusted(i.quad.copy(), i.text, None, i.kind, i.field, True) for i in art.ignored]
         px = t.px
         portrait = None
         if c.photo is not None:
@@ -456,7 +447,7 @@ class DocumentRenderer:
                     seen.add(key)
             for ln in placed:
                 _paste(img, ink, ln.p, f.color)
-                instances.append(_instance(ln.quad.copy(), ln.p.lay.text, ln.chars.copy(), "field", name))
+                instances.append(Instance.trusted(ln.quad.copy(), ln.p.lay.text, ln.chars.copy(), "field", name))
         if c.mrz is not None:
             for j, p in enumerate(self._mrz(t, ident["mrz"])):
                 _paste(img, ink, p, c.mrz.color)
@@ -503,7 +494,7 @@ class DocumentRenderer:
                 im = np.repeat(g[..., None], 3, axis=2)
             img[y0:y1, x0:x1] = im
         quad = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], np.float32)
-        return _instance(quad, "", None, "photo", "photo"), {"source": src, "sex": holder.sex, "age_band": holder.band,
+        return Instance.trusted(quad, "", None, "photo", "photo"), {"source": src, "sex": holder.sex, "age_band": holder.band,
                                                             **traits}
 
     def _banked(self, src: str, k: int, hw: tuple[int, int], folder, holder: Holder) -> tuple[np.ndarray, dict]:
