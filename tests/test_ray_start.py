@@ -1,8 +1,6 @@
 """How the Ray executor starts a local Ray of its own (issue 23): without the autoscaler monitor,
 the log monitor and the dashboard (Ray's private Node class, with a fallback to the public
-path), and, in the synthgen command's process, ahead of the job in a background thread
-(`preflight(address, workers)`), taken over by the job's `ray_session` or stopped at exit.
-Each Ray runs in a subprocess, which must leave nothing of it running."""
+path). Each Ray runs in a subprocess, which must leave nothing of it running."""
 
 import os
 import subprocess
@@ -15,13 +13,6 @@ import pytest
 from .test_ray import _no_ray_left
 
 ray = pytest.importorskip("ray")
-
-# the synthgen command marks its SIGTERM handler (cli._on_sigterm); the early start needs it
-AS_COMMAND = ("import signal\n"
-              "def on_term(*a): raise SystemExit(143)\n"
-              "on_term.synthgen_cli = True\n"
-              "signal.signal(signal.SIGTERM, on_term)\n")
-
 
 def _python(code: str) -> tuple[int, int, str, str]:
     p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -117,55 +108,4 @@ def test_local_ray_starts_without_monitors_and_falls_back():
     assert lean == "['gcs_server', 'raylet'] 7"
     assert "'monitor'" in full and "'log_monitor'" in full and "'dashboard'" in full and full.endswith(" 7")
     assert retried.startswith("['LeanNode', 'Node'] ") and "'dashboard'" in retried and retried.endswith(" 7")
-    assert _left_of(pid) == []
-
-
-def test_early_start_is_taken_over_by_the_job():
-    """preflight(None, workers) in the command's process starts the Ray in a thread; the job's
-    ray_session takes it over (the same instance), keeps the command's SIGTERM handler, and
-    stops it; then the thread that started it (whose end would kill Ray's processes: Linux's
-    PR_SET_PDEATHSIG) ends. A start of other --workers is replaced by one of the job's size. Outside the
-    command, preflight starts nothing."""
-    code = AS_COMMAND + (
-        "import ray\nfrom synthgen.run import ray_exec\n"
-        "ray_exec.preflight(None, 2)\n"
-        "early = ray_exec._early\n"
-        "assert early is not None and early.thread.name == 'synthgen-ray-start'\n"
-        "assert early.wait() is None and early.thread.is_alive()\n"
-        "gcs = ray.get_runtime_context().gcs_address\n"
-        "with ray_exec.ray_session(2):\n"
-        "    print(ray_exec._early is None, ray.get_runtime_context().gcs_address == gcs,\n"
-        "          ray.cluster_resources()['CPU'], signal.getsignal(signal.SIGTERM) is on_term)\n"
-        "early.thread.join(30)\n"
-        "print(ray.is_initialized(), early.thread.is_alive())\n"
-        "ray_exec.preflight(None, 1)\n"
-        "with ray_exec.ray_session(2):\n"
-        "    print(ray.cluster_resources()['CPU'])\n"
-        "signal.signal(signal.SIGTERM, signal.SIG_DFL)\n"
-        "ray_exec.preflight(None, 2)\n"
-        "print(ray_exec._early is None, ray.is_initialized())\n")
-    pid, rc, out, err = _python(code)
-    assert rc == 0, err
-    assert out.splitlines() == ["True True 2.0 True", "False False", "2.0", "True False"]
-    assert "SIGTERM handler" not in err
-    assert _left_of(pid) == []
-
-
-def test_early_start_without_a_job_is_stopped_at_exit():
-    """The command stops after preflight (bad input found later), here once the raylet has
-    started its agents and ray.init has not returned: the Ray begun for it is shut down when
-    the process exits, agents included (a raylet killed half-started would leave them)."""
-    code = AS_COMMAND + (
-        "import time, psutil\nfrom synthgen.run import ray_exec\n"
-        "ray_exec.preflight(None, 2)\n"
-        "deadline = time.monotonic() + 120\n"
-        "def agents():\n"
-        "    return [c for r in psutil.Process().children() if r.name() == 'raylet' for c in r.children()]\n"
-        "while not agents() and not ray_exec._early.ready.is_set() and time.monotonic() < deadline:\n"
-        "    time.sleep(0.02)\n"
-        "print(ray_exec._early.ready.is_set())\n"
-        "raise SystemExit(2)\n")
-    pid, rc, out, err = _python(code)
-    assert rc == 2, err
-    assert err == ""
     assert _left_of(pid) == []

@@ -29,16 +29,13 @@ driver (`run/job.Job`) writes the manifest last. Test faults travel in the spec
 - Ray is imported lazily; without it the user gets one line saying how to install it.
 - No address (argument or `RAY_ADDRESS`): start a local Ray (`num_cpus=workers`, quiet,
   without the autoscaler monitor, log monitor and dashboard it would not use: `_lean_node`)
-  and shut it down at the end. In the synthgen command, `preflight(None, workers)` begins that
-  start in a background thread, so that it overlaps the command's config and probe sample
-  (`_EarlyStart`); the job takes it over. An address (`auto`, `host:port`,
+  and shut it down at the end. An address (`auto`, `host:port`,
   `ray://host:port`): connect, and disconnect at the end. If the caller has already called
   `ray.init`, that connection is used and left up.
 """
 
 from __future__ import annotations
 
-import atexit
 import inspect
 import logging
 import os
@@ -80,11 +77,8 @@ def _address(address: str | None) -> str | None:
     return (address or os.environ.get("RAY_ADDRESS") or "").strip() or None
 
 
-def preflight(address: str | None, workers: int | None = None) -> None:
-    """Checks that need nothing written: Ray is installed, and the cluster address answers.
-    Given `workers`, in the synthgen command's process (`_in_command`), with no address and no
-    Ray yet: also begin to start the job's local Ray in a background thread (`_EarlyStart`), so
-    that its ~2-3 s overlap what the command does before the job (config, probe sample)."""
+def preflight(address: str | None) -> None:
+    """Checks that need nothing written: Ray is installed, and the cluster address answers."""
     ray = import_ray()
     address = _address(address)
     if address and not ray.is_initialized():
@@ -93,111 +87,6 @@ def preflight(address: str | None, workers: int | None = None) -> None:
         except (ConnectionError, ValueError) as e:
             raise UserError(f"cannot connect to Ray at {address!r} ({e}); start a cluster with "
                             f"`ray start --head`, or leave --ray-address/RAY_ADDRESS unset for a local Ray") from None
-    elif not address and workers is not None and _early is None and not ray.is_initialized() and _in_command():
-        _start_early(ray, int(workers))
-
-
-def _in_command() -> bool:
-    """This is the main thread of a process running the synthgen command (cli.py marks its
-    SIGTERM handler): the process ends with the command, so a Ray started ahead for a job that
-    then never runs (bad input after the check) is stopped at exit (`_stop_untaken`). A
-    program that calls render() keeps the synchronous start: nothing outlives a failed call."""
-    if threading.current_thread() is not threading.main_thread():
-        return False
-    return bool(getattr(signal.getsignal(signal.SIGTERM), "synthgen_cli", False))
-
-
-class _EarlyStart:
-    """`_init_local` in a background thread, which then stays until the Ray it started is shut
-    down (`_shutdown`): Ray ties the life of the processes it starts to the thread that starts
-    them (Linux's PR_SET_PDEATHSIG acts on the parent *thread*), so a thread that ended after
-    `ray.init` would take the GCS and the raylet with it. A daemon thread, parked after the
-    start: an interpreter that exits without a job taking the Ray over (the command stopped
-    before its job) waits in `_stop_untaken` for the start to finish, then shuts the Ray down
-    (a raylet killed half-started leaves its two agents running). Ray sets no SIGTERM handler
-    off the main thread, so the command's stays (what `_keep_cli_sigterm` restores otherwise);
-    the warning Ray logs about that is dropped."""
-
-    def __init__(self, ray, workers: int) -> None:
-        self.workers = workers
-        self.error: BaseException | None = None
-        self.ready, self.release = threading.Event(), threading.Event()
-        self.thread = threading.Thread(target=self._start, args=(ray,), name="synthgen-ray-start", daemon=True)
-        self.thread.start()
-
-    def _start(self, ray) -> None:
-        log = logging.getLogger("ray._private.worker")
-        log.addFilter(_drop_sigterm_warning)
-        try:
-            _init_local(ray, self.workers)
-        except BaseException as e:  # raised in the job's thread when it takes this start over
-            self.error = e
-        finally:
-            log.removeFilter(_drop_sigterm_warning)
-            self.ready.set()
-        if self.error is None:
-            self.release.wait()
-
-    def wait(self) -> BaseException | None:
-        self.ready.wait()
-        return self.error
-
-
-def _drop_sigterm_warning(record: logging.LogRecord) -> bool:
-    return not str(record.msg).startswith("SIGTERM handler is not set")
-
-
-_early: _EarlyStart | None = None  # the local Ray preflight began to start, until a job takes it
-_holder: _EarlyStart | None = None  # the thread that started the running Ray, until it is shut down
-
-
-def _shutdown(ray) -> None:
-    """ray.shutdown() of a Ray we started or joined; then the thread that started it may end."""
-    global _holder
-    try:
-        ray.shutdown()
-    finally:
-        holder, _holder = _holder, None
-        if holder is not None:
-            holder.release.set()
-
-
-def _start_early(ray, workers: int) -> None:
-    global _early
-    _early = _EarlyStart(ray, workers)
-    atexit.register(_stop_untaken, ray, _early)  # runs before Ray's own hook (registered at import)
-
-
-def _stop_untaken(ray, early: _EarlyStart) -> None:
-    """At exit, a Ray started ahead that no job took over (the command stopped before its job)
-    is shut down once it is up: killed half-started (the thread dies with the interpreter), its
-    raylet would leave the two agents it had started running."""
-    global _early, _holder
-    if _early is not early:
-        return
-    _early = None
-    if early.wait() is None:
-        _holder = early
-        _shutdown(ray)
-
-
-def _take_early(ray, workers: int, address: str | None) -> bool:
-    """Take over the Ray `preflight` began to start: True if it is up and is what this job would
-    start (no address, `workers` CPUs). One that failed, or that does not fit (another job's
-    arguments), is dropped (shut down): the caller starts the right one, and any error is
-    raised there as without the early start."""
-    global _early, _holder
-    early, _early = _early, None
-    if early is None:
-        return False
-    error = early.wait()
-    if error is not None:
-        return False
-    _holder = early
-    if not address and early.workers == workers and ray.is_initialized():
-        return True
-    _shutdown(ray)
-    return False
 
 
 def _max_retries(value: int | None) -> int:
@@ -354,8 +243,6 @@ def _check_reachable(address: str, timeout: float = 10.0) -> None:
 
 def _connect(ray, workers: int, address: str | None) -> bool:
     """Make sure Ray is up; True if we started or connected it (and so must shut it down)."""
-    if _take_early(ray, workers, address):
-        return True
     if ray.is_initialized():
         return False
     with _keep_cli_sigterm():
@@ -479,7 +366,7 @@ def ray_session(workers: int = 1, address: str | None = None):
             yield
         finally:
             if owns:
-                _shutdown(ray)
+                ray.shutdown()
 
 
 def run_ray(spec: Any, tasks: Iterable, on_progress: Callable[[int], None], workers: int = 1,
@@ -581,7 +468,7 @@ def run_ray(spec: Any, tasks: Iterable, on_progress: Callable[[int], None], work
         if listener is not None:
             listener.close()
         if owns:
-            _shutdown(ray)
+            ray.shutdown()
         messages.__exit__(None, None, None)
 
 
