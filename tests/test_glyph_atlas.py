@@ -14,6 +14,8 @@ import synthgen.renderers.glyphs as G
 from synthgen import machinecache
 from synthgen.renderers import fonts as F
 
+from .test_machinecache import forget_caches
+
 LATIN = "Quartz jinx 0-9 VEX: 12.5% (a/b) fiord"
 HAN = "汉字的字形中文测试天地玄黄宇宙洪荒日月盈昃辰宿列张寒来暑往秋收冬藏"
 
@@ -21,22 +23,11 @@ HAN = "汉字的字形中文测试天地玄黄宇宙洪荒日月盈昃辰宿列�
 @pytest.fixture
 def cache(tmp_path, monkeypatch):
     """A fresh cache folder; every in-process glyph cache forgotten before and after."""
-
-    def forget():
-        machinecache.reset()
-        F.load_faces.cache_clear()
-        F._FONT_IDS.clear()
-        G.close_atlases()
-        G._atlases.clear()
-        G._tables.clear()
-        G._cached = 0
-        G._pending = 0
-
     monkeypatch.setenv(machinecache.ENV, str(tmp_path / "cache"))
-    forget()
+    forget_caches()
     yield tmp_path / "cache"
     monkeypatch.undo()
-    forget()
+    forget_caches()
 
 
 def _forget_process():
@@ -188,3 +179,28 @@ def test_no_atlas_file_is_left_open_at_exit(tmp_path):
     assert int(r.stdout.split()[-1]) > 0  # files were open when the interpreter exited
     # (fonts.py's fontTools readers of the font files may warn here too: not the atlas's files)
     assert "glyphs" not in "".join(ln for ln in r.stderr.splitlines() if "unclosed" in ln), r.stderr
+
+
+# What an atlas entry's bytes depend on in the code, hashed as it stood at each ATLAS_VERSION.
+# Editing any of these functions fails the test below until someone decides: bump
+# ATLAS_VERSION (the glyphs or the entry layout change: every entry is rasterised again once)
+# or, for an edit that changes no byte (a comment, a rename), record the new hash here.
+ATLAS_CODE = {2: "38cd61675b7e"}
+
+
+def _atlas_code_hash() -> str:
+    import hashlib
+    import inspect
+
+    parts = [G._rasterise_glyph, G._rasterise, G._inset, G._insets, G._edge_bytes, G._write_atlas, G._Atlas._load,
+             F.pil_font]
+    src = "".join(inspect.getsource(f) for f in parts) + repr(G._ATLAS_FIELDS)
+    return hashlib.sha256(src.encode()).hexdigest()[:12]
+
+
+def test_atlas_version_follows_the_code_its_entries_depend_on():
+    got = _atlas_code_hash()
+    assert ATLAS_CODE.get(G.ATLAS_VERSION) == got, (
+        f"the code behind glyph atlas entries changed (hash {got}): if glyphs or the entry layout "
+        f"change, bump glyphs.ATLAS_VERSION and add {{{G.ATLAS_VERSION + 1}: {got!r}}} to ATLAS_CODE; "
+        f"if no byte changes, set ATLAS_CODE[{G.ATLAS_VERSION}] = {got!r}")

@@ -13,29 +13,28 @@ from synthgen.renderers import backgrounds as B
 from synthgen.renderers import fonts as F
 
 
+def forget_caches() -> None:
+    """Every in-process cache of what the machine cache holds (faces, glyphs, banks) forgotten."""
+    machinecache.reset()
+    F.load_faces.cache_clear()
+    F._FONT_IDS.clear()
+    G.close_atlases()
+    G._atlases.clear()
+    G._tables.clear()
+    G._cached = 0
+    G._pending = 0
+    for fn in (B.bank, B.fractal_bank, B.paper_bank, B.stain_bank):
+        fn.cache_clear()
+
+
 @pytest.fixture
 def cache(tmp_path, monkeypatch):
     """A fresh cache folder for this test; every in-process cache forgotten before and after."""
-
-    def forget():
-        machinecache.reset()
-        F.load_faces.cache_clear()
-        F._FONT_IDS.clear()
-        for at in G._atlases.values():
-            if at is not None:
-                at.close()
-        G._atlases.clear()
-        G._tables.clear()
-        G._cached = 0
-        G._pending = 0
-        for fn in (B.bank, B.fractal_bank, B.paper_bank, B.stain_bank):
-            fn.cache_clear()
-
     monkeypatch.setenv(machinecache.ENV, str(tmp_path / "cache"))
-    forget()
+    forget_caches()
     yield tmp_path / "cache" / f"v{machinecache.FORMAT}"
     monkeypatch.undo()
-    forget()
+    forget_caches()
 
 
 def _faces():

@@ -33,7 +33,12 @@ SMALL_SET = ["--set", "image.width=128", "--set", "image.height=128", "--set", "
 
 def _cli(args, env=None, faults=None):
     exe = fault_cli(**faults) if faults else [sys.executable, "-m", "synthgen.cli"]
-    p = subprocess.Popen([*exe, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    return _run([*exe, *args], env)
+
+
+def _run(argv, env=None):
+    """(pid, exit code, stdout, stderr) of a command with `env` over this one's."""
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                          env={**os.environ, **(env or {})})
     try:
         out, err = p.communicate(timeout=240)

@@ -2,28 +2,18 @@
 the log monitor and the dashboard (Ray's private Node class, with a fallback to the public
 path). Each Ray runs in a subprocess, which must leave nothing of it running."""
 
-import os
-import subprocess
 import sys
 import time
 
 import psutil
 import pytest
 
-from .test_ray import _no_ray_left
+from .test_ray import _no_ray_left, _run
 
 ray = pytest.importorskip("ray")
 
 def _python(code: str) -> tuple[int, int, str, str]:
-    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                         env={**os.environ, "RAY_ADDRESS": ""})
-    try:
-        out, err = p.communicate(timeout=240)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        p.communicate()
-        raise
-    return p.pid, p.returncode, out, err
+    return _run([sys.executable, "-c", code], {"RAY_ADDRESS": ""})
 
 
 def _left_of(pid: int, wait_s: float = 15.0) -> list:
