@@ -201,6 +201,7 @@ def _faces_key(p: Path, resolved: str) -> str | None:
 
 def _read_faces(p: Path, row: dict | None) -> tuple[FontFace, ...]:
     path = str(p)
+    fonts: list = []
     try:
         if p.suffix.lower() in (".ttc", ".otc"):
             fonts = list(TTCollection(path, lazy=True).fonts)
@@ -229,6 +230,9 @@ def _read_faces(p: Path, row: dict | None) -> tuple[FontFace, ...]:
         raise
     except (TTLibError, OSError, AssertionError, KeyError, ValueError, IndexError) as e:  # fontTools raises many kinds
         raise UserError(f"font file {path!r} is corrupt or not a font ({type(e).__name__}: {e}); remove it or replace it") from None
+    finally:
+        for f in fonts:  # lazy readers keep the file open (a collection's faces share one reader)
+            f.close()
 
 
 def font_files(folder: Path) -> list[Path]:
