@@ -50,12 +50,17 @@ def _run(argv, env=None):
 
 
 def _ray_processes_of(driver_pid: int) -> list:
-    """Processes of a local Ray instance started by `driver_pid` (its session folder ends in _<pid>)."""
+    """Processes of a local Ray instance started by `driver_pid` (its session folder ends in
+    _<pid>): named in their command line, or, for those that rename themselves (Ray's agents:
+    `ray::DashboardAgent`), holding a file of that folder open."""
     tag = f"_{driver_pid}/"
     found = []
     for p in psutil.process_iter(["cmdline"]):
+        if p.pid == driver_pid:
+            continue
         try:
-            if any("/ray/session_" in a and tag in a for a in p.info["cmdline"] or []):
+            if any("/ray/session_" in a and tag in a for a in p.info["cmdline"] or []) or \
+                    any("/ray/session_" in f.path and tag in f.path for f in p.open_files()):
                 found.append(p)
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             pass

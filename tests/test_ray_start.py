@@ -3,9 +3,7 @@ the log monitor and the dashboard (Ray's private Node class, with a fallback to 
 path). Each Ray runs in a subprocess, which must leave nothing of it running."""
 
 import sys
-import time
 
-import psutil
 import pytest
 
 from .test_ray import _no_ray_left, _run
@@ -14,29 +12,6 @@ ray = pytest.importorskip("ray")
 
 def _python(code: str) -> tuple[int, int, str, str]:
     return _run([sys.executable, "-c", code], {"RAY_ADDRESS": ""})
-
-
-def _left_of(pid: int, wait_s: float = 15.0) -> list:
-    """What is left of the Ray that `pid` started, including processes that renamed themselves
-    (Ray's agents: `ray::DashboardAgent`), found by the session folder they hold open; waits
-    up to `wait_s` for what is still stopping."""
-    tag = f"_{pid}/"
-
-    def renamed() -> list:
-        found = []
-        for p in psutil.process_iter():
-            try:
-                if any("/ray/session_" in f.path and tag in f.path for f in p.open_files()):
-                    found.append(p)
-            except (psutil.NoSuchProcess, psutil.AccessDenied):
-                pass
-        return found
-
-    left = _no_ray_left(pid, wait_s)
-    deadline = time.monotonic() + wait_s
-    while (more := renamed()) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    return left + [p for p in more if p not in left]
 
 
 def test_lean_node_is_swapped_in_for_the_call_only(monkeypatch):
@@ -98,4 +73,4 @@ def test_local_ray_starts_without_monitors_and_falls_back():
     assert lean == "['gcs_server', 'raylet'] 7"
     assert "'monitor'" in full and "'log_monitor'" in full and "'dashboard'" in full and full.endswith(" 7")
     assert retried.startswith("['LeanNode', 'Node'] ") and "'dashboard'" in retried and retried.endswith(" 7")
-    assert _left_of(pid) == []
+    assert _no_ray_left(pid) == []
