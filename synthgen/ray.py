@@ -33,7 +33,6 @@ imports), and nothing in synthgen imports this module under a bare name.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -69,16 +68,15 @@ def _spec(pipeline: Any, seed: int | None, overrides: dict[str, Any]) -> tuple[s
     return config_json, int(pipe.seed), RENDER_TORCH if uses_torch(pipe) else RENDER
 
 
-@lru_cache(maxsize=4)
 def _pipeline(config_json: str, seed: int):
-    """One Pipeline per config in each worker process (Ray reuses its workers)."""
+    """One Pipeline per config in each worker process (Ray reuses its workers): the render
+    workers' own cache (run/worker.py)."""
     import cv2
 
-    from .config import PipelineConfig
-    from .pipeline import Pipeline
+    from .run.worker import _pipeline as cached
 
     cv2.setNumThreads(1)  # one sample at a time per task: OpenCV's pool only adds overhead
-    return Pipeline(PipelineConfig.model_validate(json.loads(config_json)), seed=seed)
+    return cached(config_json, seed)
 
 
 def _dumps(obj: Any) -> str:
