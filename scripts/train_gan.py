@@ -9,7 +9,9 @@
 The GAN step runs `synthgen gan train` (default --compose mask; --compose none is the reference
 GeneGAN) and then exports OUT/checkpoint (the moving average of the generator, fp16) to
 synthgen/data/gan/glasses. Export only a checkpoint that `synthgen gan eval --ckpt` shows better
-than the shipped one: run with --no-export, evaluate, then `--export-only`.
+than the shipped one: run with --no-export, evaluate, then `--export-only`. Any other option of
+`synthgen gan train` (--w-area, --mask-budget, --widths, --u-channels, --seed, ...) is passed on
+to it as given.
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ def main() -> int:
                     "default there 1)")
     ap.add_argument("--mask-input", action="store_true", help="compose mask: the mask head also reads the input and "
                     "decoded images (synthgen gan train --mask-input; off by default)")
-    a = ap.parse_args()
+    a, rest = ap.parse_known_args()  # the rest goes to `synthgen gan train`, which checks it
     if a.classifier_only:
         classifier(a.classifier_steps)
         return 0
@@ -85,6 +87,7 @@ def main() -> int:
     argv += ["--resume"] if a.resume else []
     argv += ["--max-minutes", str(a.max_minutes)] if a.max_minutes else []
     argv += [] if a.no_export else ["--export", str(ROOT / "synthgen" / "data" / "gan" / "glasses")]
+    argv += rest
     t = time.perf_counter()
     rc = cli(argv)
     print(f"train wall time {time.perf_counter() - t:.0f} s: synthgen {' '.join(argv)}")

@@ -136,8 +136,10 @@ def test_w_para_option_and_the_script_has_the_commands_options(tmp_path, capsys,
     out = tmp_path / "script"
     monkeypatch.setattr(sys, "argv", ["train_gan.py", "--out", str(out), "--steps", "1", "--batch", "2", "--pool", "4",
                                       "--threads", "1", "--no-export", "--w-rec-mask", "0.5", "--mask-input",
-                                      "--w-para", "0.75"])
-    assert script.main() == 0
+                                      "--w-para", "0.75", "--w-area", "0.125", "--widths", "8,16,32",
+                                      "--u-channels", "4"])
+    assert script.main() == 0  # --w-area, --widths, --u-channels: options the script does not name, passed on
     conf = json.loads((out / "checkpoint" / "config.json").read_text())
     assert conf["meta"]["train"]["w_rec_mask"] == 0.5 and conf["meta"]["train"]["w_para"] == 0.75
+    assert conf["meta"]["train"]["w_area"] == 0.125
     assert conf["model"]["mask_input"] is True
