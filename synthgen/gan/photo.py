@@ -82,7 +82,9 @@ def genegan_photo(d: Any, size_hw: tuple[int, int], prefix: str = "photo.genegan
             a, _ = gan.encode(lo)
             u = gan.encode(render_spec(face_spec(d, f"{prefix}.donor"), GAN_SIZE, {"glasses": True}))[1] \
                 if op == "add" else None
-            img, m = gan.gen.dec.parts(a, u, to_tensor(lo[None], gan.device))  # decoded image and mask, composed below at full size
+            # the input image only where the mask head reads it (mask_input; not the shipped model)
+            base = to_tensor(lo[None], gan.device) if gan.gen.dec.mask_image is not None else None
+            img, m = gan.gen.dec.parts(a, u, base)  # decoded image and mask, composed below at full size
         img = np.ascontiguousarray(img[0].clamp(-1, 1).add(1).mul(127.5).permute(1, 2, 0).numpy(), dtype=np.float32)
         mk = np.ascontiguousarray(m[0, 0].numpy(), dtype=np.float32)
         big_m = _lift(mk, s, h, w)[:, :, None]

@@ -58,8 +58,7 @@ def edge_insets(mask: np.ndarray) -> tuple[float, float, float, float]:
     lies, 1 - (peak coverage of that edge row or column). A single row (column) holds both
     edges: its 1 - c is split between them."""
     h, w = mask.shape
-    cols, rows = mask.max(axis=0).tolist(), mask.max(axis=1).tolist()  # two reductions, not four
-    return _insets(cols[0], rows[0], cols[-1], rows[-1], w, h)
+    return _insets(_edge_bytes(mask), w, h)
 
 
 def _inset(c: float) -> float:
@@ -74,8 +73,9 @@ _EDGE = tuple(_inset(b / 255.0) for b in range(256))
 _HALF = tuple((1.0 - b / 255.0) / 2 for b in range(256))
 
 
-def _insets(cl: int, ct: int, cr: int, cb: int, w: int, h: int) -> tuple[float, float, float, float]:
-    """edge_insets from the peak bytes of the mask's left, top, right and bottom edges."""
+def _insets(e: int, w: int, h: int) -> tuple[float, float, float, float]:
+    """edge_insets of a w x h mask from its edges' peak bytes packed as `_edge_bytes` packs them."""
+    cl, ct, cr, cb = e & 255, e >> 8 & 255, e >> 16 & 255, e >> 24 & 255
     l, r = (_HALF[cl], _HALF[cl]) if w == 1 else (_EDGE[cl], _EDGE[cr])
     t, b = (_HALF[ct], _HALF[ct]) if h == 1 else (_EDGE[ct], _EDGE[cb])
     return l, t, r, b
@@ -84,7 +84,7 @@ def _insets(cl: int, ct: int, cr: int, cb: int, w: int, h: int) -> tuple[float, 
 def _edge_bytes(mask: np.ndarray) -> int:
     """The peak bytes of a mask's left, top, right and bottom edges, packed as cl | ct << 8 |
     cr << 16 | cb << 24 (what the atlas stores for _insets)."""
-    cols, rows = mask.max(axis=0).tolist(), mask.max(axis=1).tolist()
+    cols, rows = mask.max(axis=0).tolist(), mask.max(axis=1).tolist()  # two reductions, not four
     return cols[0] | rows[0] << 8 | cols[-1] << 16 | rows[-1] << 24
 
 
@@ -365,7 +365,7 @@ class _Atlas:
             return None
         # read-only, as the bytes are (masks are only ever read); no buffer export of the mask
         mask = np.ndarray((h, w), np.uint8, b, o)
-        return Glyph(mask, x0, y0, adv, _insets(e & 255, e >> 8 & 255, e >> 16 & 255, e >> 24 & 255, w, h))
+        return Glyph(mask, x0, y0, adv, _insets(e, w, h))
 
     def add(self, ch: str, g: Glyph) -> Glyph:
         global _pending

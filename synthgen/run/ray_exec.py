@@ -113,7 +113,7 @@ class _Progress:
             self.done[shard] = done
 
     def finish(self, shard: int) -> None:
-        """The driver has the shard: forget it (snapshots stay as small as the work in flight)."""
+        """The driver has the shard: forget it (`done` holds the shards in flight only)."""
         self.closed.add(shard)
         self.done.pop(shard, None)
 
@@ -262,14 +262,16 @@ def _keep_cli_sigterm() -> Iterator[None]:
             signal.signal(signal.SIGTERM, before)
 
 
+_QUIET = dict(log_to_driver=False, logging_level=logging.ERROR)  # no worker output, no Ray chatter
+
+
 def _init(ray, workers: int, address: str | None) -> bool:
-    quiet = dict(log_to_driver=False, logging_level=logging.ERROR)
     if address:
         try:
             # Ray itself retries an unreachable address for minutes; fail fast instead.
             _check_reachable(address)
             with stderr_to_log():  # a cluster that refuses us: a C++ warning a second for 20 s
-                ray.init(address=address, **quiet)
+                ray.init(address=address, **_QUIET)
         except Exception as e:
             if auth_refused(e):  # token authentication (docs/ray.md): say so, not "start a cluster"
                 raise UserError(auth_fix(address)) from None
@@ -292,7 +294,7 @@ def _init_local(ray, workers: int) -> None:
     fail (another Ray version), the public `ray.init` is tried once more, and its error is
     the one raised."""
     kwargs = dict(address="local", num_cpus=workers, include_dashboard=False, _node_ip_address="127.0.0.1",
-                  _system_config=LOCAL_SYSTEM_CONFIG, log_to_driver=False, logging_level=logging.ERROR)
+                  _system_config=LOCAL_SYSTEM_CONFIG, **_QUIET)
     with _lean_node() as lean:
         try:
             ray.init(**kwargs)
