@@ -1,5 +1,8 @@
 """synthgen: synthetic training data for OCR, document and face models."""
 
+from . import numerics
+
+numerics.pin()  # before anything imports numpy or OpenCV: the same kernels on every AVX2 machine
 from .version import SAMPLE_STREAM, __version__  # noqa: F401 (re-exported; defined in the leaf module)
 
 

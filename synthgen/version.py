@@ -14,4 +14,7 @@ __version__ = "0.2.0"
 # 8: document pipelines: portraits' hair shine is a short arc inside the crown and long hair one
 #    polygon (was a straight bar that could leave the hair, and a notch); card watermarks
 #    ("RESIDENT IDENTITY", "UTO") are don't-care line instances (labels and EAST score maps).
-SAMPLE_STREAM = 8
+# 9: numpy's and OpenCV's kernels capped at AVX2 on AVX-512 machines (synthgen/numerics.py): an
+#    AVX-512 machine rendered ~0.3-2% of samples a level apart in some pixels; score maps written
+#    at PNG compression 1 (248 B against 432 B, and faster).
+SAMPLE_STREAM = 9

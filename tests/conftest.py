@@ -1,3 +1,5 @@
+import synthgen  # noqa: F401  (first: caps numpy's and OpenCV's kernels at AVX2 before they load, numerics.py)
+
 import os
 import signal
 

@@ -29,6 +29,7 @@ import psutil  # declared in the test extra: missing, the run fails
 import pytest
 
 import synthgen
+from synthgen import numerics
 
 from .helpers import shard_hashes
 
@@ -63,7 +64,10 @@ class Cluster:
         self.tag = root.name
         self.port = _free_ports(1)[0]
         self.address = f"127.0.0.1:{self.port}"
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
+        # a cluster started outside synthgen: without the kernel caps `import synthgen` put in this
+        # environment (numerics.py); its workers must cap themselves, or their `numerics` differs
+        # from the driver's and the job stops (run/versions.py)
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_") and k not in numerics._OWNER}
         package_root = str(Path(synthgen.__file__).resolve().parents[1])  # workers import this synthgen
         self.env.update({
             MARK: self.tag, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32),

@@ -18,6 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from .. import numerics
 from ..draws import Draws
 from ..errors import UserError
 from ..io.images import read_rgb
@@ -58,7 +59,8 @@ def _to_u8(x: np.ndarray) -> np.ndarray:
 
 def _persisted(fn):
     """Build a bank once per machine: the arrays go to the machine cache (synthgen/machinecache.py),
-    keyed by this module's source, the arguments and the numpy / OpenCV versions, and every
+    keyed by this module's source, the arguments, the numpy / OpenCV versions and the kernels they
+    run (numerics.level: a bank built with AVX-512 kernels differs in the last bit), and every
     later process reads them back (a few ms) instead of building them (~0.1-0.4 s each)."""
     import functools
 
@@ -70,7 +72,7 @@ def _persisted(fn):
         if machinecache.root() is not None:
             try:
                 name = machinecache.key("bank", fn.__name__, args, machinecache.source_key(__file__),
-                                        np.__version__, cv2.__version__)
+                                        np.__version__, cv2.__version__, numerics.level())
             except OSError:
                 name = None
         if name is not None:

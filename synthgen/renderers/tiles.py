@@ -16,6 +16,8 @@ import zlib
 import cv2
 import numpy as np
 
+from .. import numerics
+
 _ROTATE = (None, cv2.ROTATE_90_CLOCKWISE, cv2.ROTATE_180, cv2.ROTATE_90_COUNTERCLOCKWISE)
 
 
@@ -139,7 +141,8 @@ class TileStore:
             return None
         try:
             name = machinecache.key(kind, [(os.path.basename(p), machinecache.source_key(p)) for p in paths],
-                                    machinecache.source_key(__file__, *sources), cv2.__version__, np.__version__)
+                                    machinecache.source_key(__file__, *sources), cv2.__version__, np.__version__,
+                                    numerics.level())
         except OSError:
             return None
         store = cls._open(machinecache.path(kind, name), paths)

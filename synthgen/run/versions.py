@@ -30,6 +30,7 @@ from functools import lru_cache
 from importlib import metadata
 from typing import Any
 
+from .. import numerics
 from ..errors import UserError
 from ..version import __version__
 
@@ -40,9 +41,9 @@ _PIL_FEATURES = ("freetype2", "harfbuzz", "raqm", "fribidi")
 
 # what the bytes of each kind of job depend on
 RENDER = ("numpy", "opencv", "pillow", "freetype2", "harfbuzz", "raqm", "fribidi", "fonttools", "albucore",
-          "orjson", "zlib")
+          "orjson", "zlib", "numerics")
 RENDER_TORCH = RENDER + ("torch",)  # a pipeline with GeneGAN portraits
-AUGMENT = ("numpy", "opencv", "albucore", "orjson")
+AUGMENT = ("numpy", "opencv", "albucore", "orjson", "numerics")
 
 FLAG = "--accept-versions"
 
@@ -84,6 +85,7 @@ def _versions() -> dict[str, str | None]:
         for f in _PIL_FEATURES:
             out.setdefault(f, None)
     out["zlib"] = zlib.ZLIB_RUNTIME_VERSION
+    out["numerics"] = numerics.level()  # the CPU kernels numpy, OpenCV and OpenBLAS run (synthgen/numerics.py)
     try:
         out["webdataset"] = metadata.version("webdataset")  # for the record: readers only
     except metadata.PackageNotFoundError:
