@@ -82,6 +82,7 @@ def run(n: int, overrides: dict, pipeline: str = "ocr_line") -> dict:
 _STEADY_CHILD = r"""
 import json, os, resource, sys, time
 t_launch = float(sys.argv[4])
+import synthgen  # before cv2: the kernels `synthgen render` runs (numerics.py)
 import cv2
 cv2.setNumThreads(1)
 from synthgen.io.encode import encode_sample

@@ -37,6 +37,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=GOLDEN, help=f"the file (default {GOLDEN.relative_to(ROOT)})")
     a = ap.parse_args(argv)
 
+    import synthgen  # noqa: F401  (before cv2: caps its kernels as `synthgen render` does, numerics.py)
+
     import cv2
 
     cv2.setNumThreads(1)  # as a render worker runs (the bytes do not depend on it; the time does)

@@ -105,8 +105,8 @@ def late() -> str | None:
     missed = {k: v for k, v in switches().items() if k not in os.environ and k != "OPENBLAS_CORETYPE"}
     if not missed:
         return None
-    libs = " and ".join(sorted({"numpy" if k.startswith("NPY") else "OpenCV" for k in missed}))
-    return (f"{libs} was imported before synthgen on this AVX-512 machine and runs its AVX-512 kernels: "
+    libs = sorted({"numpy" if k.startswith("NPY") else "OpenCV" for k in missed})
+    return (f"{' and '.join(libs)} {'were' if len(libs) > 1 else 'was'} imported before synthgen on this AVX-512 machine and runs its AVX-512 kernels: "
             "some samples come out a level apart in a few pixels from the same samples rendered by "
             "`synthgen render` or on an AVX2 machine. Import synthgen first, or start Python with "
             + " ".join(f"{k}='{v}'" for k, v in missed.items()))

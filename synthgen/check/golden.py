@@ -51,6 +51,9 @@ def library_versions() -> dict[str, str]:
         out["raqm"] = str(features.version("raqm"))
     except Exception:  # pragma: no cover - Pillow without features
         pass
+    from .. import numerics
+
+    out["numerics"] = numerics.level()  # the CPU kernels (an AVX-512 machine uncapped differs)
     return out
 
 
