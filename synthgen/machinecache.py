@@ -5,7 +5,8 @@ procedural background banks (~0.4 s). A cache only ever saves time: what it retu
 byte-for-byte what the process would have computed, because every entry is keyed by all it
 depends on -- the source file of the code that makes it (any edit starts a fresh entry), the
 input files' contents (fonts by a hash of their bytes), and the library versions (numpy,
-OpenCV, Pillow, FreeType, fontTools).
+OpenCV, Pillow, FreeType, fontTools); banks and tiles also the CPU kernels numpy and OpenCV
+run (`numerics.level`: an AVX-512 kernel rounds some results differently).
 
 Where: `$SYNTHGEN_CACHE_DIR`, else `$XDG_CACHE_HOME/synthgen`, else `~/.cache/synthgen`.
 `SYNTHGEN_CACHE_DIR=off` (or `0`, `none`, empty) turns it off. A folder that cannot be made
