@@ -114,12 +114,14 @@ def late() -> str | None:
 
 @lru_cache(maxsize=1)
 def warn_if_late() -> None:
-    """`late()` as a warning, once per process (a pipeline is being built)."""
+    """`late()` as a warning, once per process, from a job that writes shards (`run/job.py`): where
+    bytes are compared across machines and resumes. A training loop that samples in-process gets
+    none: its samples are as good, only not byte-equal to another machine's."""
     why = late()
     if why is not None:
         import warnings
 
-        warnings.warn(why, RuntimeWarning, stacklevel=3)
+        warnings.warn(why, RuntimeWarning, stacklevel=2)
 
 
 def _numpy_kernels() -> str:

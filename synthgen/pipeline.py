@@ -9,7 +9,6 @@ from typing import Any
 
 import numpy as np
 
-from . import numerics
 from .augment import augment
 from .config import PipelineConfig, dataset_name, load_config
 from .core import TEXT_KINDS, Sample, key_for  # noqa: F401 (TEXT_KINDS re-exported: torch.py)
@@ -21,7 +20,6 @@ from .version import __version__
 
 class Pipeline:
     def __init__(self, cfg: PipelineConfig, seed: int | None = None, base: PipelineConfig | None = None) -> None:
-        numerics.warn_if_late()  # numpy or OpenCV loaded before synthgen could cap their kernels
         self.cfg = cfg
         self.base = base or cfg
         self.seed = cfg.seed if seed is None else int(seed)

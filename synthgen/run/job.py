@@ -59,6 +59,7 @@ from ..errors import RunError, UserError
 from ..io.shards import MANIFEST, PARTIAL_SUFFIX, out_of_space, shard_index, shard_name, url_to_fs
 from ..version import SAMPLE_STREAM
 from . import faults
+from .. import numerics
 from . import versions as libs
 from .lock import LOCK_NAME, output_lock
 from .worker import JobSpec, Plan, VerifyTask, one_opencv_thread
@@ -347,6 +348,7 @@ class Job:
         if not self.checked:
             self.check()
         fs, root, out = self.fs, self.root, self.out
+        numerics.warn_if_late()  # numpy / OpenCV loaded before synthgen could cap them: shards at their own level
         # The libraries the bytes depend on must be those the finished shards were made with.
         taken = libs.check_resume(out, self.old.get("versions"), self.libraries, self.accept_versions) if self.recorded else []
         before = self.old.get("versions_accepted") if self.recorded else None
