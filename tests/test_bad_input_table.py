@@ -272,6 +272,8 @@ CHECK = [
     C("check", "--tolerance", "{ds} -q --tolerance nan", why="NaN"),
     C("check", "--limit", "{ds} -q --limit -1", why="negative"),
     C("check", "--limit", "{ds} -q --limit x", why="not a number"),
+    C("check", "--reproduce", "{ds} -q --reproduce -1", why="negative"),
+    C("check", "--reproduce", "{ds} -q --reproduce x", why="not a number"),
 ]
 
 M = "ocr_line --model synthgen.crnn.judge:fails --rounds 1 --per-round 4 -q --sheet 0 --out {out}"

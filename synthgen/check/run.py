@@ -30,7 +30,8 @@ from ..errors import UserError
 from .hashes import bands, hamming, mean_colour, phash, pixel_hash
 from .labels import label_findings
 from ..io.images import decode
-from ..io.readers import IMAGE_EXTS, ShardError, ShardMismatch, ShardRef, stream_shard, survey
+from ..io.readers import IMAGE_EXTS, ShardError, ShardMismatch, ShardRef, read_manifest, stream_shard, survey
+from ..io.shards import url_to_fs
 
 NEAR_DEFAULT = 6
 # Near duplicates also keep their shape: the pHash squashes every image to 32 x 32, so two
@@ -71,6 +72,7 @@ class Report:
     limit: int = 200
 
     errors: int = 0  # error findings, including those not listed
+    reproduced: int | None = None  # samples rendered again (--reproduce), None when not asked
 
     @property
     def ok(self) -> bool:
@@ -85,7 +87,8 @@ class Report:
     def to_json(self) -> dict[str, Any]:
         return {"ok": self.ok, "errors": self.errors, "datasets": self.datasets, "samples": self.counts,
                 "near_duplicate_threshold_bits": self.near_threshold, "totals": self.totals,
-                "listed_per_check": self.limit, "findings": [f.to_json() for f in self.findings]}
+                "listed_per_check": self.limit, "reproduced": self.reproduced,
+                "findings": [f.to_json() for f in self.findings]}
 
 
 def norm_text(label: dict[str, Any]) -> str | None:
@@ -192,7 +195,7 @@ def _sample_ref(names: list[str], ds: int, shard: str, key: str) -> dict[str, st
 
 
 def _scan(index: _Index, report: Report, url: str, ds: int, tol: float, identity_key: str | None, bar,
-          listing: tuple) -> int:
+          listing: tuple, again: dict[str, int] | None = None, stored: dict | None = None) -> int:
     names, recorded, problems = listing
     for p in problems:
         report.add(Finding("shard", "error", f"{url}: {p}"))
@@ -207,6 +210,8 @@ def _scan(index: _Index, report: Report, url: str, ds: int, tol: float, identity
                 seen += 1
                 count += 1
                 bar.update(1)
+                if again and seen <= again.get(shard, 0):  # kept for --reproduce
+                    stored[key] = (shard, dict(members))
                 ref_ = [_sample_ref(report.datasets, ds, shard, key)]
                 ext = next((e for e in IMAGE_EXTS if e in members), None)
                 if ext is None or "json" not in members:
@@ -303,14 +308,17 @@ def _identity_hint(listing: tuple, url: str) -> str:
 
 def check(path: str, against: str | None = None, near: int = NEAR_DEFAULT, tol: float = 1.0,
           identity_key: str | None = None, limit: int = 200, progress: bool = False,
-          workdir: str | None = None) -> Report:
-    """Run every check on dataset `path` (and its overlap with `against`); returns a Report."""
+          workdir: str | None = None, reproduce: int = 0) -> Report:
+    """Run every check on dataset `path` (and its overlap with `against`); returns a Report.
+    `reproduce`: render that many of `path`'s samples again and compare bytes (check/reproduce.py)."""
     if not 0 <= near <= 16:
         raise UserError(f"--near must be 0..16 bits of the 64-bit perceptual hash, got {near}")
     if not tol >= 0 or tol == float("inf"):  # NaN fails the first test
         raise UserError(f"--tolerance must be a finite slack >= 0 px (default 1), got {tol}")
     if limit < 0:
         raise UserError(f"--limit must be >= 0 findings listed per check (0 lists none, all are counted), got {limit}")
+    if not 0 <= reproduce <= 100_000:
+        raise UserError(f"--reproduce must be 0..100000 samples rendered again, got {reproduce}")
     if identity_key is not None and (not identity_key.strip() or "" in identity_key.split(".")):
         raise UserError(f"--identity {identity_key!r} is not a dotted path; give one like meta.identity.document_number")
     from tqdm import tqdm
@@ -320,10 +328,20 @@ def check(path: str, against: str | None = None, near: int = NEAR_DEFAULT, tol: 
     with tempfile.TemporaryDirectory(dir=workdir, prefix="synthgen-check-") as tmp:
         index = _Index(os.path.join(tmp, "index.sqlite"), near)
         listings = [_shards(url) for url in urls]  # bad folders fail here, before any output
+        pipe = again = None
+        if reproduce:  # and a dataset that cannot be rendered again
+            from . import reproduce as R
+
+            fs, root = url_to_fs(path)
+            manifest = read_manifest(fs, root, path)
+            pipe = R.pipeline_of(manifest, path)
+            again = R.pick(listings[0][0], listings[0][1], reproduce)
         total = sum(int(rec.get("count") or 0) for _, recorded, _ in listings for rec in recorded.values()) or None
         with tqdm(total=total, unit="img", desc="check", disable=not progress, dynamic_ncols=True) as bar:
+            stored: dict[str, tuple[str, dict[str, bytes]]] = {}  # key -> (shard, members), for --reproduce
             for ds, url in enumerate(urls):
-                report.counts[url] = _scan(index, report, url, ds, tol, identity_key, bar, listings[ds])
+                report.counts[url] = _scan(index, report, url, ds, tol, identity_key, bar, listings[ds],
+                                           again if ds == 0 else None, stored)
         index.finish()
         if identity_key and any(report.counts.values()) and next(
                 index.rows("SELECT 1 FROM s WHERE ident IS NOT NULL LIMIT 1"), None) is None:
@@ -331,7 +349,26 @@ def check(path: str, against: str | None = None, near: int = NEAR_DEFAULT, tol: 
                             f"{_identity_hint(listings[0], urls[0])}")
         _duplicates(index, report, near, bool(against))
         index.db.close()
+    if pipe is not None:
+        _reproduce(report, pipe, manifest, stored, progress)
     return report
+
+
+def _reproduce(report: Report, pipe, manifest: dict[str, Any], stored: dict[str, tuple[str, dict[str, bytes]]],
+               progress: bool) -> None:
+    from tqdm import tqdm
+
+    from . import reproduce as R
+
+    report.reproduced = len(stored)
+    with tqdm(total=len(stored), unit="img", desc="reproduce", disable=not progress, dynamic_ncols=True) as bar:
+        differ = R.compare(pipe, {k: m for k, (_, m) in stored.items()}, bar.update)
+    if differ:
+        what = ", ".join(f"{k} ({'/'.join(m)})" for k, m in list(differ.items())[:12])
+        report.add(Finding("reproduce", "error",
+                           f"{len(differ)} of {len(stored)} samples rendered again here differ from the shards: "
+                           f"{what}{' ...' if len(differ) > 12 else ''}; {R.why(manifest, pipe)}",
+                           [_sample_ref(report.datasets, 0, stored[k][0], k) for k in list(differ)[:20]]))
 
 
 def _duplicates(index: _Index, report: Report, near: int, pair: bool) -> None:

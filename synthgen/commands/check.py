@@ -25,10 +25,14 @@ checks:
   overlap_image / overlap_near_image   the same or a near-identical image on both sides
   overlap_text     the same transcription (NFKC, case-folded) on both sides
   overlap_identity the same identity (document number / person) on both sides
+  with --reproduce K:
+  reproduce        K samples rendered again here differ from the shards (names the samples and
+                   members, and any difference of sample stream, library versions or CPU kernels)
 
 examples:
   synthgen check runs/ocr_line
   synthgen check runs/train --against runs/test --json > check.json
+  synthgen check runs/ocr_line --reproduce 20     # made elsewhere: does it render the same here?
   synthgen check s3://bucket/cards.train --against s3://bucket/cards.test \\
       --identity meta.identity.document_number
 
@@ -54,6 +58,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--tolerance", type=float, default=1.0, metavar="PX",
                    help="slack in px for the label geometry rules (default 1)")
     p.add_argument("--limit", type=int, default=200, help="findings listed per check (all are counted; default 200)")
+    p.add_argument("--reproduce", type=int, default=0, metavar="K",
+                   help="render K of DIR's samples again from manifest.json's config and seed, spread over its "
+                   "shards, and compare the bytes: the same on any machine with the same sample stream, library "
+                   "versions and CPU kernels (default 0: off)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return p
@@ -63,12 +71,14 @@ def run(a: argparse.Namespace) -> int:
     from ..check.run import check
 
     r = check(a.dir, a.against, near=a.near, tol=a.tolerance, identity_key=a.identity, limit=a.limit,
-              progress=not a.quiet and not a.json)
+              progress=not a.quiet and not a.json, reproduce=a.reproduce)
     if a.json:
         print(json.dumps(r.to_json(), indent=2))
     else:
         for url, n in r.counts.items():
             print(f"{url}: {n} samples")
+        if r.reproduced is not None and not r.totals.get("reproduce"):
+            print(f"reproduce: {r.reproduced} samples rendered again here, the same bytes")
         for f in r.findings:
             print(f"{f.severity.upper():7s} {f.check}: {f.message}")
         for check_name, n in sorted(r.totals.items()):
