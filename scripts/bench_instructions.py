@@ -33,7 +33,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 CHILD = """
-import sys, cv2
+import sys
+import synthgen  # before cv2: the kernels `synthgen render` runs (synthgen/numerics.py)
+import cv2
 cv2.setNumThreads(1)
 from synthgen.io.encode import encode_sample
 from synthgen.pipeline import load_pipeline
