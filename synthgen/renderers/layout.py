@@ -142,19 +142,22 @@ def curved(path: str, index: int, size: int, text: str, kind: str = "arc", bend:
     if all(g.blank for g in glyphs):
         raise ValueError(f"text {text!r} has no ink")
     asc, desc = metrics(path, index, size)
-    # Box of each glyph relative to its pen point on the baseline (x along, y down).
-    rel = np.empty((n, 4), np.float64)
-    pens = np.empty(n, np.float64)
+    # Box of each glyph relative to its pen point on the baseline (x along, y down), gathered
+    # in lists: one array each (assigning numpy rows one glyph at a time costs more).
+    rel_l, pens_l = [], []
+    extra = np.asarray(advance, np.float64).tolist() if advance is not None else None
     x = 0.0
     for i, g in enumerate(glyphs):
-        pens[i] = x
+        pens_l.append(x)
         if g.blank:
-            rel[i] = (0.0, -asc, max(g.advance, 1.0), desc)
+            rel_l.append((0.0, -asc, max(g.advance, 1.0), desc))
         else:
             h, w = g.mask.shape
-            rel[i] = (g.x0, g.y0 - asc, g.x0 + w, g.y0 - asc + h)
-        x += g.advance + spacing + (float(advance[i]) if advance is not None else 0.0)
+            rel_l.append((g.x0, g.y0 - asc, g.x0 + w, g.y0 - asc + h))
+        x += g.advance + spacing + (extra[i] if extra is not None else 0.0)
     total = max(x - spacing, 1.0)
+    rel = np.array(rel_l, np.float64)
+    pens = np.array(pens_l, np.float64)
 
     def curve(s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Point and tangent angle at baseline position s (measured from the text's middle)."""
@@ -195,25 +198,23 @@ def curved(path: str, index: int, size: int, text: str, kind: str = "arc", bend:
     canvas = np.zeros((H, W), np.uint8)
     # Each glyph mask maps rigidly onto its quad: mask corner (0, 0) -> quad vertex 0. Warp it
     # into its own bounding box only (OpenCV indexes pixel centres: half-pixel shifts).
-    bx0 = np.floor(quads[:, :, 0].min(axis=1)).astype(int).tolist()
-    by0 = np.floor(quads[:, :, 1].min(axis=1)).astype(int).tolist()
-    bx1 = np.ceil(quads[:, :, 0].max(axis=1)).astype(int).tolist()
-    by1 = np.ceil(quads[:, :, 1].max(axis=1)).astype(int).tolist()
+    b0 = np.floor(quads.min(axis=1))  # n x 2: each glyph's box, (x0, y0) and (x1, y1)
+    b1 = np.ceil(quads.max(axis=1))
+    boxes = np.concatenate([b0, b1], axis=1).astype(int).tolist()
     # All glyphs' 2 x 3 matrices at once, each translated into its own box.
     A = np.empty((n, 2, 3))
     A[:, 0, 0] = cos
     A[:, 0, 1] = -sin
-    A[:, 0, 2] = quads[:, 0, 0] + 0.5 * (cos - sin) - 0.5 - np.array(bx0)
+    A[:, 0, 2] = quads[:, 0, 0] + 0.5 * (cos - sin) - 0.5 - b0[:, 0]
     A[:, 1, 0] = sin
     A[:, 1, 1] = cos
-    A[:, 1, 2] = quads[:, 0, 1] + 0.5 * (sin + cos) - 0.5 - np.array(by0)
+    A[:, 1, 2] = quads[:, 0, 1] + 0.5 * (sin + cos) - 0.5 - b0[:, 1]
     right = 0  # everything pasted so far lies left of this column
-    for i, g in enumerate(glyphs):
+    for g, Ai, (x0, y0, x1, y1) in zip(glyphs, A, boxes):
         if g.blank:
             continue
-        x0, y0, x1, y1 = bx0[i], by0[i], bx1[i], by1[i]
-        a = cv2.warpAffine(g.mask, A[i], (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
-                           borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        # (OpenCV's defaults: bilinear, zero border)
+        a = cv2.warpAffine(g.mask, Ai, (x1 - x0, y1 - y0))
         if x0 >= right:  # clear of every earlier glyph: a plain copy is the same as the max
             canvas[y0:y1, x0:x1] = a
         else:

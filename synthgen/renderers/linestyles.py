@@ -315,28 +315,35 @@ def fill_field(kind: str, color, color2, angle: float, shape: tuple[int, int], r
     """The glyphs' colour per pixel: a linear gradient color -> color2 along `angle`, or the
     colour with a texture that only ever pushes away from the background's luma (contrast holds)."""
     H, W = shape
+    # Computed one colour plane at a time and merged: an h x w x 1 field against 3 colour
+    # values makes numpy loop over 3 values at a time.
     if kind == "gradient":
-        ys, xs = np.mgrid[0:H, 0:W].astype(np.float32)
-        t = xs * math.cos(angle) + ys * math.sin(angle)
+        # a row of x terms plus a column of y terms: the same float32 sums as full grids
+        t = np.arange(W, dtype=np.float32) * math.cos(angle) + np.arange(H, dtype=np.float32)[:, None] * math.sin(angle)
         t = (t - t.min()) / max(float(t.max() - t.min()), 1e-6)
         c0, c1 = np.array(color, np.float32), np.array(color2, np.float32)
-        return (c0 + (c1 - c0) * t[..., None]).astype(np.uint8)
+        dc = c1 - c0
+        return cv2.merge([(c0[j] + dc[j] * t).astype(np.uint8) for j in range(len(c0))]).reshape(H, W, len(c0))
     grain = rng.random((max(2, H // 3), max(2, W // 3)), dtype=np.float32)
     grain = cv2.resize(grain, (W, H), interpolation=cv2.INTER_CUBIC)
     c = np.array(color, np.float32)
     lum = 0.299 * c[0] + 0.587 * c[1] + 0.114 * c[2]
-    k = np.clip(grain, 0, 1)[..., None] * 0.5
+    k = np.clip(grain, 0, 1) * 0.5
     if lum < bg_luma:  # dark text: darken in places
-        out = c * (1.0 - k)
+        k = 1.0 - k
+        planes = [c[j] * k for j in range(len(c))]
     else:  # light text: lighten in places
-        out = c + (255.0 - c) * k
-    return np.clip(out, 0, 255).astype(np.uint8)
+        up = 255.0 - c
+        planes = [c[j] + up[j] * k for j in range(len(c))]
+    return cv2.merge([np.clip(p, 0, 255).astype(np.uint8) for p in planes]).reshape(H, W, len(c))
 
 
 def blend_field(img: np.ndarray, alpha: np.ndarray, field: np.ndarray) -> None:
     """In place: img += (field - img) * alpha / 255."""
-    a = alpha.astype(np.float32)[..., None] / 255.0
-    img[:] = (img.astype(np.float32) * (1 - a) + field.astype(np.float32) * a + 0.5).astype(np.uint8)
+    a = alpha.astype(np.float32) / 255.0
+    if img.ndim == 3:  # alpha repeated per channel: (h, w, 1) x (h, w, 3) loops 3 values at a time
+        a = cv2.merge([a] * img.shape[2]).reshape(img.shape)
+    img[:] = img.astype(np.float32) * (1 - a) + field.astype(np.float32) * a + 0.5
 
 
 def corpus_line(sampler, d: Draws, name: str, slot: int, face, n: int = 4) -> str:
