@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import zlib
+from bisect import bisect_left
 from dataclasses import dataclass
 
 import cv2
@@ -245,12 +246,12 @@ class _Atlas:
     where a dict of rows and the entry's own arrays took ~120."""
 
     __slots__ = ("name", "path", "cps", "recs", "advs", "base", "ident", "pending", "metrics", "damaged", "blob",
-                 "_fd", "_pid")
+                 "_fd", "_pid", "_views")
 
     def __init__(self, name: str, path: str) -> None:
         self.name, self.path = name, path
         self.pending: dict[str, Glyph] | None = None
-        self.cps = self.recs = self.advs = None
+        self.cps = self.recs = self.advs = self._views = None
         self.base = 0
         self.ident = None  # (device, inode, size, mtime) of the file the index was read from
         self.metrics = None
@@ -266,7 +267,7 @@ class _Atlas:
         return [] if self.cps is None else self.cps.tolist()
 
     def _forget(self) -> None:
-        self.cps = self.recs = self.advs = self.ident = self.blob = None
+        self.cps = self.recs = self.advs = self.ident = self.blob = self._views = None
 
     def open(self) -> bool:
         """Open the entry for this process; (re)read its index unless it is the file the index
@@ -325,29 +326,32 @@ class _Atlas:
         recs[:, 6] = arrays["edges"][order].astype(np.uint8).reshape(-1, 4).copy().view("<u4").ravel().view(np.int32)
         self.cps = np.ascontiguousarray(arrays["cps"][order], np.uint32)
         self.recs, self.advs, self.base = recs, np.array(arrays["adv"][order], np.float64), base
+        # get() reads these through memoryviews: bisect and plain indexing give Python ints and
+        # floats without a numpy call each (searchsorted with a Python int costs ~20x a bisect)
+        self._views = (memoryview(self.cps), memoryview(recs.reshape(-1)), memoryview(self.advs))
         if meta.get("metrics"):
             self.metrics = (int(meta["metrics"][0]), int(meta["metrics"][1]))
 
     def get(self, ch: str) -> Glyph | None:
         cp = ord(ch)
-        cps = self.cps
-        if cps is None:
+        v = self._views
+        if v is None:
             return None
-        i = int(cps.searchsorted(cp))
-        if i == len(cps) or cps[i] != cp:
+        i = bisect_left(v[0], cp)
+        if i == len(v[0]) or v[0][i] != cp:
             return None
         if self.blob is None and (self._fd < 0 or self._pid != os.getpid()):  # never share a descriptor with a fork
             if not self.open():
                 return None
-            cps = self.cps  # the entry may have been replaced: look again
-            i = int(cps.searchsorted(cp))
-            if i == len(cps) or cps[i] != cp:
+            v = self._views  # the entry may have been replaced: look again
+            i = bisect_left(v[0], cp)
+            if i == len(v[0]) or v[0][i] != cp:
                 return None
         elif self.blob is None:
             k = id(self)
             _open_files[k] = _open_files.pop(k, self)  # most recently used last
-        off, x0, y0, w, h, crc, e = self.recs[i].tolist()
-        adv = float(self.advs[i])
+        off, x0, y0, w, h, crc, e = v[1][7 * i : 7 * i + 7]
+        adv = v[2][i]
         n = w * h
         if n == 0:
             return Glyph(_BLANK if w == h == 0 else np.zeros((h, w), np.uint8), x0, y0, adv)
@@ -610,7 +614,7 @@ def compose_line(path: str, index: int, size: int, text: str, spacing: float = 0
         if g.blank:
             place.append((x, 0))
         else:
-            gx = int(round(x)) + g.x0
+            gx = round(x) + g.x0  # (round of a float is an int)
             gy = g.y0 if dys is None else g.y0 + int(dys[k])
             place.append((gx, gy))
             if gx < x_min:
