@@ -36,6 +36,7 @@ from pathlib import Path
 
 from ..draws import _M64, Draws, mix64
 from ..errors import UserError
+from .generators import GENERATORS, generate
 
 CORPUS_DIR = Path(__file__).resolve().parent.parent / "data" / "corpus"
 GEN_PREFIX = "gen:"
@@ -71,8 +72,6 @@ def load_corpus(name: str) -> tuple[str, ...]:
                 raise UserError(f"corpus folder {str(p)!r} holds no .txt files")
             lines = [s for f in files for s in _read_lines(f)]
         else:
-            from .generators import GENERATORS
-
             raise UserError(
                 f"unknown corpus {name!r}: not a shipped corpus ({', '.join(shipped())}), a generator "
                 f"({GEN_PREFIX}" + "|".join(sorted(GENERATORS)) + "), nor a file or folder"
@@ -124,6 +123,33 @@ def permute(i: int, n: int, key: int) -> int:
         x = (left << half) | right
         if x < n:
             return x
+
+
+def permutation(n: int, key: int) -> list[int]:
+    """[permute(i, n, key) for i in range(n)], at a fraction of the cost: each round function is
+    tabulated once over its 2**half inputs (the multiply-shift on 64-bit Python ints is what
+    costs; a schedule block of 64 slots needs 32 of them, not 256)."""
+    if n <= 1:
+        return [0] * n
+    bits = max(2, (n - 1).bit_length())
+    bits += bits & 1
+    half = bits // 2
+    mask = (1 << half) - 1
+    f0, f1, f2, f3 = ([((((r ^ k) * _GOLD) & _M64) >> 32) & mask for r in range(mask + 1)] for k in _round_keys(key))
+    out = []
+    for i in range(n):
+        x = i
+        while True:  # permute's four rounds, without the swaps: the halves a, b trade roles each round
+            a, b = x >> half, x & mask
+            a ^= f0[b]
+            b ^= f1[a]
+            a ^= f2[b]
+            b ^= f3[a]
+            x = (a << half) | b
+            if x < n:
+                break
+        out.append(x)
+    return out
 
 
 def without_replacement(slot: int, n: int, *key: int | str) -> tuple[int, int]:
@@ -217,8 +243,6 @@ class TextSampler:
 
     def __init__(self, weights: dict[str, float], seed: int, balance: str = "none",
                  char_run: tuple[int, int] = (2, 10), split=None) -> None:
-        from .generators import GENERATORS
-
         # split (synthgen.splits.Splitter): word lists keep only their part's entries; generated
         # strings and character runs are drawn again until they fall in the part
         self.split = split if split is not None and split.active("strings") else None
@@ -261,7 +285,7 @@ class TextSampler:
         if hit is None:
             n = len(self.slots)
             key = key_of(self.seed, "schedule", block)
-            order = [self.slots[permute(q, n, key)] for q in range(n)]
+            order = [self.slots[q] for q in permutation(n, key)]
             seen: dict[str, int] = {}
             ranks = []
             for name in order:
@@ -308,8 +332,6 @@ class TextSampler:
         """The string for global slot `slot` -- one word, one generated string, or a run of
         characters from a single-character corpus (such as zh_chars) -- and whether it was
         generated."""
-        from .generators import generate
-
         src_name, sub = self.source_of(slot)
         src_name = d.assign(f"{name}.source", src_name)  # recorded, and pinnable
         if src_name not in self.sources:
