@@ -90,19 +90,18 @@ class LineRenderer:
         self.layout_names = [k for k in ("straight", "arc", "sine", "vertical") if lw.get(k, 0) > 0]
         self.layout_weights = [lw[k] for k in self.layout_names]
         self.coverage = FaceCoverage(self.faces, self.picker)
-        self._shaped: dict[str, bool] = {}
+        self._plain: set[str] = set()  # characters known to need no shaping, and known to need it
+        self._shaping: set[str] = set()
         self.top_raster = raster_size(max(6.0, self.lc.height * self.lc.size[1]), RASTER_SIZES)
 
     # -- text and font ----------------------------------------------------------------------
     def _cover(self, text: str) -> tuple[int, bool]:
         """(bit mask of the faces covering every character of `text`, whether it needs shaping)."""
-        shaped = False
-        for c in set(text):
-            sh = self._shaped.get(c)
-            if sh is None:
-                sh = self._shaped[c] = shaping.needs_shaping(c)
-            shaped = shaped or sh
-        return self.coverage.mask(text), shaped
+        plain = self._plain
+        if not plain.issuperset(text):  # (one C-level pass over the text when every character is known)
+            for c in set(text).difference(plain, self._shaping):
+                (self._shaping if shaping.needs_shaping(c) else plain).add(c)
+        return self.coverage.mask(text), not plain.issuperset(text)
 
     def pick(self, d: Draws, index: int) -> tuple[str, list[str], FontFace, bool]:
         """The line's text (`line.text`, pinnable), its words, a face that has a glyph for
@@ -122,11 +121,13 @@ class LineRenderer:
             # Case applies to corpus words; generated strings (codes, dates, ...) keep theirs.
             parts = [" ".join((w if generated else apply_case(w, case)).split()) for w, generated in words]
             parts = [p for p in parts if p] or ["?"]
-            while len(parts) > 1 and len(join(parts)) > cc.max_chars:
+            text = join(parts)
+            while len(parts) > 1 and len(text) > cc.max_chars:
                 parts.pop()
+                text = join(parts)
             if len(parts[0]) > cc.max_chars:
                 parts = [parts[0][: cc.max_chars].strip() or parts[0][: cc.max_chars]]
-            text = join(parts)
+                text = parts[0]
             pinned = str(d.assign("line.text", text))
             if pinned != text:
                 text, parts = pinned, [pinned]
