@@ -17,7 +17,7 @@ import synthgen
 from synthgen.config import load_config
 from synthgen.errors import UserError
 from synthgen.renderers import layout as L
-from synthgen.renderers.corpus import load_corpus, permute, schedule
+from synthgen.renderers.corpus import load_corpus, permutation, permute, schedule
 from synthgen.renderers.fonts import resolve_faces
 from synthgen.renderers.generators import GENERATORS, PHRASES
 
@@ -131,6 +131,13 @@ def test_permute_is_a_bijection(n, key):
         assert len(set(out)) == len(out) and all(0 <= x < n for x in out)
     else:
         assert sorted(permute(i, n, key) for i in range(n)) == list(range(n))
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(0, 700), key=st.integers(0, 2**64 - 1))
+def test_tabulated_permutation_is_permute(n, key):
+    # the schedule's fast path (corpus.permutation) against the Feistel walk it tabulates
+    assert permutation(n, key) == [permute(i, n, key) for i in range(n)]
 
 
 def test_permutation_differs_by_key():
