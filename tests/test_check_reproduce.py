@@ -27,10 +27,10 @@ def _render(out, n, shard, *extra, env=None):
 
 def test_pick_spreads_over_shards():
     names = [f"s{i}" for i in range(10)]
-    assert pick(names, {}, 0) == {}
-    assert pick(names, {}, 3) == {"s0": 1, "s3": 1, "s6": 1}
-    assert pick(names[:3], {}, 5) == {"s0": 2, "s1": 2, "s2": 1}
-    assert sum(pick(names, {}, 10).values()) == 10
+    assert pick(names, 0) == {}
+    assert pick(names, 3) == {"s0": 1, "s3": 1, "s6": 1}
+    assert pick(names[:3], 5) == {"s0": 2, "s1": 2, "s2": 1}
+    assert sum(pick(names, 10).values()) == 10
 
 
 def test_same_bytes_here(tmp_path, capsys):

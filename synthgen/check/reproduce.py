@@ -20,7 +20,7 @@ import orjson
 from ..errors import UserError
 
 
-def pick(names: list[str], recorded: dict[str, dict[str, Any]], k: int) -> dict[str, int]:
+def pick(names: list[str], k: int) -> dict[str, int]:
     """{shard name: how many of its first samples to render again}: `k` spread over the shards."""
     if k <= 0 or not names:
         return {}

@@ -317,8 +317,8 @@ def check(path: str, against: str | None = None, near: int = NEAR_DEFAULT, tol: 
         raise UserError(f"--tolerance must be a finite slack >= 0 px (default 1), got {tol}")
     if limit < 0:
         raise UserError(f"--limit must be >= 0 findings listed per check (0 lists none, all are counted), got {limit}")
-    if not 0 <= reproduce <= 100_000:
-        raise UserError(f"--reproduce must be 0..100000 samples rendered again, got {reproduce}")
+    if not 0 <= reproduce <= 1000:  # the samples are held in memory until the pass ends
+        raise UserError(f"--reproduce must be 0..1000 samples rendered again, got {reproduce}")
     if identity_key is not None and (not identity_key.strip() or "" in identity_key.split(".")):
         raise UserError(f"--identity {identity_key!r} is not a dotted path; give one like meta.identity.document_number")
     from tqdm import tqdm
@@ -335,7 +335,7 @@ def check(path: str, against: str | None = None, near: int = NEAR_DEFAULT, tol: 
             fs, root = url_to_fs(path)
             manifest = read_manifest(fs, root, path)
             pipe = R.pipeline_of(manifest, path)
-            again = R.pick(listings[0][0], listings[0][1], reproduce)
+            again = R.pick(listings[0][0], reproduce)
         total = sum(int(rec.get("count") or 0) for _, recorded, _ in listings for rec in recorded.values()) or None
         with tqdm(total=total, unit="img", desc="check", disable=not progress, dynamic_ncols=True) as bar:
             stored: dict[str, tuple[str, dict[str, bytes]]] = {}  # key -> (shard, members), for --reproduce

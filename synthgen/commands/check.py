@@ -61,7 +61,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     p.add_argument("--reproduce", type=int, default=0, metavar="K",
                    help="render K of DIR's samples again from manifest.json's config and seed, spread over its "
                    "shards, and compare the bytes: the same on any machine with the same sample stream, library "
-                   "versions and CPU kernels (default 0: off)")
+                   "versions and CPU kernels (0..1000; default 0: off)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return p
