@@ -35,6 +35,7 @@ FRACTAL_SPECS = (("fbm", 1, 6, 0.5), ("fbm", 2, 8, 0.65), ("turbulence", 1, 7, 0
                  ("ridged", 2, 7, 0.6), ("turbulence", 3, 8, 0.7))  # (kind, octaves lo, hi, persistence)
 FRACTALS, PAPERS, STAINS = len(FRACTAL_SPECS), 4, 6
 PAPER_STAINS = 3  # most stains on one paper background
+STAIN_BROWN = np.array((120, 85, 45), np.float32)
 
 
 def _octaves(rng: np.random.Generator, size: int, lo: int, hi: int, persistence: float) -> np.ndarray:
@@ -376,7 +377,9 @@ def _paper_background(d: Draws, width: int, height: int) -> np.ndarray:
         dist = (xx - width / 2) * nx + (yy - height / 2) * ny - (fo - 0.5) * max(width, height)
         w = max(2.0, 0.04 * max(width, height))
         shade = (1.0 + fs * np.tanh(dist / w) * np.exp(-np.abs(dist) / (6 * w))).astype(np.float32)
-        img = np.clip(img * shade[..., None], 0, 255).astype(np.uint8)
+        # the shade as 3 channels (cv2.merge): a (h, w, 1) operand broadcast against (h, w, 3)
+        # makes numpy loop 3 elements at a time, ~4x slower (the same products)
+        img = np.clip(img * cv2.merge([shade, shade, shade]), 0, 255).astype(np.uint8)
     # stains: up to three tide-marked blotches, blended inside their own boxes
     n = d.integers("background.paper.stains", 0, PAPER_STAINS) if d.bernoulli("background.paper.stain", 0.25) else 0
     bank = stain_bank()
@@ -396,10 +399,14 @@ def _paper_background(d: Draws, width: int, height: int) -> np.ndarray:
         x1, y1 = min(width, x0 + side - ax0), min(height, y0 + side - ay0)
         if x1 <= x0 or y1 <= y0:
             continue
-        a = a[ay0 : ay0 + (y1 - y0), ax0 : ax0 + (x1 - x0), None]
+        a = a[ay0 : ay0 + (y1 - y0), ax0 : ax0 + (x1 - x0)]
+        a = cv2.merge([a, a, a])
         roi = img[y0:y1, x0:x1].astype(np.float32)
-        brown = np.array((120, 85, 45), np.float32)
-        img[y0:y1, x0:x1] = (roi * (1 - a) + roi * (brown / 255.0) * a).astype(np.uint8)
+        # roi * (brown / 255) and the alpha on whole rows: broadcasting a (3,) or (h, w, 1)
+        # operand over (h, w, 3) makes numpy loop 3 elements at a time (the same products)
+        rh, rw = roi.shape[:2]
+        tint = (roi.reshape(rh, rw * 3) * np.tile(STAIN_BROWN / 255.0, rw)).reshape(rh, rw, 3)
+        img[y0:y1, x0:x1] = (roi * (1 - a) + tint * a).astype(np.uint8)
     return img
 
 
