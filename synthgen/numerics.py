@@ -51,6 +51,7 @@ _CV_NEEDS = {"AVX512-COMMON": "avx512cd", "AVX512-SKX": "avx512bw", "AVX512-CLX"
              "AVX512-CNL": "avx512vbmi", "AVX512-ICL": "avx512_vbmi2"}
 
 
+@lru_cache(maxsize=1)
 def _cpu_flags() -> frozenset[str]:
     """The CPU's feature flags (Linux x86-64: /proc/cpuinfo); empty elsewhere."""
     if sys.platform != "linux" or platform.machine().lower() not in ("x86_64", "amd64"):
@@ -65,6 +66,7 @@ def _cpu_flags() -> frozenset[str]:
     return frozenset()
 
 
+@lru_cache(maxsize=1)
 def _numpy_style() -> str:
     try:
         from importlib.metadata import version
@@ -105,7 +107,7 @@ def late() -> str | None:
     missed = {k: v for k, v in switches().items() if k not in os.environ and k != "OPENBLAS_CORETYPE"}
     if not missed:
         return None
-    libs = sorted({"numpy" if k.startswith("NPY") else "OpenCV" for k in missed})
+    libs = sorted({_OWNER[k].replace("cv2", "OpenCV") for k in missed})
     return (f"{' and '.join(libs)} {'were' if len(libs) > 1 else 'was'} imported before synthgen on this AVX-512 machine and runs its AVX-512 kernels: "
             "some samples come out a level apart in a few pixels from the same samples rendered by "
             "`synthgen render` or on an AVX2 machine. Import synthgen first, or start Python with "
