@@ -4,12 +4,20 @@ The shipped data folders `pipelines/`, `fonts/` and `templates/` (when present) 
 top of the repository; a built wheel (and so `pip install .`) carries a copy of each inside
 the package as `synthgen/_shipped/<name>`, where `synthgen.resources.shipped` looks first.
 Editable installs copy nothing: they read the checkout's folders.
+
+`synthgen._native` (synthgen/_native.c) is optional: where no C compiler is found the build
+goes on without it and synthgen runs the pure-Python reference of each kernel (the same
+samples, slower; synthgen/native.py). The module records the SHA-256 of the source it was
+built from, so an editable checkout whose C file changed later falls back instead of running
+stale code.
 """
 
+import hashlib
+import os
 import shutil
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import Extension, setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
@@ -29,4 +37,14 @@ class BuildPyWithShipped(build_py):
                 shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".*"))
 
 
-setup(cmdclass={"build_py": BuildPyWithShipped})
+NATIVE_SRC = "synthgen/_native.c"
+native = Extension(
+    "synthgen._native",
+    [NATIVE_SRC],
+    define_macros=[("SYNTHGEN_NATIVE_SOURCE", '"%s"' % hashlib.sha256((ROOT / NATIVE_SRC).read_bytes()).hexdigest())],
+    # the same float results as numpy and Python: no fused multiply-add, no fast-math
+    extra_compile_args=["-O2", "-ffp-contract=off", "-fno-fast-math"] if os.name != "nt" else ["/fp:precise"],
+    optional=True,
+)
+
+setup(cmdclass={"build_py": BuildPyWithShipped}, ext_modules=[native])

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 from numpy.random.bit_generator import ISeedSequence
 
+from . import native
 from .errors import UserError
 
 _INDEX = re.compile(r"\[\d+\]")
@@ -52,6 +53,18 @@ def mix64(x: int) -> int:
     z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M64
     z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
     return z ^ (z >> 31)
+
+
+def unit(x: int) -> float:
+    """The uniform in [0, 1) of 64-bit key `x` (the low 64 bits of any int): SplitMix64's
+    finaliser, top 53 bits (the reference of `_native.unit`)."""
+    z = (x + 0x9E3779B97F4A7C15) & _M64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
+    return ((z ^ (z >> 31)) >> 11) * _TO_UNIT
+
+
+_unit = native.lib.unit if native.lib is not None else None
 
 
 def _h64(data: bytes) -> int:
@@ -147,7 +160,9 @@ class Draws:
         if name in self.factors:  # a repeated draw of one name (a retry): the k-th of its own stream
             r = self._repeats[name] = self._repeats.get(name, 0) + 1
             x = mix64(x) + r
-        # mix64 inlined: this runs ~170 times per scene sample
+        if _unit is not None:  # the compiled `unit` (synthgen/_native.c): the same double
+            return _unit(x)
+        # `unit` inlined: this runs ~170 times per scene sample
         z = (x + 0x9E3779B97F4A7C15) & _M64
         z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M64
         z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64

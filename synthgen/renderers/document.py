@@ -37,7 +37,8 @@ from .cardart import draw_art, rounded_mask, watermark_quad
 from .fonts import FontFace
 from .glyphs import glyph_table
 from .photos import PHOTO_SOURCES, Holder, face_traits
-from .styles import blend_parts, blend_with
+from ..native import lib as _native
+from .styles import blend, blend_parts, blend_with
 
 CORNER_FILL = (255, 255, 255)
 PHOTO_BANK_SEED = 0xFACE_BA4C  # flat cards: the canvas outside the rounded corners
@@ -154,7 +155,10 @@ def _paste(img: np.ndarray, ink: np.ndarray | None, p: Placed, color, opacity: f
     if parts is not None:
         blend_with(img[y0:y1, x0:x1], parts[0][win], parts[1][win])
     elif opacity > 0:
-        blend_with(img[y0:y1, x0:x1], *_parts(sub, color, opacity))
+        if _native is not None:  # one fused pass: the same bytes as the parts (synthgen/_native.c)
+            blend(img[y0:y1, x0:x1], sub, color, opacity)
+        else:
+            blend_with(img[y0:y1, x0:x1], *_parts(sub, color, opacity))
     if ink is not None:
         r = ink[y0:y1, x0:x1]
         np.maximum(r, sub, out=r)

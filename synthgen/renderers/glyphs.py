@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
+from ..native import lib as _native
 from .fonts import load_faces, pil_font
 
 
@@ -633,6 +634,22 @@ def compose_line(path: str, index: int, size: int, text: str, spacing: float = 0
     # Pass 2: paste the masks (max where neighbours overlap, so both inks are kept).
     canvas = np.zeros((H, W), np.uint8)
     boxes = []
+    if _native is not None:  # boxes here, the masks maxed in by one C call (synthgen/_native.c)
+        masks, xs, ys = [], [], []
+        for g, (px, py) in zip(glyphs, place):
+            x0 = px + ox
+            if g.blank:
+                boxes.append((x0, pad, x0 + max(g.advance, 1.0), H - pad))
+                continue
+            y0 = py + oy
+            masks.append(g.mask)
+            xs.append(x0)
+            ys.append(y0)
+            il, it, ir, ib = g.inset
+            boxes.append((x0 + il, y0 + it, x0 + g.w - ir, y0 + g.h - ib))
+        if _native.paste_max(canvas, masks, xs, ys) is None:
+            return canvas, boxes, oy
+        boxes = []
     right = 0  # everything pasted so far lies left of this column
     for g, (px, py) in zip(glyphs, place):
         x0 = px + ox

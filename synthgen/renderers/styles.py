@@ -13,6 +13,7 @@ import cv2
 import numpy as np
 
 from ..draws import Draws
+from ..native import lib as _native
 from .backgrounds import _photo, photo_tiles
 
 
@@ -144,6 +145,10 @@ def photo_contrasting(d: Draws, name: str, under: np.ndarray, contrast: float, q
 def blend(img: np.ndarray, alpha: np.ndarray, color, opacity: float = 1.0) -> None:
     """In place: img += (color - img) * alpha / 255 * opacity (img H x W x 3 uint8)."""
     if opacity > 0:
+        if _native is not None:  # one pass, the same float32 operations (synthgen/_native.c)
+            a = alpha if opacity >= 1 else cv2.multiply(alpha, opacity)
+            if _native.blend(img, a, float(color[0]), float(color[1]), float(color[2])) is None:
+                return
         blend_with(img, *blend_parts(alpha, color, opacity))
 
 
@@ -160,6 +165,8 @@ def blend_parts(alpha: np.ndarray, color, opacity: float = 1.0) -> tuple[np.ndar
 
 def blend_with(img: np.ndarray, inv: np.ndarray, fg: np.ndarray) -> None:
     """In place: img = img * inv / 255 + fg (the parts from `blend_parts`)."""
+    if _native is not None and _native.blend_with(img, inv, fg) is None:
+        return
     cv2.add(cv2.multiply(img, inv, scale=1 / 255), fg, dst=img)
 
 

@@ -1,0 +1,276 @@
+/* synthgen._native: optional compiled kernels (issue 23).
+
+   Each function here has a pure-Python reference beside the code that calls it; synthgen
+   runs the reference when this module is absent (no compiler at install time), stale (built
+   from another version of this file) or switched off (SYNTHGEN_NATIVE=0). tests/test_native.py
+   compares every kernel with its reference byte for byte, so the compiled path is a speed-up
+   only: the same samples either way.
+
+   Rules that keep the bytes the same as numpy's and Python's arithmetic:
+   - IEEE double/float operations in the reference's order; no -ffast-math, and setup.py
+     passes -ffp-contract=off so no compiler fuses a*b+c into one rounding (an FMA);
+   - integer arithmetic on fixed widths where the reference masks (uint64 wraps as `& M64`);
+   - no transcendental functions (their results depend on the library's kernels).
+   Buffers come in through the buffer protocol: no numpy headers are needed to build. */
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+#ifndef SYNTHGEN_NATIVE_SOURCE
+#define SYNTHGEN_NATIVE_SOURCE "unknown"
+#endif
+
+/* -- keyed draws (synthgen/draws.py: Draws.u) ------------------------------------------------ */
+
+static inline double unit_of(uint64_t x)
+{
+    /* SplitMix64's finaliser, then the top 53 bits as a double in [0, 1) */
+    uint64_t z = x + 0x9E3779B97F4A7C15ULL;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    z = z ^ (z >> 31);
+    return (double)(z >> 11) * (1.0 / 9007199254740992.0);
+}
+
+static PyObject *unit(PyObject *self, PyObject *arg)
+{
+    /* the low 64 bits of any Python int, as `(x + C) & M64` reads them */
+    unsigned long long x = PyLong_AsUnsignedLongLongMask(arg);
+    if (x == (unsigned long long)-1 && PyErr_Occurred())
+        return NULL;
+    return PyFloat_FromDouble(unit_of((uint64_t)x));
+}
+
+/* -- uint8 images through the buffer protocol ------------------------------------------------- */
+
+/* A 2-D (h x w) or 3-D (h x w x 3) uint8 view with any row and pixel strides; channels of a
+   3-D view must be adjacent (numpy slices of an RGB image are). */
+typedef struct {
+    Py_buffer buf;
+    Py_ssize_t h, w, c, rs, ps;
+    unsigned char *p;
+} View;
+
+/* 0 on success; -1 (no exception set) when `o` is not such an array: the kernels then return
+   NotImplemented and the caller runs its reference code, which handles or rejects it */
+static int view_get(PyObject *o, View *v, int channels, int writable)
+{
+    int flags = PyBUF_RECORDS_RO | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(o, &v->buf, flags) < 0) {
+        PyErr_Clear();
+        return -1;
+    }
+    Py_buffer *b = &v->buf;
+    int nd_ok = channels == 1 ? (b->ndim == 2) : (b->ndim == 3 && b->shape[2] == channels && b->strides[2] == 1);
+    if (b->itemsize != 1 || (b->format && strcmp(b->format, "B") != 0) || !nd_ok) {
+        PyBuffer_Release(b);
+        return -1;
+    }
+    v->h = b->shape[0];
+    v->w = b->shape[1];
+    v->c = channels;
+    v->rs = b->strides[0];
+    v->ps = b->strides[1];
+    v->p = (unsigned char *)b->buf;
+    return 0;
+}
+
+/* round half to even of 0 <= x < 2^22 in float32 (IEEE default rounding, what cvRound and
+   numpy's rint do), without a libm call: adding 1.5 * 2^23 leaves no bits below the point */
+static inline unsigned int round_f32(float x)
+{
+    volatile float big = 12582912.0f;  /* volatile: the addition must happen in float32 */
+    float r = (x + big) - big;
+    return (unsigned int)r;
+}
+
+/* -- blends (synthgen/renderers/styles.py: blend, blend_with) ----------------------------------- */
+
+/* img = saturate(round(img * (255 - a) * (1/255)) + round(a * (colour / 255))), per channel:
+   cv2.add(cv2.multiply(img, inv, scale=1/255), fg) with inv = 255 - a and fg the channels of
+   cv2.convertScaleAbs(a, alpha=colour/255), all in float32 as OpenCV computes them (both
+   checked against OpenCV for every uint8 pair in tests/test_native.py). */
+static PyObject *blend(PyObject *self, PyObject *args)
+{
+    PyObject *oimg, *oa;
+    double cr, cg, cb;
+    if (!PyArg_ParseTuple(args, "OOddd", &oimg, &oa, &cr, &cg, &cb))
+        return NULL;
+    View img, a;
+    if (view_get(oimg, &img, 3, 1) < 0)
+        Py_RETURN_NOTIMPLEMENTED;
+    if (view_get(oa, &a, 1, 0) < 0) {
+        PyBuffer_Release(&img.buf);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    if (a.h != img.h || a.w != img.w) {
+        PyBuffer_Release(&img.buf);
+        PyBuffer_Release(&a.buf);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    {
+        const float s = (float)(1.0 / 255.0);
+        const float k[3] = {(float)(cr / 255.0), (float)(cg / 255.0), (float)(cb / 255.0)};
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t y = 0; y < img.h; y++) {
+            unsigned char *pi = img.p + y * img.rs;
+            const unsigned char *pa = a.p + y * a.rs;
+            for (Py_ssize_t x = 0; x < img.w; x++, pi += img.ps, pa += a.ps) {
+                unsigned int av = *pa;
+                if (av == 0)
+                    continue; /* inv 255, fg 0: round(v * 255 * (1/255)) is v for every uint8 v */
+                float inv = (float)(255u - av), af = (float)av;
+                for (int c = 0; c < 3; c++) {
+                    unsigned int v = round_f32(((float)pi[c] * inv) * s) + round_f32(af * k[c]);
+                    pi[c] = (unsigned char)(v > 255u ? 255u : v);
+                }
+            }
+        }
+        Py_END_ALLOW_THREADS
+    }
+    PyBuffer_Release(&img.buf);
+    PyBuffer_Release(&a.buf);
+    Py_RETURN_NONE;
+}
+
+/* img = saturate(round(img * inv * (1/255)) + fg): cv2.add(cv2.multiply(img, inv, scale=1/255), fg) */
+static PyObject *blend_with(PyObject *self, PyObject *args)
+{
+    PyObject *oimg, *oinv, *ofg;
+    if (!PyArg_ParseTuple(args, "OOO", &oimg, &oinv, &ofg))
+        return NULL;
+    View img, inv, fg;
+    if (view_get(oimg, &img, 3, 1) < 0)
+        Py_RETURN_NOTIMPLEMENTED;
+    if (view_get(oinv, &inv, 3, 0) < 0) {
+        PyBuffer_Release(&img.buf);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    if (view_get(ofg, &fg, 3, 0) < 0) {
+        PyBuffer_Release(&img.buf);
+        PyBuffer_Release(&inv.buf);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    if (inv.h != img.h || inv.w != img.w || fg.h != img.h || fg.w != img.w) {
+        PyBuffer_Release(&img.buf);
+        PyBuffer_Release(&inv.buf);
+        PyBuffer_Release(&fg.buf);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    {
+        const float s = (float)(1.0 / 255.0);
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t y = 0; y < img.h; y++) {
+            unsigned char *pi = img.p + y * img.rs;
+            const unsigned char *pv = inv.p + y * inv.rs, *pf = fg.p + y * fg.rs;
+            for (Py_ssize_t x = 0; x < img.w; x++, pi += img.ps, pv += inv.ps, pf += fg.ps) {
+                for (int c = 0; c < 3; c++) {
+                    unsigned int v = round_f32(((float)pi[c] * (float)pv[c]) * s) + pf[c];
+                    pi[c] = (unsigned char)(v > 255u ? 255u : v);
+                }
+            }
+        }
+        Py_END_ALLOW_THREADS
+    }
+    PyBuffer_Release(&img.buf);
+    PyBuffer_Release(&inv.buf);
+    PyBuffer_Release(&fg.buf);
+    Py_RETURN_NONE;
+}
+
+/* -- glyph pasting (synthgen/renderers/glyphs.py: compose_line) -------------------------------- */
+
+/* canvas[y:y+h, x:x+w] = max(canvas[y:y+h, x:x+w], mask) for each (mask, x, y) of three
+   equal-length lists, in order. NotImplemented (nothing pasted) unless every mask is a uint8
+   h x w array lying wholly inside the canvas. */
+static PyObject *paste_max(PyObject *self, PyObject *args)
+{
+    PyObject *ocanvas, *masks, *xs, *ys;
+    if (!PyArg_ParseTuple(args, "OO!O!O!", &ocanvas, &PyList_Type, &masks, &PyList_Type, &xs, &PyList_Type, &ys))
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(masks);
+    if (PyList_GET_SIZE(xs) != n || PyList_GET_SIZE(ys) != n)
+        Py_RETURN_NOTIMPLEMENTED;
+    View canvas;
+    if (view_get(ocanvas, &canvas, 1, 1) < 0)
+        Py_RETURN_NOTIMPLEMENTED;
+    View *m = PyMem_Malloc(sizeof(View) * (n ? n : 1));
+    Py_ssize_t *at = PyMem_Malloc(sizeof(Py_ssize_t) * 2 * (n ? n : 1));
+    Py_ssize_t got = 0;
+    PyObject *result = Py_NotImplemented;
+    if (m == NULL || at == NULL) {
+        result = PyErr_NoMemory();
+        goto done;
+    }
+    for (; got < n; got++) {
+        if (view_get(PyList_GET_ITEM(masks, got), &m[got], 1, 0) < 0)
+            goto done;
+        Py_ssize_t x = PyLong_AsSsize_t(PyList_GET_ITEM(xs, got)), y = PyLong_AsSsize_t(PyList_GET_ITEM(ys, got));
+        if (PyErr_Occurred()) {
+            PyErr_Clear();
+            got++;
+            goto done;
+        }
+        if (x < 0 || y < 0 || x + m[got].w > canvas.w || y + m[got].h > canvas.h) {
+            got++;
+            goto done;
+        }
+        at[2 * got] = x;
+        at[2 * got + 1] = y;
+    }
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const View *g = &m[i];
+        for (Py_ssize_t r = 0; r < g->h; r++) {
+            unsigned char *dst = canvas.p + (at[2 * i + 1] + r) * canvas.rs + at[2 * i] * canvas.ps;
+            const unsigned char *src = g->p + r * g->rs;
+            for (Py_ssize_t c = 0; c < g->w; c++, dst += canvas.ps, src += g->ps)
+                if (*src > *dst)
+                    *dst = *src;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_None;
+done:
+    if (m != NULL)
+        for (Py_ssize_t i = 0; i < got; i++)
+            if (i < n && m[i].buf.obj != NULL)
+                PyBuffer_Release(&m[i].buf);
+    PyMem_Free(m);
+    PyMem_Free(at);
+    PyBuffer_Release(&canvas.buf);
+    Py_XINCREF(result);
+    return result;
+}
+
+/* -- module ---------------------------------------------------------------------------------- */
+
+static PyMethodDef methods[] = {
+    {"unit", unit, METH_O, "unit(x) -> float: the uniform in [0, 1) of 64-bit key x (Draws.u)."},
+    {"blend", blend, METH_VARARGS, "blend(img, alpha, r, g, b): styles.blend at opacity 1, in place (NotImplemented: not uint8 RGB and alpha of one size)."},
+    {"paste_max", paste_max, METH_VARARGS,
+     "paste_max(canvas, masks, xs, ys): each mask maxed into the canvas at (x, y), in place."},
+    {"blend_with", blend_with, METH_VARARGS, "blend_with(img, inv, fg): styles.blend_with, in place (NotImplemented as blend)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "synthgen._native",
+    "Optional compiled kernels; each has a pure-Python reference (see synthgen/native.py).", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__native(void)
+{
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL)
+        return NULL;
+    /* the SHA-256 of this file when it was compiled: synthgen/native.py ignores a module built
+       from another version of it (an editable checkout edited after `pip install -e .`) */
+    if (PyModule_AddStringConstant(m, "SOURCE", SYNTHGEN_NATIVE_SOURCE) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
