@@ -43,7 +43,7 @@ native = Extension(
     [NATIVE_SRC],
     define_macros=[("SYNTHGEN_NATIVE_SOURCE", '"%s"' % hashlib.sha256((ROOT / NATIVE_SRC).read_bytes()).hexdigest())],
     # the same float results as numpy and Python: no fused multiply-add, no fast-math
-    extra_compile_args=["-O2", "-ffp-contract=off", "-fno-fast-math"] if os.name != "nt" else ["/fp:precise"],
+    extra_compile_args=["-O3", "-ffp-contract=off", "-fno-fast-math"] if os.name != "nt" else ["/fp:precise"],
     optional=True,
 )
 
