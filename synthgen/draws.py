@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
@@ -65,6 +66,23 @@ def unit(x: int) -> float:
 
 
 _unit = native.lib.unit if native.lib is not None else None
+# little-endian words: PCG64 reads them as the machine's uint64
+_seed_words = native.lib.seed_words if native.lib is not None and sys.byteorder == "little" else None
+
+
+class _SeedWords(ISeedSequence):
+    """`SeedSequence(seed)` for a PCG64, its 4-word state computed by `_native.seed_words`
+    (~0.1 us against ~7 us): `PCG64(_SeedWords(s, w))` starts where `default_rng(s)` does."""
+
+    __slots__ = ("seed", "words")
+
+    def __init__(self, seed: int, words: bytes) -> None:
+        self.seed, self.words = seed, words
+
+    def generate_state(self, n_words: int, dtype=np.uint32) -> np.ndarray:
+        if n_words == 4 and np.dtype(dtype) == np.uint64:
+            return np.frombuffer(self.words, np.uint64)
+        return np.random.SeedSequence(self.seed).generate_state(n_words, dtype)
 
 
 def _h64(data: bytes) -> int:
@@ -327,7 +345,12 @@ class Draws:
 
     def rng_for(self, name: str) -> np.random.Generator:
         """A numpy generator for bulk pixel noise, keyed by this sample and `name` only."""
-        return np.random.default_rng(self.seed_for(name))
+        seed = self.seed_for(name)
+        if _seed_words is not None:  # np.random.default_rng(seed)'s generator, seeded in C
+            w = _seed_words(seed)
+            if w is not NotImplemented:
+                return np.random.Generator(np.random.PCG64(_SeedWords(seed, w)))
+        return np.random.default_rng(seed)
 
 
 class _Overlay(Draws):
