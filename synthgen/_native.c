@@ -277,6 +277,67 @@ static PyObject *blend_with(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* -- luma histograms (synthgen/renderers/styles.py: luma_under) ------------------------------------ */
+
+/* out[v] = the number of pixels of `y` with value v where alpha >= level; where no alpha
+   reaches `level`, where alpha > 0; where alpha is all 0, every pixel. `out`: 256 float32,
+   written whole (np.bincount(...).astype(np.float32): counts are exact up to 2**24). */
+static PyObject *masked_hist(PyObject *self, PyObject *args)
+{
+    PyObject *oy, *oa, *oout;
+    int level;
+    if (!PyArg_ParseTuple(args, "OOiO", &oy, &oa, &level, &oout))
+        return NULL;
+    View y, a;
+    Py_buffer out;
+    if (view_get(oy, &y, 1, 0) < 0)
+        Py_RETURN_NOTIMPLEMENTED;
+    if (view_get(oa, &a, 1, 0) < 0) {
+        PyBuffer_Release(&y.buf);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    if (PyObject_GetBuffer(oout, &out, PyBUF_WRITABLE | PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) < 0) {
+        PyErr_Clear();
+        PyBuffer_Release(&y.buf);
+        PyBuffer_Release(&a.buf);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    if (a.h != y.h || a.w != y.w || out.len != 256 * 4 || out.itemsize != 4 || !out.format ||
+        strcmp(out.format, "f") != 0 || y.h * y.w >= (1 << 24) || level < 1 || level > 255) {
+        PyBuffer_Release(&y.buf);
+        PyBuffer_Release(&a.buf);
+        PyBuffer_Release(&out);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    uint32_t hi[256] = {0}, any[256] = {0}, all[256] = {0};
+    Py_ssize_t n_hi = 0, n_any = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t r = 0; r < y.h; r++) {
+        const unsigned char *py = y.p + r * y.rs, *pa = a.p + r * a.rs;
+        for (Py_ssize_t c = 0; c < y.w; c++, py += y.ps, pa += a.ps) {
+            unsigned int v = *py, av = *pa;
+            all[v]++;
+            if (av) {
+                any[v]++;
+                n_any++;
+                if ((int)av >= level) {
+                    hi[v]++;
+                    n_hi++;
+                }
+            }
+        }
+    }
+    Py_END_ALLOW_THREADS
+    const uint32_t *h = n_hi ? hi : (n_any ? any : all);
+    float *o = (float *)out.buf;
+    for (int v = 0; v < 256; v++)
+        o[v] = (float)h[v];
+    PyBuffer_Release(&y.buf);
+    PyBuffer_Release(&a.buf);
+    PyBuffer_Release(&out);
+    Py_RETURN_NONE;
+}
+
 /* -- glyph pasting (synthgen/renderers/glyphs.py: compose_line) -------------------------------- */
 
 /* canvas[y:y+h, x:x+w] = max(canvas[y:y+h, x:x+w], mask) for each (mask, x, y) of three
@@ -349,6 +410,8 @@ static PyMethodDef methods[] = {
     {"seed_words", seed_words, METH_O,
      "seed_words(seed) -> 32 bytes: SeedSequence(seed).generate_state(4, uint64), little-endian (NotImplemented outside 0..2**64-1)."},
     {"blend", blend, METH_VARARGS, "blend(img, alpha, r, g, b): styles.blend at opacity 1, in place (NotImplemented: not uint8 RGB and alpha of one size)."},
+    {"masked_hist", masked_hist, METH_VARARGS,
+     "masked_hist(y, alpha, level, out): styles.luma_under's histogram of y into 256 float32 (NotImplemented: other inputs)."},
     {"paste_max", paste_max, METH_VARARGS,
      "paste_max(canvas, masks, xs, ys): each mask maxed into the canvas at (x, y), in place."},
     {"blend_with", blend_with, METH_VARARGS, "blend_with(img, inv, fg): styles.blend_with, in place (NotImplemented as blend)."},

@@ -159,6 +159,32 @@ def test_paste_max_matches_numpy(H, W, items):
     assert np.array_equal(got, ref)  # refused: nothing pasted
 
 
+def _bincount_reference(y, alpha, level):
+    v = y[alpha >= level]
+    if not v.size:
+        v = y[alpha > 0]
+        if not v.size:
+            v = y.ravel()
+    return np.bincount(v, minlength=256).astype(np.float32)
+
+
+@needs_native
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.integers(1, 30), st.integers(1, 50), st.integers(0, 2**32 - 1), st.integers(1, 255),
+       st.sampled_from(["random", "faint", "blank"]))
+def test_masked_hist_matches_bincount(h, w, seed, level, kind):
+    r = np.random.default_rng(seed)
+    y = r.integers(0, 256, (h, w + 3), np.uint8)[:, 1 : w + 1]  # a strided view
+    alpha = r.integers(0, 256, (h, w), np.uint8)
+    if kind == "faint":  # nothing reaches the level: the any-coverage fallback
+        alpha = np.minimum(alpha, level - 1).astype(np.uint8) * r.integers(0, 2, (h, w), np.uint8)
+    elif kind == "blank":
+        alpha[:] = 0
+    out = np.full(256, -1, np.float32)
+    assert native.lib.masked_hist(y, alpha, level, out) is None
+    assert np.array_equal(out, _bincount_reference(y, alpha, level))
+
+
 @needs_native
 def test_samples_are_the_same_bytes_with_the_python_references(tmp_path):
     env = {**os.environ, native.SWITCH: "0"}
