@@ -215,3 +215,31 @@ def test_switch_turns_the_compiled_kernels_off():
     r = subprocess.run([sys.executable, "-c", "from synthgen import native; print(native.state, native.lib)"],
                        env={**os.environ, native.SWITCH: "0"}, capture_output=True, text=True, timeout=120)
     assert r.stdout.split() == ["off", "None"]
+
+
+def _scan_choice(u: float, options, weights):
+    """Draws.choice's weighted scan (the code before the cached running sums), as the reference."""
+    w = [float(x) for x in weights]
+    u = u * sum(w)
+    idx, acc = len(options) - 1, 0.0
+    for k, wk in enumerate(w):
+        acc += wk
+        if u < acc:
+            idx = k
+            break
+    return options[idx]
+
+
+@settings(max_examples=400, derandomize=True, deadline=None)
+@given(st.lists(st.one_of(st.floats(0, 1e6), st.sampled_from([0.0, 1e-300, 0.1, 1 / 3])), min_size=16, max_size=300),
+       st.lists(st.integers(0, 2**64 - 1), min_size=1, max_size=20))
+def test_weighted_choice_bisects_what_the_scan_finds(weights, keys):
+    weights = tuple(weights)
+    if not sum(weights) > 0:
+        weights = weights[:-1] + (1.0,)
+    options = list(range(len(weights)))
+    for k in keys:  # the uniform behind the draw is unit(key ^ name key): set the sample key
+        d = draws.Draws(0, 0)
+        d.key = k
+        got = d.choice("x.font", options, weights)
+        assert got == _scan_choice(draws.unit(k ^ draws._name_key("x.font")), options, weights)

@@ -323,12 +323,14 @@ class FaceCoverage:
             mask &= m
         return mask
 
-    def of(self, mask: int) -> tuple[list[FontFace], list[str], list[float]]:
+    def of(self, mask: int) -> tuple[list[FontFace], list[str], tuple[float, ...]]:
         """(faces, their names, their draw weights) of a mask from `mask`."""
         hit = self._masks.get(mask)
         if hit is None:
             faces = [f for k, f in enumerate(self.faces) if mask >> k & 1]
-            hit = self._masks[mask] = (faces, [f.name for f in faces], self.picker.weights(faces) if faces else [])
+            # weights as a tuple: Draws.choice bisects a tuple's cached running sums (same draw)
+            hit = self._masks[mask] = (faces, [f.name for f in faces],
+                                       tuple(self.picker.weights(faces)) if faces else ())
         return hit
 
 
