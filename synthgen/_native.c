@@ -338,6 +338,94 @@ static PyObject *masked_hist(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* OpenCV's COLOR_RGB2GRAY for uint8: (9798 R + 19235 G + 3735 B + 2^14) >> 15, equal to
+   cv2.cvtColor for all 2^24 colours with OpenCV 5.1 (tests/test_native.py); styles.py checks
+   it against the cv2 it runs with (`gray`) before using `luma_hist`. */
+static inline unsigned int gray_of(const unsigned char *p)
+{
+    return (9798u * p[0] + 19235u * p[1] + 3735u * p[2] + 16384u) >> 15;
+}
+
+/* out = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY) by the formula above (h x w uint8 output) */
+static PyObject *gray(PyObject *self, PyObject *args)
+{
+    PyObject *oimg, *oout;
+    if (!PyArg_ParseTuple(args, "OO", &oimg, &oout))
+        return NULL;
+    View img, out;
+    if (view_get(oimg, &img, 3, 0) < 0)
+        Py_RETURN_NOTIMPLEMENTED;
+    if (view_get(oout, &out, 1, 1) < 0) {
+        PyBuffer_Release(&img.buf);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    if (out.h != img.h || out.w != img.w) {
+        PyBuffer_Release(&img.buf);
+        PyBuffer_Release(&out.buf);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    for (Py_ssize_t r = 0; r < img.h; r++)
+        for (Py_ssize_t c = 0; c < img.w; c++)
+            out.p[r * out.rs + c * out.ps] = (unsigned char)gray_of(img.p + r * img.rs + c * img.ps);
+    PyBuffer_Release(&img.buf);
+    PyBuffer_Release(&out.buf);
+    Py_RETURN_NONE;
+}
+
+/* styles.luma_under in one pass: the histogram of the grey values (gray_of) of img's pixels
+   where alpha >= level, else where alpha > 0, else of every pixel; 256 float32 into out. */
+static PyObject *luma_hist(PyObject *self, PyObject *args)
+{
+    PyObject *oimg, *oa, *oout;
+    int level;
+    if (!PyArg_ParseTuple(args, "OOiO", &oimg, &oa, &level, &oout))
+        return NULL;
+    View img, a;
+    Py_buffer out;
+    if (view_get(oimg, &img, 3, 0) < 0)
+        Py_RETURN_NOTIMPLEMENTED;
+    if (view_get(oa, &a, 1, 0) < 0) {
+        PyBuffer_Release(&img.buf);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    if (PyObject_GetBuffer(oout, &out, PyBUF_WRITABLE | PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) < 0) {
+        PyErr_Clear();
+        PyBuffer_Release(&img.buf);
+        PyBuffer_Release(&a.buf);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    if (a.h != img.h || a.w != img.w || out.len != 256 * 4 || out.itemsize != 4 || !out.format ||
+        strcmp(out.format, "f") != 0 || img.h * img.w >= (1 << 24) || level < 1 || level > 255) {
+        PyBuffer_Release(&img.buf);
+        PyBuffer_Release(&a.buf);
+        PyBuffer_Release(&out);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    uint32_t h[256] = {0};
+    Py_ssize_t n = 0;
+    /* pass 1: alpha >= level (almost always some); pass 2: alpha > 0; pass 3: every pixel */
+    Py_BEGIN_ALLOW_THREADS
+    for (int pass = 0; pass < 3 && n == 0; pass++) {
+        unsigned int lo = pass == 0 ? (unsigned int)level : (pass == 1 ? 1u : 0u);
+        for (Py_ssize_t r = 0; r < img.h; r++) {
+            const unsigned char *pa = a.p + r * a.rs, *pi = img.p + r * img.rs;
+            for (Py_ssize_t c = 0; c < img.w; c++)
+                if (pa[c * a.ps] >= lo) {
+                    h[gray_of(pi + c * img.ps)]++;
+                    n++;
+                }
+        }
+    }
+    Py_END_ALLOW_THREADS
+    float *o = (float *)out.buf;
+    for (int v = 0; v < 256; v++)
+        o[v] = (float)h[v];
+    PyBuffer_Release(&img.buf);
+    PyBuffer_Release(&a.buf);
+    PyBuffer_Release(&out);
+    Py_RETURN_NONE;
+}
+
 /* -- glyph pasting (synthgen/renderers/glyphs.py: compose_line) -------------------------------- */
 
 /* canvas[y:y+h, x:x+w] = max(canvas[y:y+h, x:x+w], mask) for each (mask, x, y) of three
@@ -410,6 +498,9 @@ static PyMethodDef methods[] = {
     {"seed_words", seed_words, METH_O,
      "seed_words(seed) -> 32 bytes: SeedSequence(seed).generate_state(4, uint64), little-endian (NotImplemented outside 0..2**64-1)."},
     {"blend", blend, METH_VARARGS, "blend(img, alpha, r, g, b): styles.blend at opacity 1, in place (NotImplemented: not uint8 RGB and alpha of one size)."},
+    {"gray", gray, METH_VARARGS, "gray(img, out): cv2.COLOR_RGB2GRAY of uint8 RGB into out (h x w uint8)."},
+    {"luma_hist", luma_hist, METH_VARARGS,
+     "luma_hist(img, alpha, level, out): styles.luma_under of an RGB image, into 256 float32."},
     {"masked_hist", masked_hist, METH_VARARGS,
      "masked_hist(y, alpha, level, out): styles.luma_under's histogram of y into 256 float32 (NotImplemented: other inputs)."},
     {"paste_max", paste_max, METH_VARARGS,

@@ -186,6 +186,34 @@ def test_masked_hist_matches_bincount(h, w, seed, level, kind):
 
 
 @needs_native
+def test_gray_is_opencvs_rgb2gray_for_every_colour():
+    v = np.arange(1 << 24, dtype=np.uint32)
+    img = np.stack([(v >> 16) & 255, (v >> 8) & 255, v & 255], -1).astype(np.uint8).reshape(4096, 4096, 3)
+    out = np.empty((4096, 4096), np.uint8)
+    assert native.lib.gray(img, out) is None
+    assert np.array_equal(out, cv2.cvtColor(img, cv2.COLOR_RGB2GRAY))
+    assert styles._gray_agrees()
+
+
+@needs_native
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.integers(1, 30), st.integers(1, 50), st.integers(0, 2**32 - 1), st.sampled_from(["random", "faint", "blank"]))
+def test_luma_hist_is_luma_under(h, w, seed, kind):
+    r = np.random.default_rng(seed)
+    img = r.integers(0, 256, (h + 2, w, 3), np.uint8)[1 : h + 1]  # a view with an offset
+    alpha = r.integers(0, 256, (h, w), np.uint8)
+    if kind == "faint":
+        alpha = np.minimum(alpha, 127).astype(np.uint8) * r.integers(0, 2, (h, w), np.uint8)
+    elif kind == "blank":
+        alpha[:] = 0
+    out = np.full(256, -1, np.float32)
+    assert native.lib.luma_hist(img, alpha, 128, out) is None
+    ref = _bincount_reference(cv2.cvtColor(np.ascontiguousarray(img), cv2.COLOR_RGB2GRAY), alpha, 128)
+    assert np.array_equal(out, ref)
+    assert np.array_equal(styles.luma_under(img, alpha), ref)
+
+
+@needs_native
 def test_samples_are_the_same_bytes_with_the_python_references(tmp_path):
     env = {**os.environ, native.SWITCH: "0"}
     r = subprocess.run([sys.executable, "-c", _RENDER, json.dumps(SAMPLES)], env=env, capture_output=True,

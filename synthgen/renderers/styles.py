@@ -57,14 +57,27 @@ def contrasting(d: Draws, name: str, against: float, contrast: float) -> tuple[i
     return int(round(r)), int(round(g)), int(round(b))
 
 
+@lru_cache(maxsize=1)
+def _gray_agrees() -> bool:
+    """Whether _native's grey values are this OpenCV's COLOR_RGB2GRAY (checked once a process
+    on 32,768 colours spread over the cube; another OpenCV could round otherwise)."""
+    v = np.arange(0, 1 << 24, 512, dtype=np.uint32) + 37
+    img = np.stack([(v >> 16) & 255, (v >> 8) & 255, v & 255], -1).astype(np.uint8).reshape(128, 256, 3)
+    out = np.empty((128, 256), np.uint8)
+    return _native.gray(img, out) is None and np.array_equal(out, cv2.cvtColor(img, cv2.COLOR_RGB2GRAY))
+
+
 def luma_under(img: np.ndarray, alpha: np.ndarray, level: int = 128) -> np.ndarray:
     """Histogram (256 bins) of the luma of the background pixels the glyphs will cover
     (`alpha` >= level; any coverage if none reaches it), `img` and `alpha` the same size."""
-    y = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
-    if _native is not None:  # the same counts in one pass, no boolean-mask copies
+    if _native is not None:  # the same counts in one pass, no grey image, no boolean-mask copies
         out = np.empty(256, np.float32)
+        if _gray_agrees() and _native.luma_hist(img, alpha, level, out) is None:
+            return out
+        y = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
         if _native.masked_hist(y, alpha, level, out) is None:
             return out
+    y = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
     # the pixels' lumas counted by np.bincount: calcHist's fixed cost is ~5x that on a word's box
     # (the same counts, float32 like calcHist's)
     v = y[alpha >= level]
