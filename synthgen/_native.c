@@ -140,39 +140,43 @@ static int view_get(PyObject *o, View *v, int channels, int writable)
     return 0;
 }
 
-/* round half to even of 0 <= x < 2^22 in float32 (IEEE default rounding, what cvRound and
-   numpy's rint do), without a libm call: adding 1.5 * 2^23 leaves no bits below the point */
-static inline unsigned int round_f32(float x)
+/* -- blends (synthgen/renderers/styles.py: blend) ------------------------------------------------- */
+
+/* OpenCV's uint8 products, cv2.multiply(x, y, scale=1/255) and cv2.convertScaleAbs(a,
+   alpha=c/255), round x * y * float32(1/255) to the nearest integer; for x, y in 0..255 that is
+   exactly x * y / 255 rounded (no ties: 255 is odd), which this integer form gives for every
+   product 0..65025 without leaving 16 bits (tests/test_native.py checks the blends against
+   OpenCV for every uint8 pair): plain 16-bit arithmetic the compiler vectorises. */
+static inline uint16_t div255(uint16_t x)
 {
-    /* (strict IEEE: without -ffast-math no compiler may fold (x + big) - big into x) */
-    const float big = 12582912.0f;
-    float r = (x + big) - big;
-    return (unsigned int)r;
+    uint16_t t = (uint16_t)(x + 128u);
+    return (uint16_t)((t + (t >> 8)) >> 8);
 }
 
-/* -- blends (synthgen/renderers/styles.py: blend, blend_with) ----------------------------------- */
-
-/* img = saturate(round(img * (255 - a) * (1/255)) + round(a * (colour / 255))), per channel:
-   cv2.add(cv2.multiply(img, inv, scale=1/255), fg) with inv = 255 - a and fg the channels of
-   cv2.convertScaleAbs(a, alpha=colour/255), all in float32 as OpenCV computes them (both
-   checked against OpenCV for every uint8 pair in tests/test_native.py). */
-/* one row of img (3n bytes, channels adjacent) = saturate(round(img * inv * s) + fg), the three
-   operands as 3n floats / bytes: a plain loop the compiler vectorises */
-static inline void blend_row(unsigned char *restrict pi, const float *restrict inv, const unsigned char *restrict fg,
-                             Py_ssize_t n3, float s)
+/* one row, 3n values: img = saturate(div255(img * (255 - a)) + div255(a * c)), a and c
+   given per value (alpha repeated per channel, the colour's channels repeated per pixel) */
+static inline void blend_row(unsigned char *restrict pi, const unsigned char *restrict a3,
+                             const unsigned char *restrict c3, Py_ssize_t n3)
 {
     for (Py_ssize_t j = 0; j < n3; j++) {
-        unsigned int v = round_f32(((float)pi[j] * inv[j]) * s) + fg[j];
+        uint16_t av = a3[j];
+        uint16_t v = (uint16_t)(div255((uint16_t)(pi[j] * (uint16_t)(255u - av))) + div255((uint16_t)(av * c3[j])));
         pi[j] = (unsigned char)(v > 255u ? 255u : v);
     }
 }
 
+/* img += (colour - img) * alpha / 255 as OpenCV computes it for styles.blend: cv2.add of
+   cv2.multiply(img, 255 - a, scale=1/255) and cv2.convertScaleAbs(a, alpha=colour/255) */
 static PyObject *blend(PyObject *self, PyObject *args)
 {
     PyObject *oimg, *oa;
     double cr, cg, cb;
     if (!PyArg_ParseTuple(args, "OOddd", &oimg, &oa, &cr, &cg, &cb))
         return NULL;
+    int col[3] = {(int)cr, (int)cg, (int)cb};
+    if (col[0] != cr || col[1] != cg || col[2] != cb || col[0] < 0 || col[1] < 0 || col[2] < 0 || col[0] > 255 ||
+        col[1] > 255 || col[2] > 255)
+        Py_RETURN_NOTIMPLEMENTED; /* the integer form holds for integer colours 0..255 */
     View img, a;
     if (view_get(oimg, &img, 3, 1) < 0)
         Py_RETURN_NOTIMPLEMENTED;
@@ -185,95 +189,36 @@ static PyObject *blend(PyObject *self, PyObject *args)
         PyBuffer_Release(&a.buf);
         Py_RETURN_NOTIMPLEMENTED;
     }
-    float *inv = PyMem_Malloc(sizeof(float) * 3 * (img.w ? img.w : 1));
-    unsigned char *fg = PyMem_Malloc(3 * (img.w ? img.w : 1));
-    if (inv == NULL || fg == NULL) {
-        PyMem_Free(inv);
-        PyMem_Free(fg);
+    unsigned char *a3 = PyMem_Malloc(6 * (img.w ? img.w : 1)), *c3 = a3 + 3 * (img.w ? img.w : 1);
+    if (a3 == NULL) {
         PyBuffer_Release(&img.buf);
         PyBuffer_Release(&a.buf);
         return PyErr_NoMemory();
     }
-    {
-        const float s = (float)(1.0 / 255.0);
-        const float k[3] = {(float)(cr / 255.0), (float)(cg / 255.0), (float)(cb / 255.0)};
-        unsigned char fg_of[256][3]; /* round(a * colour / 255) of every alpha value */
-        Py_BEGIN_ALLOW_THREADS
-        for (int v = 0; v < 256; v++)
-            for (int c = 0; c < 3; c++)
-                fg_of[v][c] = (unsigned char)round_f32((float)v * k[c]);
-        for (Py_ssize_t y = 0; y < img.h; y++) {
-            const unsigned char *pa = a.p + y * a.rs;
-            /* the row's ink span: where alpha is 0 the pixel is unchanged (inv 255 leaves every
-               uint8 value as it is, fg is 0), so only [x0, x1) is blended */
-            Py_ssize_t x0 = 0, x1 = img.w;
-            while (x0 < x1 && pa[x0 * a.ps] == 0)
-                x0++;
-            while (x1 > x0 && pa[(x1 - 1) * a.ps] == 0)
-                x1--;
-            if (x0 == x1)
-                continue;
-            for (Py_ssize_t x = x0; x < x1; x++) {
-                unsigned int av = pa[x * a.ps];
-                float iv = (float)(255u - av);
-                inv[3 * x] = inv[3 * x + 1] = inv[3 * x + 2] = iv;
-                fg[3 * x] = fg_of[av][0];
-                fg[3 * x + 1] = fg_of[av][1];
-                fg[3 * x + 2] = fg_of[av][2];
-            }
-            blend_row(img.p + y * img.rs + 3 * x0, inv + 3 * x0, fg + 3 * x0, 3 * (x1 - x0), s);
-        }
-        Py_END_ALLOW_THREADS
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t x = 0; x < img.w; x++) {
+        c3[3 * x] = (unsigned char)col[0];
+        c3[3 * x + 1] = (unsigned char)col[1];
+        c3[3 * x + 2] = (unsigned char)col[2];
     }
-    PyMem_Free(inv);
-    PyMem_Free(fg);
+    for (Py_ssize_t y = 0; y < img.h; y++) {
+        const unsigned char *pa = a.p + y * a.rs;
+        /* the row's ink span: where alpha is 0 nothing changes (div255(v * 255) is v) */
+        Py_ssize_t x0 = 0, x1 = img.w;
+        while (x0 < x1 && pa[x0 * a.ps] == 0)
+            x0++;
+        while (x1 > x0 && pa[(x1 - 1) * a.ps] == 0)
+            x1--;
+        if (x0 == x1)
+            continue;
+        for (Py_ssize_t x = x0; x < x1; x++)
+            a3[3 * x] = a3[3 * x + 1] = a3[3 * x + 2] = pa[x * a.ps];
+        blend_row(img.p + y * img.rs + 3 * x0, a3 + 3 * x0, c3 + 3 * x0, 3 * (x1 - x0));
+    }
+    Py_END_ALLOW_THREADS
+    PyMem_Free(a3);
     PyBuffer_Release(&img.buf);
     PyBuffer_Release(&a.buf);
-    Py_RETURN_NONE;
-}
-
-/* img = saturate(round(img * inv * (1/255)) + fg): cv2.add(cv2.multiply(img, inv, scale=1/255), fg) */
-static PyObject *blend_with(PyObject *self, PyObject *args)
-{
-    PyObject *oimg, *oinv, *ofg;
-    if (!PyArg_ParseTuple(args, "OOO", &oimg, &oinv, &ofg))
-        return NULL;
-    View img, inv, fg;
-    if (view_get(oimg, &img, 3, 1) < 0)
-        Py_RETURN_NOTIMPLEMENTED;
-    if (view_get(oinv, &inv, 3, 0) < 0) {
-        PyBuffer_Release(&img.buf);
-        Py_RETURN_NOTIMPLEMENTED;
-    }
-    if (view_get(ofg, &fg, 3, 0) < 0) {
-        PyBuffer_Release(&img.buf);
-        PyBuffer_Release(&inv.buf);
-        Py_RETURN_NOTIMPLEMENTED;
-    }
-    if (inv.h != img.h || inv.w != img.w || fg.h != img.h || fg.w != img.w) {
-        PyBuffer_Release(&img.buf);
-        PyBuffer_Release(&inv.buf);
-        PyBuffer_Release(&fg.buf);
-        Py_RETURN_NOTIMPLEMENTED;
-    }
-    {
-        const float s = (float)(1.0 / 255.0);
-        Py_BEGIN_ALLOW_THREADS
-        for (Py_ssize_t y = 0; y < img.h; y++) {
-            unsigned char *pi = img.p + y * img.rs;
-            const unsigned char *pv = inv.p + y * inv.rs, *pf = fg.p + y * fg.rs;
-            for (Py_ssize_t x = 0; x < img.w; x++, pi += img.ps, pv += inv.ps, pf += fg.ps) {
-                for (int c = 0; c < 3; c++) {
-                    unsigned int v = round_f32(((float)pi[c] * (float)pv[c]) * s) + pf[c];
-                    pi[c] = (unsigned char)(v > 255u ? 255u : v);
-                }
-            }
-        }
-        Py_END_ALLOW_THREADS
-    }
-    PyBuffer_Release(&img.buf);
-    PyBuffer_Release(&inv.buf);
-    PyBuffer_Release(&fg.buf);
     Py_RETURN_NONE;
 }
 
@@ -505,7 +450,6 @@ static PyMethodDef methods[] = {
      "masked_hist(y, alpha, level, out): styles.luma_under's histogram of y into 256 float32 (NotImplemented: other inputs)."},
     {"paste_max", paste_max, METH_VARARGS,
      "paste_max(canvas, masks, xs, ys): each mask maxed into the canvas at (x, y), in place."},
-    {"blend_with", blend_with, METH_VARARGS, "blend_with(img, inv, fg): styles.blend_with, in place (NotImplemented as blend)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -182,8 +182,6 @@ def blend_parts(alpha: np.ndarray, color, opacity: float = 1.0) -> tuple[np.ndar
 
 def blend_with(img: np.ndarray, inv: np.ndarray, fg: np.ndarray) -> None:
     """In place: img = img * inv / 255 + fg (the parts from `blend_parts`)."""
-    if _native is not None and _native.blend_with(img, inv, fg) is None:
-        return
     cv2.add(cv2.multiply(img, inv, scale=1 / 255), fg, dst=img)
 
 
