@@ -238,7 +238,7 @@ def test_quick_start_installs_as_root_without_sudo_and_as_a_user_with_it(tmp_pat
     cmd = _quick_start()
     steps = cmd.split(" && ")
     apt = " && ".join(s for s in steps if "apt-get" in s or s.startswith("SUDO="))
-    assert "apt-get install -y python3-venv libfribidi0" in apt
+    assert "apt-get install -y python3-venv python3-dev gcc libfribidi0" in apt
     bin_ = tmp_path / "bin"
     bin_.mkdir()
     log = tmp_path / "log"
@@ -254,11 +254,11 @@ def test_quick_start_installs_as_root_without_sudo_and_as_a_user_with_it(tmp_pat
     r = subprocess.run(["bash", "-c", apt], env={"PATH": path, "HOME": str(tmp_path)}, capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     calls = log.read_text().splitlines()
-    assert calls[-1] == "apt-get install -y python3-venv libfribidi0", calls
+    assert calls[-1] == "apt-get install -y python3-venv python3-dev gcc libfribidi0", calls
     if uid == 0:
         assert not any(c.startswith("sudo") for c in calls), calls
     else:
-        assert "sudo apt-get install -y python3-venv libfribidi0" in calls, calls
+        assert "sudo apt-get install -y python3-venv python3-dev gcc libfribidi0" in calls, calls
 
 
 def _path_without(tool: str) -> str:
