@@ -16,6 +16,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
+#include <math.h>
 #include <string.h>
 
 #ifndef SYNTHGEN_NATIVE_SOURCE
@@ -104,6 +105,102 @@ static PyObject *seed_words(PyObject *self, PyObject *arg)
         out[4 * i + 3] = (unsigned char)(v >> 24);
     }
     return PyBytes_FromStringAndSize((const char *)out, 32);
+}
+
+/* -- the elastic field's forward map (synthgen/renderers/linestyles.py: forward) ------------------- */
+
+/* A C-contiguous buffer of `fmt` ("d" float64, "f" float32) holding `n` items; 0 on success,
+   -1 (no exception) otherwise. */
+static int typed_get(PyObject *o, Py_buffer *b, const char *fmt, int writable)
+{
+    if (PyObject_GetBuffer(o, b, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT | (writable ? PyBUF_WRITABLE : 0)) < 0) {
+        PyErr_Clear();
+        return -1;
+    }
+    if (!b->format || strcmp(b->format, fmt) != 0) {
+        PyBuffer_Release(b);
+        return -1;
+    }
+    return 0;
+}
+
+/* forward()'s exact steps: q <- p - bilinear(f, q - 0.5), at most `iters` times, stopping after
+   the first step that moves no coordinate by `tol` or more; numpy's float64 operations in
+   numpy's order (clip, truncation to int, (double) of the float32 field, products and sums as
+   written in linestyles.forward). q, p: m x 2 float64 (q updated in place); f: H x W x 2
+   float32. NotImplemented (q untouched) for other buffers or a coordinate that is not finite. */
+static PyObject *forward_exact(PyObject *self, PyObject *args)
+{
+    PyObject *oq, *op, *of;
+    double tol;
+    int iters;
+    Py_ssize_t H, W;
+    if (!PyArg_ParseTuple(args, "OOOnndi", &oq, &op, &of, &H, &W, &tol, &iters))
+        return NULL;
+    Py_buffer bq, bp, bf;
+    if (typed_get(oq, &bq, "d", 1) < 0)
+        Py_RETURN_NOTIMPLEMENTED;
+    if (typed_get(op, &bp, "d", 0) < 0) {
+        PyBuffer_Release(&bq);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    if (typed_get(of, &bf, "f", 0) < 0) {
+        PyBuffer_Release(&bq);
+        PyBuffer_Release(&bp);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    Py_ssize_t m = bq.len / (2 * (Py_ssize_t)sizeof(double));
+    PyObject *result = Py_NotImplemented;
+    double *q = (double *)bq.buf, *nw = NULL;
+    const double *p = (const double *)bp.buf;
+    const float *f = (const float *)bf.buf;
+    if (bq.len != bp.len || bq.len % (2 * sizeof(double)) || m == 0 || H < 2 || W < 2 ||
+        bf.len != H * W * 2 * (Py_ssize_t)sizeof(float))
+        goto done;
+    for (Py_ssize_t k = 0; k < 2 * m; k++)
+        if (!isfinite(q[k]) || !isfinite(p[k]))
+            goto done;
+    nw = PyMem_Malloc(sizeof(double) * 2 * (m ? m : 1));
+    if (nw == NULL) {
+        result = PyErr_NoMemory();
+        goto done;
+    }
+    {
+        const double xmax = (double)W - 1.001, ymax = (double)H - 1.001;
+        for (int it = 0; it < iters; it++) {
+            double moved = 0.0;
+            for (Py_ssize_t k = 0; k < m; k++) {
+                double x = q[2 * k] - 0.5, y = q[2 * k + 1] - 0.5;
+                x = x < 0.0 ? 0.0 : x; /* np.clip(v, 0, hi): maximum, then minimum */
+                x = x > xmax ? xmax : x;
+                y = y < 0.0 ? 0.0 : y;
+                y = y > ymax ? ymax : y;
+                Py_ssize_t x0 = (Py_ssize_t)x, y0 = (Py_ssize_t)y; /* astype(intp): truncation */
+                double fx = x - (double)x0, fy = y - (double)y0;
+                const float *f00 = f + 2 * (y0 * W + x0), *f01 = f00 + 2, *f10 = f00 + 2 * W, *f11 = f10 + 2;
+                for (int c = 0; c < 2; c++) {
+                    double top = (double)f00[c] * (1.0 - fx) + (double)f01[c] * fx;
+                    double bot = (double)f10[c] * (1.0 - fx) + (double)f11[c] * fx;
+                    double v = p[2 * k + c] - (top * (1.0 - fy) + bot * fy);
+                    double dv = fabs(v - q[2 * k + c]);
+                    if (dv > moved)
+                        moved = dv;
+                    nw[2 * k + c] = v;
+                }
+            }
+            memcpy(q, nw, sizeof(double) * 2 * m);
+            if (moved < tol)
+                break;
+        }
+    }
+    result = Py_None;
+done:
+    PyMem_Free(nw);
+    PyBuffer_Release(&bq);
+    PyBuffer_Release(&bp);
+    PyBuffer_Release(&bf);
+    Py_XINCREF(result);
+    return result;
 }
 
 /* -- uint8 images through the buffer protocol ------------------------------------------------- */
@@ -440,6 +537,8 @@ done:
 
 static PyMethodDef methods[] = {
     {"unit", unit, METH_O, "unit(x) -> float: the uniform in [0, 1) of 64-bit key x (Draws.u)."},
+    {"forward_exact", forward_exact, METH_VARARGS,
+     "forward_exact(q, p, f, H, W, tol, iters): linestyles.forward's exact steps, q updated in place."},
     {"seed_words", seed_words, METH_O,
      "seed_words(seed) -> 32 bytes: SeedSequence(seed).generate_state(4, uint64), little-endian (NotImplemented outside 0..2**64-1)."},
     {"blend", blend, METH_VARARGS, "blend(img, alpha, r, g, b): styles.blend at opacity 1, in place (NotImplemented: not uint8 RGB and alpha of one size)."},

@@ -211,6 +211,26 @@ def test_luma_hist_is_luma_under(h, w, seed, kind):
 
 
 @needs_native
+@settings(max_examples=200, derandomize=True, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(4, 80), st.integers(4, 300), st.integers(1, 60),
+       st.floats(0.0, 12.0))
+def test_forward_exact_steps_match_numpy(seed, H, W, n, amp):
+    # a smooth random field (as elastic_field makes) and points inside and beyond the frame
+    from synthgen.renderers import linestyles as LS
+    r = np.random.default_rng(seed)
+    dx = cv2.resize(r.normal(0, amp, (3, 5)).astype(np.float32), (W, H), interpolation=cv2.INTER_CUBIC)
+    dy = cv2.resize(r.normal(0, amp, (3, 5)).astype(np.float32), (W, H), interpolation=cv2.INTER_CUBIC)
+    pts = np.stack([r.uniform(-5, W + 5, n), r.uniform(-5, H + 5, n)], 1)
+    got = LS.forward(pts, dx, dy)
+    try:
+        LS._native = None
+        ref = LS.forward(pts, dx, dy)
+    finally:
+        LS._native = native.lib
+    assert got.dtype == ref.dtype and np.array_equal(got, ref)
+
+
+@needs_native
 def test_samples_are_the_same_bytes_with_the_python_references(tmp_path):
     env = {**os.environ, native.SWITCH: "0"}
     r = subprocess.run([sys.executable, "-c", _RENDER, json.dumps(SAMPLES)], env=env, capture_output=True,

@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 
 from ..draws import Draws
+from ..native import lib as _native
 from . import layout as L
 from .glyphs import compose_line
 from .styles import hist_quantile, luma
@@ -223,6 +224,8 @@ def forward(pts: np.ndarray, dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
         q = new
         if done:
             break
+    if _native is not None and _native.forward_exact(q, p, f2, H, W, FORWARD_TOL, 8) is None:
+        return q  # the steps below in C (synthgen/_native.c): the same float64 operations
     f = f2.reshape(H * W, 2)  # exact: both components from one interleaved array, row-major
     for _ in range(8):
         x = np.clip(q[:, 0] - 0.5, 0, W - 1.001)
