@@ -22,7 +22,7 @@ from .. import numerics
 from ..draws import Draws
 from ..errors import UserError
 from ..io.images import read_rgb
-from .tiles import TileStore, mapped, turned, turned_shape, used, window
+from .tiles import PAGE, TileStore, mapped, turned, turned_shape, used, window
 
 BANK_SEED = 0x5EED_BA4C
 NOISE_SIZE = 512  # fractal and paper banks: mirrored out when an output is larger
@@ -225,11 +225,12 @@ def photo_categories() -> dict[str, tuple[str, ...]]:
     return {k: tuple(v) for k, v in sorted(out.items())}
 
 
-def _photo(path: str) -> np.ndarray:
+def _photo(path: str, touch: int = 0) -> np.ndarray:
     """A shipped tile, decoded (read-only): from the machine's tile store (tiles.TileStore: in
-    the page cache, shared by every worker), else decoded and kept by this process."""
+    the page cache, shared by every worker), else decoded and kept by this process. `touch`:
+    the bytes the caller reads (tiles.used; a background counts its own in render_background)."""
     store = _tile_store()
-    t = store.get(path) if store is not None else None
+    t = store.get(path, touch) if store is not None else None
     return _decoded(path) if t is None else t
 
 
@@ -417,7 +418,9 @@ def render_background(d: Draws, weights: dict[str, float], folders: list[str], w
     (text over busy photo detail); at 0 nothing more is drawn."""
     kinds = [k for k, w in weights.items() if w > 0 and (k != "image" or folders)]
     kind = d.choice("background.kind", kinds, [weights[k] for k in kinds])
-    used()  # now and then, drop this process's pages of the mapped banks and tiles (tiles.used)
+    # now and then, drop this process's pages of the mapped banks and tiles (tiles.used): a
+    # background reads about `height` rows of its bank or tile, each at least a page
+    used(height * max(width * 3, PAGE))
     if kind == "photo":
         return _photo_background(d, width, height, busy)
     if kind == "paper":

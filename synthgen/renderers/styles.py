@@ -15,6 +15,7 @@ import numpy as np
 from ..draws import Draws
 from ..native import lib as _native
 from .backgrounds import _photo, photo_tiles
+from .tiles import PAGE
 
 
 @lru_cache(maxsize=16)
@@ -147,7 +148,7 @@ def photo_contrasting(d: Draws, name: str, under: np.ndarray, contrast: float, q
     if not tiles:
         return None
     lo, hi = hist_quantile(under, q / 100.0), hist_quantile(under, 1.0 - q / 100.0)
-    t = _photo(tiles[d.integers(f"{name}.tile", 0, len(tiles) - 1)])
+    t = _photo(tiles[d.integers(f"{name}.tile", 0, len(tiles) - 1)], PHOTO_COLOUR_TRIES * PAGE)  # (a page a pixel)
     u, v = d.uniform(f"{name}.u", 0.0, 1.0), d.uniform(f"{name}.v", 0.0, 1.0)
     h, w = t.shape[:2]
     # every pixel of the walk at once (a fifth of the calls find none: 64 tries in Python), each

@@ -61,13 +61,20 @@ def window(tile: np.ndarray, turn: int, flip: bool, x: int, y: int, ww: int, wh:
 # banks read back from the machine cache are 15 MB (a 512 px scene) to 58 MB (a wide line) more.
 # Both are served as read-only views of their machine-cache files mapped into memory: the pixels
 # live in the OS page cache, once for all workers, and a process holds only the pages it touched
-# since it last dropped them (every DROP_EVERY uses, madvise(MADV_DONTNEED); a later read faults
-# them back in from the page cache, ~0.1-0.3 us a 4 KiB page). What a view shows is what was
-# written: an entry's CRC-32 is checked when it is mapped, each tile's on its first read in a
-# process.
-DROP_EVERY = 16
+# since it last dropped them (madvise(MADV_DONTNEED) once its uses have touched about
+# DROP_EVERY x USE_BYTES of them; a later read faults them back in from the page cache). Uses
+# count what they touch: a 32 px line's background ~128 KiB, a 512 px scene's ~0.8 MiB, a photo
+# colour's 64 scattered pixels 64 pages. Lines drop every ~60 samples: dropping every 16 uses
+# (~10 lines), a photo colour's 64-pixel walk took 79 us instead of 23 (re-faulted pages) and
+# the drops themselves ~15 us a line. Scenes drop about as often as before. What a view shows
+# is what was written: an entry's CRC-32 is checked when it is mapped, each tile's on its first
+# read in a process.
+DROP_EVERY = 12
+USE_BYTES = 1 << 20  # what a use touches unless it says
+PAGE = 4096
 _MAPS: list[mmap.mmap] = []  # the maps whose pages this process drops
 _uses = 0
+_touched = 0
 
 
 def _map(path) -> mmap.mmap | None:
@@ -91,12 +98,14 @@ def _drop(mm: mmap.mmap) -> None:
             pass
 
 
-def used() -> None:
-    """Count one use of mapped pages (a background, a tile read); every DROP_EVERY uses this
-    process's pages of every map are dropped."""
-    global _uses
+def used(nbytes: int = USE_BYTES) -> None:
+    """Count one use of mapped pages (a background, a tile read) that touches about `nbytes`;
+    once DROP_EVERY x USE_BYTES have been counted, this process's pages of every map are dropped."""
+    global _uses, _touched
     _uses += 1
-    if _uses % DROP_EVERY == 0:
+    _touched += nbytes
+    if _touched >= DROP_EVERY * USE_BYTES:
+        _touched = 0
         for mm in _MAPS:
             _drop(mm)
 
@@ -184,9 +193,10 @@ class TileStore:
         _keep(mm)
         return cls(mm, index)
 
-    def get(self, path: str) -> np.ndarray | None:
+    def get(self, path: str, touch: int = USE_BYTES) -> np.ndarray | None:
         """The decoded image of `path` (read-only), or None when it is not in the store or its
-        bytes do not check out."""
+        bytes do not check out; `touch`: about how many of its bytes the caller will read
+        (`used`)."""
         hit = self.index.get(path)
         if hit is None:
             return None
@@ -197,5 +207,5 @@ class TileStore:
             if zlib.crc32(a) != crc:
                 return None
             self.checked.add(path)
-        used()
+        used(touch)
         return a
