@@ -231,6 +231,39 @@ def test_forward_exact_steps_match_numpy(seed, H, W, n, amp):
 
 
 @needs_native
+def test_blend_field_matches_numpy_for_every_triple():
+    # every (pixel, alpha, field) value: 256 alphas x 256 pixels per row, the field varying per channel
+    from synthgen.renderers import linestyles as LS
+    alpha = np.broadcast_to(np.arange(256, dtype=np.uint8)[:, None], (256, 256)).copy()
+    img0 = np.broadcast_to(np.arange(256, dtype=np.uint8)[None, :, None], (256, 256, 3)).copy()
+    for f in range(0, 256, 3):
+        field = np.empty((256, 256, 3), np.uint8)
+        field[..., 0], field[..., 1], field[..., 2] = f, (f + 1) % 256, (f + 2) % 256
+        got, ref = img0.copy(), img0.copy()
+        assert native.lib.blend_field(got, alpha, field) is None
+        try:
+            LS._native = None
+            LS.blend_field(ref, alpha, field)
+        finally:
+            LS._native = native.lib
+        assert np.array_equal(got, ref), f
+    # a strided window and refusals
+    big = np.random.default_rng(3).integers(0, 256, (30, 40, 3), np.uint8)
+    fld = np.random.default_rng(4).integers(0, 256, (20, 25, 3), np.uint8)
+    al = np.random.default_rng(5).integers(0, 256, (20, 25), np.uint8)
+    got, ref = big.copy(), big.copy()
+    assert native.lib.blend_field(got[5:25, 10:35], al, fld) is None
+    LS._native = None
+    try:
+        LS.blend_field(ref[5:25, 10:35], al, fld)
+    finally:
+        LS._native = native.lib
+    assert np.array_equal(got, ref)
+    assert native.lib.blend_field(big[..., 0], al, fld) is NotImplemented
+    assert native.lib.blend_field(big[:20, :25], al, fld[..., :2]) is NotImplemented
+
+
+@needs_native
 def test_samples_are_the_same_bytes_with_the_python_references(tmp_path):
     env = {**os.environ, native.SWITCH: "0"}
     r = subprocess.run([sys.executable, "-c", _RENDER, json.dumps(SAMPLES)], env=env, capture_output=True,

@@ -343,6 +343,8 @@ def fill_field(kind: str, color, color2, angle: float, shape: tuple[int, int], r
 
 def blend_field(img: np.ndarray, alpha: np.ndarray, field: np.ndarray) -> None:
     """In place: img += (field - img) * alpha / 255."""
+    if _native is not None and _native.blend_field(img, alpha, field) is None:
+        return  # one pass over the pixels, the same float32 operations (synthgen/_native.c)
     a = alpha.astype(np.float32) / 255.0
     if img.ndim == 3:  # alpha repeated per channel: (h, w, 1) x (h, w, 3) loops 3 values at a time
         a = cv2.merge([a] * img.shape[2]).reshape(img.shape)
