@@ -213,3 +213,15 @@ def test_noise_on_frames_larger_than_the_bank_has_the_asked_sigma():
     img = np.full((1300, 2100, 3), 128, np.uint8)
     out = Noise().apply(img, {"sigma": 10.0, "seed": 7}).astype(np.float64) - 128
     assert out.shape == img.shape and abs(out.std() - 10.0) < 0.3 and abs(out.mean()) < 0.1
+
+
+def test_a_plain_mapping_is_what_the_identity_check_finds():
+    # Mapping.is_identity's shortcut for "no geometric op fired" against its own corner check
+    from synthgen.augment.geometric import Ctx, Mapping
+    for W, H in ((1, 1), (200, 32), (857, 541), (4096, 3)):
+        ctx = Ctx(W, H, [])
+        assert Mapping(np.eye(3), [], ctx, plain=True).is_identity()
+        assert Mapping(np.eye(3), [], ctx).is_identity()  # the check itself agrees
+        shifted = np.eye(3)
+        shifted[0, 2] = 0.02
+        assert not Mapping(shifted, [], ctx).is_identity()

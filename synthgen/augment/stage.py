@@ -45,6 +45,7 @@ def plan(d: Draws, strength: float, cfg: Any, W: int, H: int, instances: list[In
     """Draw every op's chance and parameters: (mapping, [(photometric op, params)])."""
     ctx = Ctx(W, H, [inst.quad for inst in instances if not inst.ignore])
     M = np.eye(3)
+    plain = True  # no geometric op has fired: M is still the identity
     fields: list = []
     photo: list[tuple[Op, dict]] = []
     for op, p, rng in _table(_overrides(cfg)):
@@ -59,11 +60,12 @@ def plan(d: Draws, strength: float, cfg: Any, W: int, H: int, instances: list[In
             continue
         if op.kind == "geometric":
             M = op.matrix(params, ctx) @ M
+            plain = False
         elif op.kind == "field":
             fields.append((op, params))
         else:
             photo.append((op, params))
-    return Mapping(M, fields, ctx), photo
+    return Mapping(M, fields, ctx, plain=plain), photo
 
 
 def declare(cat, cfg: Any, strength: float | None = None) -> None:
