@@ -388,6 +388,42 @@ static PyObject *blend_field(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* backgrounds._colour_map: out[v][c] = (uint8)(float32(c0[c]) + 0.5 + (float32(c1[c]) - float32(c0[c]))
+   * ramp[v]), numpy's float32 operations in its order and its truncating cast; ramp: 256
+   float32, out: 256 x 3 uint8 (C-contiguous). */
+static PyObject *colour_map(PyObject *self, PyObject *args)
+{
+    double c0[3], c1[3];
+    PyObject *oramp, *oout;
+    if (!PyArg_ParseTuple(args, "(ddd)(ddd)OO", &c0[0], &c0[1], &c0[2], &c1[0], &c1[1], &c1[2], &oramp, &oout))
+        return NULL;
+    Py_buffer br, bo;
+    if (typed_get(oramp, &br, "f", 0) < 0)
+        Py_RETURN_NOTIMPLEMENTED;
+    if (typed_get(oout, &bo, "B", 1) < 0) {
+        PyBuffer_Release(&br);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    if (br.len != 256 * 4 || bo.len != 256 * 3) {
+        PyBuffer_Release(&br);
+        PyBuffer_Release(&bo);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    const float *r = (const float *)br.buf;
+    unsigned char *o = (unsigned char *)bo.buf;
+    for (int c = 0; c < 3; c++) {
+        float a = (float)c0[c], b = (float)c1[c], base = a + 0.5f, d = b - a;
+        for (int v = 0; v < 256; v++) {
+            float x = base + d * r[v];
+            /* numpy's float32 -> uint8 cast of 0..255.99 (the colours are 0..255) */
+            o[3 * v + c] = (unsigned char)(int)x;
+        }
+    }
+    PyBuffer_Release(&br);
+    PyBuffer_Release(&bo);
+    Py_RETURN_NONE;
+}
+
 /* -- luma histograms (synthgen/renderers/styles.py: luma_under) ------------------------------------ */
 
 /* out[v] = the number of pixels of `y` with value v where alpha >= level; where no alpha
@@ -610,6 +646,8 @@ static PyMethodDef methods[] = {
      "forward_exact(q, p, f, H, W, tol, iters): linestyles.forward's exact steps, q updated in place."},
     {"seed_words", seed_words, METH_O,
      "seed_words(seed) -> 32 bytes: SeedSequence(seed).generate_state(4, uint64), little-endian (NotImplemented outside 0..2**64-1)."},
+    {"colour_map", colour_map, METH_VARARGS,
+     "colour_map(c0, c1, ramp, out): backgrounds._colour_map into a 256 x 3 uint8 array."},
     {"blend_field", blend_field, METH_VARARGS,
      "blend_field(img, alpha, field): linestyles.blend_field of an RGB image, in place."},
     {"blend", blend, METH_VARARGS, "blend(img, alpha, r, g, b): styles.blend at opacity 1, in place (NotImplemented: not uint8 RGB and alpha of one size)."},

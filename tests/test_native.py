@@ -321,3 +321,18 @@ def test_weighted_choice_bisects_what_the_scan_finds(weights, keys):
         d.key = k
         got = d.choice("x.font", options, weights)
         assert got == _scan_choice(draws.unit(k ^ draws._name_key("x.font")), options, weights)
+
+
+@needs_native
+@settings(max_examples=500, derandomize=True, deadline=None)
+@given(st.lists(st.floats(0, 255), min_size=6, max_size=6), st.floats(0.3, 3.0))
+def test_colour_map_matches_numpy(c, gamma):
+    from synthgen.renderers import backgrounds as B
+    c0, c1 = c[:3], c[3:]
+    got = B._colour_map(c0, c1, gamma)
+    try:
+        B._native = None
+        ref = B._colour_map(c0, c1, gamma)
+    finally:
+        B._native = native.lib
+    assert got.shape == ref.shape == (256, 1, 3) and got.dtype == ref.dtype and np.array_equal(got, ref)

@@ -22,6 +22,7 @@ from .. import numerics
 from ..draws import Draws
 from ..errors import UserError
 from ..io.images import read_rgb
+from ..native import lib as _native
 from .tiles import PAGE, TileStore, mapped, turned, turned_shape, used, window
 
 BANK_SEED = 0x5EED_BA4C
@@ -258,6 +259,10 @@ def _ramp(gamma: float) -> np.ndarray:
 
 def _colour_map(c0, c1, gamma: float) -> np.ndarray:
     """The 256 x 1 x 3 uint8 user map for cv2.applyColorMap: grey v -> c0 + (c1 - c0) * (v / 255) ** gamma."""
+    if _native is not None and 0 <= min(*c0, *c1) and max(*c0, *c1) <= 255:
+        out = np.empty((256, 1, 3), np.uint8)  # the float32 operations below, in C (synthgen/_native.c)
+        if _native.colour_map(tuple(c0), tuple(c1), _ramp(round(gamma, 2)), out) is None:
+            return out
     a = np.array(c0, np.float32)
     b = np.array(c1, np.float32)
     return (a + 0.5 + (b - a) * _ramp(round(gamma, 2))).astype(np.uint8).reshape(256, 1, 3)
