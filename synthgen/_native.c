@@ -203,6 +203,101 @@ done:
     return result;
 }
 
+/* follow_quads after its forward map: each quad's 4 mapped corners (every `per_edge`-th point of
+   its ring), its edges pushed out along their normals to hold the ring and `holds`, the pushed
+   edges intersected; numpy's float64 operations in its order (hypot is the C library's, as
+   numpy's; its two-term einsum sums are a * b + c * d, which numpy computes without a fused
+   multiply-add here: tests/test_native.py compares the whole of follow_quads). m: n*4*per_edge
+   x 2 float64, holds: h x 2 float64 or None, out: n x 4 x 2 float32. */
+static PyObject *follow_tail(PyObject *self, PyObject *args)
+{
+    PyObject *om, *oh, *oout;
+    Py_ssize_t per_edge;
+    if (!PyArg_ParseTuple(args, "OOnO", &om, &oh, &per_edge, &oout))
+        return NULL;
+    Py_buffer bm, bh, bo;
+    int has_h = oh != Py_None;
+    if (typed_get(om, &bm, "d", 0) < 0)
+        Py_RETURN_NOTIMPLEMENTED;
+    if (has_h && typed_get(oh, &bh, "d", 0) < 0) {
+        PyBuffer_Release(&bm);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    if (typed_get(oout, &bo, "f", 1) < 0) {
+        PyBuffer_Release(&bm);
+        if (has_h)
+            PyBuffer_Release(&bh);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    Py_ssize_t per_quad = 4 * per_edge, n = bo.len / (8 * (Py_ssize_t)sizeof(float));
+    Py_ssize_t nh = has_h ? bh.len / (2 * (Py_ssize_t)sizeof(double)) : 0;
+    PyObject *result = Py_NotImplemented;
+    if (per_edge < 1 || n < 1 || bo.len != n * 8 * (Py_ssize_t)sizeof(float) ||
+        bm.len != n * per_quad * 2 * (Py_ssize_t)sizeof(double) || (has_h && bh.len % (2 * sizeof(double))))
+        goto done;
+    {
+        static const int NEXT[4] = {1, 2, 3, 0}, PREV[4] = {3, 0, 1, 2};
+        const double *m = (const double *)bm.buf, *h = has_h ? (const double *)bh.buf : NULL;
+        float *out = (float *)bo.buf;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            const double *mi = m + 2 * per_quad * i;
+            double c[4][2], e[4][2], nrm[4][2], p[4][2];
+            for (int j = 0; j < 4; j++) {
+                c[j][0] = mi[2 * per_edge * j];
+                c[j][1] = mi[2 * per_edge * j + 1];
+            }
+            for (int j = 0; j < 4; j++) {
+                e[j][0] = c[NEXT[j]][0] - c[j][0];
+                e[j][1] = c[NEXT[j]][1] - c[j][1];
+                double ln = hypot(e[j][0], e[j][1]);
+                ln = ln > 1e-9 ? ln : 1e-9; /* np.maximum(hypot, 1e-9) */
+                nrm[j][0] = e[j][1] / ln;
+                nrm[j][1] = -e[j][0] / ln;
+            }
+            for (int j = 0; j < 4; j++) {
+                double base = c[j][0] * nrm[j][0] + c[j][1] * nrm[j][1], best = -INFINITY;
+                for (Py_ssize_t k = 0; k < per_quad; k++) {
+                    double o = (mi[2 * k] * nrm[j][0] + mi[2 * k + 1] * nrm[j][1]) - base;
+                    if (o > best || k == 0)
+                        best = o;
+                }
+                for (Py_ssize_t k = 0; k < nh; k++) {
+                    double o = (h[2 * k] * nrm[j][0] + h[2 * k + 1] * nrm[j][1]) - base;
+                    if (o > best)
+                        best = o;
+                }
+                double push = best > 0.0 ? best : 0.0; /* np.maximum(max, 0.0) */
+                p[j][0] = c[j][0] + nrm[j][0] * push;
+                p[j][1] = c[j][1] + nrm[j][1] * push;
+            }
+            for (int j = 0; j < 4; j++) {
+                const double *p0 = p[PREV[j]], *e0 = e[PREV[j]];
+                double den = e0[0] * e[j][1] - e0[1] * e[j][0];
+                double num = (p[j][0] - p0[0]) * e[j][1] - (p[j][1] - p0[1]) * e[j][0];
+                double ox, oy;
+                if (fabs(den) > 1e-12) {
+                    double sv = num / den;
+                    ox = p0[0] + sv * e0[0];
+                    oy = p0[1] + sv * e0[1];
+                } else {
+                    ox = p[j][0];
+                    oy = p[j][1];
+                }
+                out[8 * i + 2 * j] = (float)ox;
+                out[8 * i + 2 * j + 1] = (float)oy;
+            }
+        }
+    }
+    result = Py_None;
+done:
+    PyBuffer_Release(&bm);
+    if (has_h)
+        PyBuffer_Release(&bh);
+    PyBuffer_Release(&bo);
+    Py_INCREF(result);
+    return result;
+}
+
 /* -- uint8 images through the buffer protocol ------------------------------------------------- */
 
 /* A 2-D (h x w) or 3-D (h x w x 3) uint8 view with any row and pixel strides; channels of a
@@ -642,6 +737,8 @@ done:
 
 static PyMethodDef methods[] = {
     {"unit", unit, METH_O, "unit(x) -> float: the uniform in [0, 1) of 64-bit key x (Draws.u)."},
+    {"follow_tail", follow_tail, METH_VARARGS,
+     "follow_tail(m, holds, per_edge, out): linestyles.follow_quads after its forward map, into n x 4 x 2 float32."},
     {"forward_exact", forward_exact, METH_VARARGS,
      "forward_exact(q, p, f, H, W, tol, iters): linestyles.forward's exact steps, q updated in place."},
     {"seed_words", seed_words, METH_O,

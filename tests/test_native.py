@@ -336,3 +336,26 @@ def test_colour_map_matches_numpy(c, gamma):
     finally:
         B._native = native.lib
     assert got.shape == ref.shape == (256, 1, 3) and got.dtype == ref.dtype and np.array_equal(got, ref)
+
+
+@needs_native
+@settings(max_examples=200, derandomize=True, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 12), st.integers(1, 10), st.booleans(), st.floats(0.0, 8.0))
+def test_follow_quads_matches_numpy(seed, n, per_edge, with_holds, amp):
+    from synthgen.renderers import linestyles as LS
+    r = np.random.default_rng(seed)
+    H, W = int(r.integers(8, 60)), int(r.integers(20, 300))
+    dx = cv2.resize(r.normal(0, amp, (3, 5)).astype(np.float32), (W, H), interpolation=cv2.INTER_CUBIC)
+    dy = cv2.resize(r.normal(0, amp, (3, 5)).astype(np.float32), (W, H), interpolation=cv2.INTER_CUBIC)
+    x0, y0 = r.uniform(-3, W, n), r.uniform(-3, H, n)
+    w, h, sk = r.uniform(0, 30, n), r.uniform(0, 20, n), r.uniform(-5, 5, n)  # some degenerate (w or h ~ 0)
+    quads = np.stack([np.stack([x0, y0], 1), np.stack([x0 + w, y0], 1), np.stack([x0 + w + sk, y0 + h], 1),
+                      np.stack([x0 + sk, y0 + h], 1)], 1).astype(np.float32)
+    holds = r.uniform(0, [W, H], (int(r.integers(1, 40)), 2)).astype(np.float32) if with_holds else None
+    got = LS.follow_quads(quads, dx, dy, per_edge=per_edge, holds=holds)
+    try:
+        LS._native = None
+        ref = LS.follow_quads(quads, dx, dy, per_edge=per_edge, holds=holds)
+    finally:
+        LS._native = native.lib
+    assert got.dtype == ref.dtype == np.float32 and np.array_equal(got, ref, equal_nan=True)

@@ -266,7 +266,13 @@ def follow_quads(quads: np.ndarray, dx: np.ndarray, dy: np.ndarray, per_edge: in
     t = _edge_steps(per_edge)
     # (np.roll along the 4 corners, as fixed index lists: the same values, without roll's overhead)
     ring = quads[:, :, None, :] + (quads[:, _NEXT] - quads)[:, :, None, :] * t  # n x 4 x k x 2
-    m = forward(ring.reshape(-1, 2), dx, dy).reshape(n, 4 * per_edge, 2)
+    m = forward(ring.reshape(-1, 2), dx, dy)
+    if _native is not None:  # the rest in C (synthgen/_native.c): the same float64 operations
+        out = np.empty((n, 4, 2), np.float32)
+        h = None if holds is None else np.ascontiguousarray(holds, np.float64).reshape(-1, 2)
+        if _native.follow_tail(np.ascontiguousarray(m), h, per_edge, out) is None:
+            return out
+    m = m.reshape(n, 4 * per_edge, 2)
     c = m[:, ::per_edge]  # n x 4 mapped corners
     if holds is not None:
         h = np.asarray(holds, np.float64).reshape(1, -1, 2)
