@@ -9,6 +9,8 @@ import tempfile
 import time
 from typing import Any
 
+from . import native
+
 
 def _child(conn, kwargs: dict[str, Any]) -> None:
     from .errors import RunError, UserError
@@ -115,6 +117,7 @@ def bench_render(pipeline: str = "ocr_scene", n: int = 2000, workers: int = 1, s
            f"peak RSS driver {r['rss_self_mb']:.0f} MB, worker {r['rss_worker_mb']:.0f} MB")
     print(f"{pipeline} n={n} workers={workers} executor={executor}: {ips:.1f} images/s "
           f"({ips / workers:.1f}/worker), {r['seconds']:.1f} s, {r['bytes'] / n / 1024:.1f} KiB/sample, {rss}; "
-          f"reference loop {ref:.3f} s",
+          f"reference loop {ref:.3f} s; compiled kernels {native.state}",
           file=sys.stdout, flush=True)
+    r["native"] = native.state
     return r
