@@ -210,6 +210,21 @@ def test_luma_hist_is_luma_under(h, w, seed, kind):
     assert np.array_equal(styles.luma_under(img, alpha), ref)
 
 
+def _reference(module, fn, *args, **kw):
+    """fn(*args, **kw) with `module`'s compiled kernels switched off: its Python reference."""
+    try:
+        module._native = None
+        return fn(*args, **kw)
+    finally:
+        module._native = native.lib
+
+
+def _smooth_field(r, H, W, amp):
+    """A smooth random displacement (dx, dy), float32 H x W, as elastic_field makes."""
+    return tuple(cv2.resize(r.normal(0, amp, (3, 5)).astype(np.float32), (W, H), interpolation=cv2.INTER_CUBIC)
+                 for _ in range(2))
+
+
 @needs_native
 @settings(max_examples=200, derandomize=True, deadline=None)
 @given(st.integers(0, 2**32 - 1), st.integers(4, 80), st.integers(4, 300), st.integers(1, 60),
@@ -218,15 +233,10 @@ def test_forward_exact_steps_match_numpy(seed, H, W, n, amp):
     # a smooth random field (as elastic_field makes) and points inside and beyond the frame
     from synthgen.renderers import linestyles as LS
     r = np.random.default_rng(seed)
-    dx = cv2.resize(r.normal(0, amp, (3, 5)).astype(np.float32), (W, H), interpolation=cv2.INTER_CUBIC)
-    dy = cv2.resize(r.normal(0, amp, (3, 5)).astype(np.float32), (W, H), interpolation=cv2.INTER_CUBIC)
+    dx, dy = _smooth_field(r, H, W, amp)
     pts = np.stack([r.uniform(-5, W + 5, n), r.uniform(-5, H + 5, n)], 1)
     got = LS.forward(pts, dx, dy)
-    try:
-        LS._native = None
-        ref = LS.forward(pts, dx, dy)
-    finally:
-        LS._native = native.lib
+    ref = _reference(LS, LS.forward, pts, dx, dy)
     assert got.dtype == ref.dtype and np.array_equal(got, ref)
 
 
@@ -241,11 +251,7 @@ def test_blend_field_matches_numpy_for_every_triple():
         field[..., 0], field[..., 1], field[..., 2] = f, (f + 1) % 256, (f + 2) % 256
         got, ref = img0.copy(), img0.copy()
         assert native.lib.blend_field(got, alpha, field) is None
-        try:
-            LS._native = None
-            LS.blend_field(ref, alpha, field)
-        finally:
-            LS._native = native.lib
+        _reference(LS, LS.blend_field, ref, alpha, field)
         assert np.array_equal(got, ref), f
     # a strided window and refusals
     big = np.random.default_rng(3).integers(0, 256, (30, 40, 3), np.uint8)
@@ -253,11 +259,7 @@ def test_blend_field_matches_numpy_for_every_triple():
     al = np.random.default_rng(5).integers(0, 256, (20, 25), np.uint8)
     got, ref = big.copy(), big.copy()
     assert native.lib.blend_field(got[5:25, 10:35], al, fld) is None
-    LS._native = None
-    try:
-        LS.blend_field(ref[5:25, 10:35], al, fld)
-    finally:
-        LS._native = native.lib
+    _reference(LS, LS.blend_field, ref[5:25, 10:35], al, fld)
     assert np.array_equal(got, ref)
     assert native.lib.blend_field(big[..., 0], al, fld) is NotImplemented
     assert native.lib.blend_field(big[:20, :25], al, fld[..., :2]) is NotImplemented
@@ -330,11 +332,7 @@ def test_colour_map_matches_numpy(c, gamma):
     from synthgen.renderers import backgrounds as B
     c0, c1 = c[:3], c[3:]
     got = B._colour_map(c0, c1, gamma)
-    try:
-        B._native = None
-        ref = B._colour_map(c0, c1, gamma)
-    finally:
-        B._native = native.lib
+    ref = _reference(B, B._colour_map, c0, c1, gamma)
     assert got.shape == ref.shape == (256, 1, 3) and got.dtype == ref.dtype and np.array_equal(got, ref)
 
 
@@ -345,17 +343,12 @@ def test_follow_quads_matches_numpy(seed, n, per_edge, with_holds, amp):
     from synthgen.renderers import linestyles as LS
     r = np.random.default_rng(seed)
     H, W = int(r.integers(8, 60)), int(r.integers(20, 300))
-    dx = cv2.resize(r.normal(0, amp, (3, 5)).astype(np.float32), (W, H), interpolation=cv2.INTER_CUBIC)
-    dy = cv2.resize(r.normal(0, amp, (3, 5)).astype(np.float32), (W, H), interpolation=cv2.INTER_CUBIC)
+    dx, dy = _smooth_field(r, H, W, amp)
     x0, y0 = r.uniform(-3, W, n), r.uniform(-3, H, n)
     w, h, sk = r.uniform(0, 30, n), r.uniform(0, 20, n), r.uniform(-5, 5, n)  # some degenerate (w or h ~ 0)
     quads = np.stack([np.stack([x0, y0], 1), np.stack([x0 + w, y0], 1), np.stack([x0 + w + sk, y0 + h], 1),
                       np.stack([x0 + sk, y0 + h], 1)], 1).astype(np.float32)
     holds = r.uniform(0, [W, H], (int(r.integers(1, 40)), 2)).astype(np.float32) if with_holds else None
     got = LS.follow_quads(quads, dx, dy, per_edge=per_edge, holds=holds)
-    try:
-        LS._native = None
-        ref = LS.follow_quads(quads, dx, dy, per_edge=per_edge, holds=holds)
-    finally:
-        LS._native = native.lib
+    ref = _reference(LS, LS.follow_quads, quads, dx, dy, per_edge=per_edge, holds=holds)
     assert got.dtype == ref.dtype == np.float32 and np.array_equal(got, ref, equal_nan=True)

@@ -631,43 +631,39 @@ def compose_line(path: str, index: int, size: int, text: str, spacing: float = 0
         raise ValueError(f"text {text!r} has no ink")
     ox, oy = pad - x_min, pad - y_min
     W, H = x_max - x_min + 2 * pad, y_max - y_min + 2 * pad
-    # Pass 2: paste the masks (max where neighbours overlap, so both inks are kept).
+    # Pass 2: each character's box, then the masks pasted (max where neighbours overlap, so
+    # both inks are kept): by one C call (synthgen/_native.c), else here.
     canvas = np.zeros((H, W), np.uint8)
-    boxes = []
-    if _native is not None:  # boxes here, the masks maxed in by one C call (synthgen/_native.c)
-        masks, xs, ys = [], [], []
-        for g, (px, py) in zip(glyphs, place):
-            x0 = px + ox
-            if g.blank:
-                boxes.append((x0, pad, x0 + max(g.advance, 1.0), H - pad))
-                continue
-            y0 = py + oy
-            masks.append(g.mask)
-            xs.append(x0)
-            ys.append(y0)
-            il, it, ir, ib = g.inset
-            boxes.append((x0 + il, y0 + it, x0 + g.w - ir, y0 + g.h - ib))
-        if _native.paste_max(canvas, masks, xs, ys) is None:
-            return canvas, boxes, oy
-        boxes = []
-    right = 0  # everything pasted so far lies left of this column
+    boxes, masks, xs, ys = [], [], [], []
     for g, (px, py) in zip(glyphs, place):
         x0 = px + ox
         if g.blank:
             boxes.append((x0, pad, x0 + max(g.advance, 1.0), H - pad))
             continue
         y0 = py + oy
-        x1, y1 = x0 + g.w, y0 + g.h
+        masks.append(g.mask)
+        xs.append(x0)
+        ys.append(y0)
+        il, it, ir, ib = g.inset
+        boxes.append((x0 + il, y0 + it, x0 + g.w - ir, y0 + g.h - ib))
+    paste_max(canvas, masks, xs, ys)
+    return canvas, boxes, oy
+
+
+def paste_max(canvas: np.ndarray, masks: list[np.ndarray], xs: list[int], ys: list[int]) -> None:
+    """In place: each mask maxed into `canvas` with its top-left at (x, y), every one inside it
+    (glyphs left to right): one C call (synthgen/_native.c), else numpy."""
+    if _native is not None and _native.paste_max(canvas, masks, xs, ys) is None:
+        return
+    right = 0  # everything pasted so far lies left of this column
+    for m, x0, y0 in zip(masks, xs, ys):
+        y1, x1 = y0 + m.shape[0], x0 + m.shape[1]
         if x0 >= right:  # clear of every earlier glyph: a plain copy is the same as the max
-            canvas[y0:y1, x0:x1] = g.mask
+            canvas[y0:y1, x0:x1] = m
         else:
             region = canvas[y0:y1, x0:x1]
-            np.maximum(region, g.mask, out=region)
-        if x1 > right:
-            right = x1
-        il, it, ir, ib = g.inset
-        boxes.append((x0 + il, y0 + it, x1 - ir, y1 - ib))
-    return canvas, boxes, oy
+            np.maximum(region, m, out=region)
+        right = max(right, x1)
 
 
 def layout_line(path: str, index: int, size: int, text: str, spacing: float = 0.0, pad: int = 1,

@@ -30,8 +30,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
-from ..native import lib as _native
-from .glyphs import compose_line, glyph_metrics, glyph_table
+from .glyphs import compose_line, glyph_metrics, glyph_table, paste_max
 
 _CORNERS = np.array([[0, 1], [2, 1], [2, 3], [0, 3]])
 
@@ -211,19 +210,9 @@ def curved(path: str, index: int, size: int, text: str, kind: str = "arc", bend:
     A[:, 1, 1] = cos
     A[:, 1, 2] = quads[:, 0, 1] + 0.5 * (sin + cos) - 0.5 - b0[:, 1]
     # (OpenCV's defaults: bilinear, zero border)
-    warped = [(cv2.warpAffine(g.mask, Ai, (x1 - x0, y1 - y0)), x0, y0)
-              for g, Ai, (x0, y0, x1, y1) in zip(glyphs, A, boxes) if not g.blank]
-    if _native is None or _native.paste_max(canvas, [w[0] for w in warped], [w[1] for w in warped],
-                                            [w[2] for w in warped]) is not None:
-        right = 0  # everything pasted so far lies left of this column
-        for a, x0, y0 in warped:
-            y1, x1 = y0 + a.shape[0], x0 + a.shape[1]
-            if x0 >= right:  # clear of every earlier glyph: a plain copy is the same as the max
-                canvas[y0:y1, x0:x1] = a
-            else:
-                region = canvas[y0:y1, x0:x1]
-                np.maximum(region, a, out=region)
-            right = max(right, x1)
+    ink = [(g, Ai, b) for g, Ai, b in zip(glyphs, A, boxes) if not g.blank]
+    paste_max(canvas, [cv2.warpAffine(g.mask, Ai, (x1 - x0, y1 - y0)) for g, Ai, (x0, y0, x1, y1) in ink],
+              [b[0] for _, _, b in ink], [b[1] for _, _, b in ink])
     chars = quads.astype(np.float32)
     # Word quad: along the chord from the first to the last character.
     (a0, a1, a2, a3), (b0, b1, b2, b3) = quads[0].tolist(), quads[-1].tolist()
