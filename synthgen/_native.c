@@ -10,7 +10,8 @@
    - IEEE double/float operations in the reference's order; no -ffast-math, and setup.py
      passes -ffp-contract=off so no compiler fuses a*b+c into one rounding (an FMA);
    - integer arithmetic on fixed widths where the reference masks (uint64 wraps as `& M64`);
-   - no transcendental functions (their results depend on the library's kernels).
+   - no transcendental functions (their results depend on the library's kernels), except
+     hypot, which numpy's np.hypot also takes from the C library.
    Buffers come in through the buffer protocol: no numpy headers are needed to build. */
 
 #define PY_SSIZE_T_CLEAN
