@@ -716,8 +716,7 @@ static PyObject *paste_max(PyObject *self, PyObject *args)
             unsigned char *dst = canvas.p + (at[2 * i + 1] + r) * canvas.rs + at[2 * i] * canvas.ps;
             const unsigned char *src = g->p + r * g->rs;
             for (Py_ssize_t c = 0; c < g->w; c++, dst += canvas.ps, src += g->ps)
-                if (*src > *dst)
-                    *dst = *src;
+                *dst = *src > *dst ? *src : *dst;
         }
     }
     Py_END_ALLOW_THREADS
