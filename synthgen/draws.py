@@ -59,15 +59,12 @@ def mix64(x: int) -> int:
 
 
 def unit(x: int) -> float:
-    """The uniform in [0, 1) of 64-bit key `x` (the low 64 bits of any int): SplitMix64's
-    finaliser, top 53 bits (the reference of `_native.unit`)."""
-    z = (x + 0x9E3779B97F4A7C15) & _M64
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M64
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
-    return ((z ^ (z >> 31)) >> 11) * _TO_UNIT
+    """The uniform in [0, 1) of 64-bit key `x` (the low 64 bits of any int): mix64's top 53
+    bits (the reference of `_native.unit`)."""
+    return (mix64(x) >> 11) * _TO_UNIT
 
 
-_unit = native.lib.unit if native.lib is not None else None
+_unit = native.lib.unit if native.lib is not None else unit  # the compiled one: the same double
 # little-endian words: PCG64 reads them as the machine's uint64
 _seed_words = native.lib.seed_words if native.lib is not None and sys.byteorder == "little" else None
 
@@ -210,13 +207,7 @@ class Draws:
         if name in self.factors:  # a repeated draw of one name (a retry): the k-th of its own stream
             r = self._repeats[name] = self._repeats.get(name, 0) + 1
             x = mix64(x) + r
-        if _unit is not None:  # the compiled `unit` (synthgen/_native.c): the same double
-            return _unit(x)
-        # `unit` inlined: this runs ~170 times per scene sample
-        z = (x + 0x9E3779B97F4A7C15) & _M64
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M64
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
-        return ((z ^ (z >> 31)) >> 11) * _TO_UNIT
+        return _unit(x)
 
     # -- lookup helpers -------------------------------------------------------------------
     def pin_of(self, name: str) -> Any:

@@ -156,15 +156,6 @@ def test_paste_max_matches_numpy(H, W, items):
     assert np.array_equal(got, ref)  # refused: nothing pasted
 
 
-def _bincount_reference(y, alpha, level):
-    v = y[alpha >= level]
-    if not v.size:
-        v = y[alpha > 0]
-        if not v.size:
-            v = y.ravel()
-    return np.bincount(v, minlength=256).astype(np.float32)
-
-
 @needs_native
 @settings(max_examples=300, derandomize=True, deadline=None)
 @given(st.integers(1, 30), st.integers(1, 50), st.integers(0, 2**32 - 1), st.integers(1, 255),
@@ -179,7 +170,10 @@ def test_masked_hist_matches_bincount(h, w, seed, level, kind):
         alpha[:] = 0
     out = np.full(256, -1, np.float32)
     assert native.lib.masked_hist(y, alpha, level, out) is None
-    assert np.array_equal(out, _bincount_reference(y, alpha, level))
+    # the reference: luma_under's numpy code on the grey image as RGB (OpenCV's grey of (v, v, v)
+    # is v: its coefficients sum to 2^15)
+    ref = _reference(styles, styles.luma_under, cv2.merge([np.ascontiguousarray(y)] * 3), alpha, level)
+    assert np.array_equal(out, ref)
 
 
 @needs_native
@@ -205,7 +199,7 @@ def test_luma_hist_is_luma_under(h, w, seed, kind):
         alpha[:] = 0
     out = np.full(256, -1, np.float32)
     assert native.lib.luma_hist(img, alpha, 128, out) is None
-    ref = _bincount_reference(cv2.cvtColor(np.ascontiguousarray(img), cv2.COLOR_RGB2GRAY), alpha, 128)
+    ref = _reference(styles, styles.luma_under, img, alpha)
     assert np.array_equal(out, ref)
     assert np.array_equal(styles.luma_under(img, alpha), ref)
 
@@ -297,19 +291,6 @@ def test_switch_turns_the_compiled_kernels_off():
     assert r.stdout.split() == ["off", "None"]
 
 
-def _scan_choice(u: float, options, weights):
-    """Draws.choice's weighted scan (the code before the cached running sums), as the reference."""
-    w = [float(x) for x in weights]
-    u = u * sum(w)
-    idx, acc = len(options) - 1, 0.0
-    for k, wk in enumerate(w):
-        acc += wk
-        if u < acc:
-            idx = k
-            break
-    return options[idx]
-
-
 @settings(max_examples=400, derandomize=True, deadline=None)
 @given(st.lists(st.one_of(st.floats(0, 1e6), st.sampled_from([0.0, 1e-300, 0.1, 1 / 3])), min_size=16, max_size=300),
        st.lists(st.integers(0, 2**64 - 1), min_size=1, max_size=20))
@@ -318,11 +299,11 @@ def test_weighted_choice_bisects_what_the_scan_finds(weights, keys):
     if not sum(weights) > 0:
         weights = weights[:-1] + (1.0,)
     options = list(range(len(weights)))
-    for k in keys:  # the uniform behind the draw is unit(key ^ name key): set the sample key
-        d = draws.Draws(0, 0)
-        d.key = k
+    for k in keys:  # two draws of one sample key: weights as a tuple (bisected) and as a list (scanned)
+        d, ref = draws.Draws(0, 0), draws.Draws(0, 0)
+        d.key = ref.key = k
         got = d.choice("x.font", options, weights)
-        assert got == _scan_choice(draws.unit(k ^ draws._name_key("x.font")), options, weights)
+        assert got == ref.choice("x.font", options, list(weights))
 
 
 @needs_native

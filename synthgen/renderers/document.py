@@ -37,7 +37,6 @@ from .cardart import draw_art, rounded_mask, watermark_quad
 from .fonts import FontFace
 from .glyphs import glyph_table
 from .photos import PHOTO_SOURCES, Holder, face_traits
-from ..native import lib as _native
 from .styles import blend, blend_parts, blend_with
 
 CORNER_FILL = (255, 255, 255)
@@ -129,17 +128,6 @@ def straight(face: FontFace, size: int, text: str, spacing: float = 0.0) -> L.Te
     return lay
 
 
-def _parts(alpha: np.ndarray, color, opacity: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """`blend_parts(alpha, color, opacity)`, the same arrays: for a grey colour (every field's
-    default) the three channels are one, so one channel is computed and copied three times."""
-    r, g, b = color
-    if r != g or g != b:
-        return blend_parts(alpha, color, opacity)
-    a = alpha if opacity >= 1 else cv2.multiply(alpha, opacity)
-    return (cv2.cvtColor(cv2.bitwise_not(a), cv2.COLOR_GRAY2RGB),
-            cv2.cvtColor(cv2.convertScaleAbs(a, alpha=r / 255.0), cv2.COLOR_GRAY2RGB))
-
-
 def _paste(img: np.ndarray, ink: np.ndarray | None, p: Placed, color, opacity: float = 1.0,
            parts: tuple[np.ndarray, np.ndarray] | None = None) -> None:
     """Blend p's mask in colour at its place (clipped to the card); `parts`: the mask's own
@@ -154,11 +142,8 @@ def _paste(img: np.ndarray, ink: np.ndarray | None, p: Placed, color, opacity: f
     sub = m[win]
     if parts is not None:
         blend_with(img[y0:y1, x0:x1], parts[0][win], parts[1][win])
-    elif opacity > 0:
-        if _native is not None:  # one fused pass: the same bytes as the parts (synthgen/_native.c)
-            blend(img[y0:y1, x0:x1], sub, color, opacity)
-        else:
-            blend_with(img[y0:y1, x0:x1], *_parts(sub, color, opacity))
+    else:
+        blend(img[y0:y1, x0:x1], sub, color, opacity)
     if ink is not None:
         r = ink[y0:y1, x0:x1]
         np.maximum(r, sub, out=r)

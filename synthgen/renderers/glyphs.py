@@ -631,43 +631,41 @@ def compose_line(path: str, index: int, size: int, text: str, spacing: float = 0
         raise ValueError(f"text {text!r} has no ink")
     ox, oy = pad - x_min, pad - y_min
     W, H = x_max - x_min + 2 * pad, y_max - y_min + 2 * pad
-    # Pass 2: each character's box, then the masks pasted (max where neighbours overlap, so
-    # both inks are kept): by one C call (synthgen/_native.c), else here.
+    # Pass 2: paste the masks (max where neighbours overlap, so both inks are kept). numpy, not
+    # the C kernel: numpy attaches a buffer-info record to each array it exports through the
+    # buffer protocol, for the array's life: ~100 B on each cached glyph mask, 9 MB more peak
+    # RSS at 5,000 scenes (paste_max takes curved's fresh warped copies instead).
     canvas = np.zeros((H, W), np.uint8)
-    boxes, masks, xs, ys = [], [], [], []
+    boxes = []
+    right = 0  # everything pasted so far lies left of this column
     for g, (px, py) in zip(glyphs, place):
         x0 = px + ox
         if g.blank:
             boxes.append((x0, pad, x0 + max(g.advance, 1.0), H - pad))
             continue
         y0 = py + oy
-        masks.append(g.mask)
-        xs.append(x0)
-        ys.append(y0)
+        x1, y1 = x0 + g.w, y0 + g.h
+        if x0 >= right:  # clear of every earlier glyph: a plain copy is the same as the max
+            canvas[y0:y1, x0:x1] = g.mask
+        else:
+            region = canvas[y0:y1, x0:x1]
+            np.maximum(region, g.mask, out=region)
+        if x1 > right:
+            right = x1
         il, it, ir, ib = g.inset
-        boxes.append((x0 + il, y0 + it, x0 + g.w - ir, y0 + g.h - ib))
-    # (numpy, not the C kernel: the buffer protocol makes numpy attach a buffer-info record to
-    # each array it exports for the array's life, ~100 B a cached glyph, 9 MB more peak RSS at
-    # 5,000 scenes; curved pastes fresh warped copies, which the kernel takes)
-    paste_max(canvas, masks, xs, ys, native=False)
+        boxes.append((x0 + il, y0 + it, x1 - ir, y1 - ib))
     return canvas, boxes, oy
 
 
-def paste_max(canvas: np.ndarray, masks: list[np.ndarray], xs: list[int], ys: list[int], native: bool = True) -> None:
-    """In place: each mask maxed into `canvas` with its top-left at (x, y), every one inside it
-    (glyphs left to right): one C call (synthgen/_native.c) when `native`, else numpy. Pass
-    long-lived arrays (cached glyph masks) with native=False (see compose_line)."""
-    if native and _native is not None and _native.paste_max(canvas, masks, xs, ys) is None:
+def paste_max(canvas: np.ndarray, masks: list[np.ndarray], xs: list[int], ys: list[int]) -> None:
+    """In place: each mask maxed into `canvas` with its top-left at (x, y), every one inside it:
+    one C call (synthgen/_native.c), else numpy. For arrays that die with the sample (see
+    compose_line for why not cached glyph masks)."""
+    if _native is not None and _native.paste_max(canvas, masks, xs, ys) is None:
         return
-    right = 0  # everything pasted so far lies left of this column
     for m, x0, y0 in zip(masks, xs, ys):
-        y1, x1 = y0 + m.shape[0], x0 + m.shape[1]
-        if x0 >= right:  # clear of every earlier glyph: a plain copy is the same as the max
-            canvas[y0:y1, x0:x1] = m
-        else:
-            region = canvas[y0:y1, x0:x1]
-            np.maximum(region, m, out=region)
-        right = max(right, x1)
+        region = canvas[y0 : y0 + m.shape[0], x0 : x0 + m.shape[1]]
+        np.maximum(region, m, out=region)
 
 
 def layout_line(path: str, index: int, size: int, text: str, spacing: float = 0.0, pad: int = 1,

@@ -71,14 +71,13 @@ def _gray_agrees() -> bool:
 def luma_under(img: np.ndarray, alpha: np.ndarray, level: int = 128) -> np.ndarray:
     """Histogram (256 bins) of the luma of the background pixels the glyphs will cover
     (`alpha` >= level; any coverage if none reaches it), `img` and `alpha` the same size."""
-    if _native is not None:  # the same counts in one pass, no grey image, no boolean-mask copies
-        out = np.empty(256, np.float32)
-        if _gray_agrees() and _native.luma_hist(img, alpha, level, out) is None:
-            return out
-        y = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
-        if _native.masked_hist(y, alpha, level, out) is None:
-            return out
+    out = np.empty(256, np.float32) if _native is not None else None
+    # the same counts in one pass, no grey image, no boolean-mask copies (synthgen/_native.c)
+    if out is not None and _gray_agrees() and _native.luma_hist(img, alpha, level, out) is None:
+        return out
     y = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
+    if out is not None and _native.masked_hist(y, alpha, level, out) is None:
+        return out
     # the pixels' lumas counted by np.bincount: calcHist's fixed cost is ~5x that on a word's box
     # (the same counts, float32 like calcHist's)
     v = y[alpha >= level]
@@ -174,6 +173,15 @@ def blend_parts(alpha: np.ndarray, color, opacity: float = 1.0) -> tuple[np.ndar
     """(255 - a, colour * a / 255) per channel, a = alpha x opacity: what `blend_with` needs.
     Worth keeping for a mask blended the same way on every sample (a card's SPECIMEN mark)."""
     a = alpha if opacity >= 1 else cv2.multiply(alpha, opacity)
+    r, g, b = color
+    if r == g == b:  # a grey colour (a card field's default): one channel, copied three times
+        return (cv2.cvtColor(cv2.bitwise_not(a), cv2.COLOR_GRAY2RGB),
+                cv2.cvtColor(cv2.convertScaleAbs(a, alpha=r / 255.0), cv2.COLOR_GRAY2RGB))
+    return _parts_rgb(a, color)
+
+
+def _parts_rgb(a: np.ndarray, color) -> tuple[np.ndarray, np.ndarray]:
+    """blend_parts of the (opacity-scaled) alpha `a` for any colour, channel by channel."""
     # colour * alpha / 255, one channel at a time: convertScaleAbs on the 1-channel alpha is
     # ~3x faster than multiplying the 3-channel alpha by a scalar triple (same rounded values)
     fg = cv2.merge([cv2.convertScaleAbs(a, alpha=color[0] / 255.0), cv2.convertScaleAbs(a, alpha=color[1] / 255.0),
