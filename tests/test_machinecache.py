@@ -9,6 +9,7 @@ import pytest
 
 import synthgen.renderers.glyphs as G
 from synthgen import machinecache
+from synthgen.augment import photometric as P
 from synthgen.renderers import backgrounds as B
 from synthgen.renderers import fonts as F
 
@@ -23,7 +24,7 @@ def forget_caches() -> None:
     G._tables.clear()
     G._cached = 0
     G._pending = 0
-    for fn in (B.bank, B.fractal_bank, B.paper_bank, B.stain_bank):
+    for fn in (B.bank, B.fractal_bank, B.paper_bank, B.stain_bank, P._noise_bank):
         fn.cache_clear()
 
 
@@ -96,6 +97,28 @@ def test_faces_glyphs_and_banks_read_back_exactly(cache, monkeypatch):
             assert drawn and (cache / "glyphs").is_dir() and (cache / "faces").is_dir() and (cache / "banks").is_dir()
         else:
             assert drawn == []  # every glyph came from the atlas
+
+
+def test_noise_bank_reads_back_exactly(cache, monkeypatch):
+    """The augment stage's noise bank: drawn with the cache off, then cold (drawn and written),
+    warm (read back, nothing drawn) and damaged (drawn again): the same bytes each time."""
+    monkeypatch.setenv(machinecache.ENV, "off")
+    machinecache.reset()
+    ref = P._noise_bank()
+    monkeypatch.setenv(machinecache.ENV, str(cache.parent))
+    real, drawn = P._draw_noise_bank, []
+    monkeypatch.setattr(P, "_draw_noise_bank", lambda: drawn.append(1) or real())
+    for attempt, draws in (("cold", 1), ("warm", 1), ("damaged", 2)):
+        if attempt == "damaged":
+            (entry,) = (cache / "banks").iterdir()
+            data = bytearray(entry.read_bytes())
+            data[len(data) // 2] ^= 0xFF
+            entry.write_bytes(bytes(data))
+        machinecache.reset()
+        P._noise_bank.cache_clear()
+        got = P._noise_bank()
+        assert len(drawn) == draws, attempt
+        assert all(np.array_equal(a, b) for a, b in zip(got, ref)) and got[0].shape == (P.NOISE_BANK, P.NOISE_BANK, 3)
 
 
 def test_damaged_atlas_is_redrawn_and_rewritten(cache):
