@@ -733,6 +733,275 @@ done:
     return result;
 }
 
+/* -- numpy arrays read in place (compose) --------------------------------------------------- */
+
+/* The first fields of numpy's array object (PyArrayObject_fields in numpy/ndarraytypes.h),
+   read without numpy's headers. Used only after synthgen/native.py has compared what they
+   give for a few arrays with numpy's own answers (array_probe) and called array_setup; any
+   other numpy turns these kernels off (NotImplemented). Reading them exports no buffer, so
+   numpy attaches no buffer-info record to a long-lived array (a cached glyph mask). */
+typedef struct {
+    PyObject_HEAD
+    char *data;
+    int nd;
+    Py_ssize_t *dimensions;
+    Py_ssize_t *strides;
+    PyObject *base;
+    PyObject *descr;
+} NpyHead;
+
+static PyObject *np_type = NULL, *np_u8 = NULL, *np_zeros = NULL;
+
+/* array_probe(a) -> (data address, ndim, shape, strides, dtype is uint8) as read from the struct */
+static PyObject *array_probe(PyObject *self, PyObject *a)
+{
+    NpyHead *h = (NpyHead *)a;
+    if (h->nd < 0 || h->nd > 32)
+        Py_RETURN_NONE;
+    PyObject *shape = PyTuple_New(h->nd), *strides = PyTuple_New(h->nd);
+    if (shape == NULL || strides == NULL) {
+        Py_XDECREF(shape);
+        Py_XDECREF(strides);
+        return NULL;
+    }
+    for (int i = 0; i < h->nd; i++) {
+        PyTuple_SET_ITEM(shape, i, PyLong_FromSsize_t(h->dimensions[i]));
+        PyTuple_SET_ITEM(strides, i, PyLong_FromSsize_t(h->strides[i]));
+    }
+    return Py_BuildValue("(KiNNO)", (unsigned long long)(uintptr_t)h->data, h->nd, shape, strides,
+                         h->descr == np_u8 && np_u8 != NULL ? Py_True : Py_False);
+}
+
+/* array_setup(ndarray type, uint8 dtype, np.zeros) before array_probe; array_setup(None,
+   None, None) turns the array kernels off */
+static PyObject *array_setup(PyObject *self, PyObject *args)
+{
+    PyObject *t, *u8, *zeros;
+    if (!PyArg_ParseTuple(args, "OOO", &t, &u8, &zeros))
+        return NULL;
+    Py_XDECREF(np_type);
+    Py_XDECREF(np_u8);
+    Py_XDECREF(np_zeros);
+    np_type = np_u8 = np_zeros = NULL;
+    if (t != Py_None && PyType_Check(t) && u8 != Py_None && zeros != Py_None) {
+        Py_INCREF(t);
+        Py_INCREF(u8);
+        Py_INCREF(zeros);
+        np_type = t;
+        np_u8 = u8;
+        np_zeros = zeros;
+    }
+    Py_RETURN_NONE;
+}
+
+static int ready = 0;  /* set by array_ready once native.py's probes agreed */
+
+static PyObject *array_ready(PyObject *self, PyObject *arg)
+{
+    ready = PyObject_IsTrue(arg) == 1 && np_type != NULL;
+    return PyBool_FromLong(ready);
+}
+
+/* a 2-D uint8 numpy array with unit column stride: its head, else NULL */
+static inline NpyHead *u8_2d(PyObject *o)
+{
+    if (Py_TYPE(o) != (PyTypeObject *)np_type)
+        return NULL;
+    NpyHead *h = (NpyHead *)o;
+    if (h->nd != 2 || h->descr != np_u8 || (h->dimensions[0] > 0 && h->dimensions[1] > 1 && h->strides[1] != 1))
+        return NULL;
+    return h;
+}
+
+/* -- a horizontal line of cached glyphs (synthgen/renderers/glyphs.py: compose_line) --------- */
+
+static PyObject *s_mask, *s_x0, *s_y0, *s_w, *s_h, *s_advance, *s_blank, *s_inset;
+
+typedef struct {
+    NpyHead *mask;
+    long x0, y0, w, h;
+    double advance, inset[4];
+    int blank;
+    long px, py;  /* ink position (blank: unused) */
+    double pxf;   /* pen position of a blank glyph */
+} GlyphC;
+
+static int attr_long(PyObject *g, PyObject *name, long *out)
+{
+    PyObject *v = PyObject_GetAttr(g, name);
+    if (v == NULL || !PyLong_CheckExact(v)) {
+        Py_XDECREF(v);
+        PyErr_Clear();
+        return -1;
+    }
+    *out = PyLong_AsLong(v);
+    Py_DECREF(v);
+    if (PyErr_Occurred()) {
+        PyErr_Clear();
+        return -1;
+    }
+    return 0;
+}
+
+static int attr_float(PyObject *g, PyObject *name, double *out)
+{
+    PyObject *v = PyObject_GetAttr(g, name);
+    if (v == NULL || !PyFloat_CheckExact(v)) {
+        Py_XDECREF(v);
+        PyErr_Clear();
+        return -1;
+    }
+    *out = PyFloat_AS_DOUBLE(v);
+    Py_DECREF(v);
+    return 0;
+}
+
+/* one glyph's fields; -1 (no exception) when it is not what compose_line's reference reads */
+static int glyph_get(PyObject *g, GlyphC *c)
+{
+    PyObject *blank = PyObject_GetAttr(g, s_blank);
+    if (blank == NULL || !PyBool_Check(blank)) {
+        Py_XDECREF(blank);
+        PyErr_Clear();
+        return -1;
+    }
+    c->blank = blank == Py_True;
+    Py_DECREF(blank);
+    if (attr_float(g, s_advance, &c->advance) < 0)
+        return -1;
+    if (c->blank)
+        return 0;
+    if (attr_long(g, s_x0, &c->x0) < 0 || attr_long(g, s_y0, &c->y0) < 0 || attr_long(g, s_w, &c->w) < 0 ||
+        attr_long(g, s_h, &c->h) < 0)
+        return -1;
+    PyObject *ins = PyObject_GetAttr(g, s_inset);
+    if (ins == NULL || !PyTuple_CheckExact(ins) || PyTuple_GET_SIZE(ins) != 4) {
+        Py_XDECREF(ins);
+        PyErr_Clear();
+        return -1;
+    }
+    for (int i = 0; i < 4; i++) {
+        PyObject *v = PyTuple_GET_ITEM(ins, i);
+        if (!PyFloat_CheckExact(v)) {
+            Py_DECREF(ins);
+            return -1;
+        }
+        c->inset[i] = PyFloat_AS_DOUBLE(v);
+    }
+    Py_DECREF(ins);
+    PyObject *m = PyObject_GetAttr(g, s_mask);
+    if (m == NULL) {
+        PyErr_Clear();
+        return -1;
+    }
+    c->mask = u8_2d(m);
+    Py_DECREF(m);  /* the glyph holds the mask for the call (the caller holds the glyphs) */
+    if (c->mask == NULL || c->mask->dimensions[0] != c->h || c->mask->dimensions[1] != c->w || c->w <= 0 || c->h <= 0)
+        return -1;
+    return 0;
+}
+
+/* compose(glyphs, spacing, pad) -> (canvas, boxes, oy): compose_line without jitter, the same
+   canvas (a numpy array from np.zeros), the same boxes (floats; a blank glyph's y values are
+   ints, as the reference makes them) and oy; NotImplemented for anything else (no ink, a glyph
+   it cannot read), for which the caller runs its reference */
+static PyObject *compose(PyObject *self, PyObject *args)
+{
+    PyObject *glyphs;
+    double spacing;
+    long pad;
+    if (!PyArg_ParseTuple(args, "O!dl", &PyList_Type, &glyphs, &spacing, &pad))
+        return NULL;
+    if (!ready)
+        Py_RETURN_NOTIMPLEMENTED;
+    Py_ssize_t n = PyList_GET_SIZE(glyphs);
+    GlyphC *gs = PyMem_Malloc(sizeof(GlyphC) * (n ? n : 1));
+    if (gs == NULL)
+        return PyErr_NoMemory();
+    PyObject *canvas = NULL, *boxes = NULL, *result = NULL;
+    /* pass 1: pen positions and the ink's extent, as the reference computes them */
+    double x = 0.0;
+    long x_min = 1L << 30, y_min = 1L << 30, x_max = -(1L << 30), y_max = -(1L << 30);
+    for (Py_ssize_t k = 0; k < n; k++) {
+        GlyphC *c = &gs[k];
+        if (glyph_get(PyList_GET_ITEM(glyphs, k), c) < 0)
+            goto not_implemented;
+        if (c->blank) {
+            c->pxf = x;
+        } else {
+            c->px = (long)nearbyint(x) + c->x0;  /* round(x): halves to even, as Python's */
+            c->py = c->y0;
+            if (c->px < x_min)
+                x_min = c->px;
+            if (c->px + c->w > x_max)
+                x_max = c->px + c->w;
+            if (c->py < y_min)
+                y_min = c->py;
+            if (c->py + c->h > y_max)
+                y_max = c->py + c->h;
+        }
+        x += c->advance + spacing;
+    }
+    if (x_max < x_min)
+        goto not_implemented;  /* no ink: the reference raises */
+    long ox = pad - x_min, oy = pad - y_min;
+    long W = x_max - x_min + 2 * pad, H = y_max - y_min + 2 * pad;
+    canvas = PyObject_CallFunction(np_zeros, "((ll)O)", H, W, np_u8);
+    if (canvas == NULL)
+        goto fail;
+    NpyHead *cv = u8_2d(canvas);
+    if (cv == NULL || cv->dimensions[0] != H || cv->dimensions[1] != W || cv->strides[0] != W)
+        goto not_implemented;
+    boxes = PyList_New(n);
+    if (boxes == NULL)
+        goto fail;
+    /* pass 2: paste (max where neighbours overlap), and the boxes */
+    long right = 0;
+    unsigned char *out = (unsigned char *)cv->data;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        GlyphC *c = &gs[k];
+        PyObject *box;
+        if (c->blank) {
+            double x0 = c->pxf + (double)ox;
+            double adv = 1.0 > c->advance ? 1.0 : c->advance;
+            box = Py_BuildValue("(dldl)", x0, pad, x0 + adv, H - pad);
+        } else {
+            long x0 = c->px + ox, y0 = c->py + oy, x1 = x0 + c->w, y1 = y0 + c->h;
+            const unsigned char *src = (const unsigned char *)c->mask->data;
+            Py_ssize_t rs = c->mask->strides[0];
+            for (long r = 0; r < c->h; r++) {
+                unsigned char *d = out + (y0 + r) * W + x0;
+                const unsigned char *s = src + r * rs;
+                if (x0 >= right)
+                    memcpy(d, s, (size_t)c->w);
+                else
+                    for (long q = 0; q < c->w; q++)
+                        d[q] = s[q] > d[q] ? s[q] : d[q];
+            }
+            if (x1 > right)
+                right = x1;
+            box = Py_BuildValue("(dddd)", (double)x0 + c->inset[0], (double)y0 + c->inset[1],
+                                (double)x1 - c->inset[2], (double)y1 - c->inset[3]);
+        }
+        if (box == NULL)
+            goto fail;
+        PyList_SET_ITEM(boxes, k, box);
+    }
+    result = Py_BuildValue("(OOl)", canvas, boxes, oy);
+    goto done;
+not_implemented:
+    result = Py_NotImplemented;
+    Py_INCREF(result);
+    goto done;
+fail:
+    result = NULL;
+done:
+    Py_XDECREF(canvas);
+    Py_XDECREF(boxes);
+    PyMem_Free(gs);
+    return result;
+}
+
 /* -- module ---------------------------------------------------------------------------------- */
 
 static PyMethodDef methods[] = {
@@ -753,6 +1022,11 @@ static PyMethodDef methods[] = {
      "luma_hist(img, alpha, level, out): styles.luma_under of an RGB image, into 256 float32."},
     {"masked_hist", masked_hist, METH_VARARGS,
      "masked_hist(y, alpha, level, out): styles.luma_under's histogram of y into 256 float32 (NotImplemented: other inputs)."},
+    {"array_probe", array_probe, METH_O, "array_probe(a) -> (data address, ndim, shape, strides, is uint8): numpy's array fields as compose reads them."},
+    {"array_setup", array_setup, METH_VARARGS, "array_setup(ndarray, uint8 dtype, np.zeros): what the array kernels compare and call."},
+    {"array_ready", array_ready, METH_O, "array_ready(ok) -> bool: turn the array kernels on (after the probes agreed) or off."},
+    {"compose", compose, METH_VARARGS,
+     "compose(glyphs, spacing, pad) -> (canvas, boxes, oy): glyphs.compose_line without jitter (NotImplemented: other input)."},
     {"paste_max", paste_max, METH_VARARGS,
      "paste_max(canvas, masks, xs, ys): each mask maxed into the canvas at (x, y), in place."},
     {NULL, NULL, 0, NULL},
@@ -770,6 +1044,18 @@ PyMODINIT_FUNC PyInit__native(void)
         return NULL;
     /* the SHA-256 of this file when it was compiled: synthgen/native.py ignores a module built
        from another version of it (an editable checkout edited after `pip install -e .`) */
+    s_mask = PyUnicode_InternFromString("mask");
+    s_x0 = PyUnicode_InternFromString("x0");
+    s_y0 = PyUnicode_InternFromString("y0");
+    s_w = PyUnicode_InternFromString("w");
+    s_h = PyUnicode_InternFromString("h");
+    s_advance = PyUnicode_InternFromString("advance");
+    s_blank = PyUnicode_InternFromString("blank");
+    s_inset = PyUnicode_InternFromString("inset");
+    if (!s_mask || !s_x0 || !s_y0 || !s_w || !s_h || !s_advance || !s_blank || !s_inset) {
+        Py_DECREF(m);
+        return NULL;
+    }
     if (PyModule_AddStringConstant(m, "SOURCE", SYNTHGEN_NATIVE_SOURCE) < 0) {
         Py_DECREF(m);
         return NULL;

@@ -36,4 +36,31 @@ def _load(src: Path = Path(__file__).with_name("_native.c")) -> tuple[ModuleType
     return _native, "on"
 
 
+def _arrays_agree(mod: ModuleType) -> bool:
+    """Turn on the kernels that read numpy arrays' fields in place (`compose`) if what they
+    read for a few arrays (contiguous, a strided view, read-only bytes, another dtype, 3-D) is
+    what numpy says; off (NotImplemented, the Python reference runs) for any numpy where not."""
+    try:
+        import numpy as np
+
+        mod.array_setup(np.ndarray, np.dtype(np.uint8), np.zeros)
+        base = np.arange(60, dtype=np.uint8).reshape(6, 10)
+        probes = [base, base[1:5, 2:7], base[::2, ::3], np.ndarray((2, 3), np.uint8, bytes(range(12)), 5),
+                  np.frombuffer(bytearray(8), np.uint8).reshape(2, 4), np.zeros((3, 4), np.float32),
+                  np.zeros((2, 3, 3), np.uint8), np.zeros((0, 0), np.uint8)]
+        for a in probes:
+            want = (a.__array_interface__["data"][0], a.ndim, a.shape, a.strides, a.dtype == np.uint8)
+            if mod.array_probe(a) != want:
+                raise ValueError(f"numpy's array fields read differently for {a.dtype} {a.shape} {a.strides}")
+        return bool(mod.array_ready(True))
+    except Exception:
+        try:
+            mod.array_setup(None, None, None)
+            mod.array_ready(False)
+        except Exception:
+            pass
+        return False
+
+
 lib, state = _load()
+arrays = lib is not None and _arrays_agree(lib)  # the array kernels (compose) are on

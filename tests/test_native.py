@@ -333,3 +333,115 @@ def test_follow_quads_matches_numpy(seed, n, per_edge, with_holds, amp):
     got = LS.follow_quads(quads, dx, dy, per_edge=per_edge, holds=holds)
     ref = _reference(LS, LS.follow_quads, quads, dx, dy, per_edge=per_edge, holds=holds)
     assert got.dtype == ref.dtype == np.float32 and np.array_equal(got, ref, equal_nan=True)
+
+
+def _glyph(seed: int, w: int, h: int, x0: int, y0: int, advance: float, strided: bool):
+    from synthgen.renderers.glyphs import Glyph
+
+    r = np.random.default_rng(seed)
+    if w == 0:
+        return Glyph(np.zeros((0, 0), np.uint8), 0, 0, advance)
+    m = r.integers(0, 256, (h, 2 * w if strided else w), np.uint8)
+    return Glyph(m[:, ::2] if strided else m, x0, y0, advance)
+
+
+def _compose_both(glyphs, spacing, pad):
+    from synthgen.renderers import glyphs as G
+
+    table = dict(zip("abcdefghijklmnopqrstuvwxyz0123456789", glyphs))
+    text = "".join(table)
+    real = G.glyph_table
+    G.glyph_table = lambda path, index, size: table
+    try:
+        def run():
+            try:
+                return G.compose_line("x.ttf", 0, 10, text, spacing, pad)
+            except ValueError as e:
+                return str(e)
+        return _reference(G, run), run()
+    finally:
+        G.glyph_table = real
+
+
+def _same_composition(ref, got):
+    if isinstance(ref, str) or isinstance(got, str):
+        return ref == got
+    (rc, rb, ro), (gc, gb, go) = ref, got
+    return (rc.dtype == gc.dtype and rc.shape == gc.shape and np.array_equal(rc, gc) and ro == go
+            and type(ro) is type(go) and rb == gb
+            and [[type(v) for v in b] for b in rb] == [[type(v) for v in b] for b in gb])
+
+
+@needs_native
+@settings(max_examples=400, derandomize=True, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2**32 - 1), st.integers(0, 9), st.integers(1, 12), st.integers(-4, 6),
+                          st.integers(-6, 8), st.floats(0.0, 14.0, allow_nan=False), st.booleans()),
+                min_size=1, max_size=12),
+       st.sampled_from([0.0, 0.5, 1.25, -2.5, -7.0, 3.0]), st.integers(0, 3))
+def test_compose_is_compose_line(items, spacing, pad):
+    """The C compose against compose_line's Python: blank glyphs (w 0), overlapping and strided
+    masks, pens that round half to even, negative spacing, a text with no ink (both raise)."""
+    glyphs = [_glyph(seed, w, h, x0, y0, adv, strided) for seed, w, h, x0, y0, adv, strided in items]
+    ref, got = _compose_both(glyphs, spacing, pad)
+    assert _same_composition(ref, got)
+    # the kernel takes every text with ink whose masks have unit column strides (cached glyph
+    # masks do); others it refuses, and the reference runs
+    took = native.lib.compose(glyphs, float(spacing), pad) is not NotImplemented
+    assert took == (not isinstance(ref, str) and not any(s and w > 1 for _, w, _, _, _, _, s in items))
+
+
+@needs_native
+def test_compose_rounds_pens_half_to_even():
+    # pens at 0, 0.5, 1.5, 2.5, 3.5: Python's round gives 0, 0, 2, 2, 4 (C's round would give 1, 2, 3, 4)
+    from synthgen.renderers.glyphs import Glyph
+
+    glyphs = [Glyph(np.full((3, 2), 255, np.uint8), 0, 0, 0.5 if k == 0 else 1.0) for k in range(5)]  # no insets
+    ref, got = _compose_both(glyphs, 0.0, 0)
+    assert _same_composition(ref, got)
+    assert [b[0] for b in got[1]] == [0.0, 0.0, 2.0, 2.0, 4.0]
+
+
+@needs_native
+def test_compose_real_glyphs_and_refusals():
+    from synthgen.renderers import glyphs as G
+    from synthgen.renderers.fonts import resolve_faces
+
+    faces = resolve_faces(["dejavu", "noto-cjk"], [])
+    for f in faces[:6]:
+        for text in ("Quartz, jinx 0-9!", " a  b ", "汉字 Ab", "W"):
+            if not f.covers(text):
+                continue
+            for size, spacing, pad in ((12, 0.0, 1), (23, 1.75, 3), (30, -3.0, 0)):
+                glyphs = [G.glyph_table(f.path, f.index, size)[c] for c in text]
+                ref = _reference(G, G.compose_line, f.path, f.index, size, text, spacing, pad)
+                got = native.lib.compose(glyphs, spacing, pad)
+                assert got is not NotImplemented and _same_composition(ref, got), (f.name, text, size)
+    g = G.glyph_table(faces[0].path, faces[0].index, 12)["A"]
+    assert native.lib.compose([g, "A"], 0.0, 1) is NotImplemented  # not a glyph
+    wide = G.Glyph(np.zeros((3, 4), np.float32).astype(np.uint16), 0, 0, 4.0)  # not uint8
+    assert native.lib.compose([g, wide], 0.0, 1) is NotImplemented
+    assert native.arrays and native.lib.array_ready(True)
+
+
+def test_array_kernels_stay_off_when_numpy_reads_differently(monkeypatch):
+    """native._arrays_agree compares what the kernel reads of numpy's array fields with numpy's
+    answers; a numpy that disagrees leaves compose refusing everything (the reference runs)."""
+    if native.lib is None:
+        pytest.skip(f"synthgen._native is {native.state}")
+    real = native.lib
+
+    class Liar:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+        @staticmethod
+        def array_probe(a):
+            data, nd, shape, strides, u8 = real.array_probe(a)
+            return data + 1, nd, shape, strides, u8
+
+    try:
+        assert native._arrays_agree(Liar()) is False
+        g = _glyph(1, 3, 4, 0, 0, 5.0, False)
+        assert real.compose([g], 0.0, 1) is NotImplemented
+    finally:
+        assert native._arrays_agree(real) is True

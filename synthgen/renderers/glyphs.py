@@ -602,9 +602,13 @@ def compose_line(path: str, index: int, size: int, text: str, spacing: float = 0
 
     `jitter=(dxs, dys)`: per character, extra advance (px; the pen never moves backwards) and
     an integer offset from the baseline (linestyles.jittered)."""
-    # Plain Python over the characters: numpy calls on scalars would cost more than they save.
     table = glyph_table(path, index, size)
     glyphs = [table[c] for c in text]
+    if jitter is None and _native is not None:  # one C call (synthgen/_native.c: compose), else the code below
+        out = _native.compose(glyphs, float(spacing), pad)
+        if out is not NotImplemented:
+            return out
+    # Plain Python over the characters: numpy calls on scalars would cost more than they save.
     dxs, dys = jitter if jitter is not None else (None, None)
     # Pass 1: pen positions and the ink's extent.
     place: list[tuple] = []  # (ink x, ink y) of each glyph, or (pen x, 0) for a blank one
