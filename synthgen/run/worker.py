@@ -23,6 +23,7 @@ from ..io.encode import encode_sample
 from ..io.shards import ShardInfo, hash_file, url_to_fs, write_shard
 from . import faults
 from .faults import Faults
+from .malloc import keep_freed_blocks
 
 PROGRESS_EVERY = 16
 
@@ -181,4 +182,5 @@ def run_task(spec: Any, task: Any, progress: Callable[[int], None] | None = None
     (`spec.make(task, progress)`: render a shard, augment one, mine a round)."""
     if isinstance(task, VerifyTask):
         return verify_shard(spec, task, progress)
+    keep_freed_blocks()  # this process makes samples: let malloc reuse their large blocks (run/malloc.py)
     return spec.make(task, progress)
