@@ -87,6 +87,11 @@ import cv2
 cv2.setNumThreads(1)
 from synthgen.io.encode import encode_sample
 from synthgen.pipeline import load_pipeline
+try:  # malloc as a render worker sets it (run/malloc.py), where the checkout has that
+    from synthgen.run.malloc import keep_freed_blocks
+    keep_freed_blocks()
+except ImportError:
+    pass
 p = load_pipeline(sys.argv[1], **json.loads(sys.argv[3]))
 out = p.cfg.output
 encode_sample(p.sample(0), out)
