@@ -271,8 +271,9 @@ def _noise_bank() -> tuple[np.ndarray, np.ndarray]:
     """Gaussian noise from a fixed seed; samples crop it at keyed offsets (a fresh normal per
     pixel would cost more than the whole stage). Split into positive and negative parts so
     applying it is two table lookups and two saturating uint8 ops. Built once per machine:
-    the machine cache (synthgen/machinecache.py) holds it, and a process reads it back (~3 ms)
-    instead of drawing 3 M normals (~0.3 s, a tenth of `synthgen bench ocr_line --n 4000`)."""
+    the machine cache (synthgen/machinecache.py) holds it, and a process reads it back (~2-3 ms)
+    instead of drawing 3 M normals (0.12-0.34 s measured; `synthgen bench ocr_line --n 4000`
+    takes ~4.5 s in all)."""
     from .. import machinecache
 
     try:

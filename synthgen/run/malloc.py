@@ -4,11 +4,12 @@ A scene allocates and frees a dozen arrays of 0.25-6 MB (the 512 x 512 image, it
 copies, label maps). glibc serves blocks over its mmap threshold with fresh mappings, and
 hands freed memory at the top of its heap back to the system past its trim threshold; both
 thresholds adapt upwards only part of the way, so in a steady run every such array was
-mapped, zero-filled page by page (~220 page faults a scene) and unmapped again. Raised once
-per worker process, the freed blocks are reused instead: ocr_scene 160-168 -> 177-178 scenes
-per CPU-second (22 page faults a scene, a third of the system time), the same peak RSS (the
-live set is the same; what is freed stays in the heap for the next sample). Lines, whose
-arrays are small, are unaffected. Samples do not change: only where their memory comes from.
+mapped, zero-filled page by page (~220 page faults a scene after 400 scenes, ~150 after 1,000)
+and unmapped again. Raised once per worker process, the freed blocks are reused instead (~20
+faults a scene, a third of the system time): ocr_scene +10% per CPU-second after 400 scenes,
++5% after 1,000 (docs/experiments/speed_native.md), the same peak RSS (the live set is the
+same; what is freed stays in the heap for the next sample). Lines and cards, which fault
+little, gain nothing. Samples do not change: only where their memory comes from.
 """
 
 from __future__ import annotations
