@@ -522,65 +522,6 @@ static PyObject *colour_map(PyObject *self, PyObject *args)
 
 /* -- luma histograms (synthgen/renderers/styles.py: luma_under) ------------------------------------ */
 
-/* out[v] = the number of pixels of `y` with value v where alpha >= level; where no alpha
-   reaches `level`, where alpha > 0; where alpha is all 0, every pixel. `out`: 256 float32,
-   written whole (np.bincount(...).astype(np.float32): counts are exact up to 2**24). */
-static PyObject *masked_hist(PyObject *self, PyObject *args)
-{
-    PyObject *oy, *oa, *oout;
-    int level;
-    if (!PyArg_ParseTuple(args, "OOiO", &oy, &oa, &level, &oout))
-        return NULL;
-    View y, a;
-    Py_buffer out;
-    if (view_get(oy, &y, 1, 0) < 0)
-        Py_RETURN_NOTIMPLEMENTED;
-    if (view_get(oa, &a, 1, 0) < 0) {
-        PyBuffer_Release(&y.buf);
-        Py_RETURN_NOTIMPLEMENTED;
-    }
-    if (PyObject_GetBuffer(oout, &out, PyBUF_WRITABLE | PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) < 0) {
-        PyErr_Clear();
-        PyBuffer_Release(&y.buf);
-        PyBuffer_Release(&a.buf);
-        Py_RETURN_NOTIMPLEMENTED;
-    }
-    if (a.h != y.h || a.w != y.w || out.len != 256 * 4 || out.itemsize != 4 || !out.format ||
-        strcmp(out.format, "f") != 0 || y.h * y.w >= (1 << 24) || level < 1 || level > 255) {
-        PyBuffer_Release(&y.buf);
-        PyBuffer_Release(&a.buf);
-        PyBuffer_Release(&out);
-        Py_RETURN_NOTIMPLEMENTED;
-    }
-    uint32_t hi[256] = {0}, any[256] = {0}, all[256] = {0};
-    Py_ssize_t n_hi = 0, n_any = 0;
-    Py_BEGIN_ALLOW_THREADS
-    for (Py_ssize_t r = 0; r < y.h; r++) {
-        const unsigned char *py = y.p + r * y.rs, *pa = a.p + r * a.rs;
-        for (Py_ssize_t c = 0; c < y.w; c++, py += y.ps, pa += a.ps) {
-            unsigned int v = *py, av = *pa;
-            all[v]++;
-            if (av) {
-                any[v]++;
-                n_any++;
-                if ((int)av >= level) {
-                    hi[v]++;
-                    n_hi++;
-                }
-            }
-        }
-    }
-    Py_END_ALLOW_THREADS
-    const uint32_t *h = n_hi ? hi : (n_any ? any : all);
-    float *o = (float *)out.buf;
-    for (int v = 0; v < 256; v++)
-        o[v] = (float)h[v];
-    PyBuffer_Release(&y.buf);
-    PyBuffer_Release(&a.buf);
-    PyBuffer_Release(&out);
-    Py_RETURN_NONE;
-}
-
 /* OpenCV's COLOR_RGB2GRAY for uint8: (9798 R + 19235 G + 3735 B + 2^14) >> 15, equal to
    cv2.cvtColor for all 2^24 colours with OpenCV 5.1 (tests/test_native.py); styles.py checks
    it against the cv2 it runs with (`gray`) before using `luma_hist`. */
@@ -615,9 +556,12 @@ static PyObject *gray(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
-/* styles.luma_under in one pass: the histogram of the grey values (gray_of) of img's pixels
-   where alpha >= level, else where alpha > 0, else of every pixel; 256 float32 into out. */
-static PyObject *luma_hist(PyObject *self, PyObject *args)
+/* styles.luma_under's histogram: out[v] = the number of pixels with value v where alpha >=
+   level, else (no alpha reaches it) where alpha > 0, else (alpha all 0) of every pixel; the
+   value is the pixel of a 1-channel image (`masked_hist`) or the grey value (gray_of) of an
+   RGB one (`luma_hist`). `out`: 256 float32, written whole (np.bincount(...).astype(np.float32):
+   counts are exact up to 2**24). */
+static PyObject *hist_of(PyObject *args, int channels)
 {
     PyObject *oimg, *oa, *oout;
     int level;
@@ -625,7 +569,7 @@ static PyObject *luma_hist(PyObject *self, PyObject *args)
         return NULL;
     View img, a;
     Py_buffer out;
-    if (view_get(oimg, &img, 3, 0) < 0)
+    if (view_get(oimg, &img, channels, 0) < 0)
         Py_RETURN_NOTIMPLEMENTED;
     if (view_get(oa, &a, 1, 0) < 0) {
         PyBuffer_Release(&img.buf);
@@ -654,7 +598,8 @@ static PyObject *luma_hist(PyObject *self, PyObject *args)
             const unsigned char *pa = a.p + r * a.rs, *pi = img.p + r * img.rs;
             for (Py_ssize_t c = 0; c < img.w; c++)
                 if (pa[c * a.ps] >= lo) {
-                    h[gray_of(pi + c * img.ps)]++;
+                    const unsigned char *px = pi + c * img.ps;
+                    h[channels == 3 ? gray_of(px) : px[0]]++;
                     n++;
                 }
         }
@@ -667,6 +612,16 @@ static PyObject *luma_hist(PyObject *self, PyObject *args)
     PyBuffer_Release(&a.buf);
     PyBuffer_Release(&out);
     Py_RETURN_NONE;
+}
+
+static PyObject *masked_hist(PyObject *self, PyObject *args)
+{
+    return hist_of(args, 1);
+}
+
+static PyObject *luma_hist(PyObject *self, PyObject *args)
+{
+    return hist_of(args, 3);
 }
 
 /* -- glyph pasting (synthgen/renderers/glyphs.py: compose_line) -------------------------------- */

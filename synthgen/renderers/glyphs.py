@@ -635,10 +635,10 @@ def compose_line(path: str, index: int, size: int, text: str, spacing: float = 0
         raise ValueError(f"text {text!r} has no ink")
     ox, oy = pad - x_min, pad - y_min
     W, H = x_max - x_min + 2 * pad, y_max - y_min + 2 * pad
-    # Pass 2: paste the masks (max where neighbours overlap, so both inks are kept). numpy, not
-    # the C kernel: numpy attaches a buffer-info record to each array it exports through the
-    # buffer protocol, for the array's life: ~100 B on each cached glyph mask, 9 MB more peak
-    # RSS at 5,000 scenes (paste_max takes curved's fresh warped copies instead).
+    # Pass 2: paste the masks (max where neighbours overlap, so both inks are kept). Not through
+    # paste_max: numpy attaches a buffer-info record to each array it exports through the buffer
+    # protocol, for the array's life (~100 B on each cached glyph mask, 9 MB more peak RSS at
+    # 5,000 scenes); `compose` above reads the masks' fields in place instead.
     canvas = np.zeros((H, W), np.uint8)
     boxes = []
     right = 0  # everything pasted so far lies left of this column
@@ -663,8 +663,8 @@ def compose_line(path: str, index: int, size: int, text: str, spacing: float = 0
 
 def paste_max(canvas: np.ndarray, masks: list[np.ndarray], xs: list[int], ys: list[int]) -> None:
     """In place: each mask maxed into `canvas` with its top-left at (x, y), every one inside it:
-    one C call (synthgen/_native.c), else numpy. For arrays that die with the sample (see
-    compose_line for why not cached glyph masks)."""
+    one C call (synthgen/_native.c), else numpy. For arrays that die with the sample: it takes
+    them through the buffer protocol (see compose_line's pass 2 for why not cached glyph masks)."""
     if _native is not None and _native.paste_max(canvas, masks, xs, ys) is None:
         return
     for m, x0, y0 in zip(masks, xs, ys):

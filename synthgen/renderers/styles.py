@@ -162,11 +162,10 @@ def photo_contrasting(d: Draws, name: str, under: np.ndarray, contrast: float, q
 def blend(img: np.ndarray, alpha: np.ndarray, color, opacity: float = 1.0) -> None:
     """In place: img += (color - img) * alpha / 255 * opacity (img H x W x 3 uint8)."""
     if opacity > 0:
-        if _native is not None:  # one pass, the same float32 operations (synthgen/_native.c)
-            a = alpha if opacity >= 1 else cv2.multiply(alpha, opacity)
-            if _native.blend(img, a, float(color[0]), float(color[1]), float(color[2])) is None:
-                return
-        blend_with(img, *blend_parts(alpha, color, opacity))
+        a = alpha if opacity >= 1 else cv2.multiply(alpha, opacity)
+        # one pass, the same float32 operations (synthgen/_native.c), else the parts of `a`
+        if _native is None or _native.blend(img, a, float(color[0]), float(color[1]), float(color[2])) is not None:
+            blend_with(img, *blend_parts(a, color))
 
 
 def blend_parts(alpha: np.ndarray, color, opacity: float = 1.0) -> tuple[np.ndarray, np.ndarray]:

@@ -73,8 +73,7 @@ DROP_EVERY = 12
 USE_BYTES = 1 << 20  # what a use touches unless it says
 PAGE = 4096
 _MAPS: list[mmap.mmap] = []  # the maps whose pages this process drops
-_uses = 0
-_touched = 0
+_touched = 0  # bytes counted since the last drop
 
 
 def _map(path) -> mmap.mmap | None:
@@ -101,8 +100,7 @@ def _drop(mm: mmap.mmap) -> None:
 def used(nbytes: int = USE_BYTES) -> None:
     """Count one use of mapped pages (a background, a tile read) that touches about `nbytes`;
     once DROP_EVERY x USE_BYTES have been counted, this process's pages of every map are dropped."""
-    global _uses, _touched
-    _uses += 1
+    global _touched
     _touched += nbytes
     if _touched >= DROP_EVERY * USE_BYTES:
         _touched = 0
