@@ -445,3 +445,64 @@ def test_array_kernels_stay_off_when_numpy_reads_differently(monkeypatch):
         assert real.compose([g], 0.0, 1) is NotImplemented
     finally:
         assert native._arrays_agree(real) is True
+
+
+# -- the draws (draws.Draws with its compiled fast path against the methods alone) -------------
+
+_NUMS = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(-2**64, 2**64), st.booleans(),
+                  st.sampled_from([0, 1, 255, 2**52, 2**53, 2**53 + 1, -2**53, 2**63 - 1, 0.5, -0.0]))
+_CALL = st.one_of(
+    st.tuples(st.just("uniform"), st.integers(0, 6), _NUMS, _NUMS),
+    st.tuples(st.just("integers"), st.integers(0, 6), st.integers(-2**64, 2**64) | st.sampled_from([0, 1, -7, 2**62]),
+              st.integers(-2**64, 2**64) | st.sampled_from([0, 9, 2**63 - 1, 2**53 + 1, 2**62 + 3])),
+    st.tuples(st.just("bernoulli"), st.integers(0, 6), _NUMS, st.none()),
+    st.tuples(st.just("choice"), st.integers(0, 6),
+              st.sampled_from([("a", "b", "c"), ["x"], list(range(17)), (), "abc"]), st.none()),
+    st.tuples(st.just("u"), st.integers(0, 6), st.none(), st.none()),
+)
+
+
+def _replay(d, calls):
+    out = []
+    for kind, k, a, b in calls:
+        name = f"f[{k}].x"
+        try:
+            if kind == "uniform":
+                v = d.uniform(name, a, b)
+            elif kind == "integers":
+                v = d.integers(name, a, b)
+            elif kind == "bernoulli":
+                v = d.bernoulli(name, a)
+            elif kind == "choice":
+                v = d.choice(name, a)
+            else:
+                v = d.u(name)
+        except (ValueError, TypeError, OverflowError) as e:
+            v = type(e)
+        out.append((type(v), repr(v)))
+    return out, [(k, type(v), repr(v)) for k, v in d.factors.items()], dict(d._repeats)
+
+
+@needs_native
+@settings(max_examples=400, derandomize=True, deadline=None)
+@given(st.integers(0, 2**32), st.integers(0, 10**6), st.lists(_CALL, max_size=40))
+def test_compiled_draws_give_what_the_methods_give(seed, index, calls):
+    """Values, their types, the records (in order) and the repeat counts; the compiled path
+    takes the plain numbers and sequences and hands everything else back to the methods."""
+    fast, ref = draws.Draws(seed, index), draws.Draws(seed, index)
+    assert fast._fast is not None
+    ref._ctx = ref._fast = None  # the methods alone
+    for k in range(7):  # some names with a cached key, some not yet (the first draw caches it)
+        if k % 2:
+            draws._name_key(f"f[{k}].x")
+    assert _replay(fast, calls) == _replay(ref, calls)
+
+
+@needs_native
+def test_compiled_draws_stay_out_of_traced_biased_and_pinned_draws():
+    assert draws.Draws(1, 2)._fast is not None
+    for d in (draws.Draws(1, 2, trace=True), draws.Draws(1, 2, bias={"x": {"true": 2}}),
+              draws.Draws(1, 2, pinned={"x": 0.5}), draws.Draws(1, 2).overlay({"x": 0.5})):
+        assert d._fast is None and d._ctx is not None  # Draws.u still runs compiled
+    d = draws.Draws(1, 2, pinned={"x": 0.25})
+    assert d.uniform("x", 0.0, 1.0) == 0.25 and d.pin_hits == {"x"}
