@@ -19,7 +19,6 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
-from fontTools.ttLib import TTCollection, TTFont, TTLibError
 from PIL import ImageFont
 
 from .. import machinecache
@@ -200,6 +199,9 @@ def _faces_key(p: Path, resolved: str) -> str | None:
 
 
 def _read_faces(p: Path, row: dict | None) -> tuple[FontFace, ...]:
+    # imported here: ~20 ms a process, and a warm machine cache never reads a font's tables
+    from fontTools.ttLib import TTCollection, TTFont, TTLibError
+
     path = str(p)
     fonts: list = []
     try:
