@@ -245,6 +245,61 @@ static PyObject *draw_u(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     return PyFloat_FromDouble(u);
 }
 
+/* -- corpus walks (synthgen/renderers/corpus.py: permute) ----------------------------------------- */
+
+static inline uint64_t mix64_of(uint64_t x)
+{
+    uint64_t z = x + 0x9E3779B97F4A7C15ULL;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+/* corpus.permute(i, n, key) for 0 <= i < n < 2**62 and 0 <= key < 2**64: the same 4-round
+   Feistel network with cycle walking, in 64-bit arithmetic (the Python masks every product to
+   64 bits, as unsigned C arithmetic wraps); NotImplemented for other input */
+static PyObject *permute(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3 || !PyLong_CheckExact(args[0]) || !PyLong_CheckExact(args[1]) || !PyLong_CheckExact(args[2]))
+        Py_RETURN_NOTIMPLEMENTED;
+    int o1 = 0, o2 = 0;
+    long long i = PyLong_AsLongLongAndOverflow(args[0], &o1), n = PyLong_AsLongLongAndOverflow(args[1], &o2);
+    if (o1 || o2 || PyErr_Occurred()) {
+        PyErr_Clear();
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    unsigned long long key = PyLong_AsUnsignedLongLong(args[2]);
+    if (key == (unsigned long long)-1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    if (i < 0 || i >= n || n >= (1LL << 62))
+        Py_RETURN_NOTIMPLEMENTED; /* the Python raises for an index out of range */
+    if (n <= 1)
+        return PyLong_FromLong(0);
+    int bits = 2;
+    while (bits < 64 && ((unsigned long long)(n - 1) >> bits) != 0)
+        bits++; /* max(2, (n - 1).bit_length()) */
+    bits += bits & 1;
+    int half = bits / 2;
+    uint64_t mask = (1ULL << half) - 1, k[4];
+    for (int r = 0; r < 4; r++)
+        k[r] = mix64_of((uint64_t)key ^ (uint64_t)(r + 1));
+    uint64_t x = (uint64_t)i;
+    for (;;) {
+        uint64_t left = x >> half, right = x & mask;
+        for (int r = 0; r < 4; r++) {
+            uint64_t f = (((right ^ k[r]) * 0x9E3779B97F4A7C15ULL) >> 32) & mask;
+            uint64_t t = right;
+            right = left ^ f;
+            left = t;
+        }
+        x = (left << half) | right;
+        if (x < (uint64_t)n)
+            return PyLong_FromLongLong((long long)x);
+    }
+}
+
 /* -- numpy's SeedSequence (synthgen/draws.py: Draws.rng_for) -------------------------------------- */
 
 /* numpy.random.SeedSequence(seed).generate_state(4, np.uint64) for 0 <= seed < 2**64, as
@@ -1161,6 +1216,8 @@ done:
 
 static PyMethodDef methods[] = {
     {"unit", unit, METH_O, "unit(x) -> float: the uniform in [0, 1) of 64-bit key x (Draws.u)."},
+    {"permute", (PyCFunction)(void (*)(void))permute, METH_FASTCALL,
+     "permute(i, n, key) -> int: corpus.permute (NotImplemented outside 0 <= i < n < 2**62, 0 <= key < 2**64)."},
     {"draw_u", (PyCFunction)(void (*)(void))draw_u, METH_FASTCALL,
      "draw_u(ctx, name) -> float: Draws.u (NotImplemented: a name with no cached key)."},
     {"draw_uniform", (PyCFunction)(void (*)(void))draw_uniform, METH_FASTCALL,

@@ -506,3 +506,25 @@ def test_compiled_draws_stay_out_of_traced_biased_and_pinned_draws():
         assert d._fast is None and d._ctx is not None  # Draws.u still runs compiled
     d = draws.Draws(1, 2, pinned={"x": 0.25})
     assert d.uniform("x", 0.0, 1.0) == 0.25 and d.pin_hits == {"x"}
+
+
+@needs_native
+@settings(max_examples=3000, derandomize=True, deadline=None)
+@given(st.integers(1, 2**62 + 5), st.integers(0, 2**64 + 5), st.integers(-3, 2**63))
+def test_permute_is_the_python_walk(n, key, i):
+    from synthgen.renderers import corpus
+
+    i = i % n if i >= 0 else i  # mostly in range; the negative ones must raise as before
+    got = native.lib.permute(i, n, key)
+    real, corpus._native = corpus._native, None
+    try:
+        try:
+            want = corpus.permute(i, n, key)
+        except ValueError:
+            want = ValueError
+    finally:
+        corpus._native = real
+    if got is NotImplemented:  # outside what the C takes: the Python decides
+        assert not (0 <= i < n < 2**62 and 0 <= key < 2**64)
+        return
+    assert got == want and type(got) is int

@@ -36,6 +36,7 @@ from pathlib import Path
 
 from ..draws import _M64, Draws, mix64
 from ..errors import UserError
+from ..native import lib as _native
 from .generators import GENERATORS, generate
 
 CORPUS_DIR = Path(__file__).resolve().parent.parent / "data" / "corpus"
@@ -104,6 +105,10 @@ def permute(i: int, n: int, key: int) -> int:
     """Position `i` of a keyed pseudo-random permutation of range(n) (a bijection for every
     key): a 4-round Feistel network on the smallest even-bit domain >= n (round function: a
     keyed multiply-shift hash), cycle-walking back into range (under 4 walks on average)."""
+    if _native is not None:  # the same walk in 64-bit C (synthgen/_native.c: permute)
+        x = _native.permute(i, n, key)
+        if x is not NotImplemented:
+            return x
     if not 0 <= i < n:
         raise ValueError(f"index {i} outside range({n})")
     if n <= 1:
