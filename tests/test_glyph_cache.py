@@ -32,7 +32,7 @@ def test_eviction_keeps_the_tables_in_use(monkeypatch):
     hot = (face.path, face.index, 16)
     made = []
     real = G._make_glyph
-    monkeypatch.setattr(G, "_make_glyph", lambda f, size, ch: made.append(size) or real(f, size, ch))
+    monkeypatch.setattr(G, "_make_glyph", lambda f, size, ch, *at: made.append(size) or real(f, size, ch, *at))
     for size in range(20, 60):
         G.layout_line(face.path, face.index, 16, "Quartz jinx")
         G.layout_line(face.path, face.index, size, "Quartz jinx")

@@ -125,10 +125,14 @@ class GlyphTable(dict):
         super().__init__()
         self.path, self.index, self.size = path, index, size
         self.face = load_faces(path)[index]
+        self.atlas = _UNSET  # the table's atlas entry (or None), found on its first miss
 
     def __missing__(self, ch: str) -> Glyph:
         global _cached
-        g = _make_glyph(self.face, self.size, ch)
+        at = self.atlas
+        if at is _UNSET:
+            at = self.atlas = _atlas(self.face.path, self.face.index, self.size)
+        g = _make_glyph(self.face, self.size, ch, at)
         if _cached >= GLYPH_BUDGET:
             _evict(self)
         self[ch] = g
@@ -171,10 +175,16 @@ def glyph(path: str, index: int, size: int, ch: str) -> Glyph:
     return glyph_table(path, index, size)[ch]
 
 
-def _make_glyph(face, size: int, ch: str) -> Glyph:
-    if not face.covers(ch):
+_UNSET = object()
+
+
+def _make_glyph(face, size: int, ch: str, atlas=_UNSET) -> Glyph:
+    """The glyph of `ch` from the atlas entry of (face, size) (`atlas`, when the caller has
+    looked it up already), else rasterised (and added to the entry)."""
+    if not face.chars.issuperset(ch):  # (face.covers, without the call)
         raise MissingGlyph(f"font {face.name!r} ({face.path}) has no glyph for {ch!r} (U+{ord(ch):04X})")
-    atlas = _atlas(face.path, face.index, size)
+    if atlas is _UNSET:
+        atlas = _atlas(face.path, face.index, size)
     if atlas is not None:
         g = atlas.get(ch)
         if g is None:
