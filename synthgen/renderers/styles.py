@@ -135,6 +135,7 @@ PHOTO_COLOUR_TRIES = 64
 # the same float64 products the walk took one pixel at a time
 _WALK = np.arange(PHOTO_COLOUR_TRIES, dtype=np.float64)
 _WALK_V, _WALK_U = _WALK * 0.381966, _WALK * 0.618034
+_WALK_V_L, _WALK_U_L = _WALK_V.tolist(), _WALK_U.tolist()
 
 
 def photo_contrasting(d: Draws, name: str, under: np.ndarray, contrast: float, q: float = 10.0):
@@ -150,13 +151,17 @@ def photo_contrasting(d: Draws, name: str, under: np.ndarray, contrast: float, q
     t = _photo(tiles[d.integers(f"{name}.tile", 0, len(tiles) - 1)], PHOTO_COLOUR_TRIES * PAGE)  # (a page a pixel)
     u, v = d.uniform(f"{name}.u", 0.0, 1.0), d.uniform(f"{name}.v", 0.0, 1.0)
     h, w = t.shape[:2]
-    # every pixel of the walk at once (a fifth of the calls find none: 64 tries in Python), each
-    # luma with `luma`'s float64 operations in its order
-    p = t[(((v + _WALK_V) % 1.0) * (h - 1)).astype(np.intp), (((u + _WALK_U) % 1.0) * (w - 1)).astype(np.intp)]
-    c = p.astype(np.float64)
-    yl = 0.299 * c[:, 0] + 0.587 * c[:, 1] + 0.114 * c[:, 2]
-    ok = np.flatnonzero((yl <= lo - contrast) | (yl >= hi + contrast))
-    return tuple(p[ok[0]].tolist()) if ok.size else None
+    # the walk one pixel at a time in plain Python, stopping at the first that contrasts (most
+    # calls stop within a few; a fifth find none): each pixel of the walk is a page of the tile
+    # to touch, and numpy calls on the whole walk cost more than the few pixels read. The
+    # same float64 operations as the table _WALK_V / _WALK_U and `luma`, in their order.
+    lo_c, hi_c = lo - contrast, hi + contrast
+    for k in range(PHOTO_COLOUR_TRIES):
+        r, g, b = t[int(((v + _WALK_V_L[k]) % 1.0) * (h - 1)), int(((u + _WALK_U_L[k]) % 1.0) * (w - 1))].tolist()
+        y = 0.299 * r + 0.587 * g + 0.114 * b
+        if y <= lo_c or y >= hi_c:
+            return r, g, b
+    return None
 
 
 def blend(img: np.ndarray, alpha: np.ndarray, color, opacity: float = 1.0) -> None:

@@ -1,0 +1,46 @@
+"""styles.photo_contrasting: the first pixel along its walk over a photo tile that contrasts
+with the background under the text, against the whole walk gathered with numpy."""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from synthgen.draws import Draws
+from synthgen.renderers import styles
+from synthgen.renderers.backgrounds import photo_tiles
+
+
+def _walk_with_numpy(tile, u, v, lo, hi, contrast):
+    """Every pixel of the walk at once (the rows and columns from the _WALK tables), luma in
+    float64, the first that contrasts."""
+    h, w = tile.shape[:2]
+    p = tile[(((v + styles._WALK_V) % 1.0) * (h - 1)).astype(np.intp), (((u + styles._WALK_U) % 1.0) * (w - 1)).astype(np.intp)]
+    c = p.astype(np.float64)
+    y = 0.299 * c[:, 0] + 0.587 * c[:, 1] + 0.114 * c[:, 2]
+    ok = np.flatnonzero((y <= lo - contrast) | (y >= hi + contrast))
+    return tuple(p[ok[0]].tolist()) if ok.size else None
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.integers(0, 10**6), st.integers(0, 255), st.integers(0, 255), st.floats(0, 140), st.sampled_from([(1, 1), (3, 5), (64, 48)]))
+def test_photo_colour_is_the_first_contrasting_pixel_of_the_walk(index, a, b, contrast, shape):
+    rng = np.random.default_rng(index)
+    under = np.full((6, 9), min(a, b), np.uint8)
+    under[::2] = max(a, b)
+    tile = rng.integers(0, 256, (*shape, 3), dtype=np.uint8)
+    tiles = {}
+
+    def fake_photo(path, touch=0):
+        return tiles.setdefault(path, tile)
+
+    real = styles._photo
+    styles._photo = fake_photo
+    try:
+        d = Draws(5, index)
+        got = styles.photo_contrasting(d, "c", under, contrast)
+    finally:
+        styles._photo = real
+    lo, hi = styles.hist_quantile(under, 0.1), styles.hist_quantile(under, 0.9)
+    assert got == _walk_with_numpy(tile, d.factors["c.u"], d.factors["c.v"], lo, hi, contrast)
+    assert got is None or all(type(x) is int for x in got)
+    assert photo_tiles()  # the shipped tiles exist (the function returns None without them)
