@@ -225,3 +225,21 @@ def test_a_plain_mapping_is_what_the_identity_check_finds():
         shifted = np.eye(3)
         shifted[0, 2] = 0.02
         assert not Mapping(shifted, [], ctx).is_identity()
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.integers(0, 10**6), st.integers(1, 30), st.sampled_from([(32, 200), (512, 512), (8, 8)]))
+def test_cut_char_check_measures_only_quads_that_leave_the_frame(seed, n, size):
+    """place_instances' "a character cut by the frame" test, which skips quads with every corner
+    inside, gives what measuring every char quad gives (quads inside, straddling, outside,
+    degenerate and self-crossing)."""
+    from synthgen.augment.geometric import visible_fraction
+    from synthgen.augment.stage import CHAR_VISIBLE, _a_char_is_cut
+
+    H, W = size
+    rng = np.random.default_rng(seed)
+    c = rng.uniform(-0.3, 1.3, (n, 1, 2)) * (W, H) + rng.normal(0, rng.choice([0.01, 3.0, 40.0]), (n, 4, 2))
+    if seed % 5 == 0:
+        c[0] = c[0, :1]  # a point
+    c = c.astype(np.float32)
+    assert _a_char_is_cut(c, W, H) == any(visible_fraction(q, W, H) < CHAR_VISIBLE for q in c)

@@ -179,12 +179,19 @@ def place_instances(instances: list[Instance], pts: np.ndarray, edge_pts: np.nda
             if drop:
                 continue
             ignore = True
-        elif not inside and chars is not None and inst.text and any(
-                visible_fraction(c, W, H) < CHAR_VISIBLE for c in chars):
+        elif not inside and chars is not None and inst.text and _a_char_is_cut(chars, W, H):
             # a character cut by the frame: the transcription no longer matches what is visible
             ignore = True
         out.append(Instance(quad=quad, text=inst.text, chars=chars, kind=inst.kind, field=inst.field, ignore=ignore))
     return out
+
+
+def _a_char_is_cut(chars: np.ndarray, W: int, H: int) -> bool:
+    """Whether a char quad is less than CHAR_VISIBLE inside the W x H frame. A quad with every
+    corner inside is whole (visible_fraction 1): only the others are measured."""
+    x, y = chars[..., 0], chars[..., 1]
+    out = ~np.all((x >= 0) & (x <= W) & (y >= 0) & (y <= H), axis=1)
+    return any(visible_fraction(chars[k], W, H) < CHAR_VISIBLE for k in np.flatnonzero(out).tolist())
 
 
 def apply_photometric(img: np.ndarray, photo: list[tuple[Op, dict]]) -> np.ndarray:
