@@ -554,6 +554,74 @@ done:
     return result;
 }
 
+/* -- label coordinates (synthgen/core.py: label_round, _instances_json) ------------------------------ */
+
+/* label_round(parts, out64, out32) -> small: every value of the float32 / float64 arrays in
+   `parts`, in order, rounded as np.round(x.astype(float64), 2) rounds (rint(x * 100) / 100,
+   numpy's `around` for 2 decimals) into out64 (float64) and, converted, into out32 (float32),
+   both holding exactly as many values; small: every |value| is below F32_EXACT (16384) and
+   none is NaN, what _instances_json's float32 test asks. NotImplemented (nothing written
+   that matters) for other arrays. */
+static PyObject *label_round(PyObject *self, PyObject *args)
+{
+    PyObject *parts, *o64, *o32;
+    if (!PyArg_ParseTuple(args, "OOO", &parts, &o64, &o32) || !PyList_CheckExact(parts)) {
+        PyErr_Clear();
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    Py_buffer b64, b32;
+    if (typed_get(o64, &b64, "d", 1) < 0)
+        Py_RETURN_NOTIMPLEMENTED;
+    if (typed_get(o32, &b32, "f", 1) < 0) {
+        PyBuffer_Release(&b64);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    PyObject *out = NULL;
+    Py_ssize_t total = b64.len / 8, k = 0;
+    double *d64 = (double *)b64.buf;
+    float *d32 = (float *)b32.buf;
+    double mx = 0.0;
+    int nan = 0;
+    if (b32.len / 4 != total)
+        goto refuse;
+    for (Py_ssize_t j = 0; j < PyList_GET_SIZE(parts); j++) {
+        Py_buffer bp;
+        if (PyObject_GetBuffer(PyList_GET_ITEM(parts, j), &bp, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+            PyErr_Clear();
+            goto refuse;
+        }
+        int is32 = bp.format && strcmp(bp.format, "f") == 0, is64 = bp.format && strcmp(bp.format, "d") == 0;
+        Py_ssize_t n = bp.len / (bp.itemsize ? bp.itemsize : 1);
+        if (!(is32 || is64) || k + n > total) {
+            PyBuffer_Release(&bp);
+            goto refuse;
+        }
+        for (Py_ssize_t i = 0; i < n; i++, k++) {
+            double v = is32 ? (double)((const float *)bp.buf)[i] : ((const double *)bp.buf)[i];
+            double r = rint(v * 100.0) / 100.0;
+            d64[k] = r;
+            d32[k] = (float)r;
+            double a = fabs(r);
+            if (a != a)
+                nan = 1;
+            else if (a > mx)
+                mx = a;
+        }
+        PyBuffer_Release(&bp);
+    }
+    if (k != total)
+        goto refuse;
+    out = PyBool_FromLong(total > 0 && !nan && mx < 16384.0);
+    goto done;
+refuse:
+    out = Py_NotImplemented;
+    Py_INCREF(out);
+done:
+    PyBuffer_Release(&b64);
+    PyBuffer_Release(&b32);
+    return out;
+}
+
 /* -- uint8 images through the buffer protocol ------------------------------------------------- */
 
 /* A 2-D (h x w) or 3-D (h x w x 3) uint8 view with any row and pixel strides; channels of a
@@ -1218,6 +1286,8 @@ static PyMethodDef methods[] = {
     {"unit", unit, METH_O, "unit(x) -> float: the uniform in [0, 1) of 64-bit key x (Draws.u)."},
     {"permute", (PyCFunction)(void (*)(void))permute, METH_FASTCALL,
      "permute(i, n, key) -> int: corpus.permute (NotImplemented outside 0 <= i < n < 2**62, 0 <= key < 2**64)."},
+    {"label_round", label_round, METH_VARARGS,
+     "label_round(parts, out64, out32) -> bool: core.label_round of the parts' values into both outputs; whether all are below F32_EXACT (NotImplemented: other arrays)."},
     {"draw_u", (PyCFunction)(void (*)(void))draw_u, METH_FASTCALL,
      "draw_u(ctx, name) -> float: Draws.u (NotImplemented: a name with no cached key)."},
     {"draw_uniform", (PyCFunction)(void (*)(void))draw_uniform, METH_FASTCALL,

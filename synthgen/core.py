@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from . import native
+
 # Instance kinds (not to be confused with renderer kinds, `config.kind`). The text kinds are the
 # ones with a transcription: only these enter EAST maps, recognition exports and reader checks
 # (photo and document quads are labels of their own). Defined here once; import, never restate.
@@ -114,11 +116,19 @@ def _instances_json(instances: list[Instance]) -> list[dict[str, Any]]:
     if not instances:
         return []
     parts = [inst.quad for inst in instances] + [inst.chars for inst in instances if inst.chars is not None]
-    flat = label_round(np.concatenate([p.reshape(-1, 2) for p in parts]))
-    if len(flat) and float(np.abs(flat).max()) < F32_EXACT:
-        # orjson writes float32 ~1.4x faster, and below F32_EXACT a value with two decimals
-        # prints the same from float32 (shortest round trip) as from float64: same bytes
-        flat = flat.astype(np.float32)
+    flat = None
+    if native.lib is not None:  # the rounding and the test below in one pass (synthgen/_native.c)
+        n = sum(p.size for p in parts) // 2
+        f64, f32 = np.empty((n, 2)), np.empty((n, 2), np.float32)
+        small = native.lib.label_round(parts, f64, f32)
+        if small is not NotImplemented:
+            flat = f32 if small else f64
+    if flat is None:
+        flat = label_round(np.concatenate([p.reshape(-1, 2) for p in parts]))
+        if len(flat) and float(np.abs(flat).max()) < F32_EXACT:
+            # orjson writes float32 ~1.4x faster, and below F32_EXACT a value with two decimals
+            # prints the same from float32 (shortest round trip) as from float64: same bytes
+            flat = flat.astype(np.float32)
     out, k = [], 4 * len(instances)
     for j, inst in enumerate(instances):
         chars = None

@@ -528,3 +528,34 @@ def test_permute_is_the_python_walk(n, key, i):
         assert not (0 <= i < n < 2**62 and 0 <= key < 2**64)
         return
     assert got == want and type(got) is int
+
+
+@needs_native
+@settings(max_examples=500, derandomize=True, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 12), st.sampled_from([1.0, 100.0, 9000.0, 20000.0, 1e-3])), min_size=1, max_size=6),
+       st.integers(0, 2**32), st.booleans())
+def test_label_round_writes_what_the_numpy_rounding_gives(shapes, seed, odd):
+    """_instances_json's compiled rounding against label_round + the float32 test: the same
+    values, dtype and JSON bytes (halves, -0.0, NaN, values around F32_EXACT, empty char arrays)."""
+    import orjson
+
+    from synthgen import core
+
+    rng = np.random.default_rng(seed)
+    insts = []
+    for n, scale in shapes:
+        q = (rng.normal(0, scale, (4, 2)) if not odd else rng.integers(-300, 300, (4, 2)) / 8.0).astype(np.float32)
+        c = (rng.normal(0, scale, (n, 4, 2)) if not odd else rng.integers(-300, 300, (n, 4, 2)) / 200.0 + rng.integers(0, 2, (n, 4, 2)) / 8.0).astype(np.float32)
+        if seed % 7 == 0 and n:
+            c[0, 0, 0] = np.nan
+        insts.append(core.Instance.trusted(q, "t", c if n or seed % 2 else None, "word", None))
+    got = core._instances_json(insts)
+    real, native.lib = native.lib, None
+    try:
+        want = core._instances_json(insts)
+    finally:
+        native.lib = real
+    opt = orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY
+    assert orjson.dumps(got, option=opt) == orjson.dumps(want, option=opt)
+    for g, w in zip(got, want):
+        assert g["quad"].dtype == w["quad"].dtype and (g["chars"] is None) == (w["chars"] is None)
