@@ -1179,6 +1179,106 @@ static int glyph_get(PyObject *g, GlyphC *c)
     return 0;
 }
 
+/* glyphs.inset_quads: inset_quads(quads, glyphs, out) -> True (out written) | False (no glyph
+   has an inset: the caller keeps its quads) | NotImplemented. quads: n x 4 x 2 float32 or
+   float64 (C-contiguous), each laid over its glyph's whole mask; glyphs: a list of n glyphs
+   (blank, inset, w, h read as the reference reads them); out: n x 4 x 2 float32. The
+   reference's float64 operations in its order: eu = (q1 - q0) / w, ev = (q3 - q0) / h,
+   q0 + l eu + t ev, q1 - r eu + t ev, q2 - r eu - b ev, q3 + l eu - b ev (a blank glyph: no
+   inset over a 1 x 1 mask), then the float32 cast. */
+static PyObject *inset_quads(PyObject *self, PyObject *args)
+{
+    PyObject *oq, *glyphs, *oo;
+    if (!PyArg_ParseTuple(args, "OOO", &oq, &glyphs, &oo) || !PyList_CheckExact(glyphs)) {
+        PyErr_Clear();
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    Py_ssize_t n = PyList_GET_SIZE(glyphs);
+    double *ins = PyMem_Malloc(sizeof(double) * 6 * (n ? n : 1)); /* l t r b w h a glyph */
+    if (ins == NULL)
+        return PyErr_NoMemory();
+    int any = 0;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *g = PyList_GET_ITEM(glyphs, k), *blank = PyObject_GetAttr(g, s_blank);
+        double *e = ins + 6 * k;
+        if (blank == NULL || !PyBool_Check(blank)) {
+            Py_XDECREF(blank);
+            PyErr_Clear();
+            PyMem_Free(ins);
+            Py_RETURN_NOTIMPLEMENTED;
+        }
+        int is_blank = blank == Py_True;
+        Py_DECREF(blank);
+        e[0] = e[1] = e[2] = e[3] = 0.0;
+        e[4] = e[5] = 1.0;
+        if (is_blank)
+            continue;
+        long w, h;
+        PyObject *t = NULL;
+        if (attr_long(g, s_w, &w) < 0 || attr_long(g, s_h, &h) < 0 || (t = PyObject_GetAttr(g, s_inset)) == NULL ||
+            !PyTuple_CheckExact(t) || PyTuple_GET_SIZE(t) != 4) {
+            Py_XDECREF(t);
+            PyErr_Clear();
+            PyMem_Free(ins);
+            Py_RETURN_NOTIMPLEMENTED;
+        }
+        for (int i = 0; i < 4; i++) {
+            PyObject *v = PyTuple_GET_ITEM(t, i);
+            if (!PyFloat_CheckExact(v)) {
+                Py_DECREF(t);
+                PyMem_Free(ins);
+                Py_RETURN_NOTIMPLEMENTED;
+            }
+            e[i] = PyFloat_AS_DOUBLE(v);
+            any |= e[i] != 0.0;
+        }
+        Py_DECREF(t);
+        e[4] = (double)w;
+        e[5] = (double)h;
+    }
+    if (!any) {
+        PyMem_Free(ins);
+        Py_RETURN_FALSE;
+    }
+    Py_buffer bq, bo;
+    if (PyObject_GetBuffer(oq, &bq, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+        PyErr_Clear();
+        PyMem_Free(ins);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    int q32 = bq.format && strcmp(bq.format, "f") == 0, q64 = bq.format && strcmp(bq.format, "d") == 0;
+    if (!(q32 || q64) || bq.len / bq.itemsize != 8 * n || typed_get(oo, &bo, "f", 1) < 0) {
+        PyBuffer_Release(&bq);
+        PyMem_Free(ins);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    if (bo.len / 4 != 8 * n) {
+        PyBuffer_Release(&bq);
+        PyBuffer_Release(&bo);
+        PyMem_Free(ins);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    float *out = (float *)bo.buf;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        double q[8];
+        for (int i = 0; i < 8; i++)
+            q[i] = q32 ? (double)((const float *)bq.buf)[8 * k + i] : ((const double *)bq.buf)[8 * k + i];
+        const double *e = ins + 6 * k;
+        double l = e[0], t = e[1], r = e[2], b = e[3], w = e[4], h = e[5];
+        for (int c = 0; c < 2; c++) { /* x, then y */
+            double eu = (q[2 + c] - q[c]) / w, ev = (q[6 + c] - q[c]) / h;
+            out[8 * k + c] = (float)((q[c] + l * eu) + t * ev);
+            out[8 * k + 2 + c] = (float)((q[2 + c] - r * eu) + t * ev);
+            out[8 * k + 4 + c] = (float)((q[4 + c] - r * eu) - b * ev);
+            out[8 * k + 6 + c] = (float)((q[6 + c] + l * eu) - b * ev);
+        }
+    }
+    PyBuffer_Release(&bq);
+    PyBuffer_Release(&bo);
+    PyMem_Free(ins);
+    Py_RETURN_TRUE;
+}
+
 /* compose(glyphs, spacing, pad) -> (canvas, boxes, oy): compose_line without jitter, the same
    canvas (a numpy array from np.zeros), the same boxes (floats; a blank glyph's y values are
    ints, as the reference makes them) and oy; NotImplemented for anything else (no ink, a glyph
@@ -1288,6 +1388,8 @@ static PyMethodDef methods[] = {
      "permute(i, n, key) -> int: corpus.permute (NotImplemented outside 0 <= i < n < 2**62, 0 <= key < 2**64)."},
     {"label_round", label_round, METH_VARARGS,
      "label_round(parts, out64, out32) -> bool: core.label_round of the parts' values into both outputs; whether all are below F32_EXACT (NotImplemented: other arrays)."},
+    {"inset_quads", inset_quads, METH_VARARGS,
+     "inset_quads(quads, glyphs, out) -> bool: glyphs.inset_quads into out (False: no insets; NotImplemented: other input)."},
     {"draw_u", (PyCFunction)(void (*)(void))draw_u, METH_FASTCALL,
      "draw_u(ctx, name) -> float: Draws.u (NotImplemented: a name with no cached key)."},
     {"draw_uniform", (PyCFunction)(void (*)(void))draw_uniform, METH_FASTCALL,

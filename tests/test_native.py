@@ -559,3 +559,33 @@ def test_label_round_writes_what_the_numpy_rounding_gives(shapes, seed, odd):
     assert orjson.dumps(got, option=opt) == orjson.dumps(want, option=opt)
     for g, w in zip(got, want):
         assert g["quad"].dtype == w["quad"].dtype and (g["chars"] is None) == (w["chars"] is None)
+
+
+_GLYPH = st.one_of(
+    st.just(None),  # blank
+    st.tuples(st.integers(1, 60), st.integers(1, 60),
+              st.tuples(*[st.sampled_from([0.0, 0.0, 0.25, 0.5, 1 / 3, 0.004, 0.9999]) for _ in range(4)])))
+
+
+@needs_native
+@settings(max_examples=600, derandomize=True, deadline=None)
+@given(st.lists(_GLYPH, min_size=1, max_size=20), st.integers(0, 2**32), st.booleans())
+def test_inset_quads_is_the_numpy_reference(spec, seed, f64):
+    from synthgen.renderers import glyphs as G
+
+    gl = []
+    for s in spec:
+        if s is None:
+            gl.append(G.Glyph(G._BLANK, 0, 0, 3.0))
+        else:
+            w, h, ins = s
+            gl.append(G.Glyph(np.zeros((h, w), np.uint8), 1, 2, 5.0, ins))
+    rng = np.random.default_rng(seed)
+    q = rng.normal(0, 50, (len(gl), 4, 2)).astype(np.float64 if f64 else np.float32)
+    out = np.empty((len(gl), 4, 2), np.float32)
+    done = native.lib.inset_quads(q, gl, out)
+    want = G._inset_quads(q, gl)
+    if done:
+        assert want.dtype == np.float32 and np.array_equal(out.view(np.uint32), want.view(np.uint32))
+    else:  # no insets: the quads as they were
+        assert done is False and want is q

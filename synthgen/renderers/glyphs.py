@@ -577,10 +577,19 @@ def inset_quads(quads: np.ndarray, path: str, index: int, size: int, text: str) 
     top-right, 3 at its bottom-left: the curved and vertical layouts) pulled in to the ink's
     extent by the glyphs' insets, as compose_line's boxes are."""
     table = glyph_table(path, index, size)
-    ins = np.zeros((len(text), 4), np.float64)
-    wh = np.ones((len(text), 2), np.float64)
-    for k, c in enumerate(text):
-        g = table[c]
+    glyphs = [table[c] for c in text]
+    if _native is not None:  # _inset_quads in C (synthgen/_native.c)
+        out = np.empty((len(glyphs), 4, 2), np.float32)
+        done = _native.inset_quads(quads, glyphs, out)
+        if done is not NotImplemented:
+            return out if done else quads
+    return _inset_quads(quads, glyphs)
+
+
+def _inset_quads(quads: np.ndarray, glyphs: list[Glyph]) -> np.ndarray:
+    ins = np.zeros((len(glyphs), 4), np.float64)
+    wh = np.ones((len(glyphs), 2), np.float64)
+    for k, g in enumerate(glyphs):
         if not g.blank:
             ins[k], wh[k] = g.inset, (g.w, g.h)
     if not ins.any():
