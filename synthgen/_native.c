@@ -1279,6 +1279,58 @@ static PyObject *inset_quads(PyObject *self, PyObject *args)
     Py_RETURN_TRUE;
 }
 
+/* layout.expand_quads for r != 0: expand_quads(quads, r, out) -> None (out written) |
+   NotImplemented. quads: ... x 4 x 2 float32 or float64 (C-contiguous), out: float32 of the
+   same shape. The reference's float64 operations: ex = q1 - q0, ey = q3 - q0, each times
+   r / max(hypot(edge), 1e-9) (numpy's hypot is the C library's; its maximum keeps a NaN), then
+   q0 + (-ex - ey), q1 + (ex - ey), q2 + (ex + ey), q3 + (ey - ex), cast to float32. */
+static PyObject *expand_quads(PyObject *self, PyObject *args)
+{
+    PyObject *oq, *oo;
+    double r;
+    if (!PyArg_ParseTuple(args, "OdO", &oq, &r, &oo)) {
+        PyErr_Clear();
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    Py_buffer bq, bo;
+    if (PyObject_GetBuffer(oq, &bq, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
+        PyErr_Clear();
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    int q32 = bq.format && strcmp(bq.format, "f") == 0, q64 = bq.format && strcmp(bq.format, "d") == 0;
+    if (!(q32 || q64) || bq.ndim < 2 || bq.shape[bq.ndim - 1] != 2 || bq.shape[bq.ndim - 2] != 4 ||
+        typed_get(oo, &bo, "f", 1) < 0) {
+        PyBuffer_Release(&bq);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    Py_ssize_t m = bq.len / bq.itemsize / 8;
+    if (bo.len / 4 != 8 * m) {
+        PyBuffer_Release(&bq);
+        PyBuffer_Release(&bo);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    float *out = (float *)bo.buf;
+    for (Py_ssize_t k = 0; k < m; k++) {
+        double q[8];
+        for (int i = 0; i < 8; i++)
+            q[i] = q32 ? (double)((const float *)bq.buf)[8 * k + i] : ((const double *)bq.buf)[8 * k + i];
+        double ex[2] = {q[2] - q[0], q[3] - q[1]}, ey[2] = {q[6] - q[0], q[7] - q[1]};
+        double hx = hypot(ex[0], ex[1]), hy = hypot(ey[0], ey[1]);
+        double sx = r / (hx != hx ? hx : (hx >= 1e-9 ? hx : 1e-9)), sy = r / (hy != hy ? hy : (hy >= 1e-9 ? hy : 1e-9));
+        for (int c = 0; c < 2; c++) {
+            ex[c] = ex[c] * sx;
+            ey[c] = ey[c] * sy;
+            out[8 * k + c] = (float)(q[c] + (-ex[c] - ey[c]));
+            out[8 * k + 2 + c] = (float)(q[2 + c] + (ex[c] - ey[c]));
+            out[8 * k + 4 + c] = (float)(q[4 + c] + (ex[c] + ey[c]));
+            out[8 * k + 6 + c] = (float)(q[6 + c] + (ey[c] - ex[c]));
+        }
+    }
+    PyBuffer_Release(&bq);
+    PyBuffer_Release(&bo);
+    Py_RETURN_NONE;
+}
+
 /* compose(glyphs, spacing, pad) -> (canvas, boxes, oy): compose_line without jitter, the same
    canvas (a numpy array from np.zeros), the same boxes (floats; a blank glyph's y values are
    ints, as the reference makes them) and oy; NotImplemented for anything else (no ink, a glyph
@@ -1390,6 +1442,8 @@ static PyMethodDef methods[] = {
      "label_round(parts, out64, out32) -> bool: core.label_round of the parts' values into both outputs; whether all are below F32_EXACT (NotImplemented: other arrays)."},
     {"inset_quads", inset_quads, METH_VARARGS,
      "inset_quads(quads, glyphs, out) -> bool: glyphs.inset_quads into out (False: no insets; NotImplemented: other input)."},
+    {"expand_quads", expand_quads, METH_VARARGS,
+     "expand_quads(quads, r, out): layout.expand_quads for r != 0 into out (NotImplemented: other input)."},
     {"draw_u", (PyCFunction)(void (*)(void))draw_u, METH_FASTCALL,
      "draw_u(ctx, name) -> float: Draws.u (NotImplemented: a name with no cached key)."},
     {"draw_uniform", (PyCFunction)(void (*)(void))draw_uniform, METH_FASTCALL,

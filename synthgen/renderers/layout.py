@@ -30,6 +30,7 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
+from ..native import lib as _native
 from .glyphs import compose_line, glyph_metrics, glyph_table, paste_max
 
 _CORNERS = np.array([[0, 1], [2, 1], [2, 3], [0, 3]])
@@ -85,6 +86,11 @@ def expand_quads(quads: np.ndarray, r: float) -> np.ndarray:
     """Grow parallelogram quads (... x 4 x 2) by `r` px on every side, along their own edges."""
     if r == 0:
         return np.asarray(quads, np.float32)
+    if _native is not None:  # the same operations in C (synthgen/_native.c)
+        q = np.asarray(quads)
+        out = np.empty(q.shape, np.float32)
+        if _native.expand_quads(q, float(r), out) is None:
+            return out
     q = np.asarray(quads, np.float64)
     ex = q[..., 1, :] - q[..., 0, :]
     ey = q[..., 3, :] - q[..., 0, :]
