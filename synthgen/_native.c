@@ -622,6 +622,47 @@ done:
     return out;
 }
 
+/* styles.hist_quantile under numpy 2's promotion (a Python float times a float32 scalar is a
+   float32): hist_quantile(hist, f) -> float: hist 256 float32 (any length, C-contiguous), its
+   cumulative sum c in float32 added in order (numpy's cumsum), then the number of c's values
+   below float32(f) * c[-1] (searchsorted, left) as a float; 128.0 unless c[-1] > 0.
+   NotImplemented for other input (and a NaN f). */
+static PyObject *hist_quantile(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyFloat_CheckExact(args[1]))
+        Py_RETURN_NOTIMPLEMENTED;
+    double f = PyFloat_AS_DOUBLE(args[1]);
+    if (f != f)
+        Py_RETURN_NOTIMPLEMENTED;
+    Py_buffer b;
+    if (typed_get(args[0], &b, "f", 0) < 0)
+        Py_RETURN_NOTIMPLEMENTED;
+    Py_ssize_t n = b.len / 4;
+    const float *h = (const float *)b.buf;
+    float c[1024], acc = 0.0f;
+    if (n < 1 || n > 1024) {
+        PyBuffer_Release(&b);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        acc = acc + h[i];
+        c[i] = acc;
+    }
+    PyBuffer_Release(&b);
+    if (!(c[n - 1] > 0.0f))
+        return PyFloat_FromDouble(128.0);
+    float t = (float)f * c[n - 1];
+    Py_ssize_t lo = 0, hi = n; /* the first index whose value is not below t (c is sorted: no NaN) */
+    while (lo < hi) {
+        Py_ssize_t mid = (lo + hi) / 2;
+        if (c[mid] < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return PyFloat_FromDouble((double)lo);
+}
+
 /* -- uint8 images through the buffer protocol ------------------------------------------------- */
 
 /* A 2-D (h x w) or 3-D (h x w x 3) uint8 view with any row and pixel strides; channels of a
@@ -1444,6 +1485,8 @@ static PyMethodDef methods[] = {
      "inset_quads(quads, glyphs, out) -> bool: glyphs.inset_quads into out (False: no insets; NotImplemented: other input)."},
     {"expand_quads", expand_quads, METH_VARARGS,
      "expand_quads(quads, r, out): layout.expand_quads for r != 0 into out (NotImplemented: other input)."},
+    {"hist_quantile", (PyCFunction)(void (*)(void))hist_quantile, METH_FASTCALL,
+     "hist_quantile(hist, f) -> float: styles.hist_quantile under numpy 2's float32 promotion (NotImplemented: other input)."},
     {"draw_u", (PyCFunction)(void (*)(void))draw_u, METH_FASTCALL,
      "draw_u(ctx, name) -> float: Draws.u (NotImplemented: a name with no cached key)."},
     {"draw_uniform", (PyCFunction)(void (*)(void))draw_uniform, METH_FASTCALL,

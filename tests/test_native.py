@@ -613,3 +613,23 @@ def test_expand_quads_is_the_numpy_reference(seed, shape, r, f64, odd):
     # bit for bit, but a NaN's sign (which NaN an operation passes on): labels write any NaN as null
     nan = np.isnan(want)
     assert np.array_equal(np.isnan(got), nan) and np.array_equal(got[~nan].view(np.uint32), want[~nan].view(np.uint32))
+
+
+@needs_native
+@settings(max_examples=2000, derandomize=True, deadline=None)
+@given(st.integers(0, 2**32), st.sampled_from([0.1, 0.9, 0.05, 0.95, 0.5, 0.0, 1.0, 0.3333333333333333, 1e-9]),
+       st.sampled_from(["counts", "fractions", "sparse", "zero"]))
+def test_hist_quantile_is_numpys_cumsum_and_searchsorted(seed, f, kind):
+    """The compiled quantile against numpy's own cumsum, product and searchsorted on the same
+    float32 histogram (what the numpy installed here promotes `f * c[-1]` to included)."""
+    from synthgen.renderers import styles
+
+    rng = np.random.default_rng(seed)
+    h = {"counts": rng.integers(0, 400, 256), "fractions": rng.random(256) * 3.7, "zero": np.zeros(256),
+         "sparse": np.where(rng.random(256) < 0.03, rng.integers(1, 9, 256), 0)}[kind].astype(np.float32)
+    c = h.cumsum()
+    want = float(c.searchsorted(f * c[-1])) if c[-1] > 0 else 128.0
+    got = native.lib.hist_quantile(h, f)
+    if styles._QUANTILE_C:
+        assert got == want and type(got) is float
+    assert styles.hist_quantile(h.copy(), f) == want

@@ -89,12 +89,19 @@ def luma_under(img: np.ndarray, alpha: np.ndarray, level: int = 128) -> np.ndarr
 
 
 _cumsum_of: list = [None, None]  # the last histogram asked about and its cumulative sum
+# the compiled quantile computes `f * c[-1]` as numpy 2 does (a float32: NEP 50); numpy 1.x
+# promotes it to float64 and casts it back for the search, which it does not follow
+_QUANTILE_C = _native is not None and type(0.5 * np.float32(1.0)) is np.float32
 
 
 def hist_quantile(hist: np.ndarray, f: float) -> float:
     """The luma level below which a share f of a 256-bin histogram lies. A line asks up to six
     quantiles of one histogram (photo and ink colour, make_room): its cumulative sum is kept
     for the next call with the same array (histograms are never changed in place)."""
+    if _QUANTILE_C:
+        q = _native.hist_quantile(hist, f)
+        if q is not NotImplemented:
+            return q
     if _cumsum_of[0] is hist:
         c = _cumsum_of[1]
     else:
