@@ -633,3 +633,38 @@ def test_hist_quantile_is_numpys_cumsum_and_searchsorted(seed, f, kind):
     if styles._QUANTILE_C:
         assert got == want and type(got) is float
     assert styles.hist_quantile(h.copy(), f) == want
+
+
+@needs_native
+@settings(max_examples=1500, derandomize=True, deadline=None)
+@given(st.integers(0, 2**32), st.integers(0, 9), st.sampled_from([(512, 512), (64, 200), (17, 5), (1, 1)]),
+       st.sampled_from([1, 4]), st.sampled_from(["any", "axis", "tiny", "far", "flat"]), st.sampled_from([0.3, 0.0, 0.5]))
+def test_compiled_score_map_is_the_numpy_one(seed, n, size, stride, kind, r):
+    """score_map through _native.score_quads (shrink, map coordinates, scan) against score_map
+    through east._shrink and east._raster: the same map for quads rotated, axis-aligned (edges
+    on cell points), tiny, far out of frame and flat."""
+    from synthgen.labels import east
+
+    rng = np.random.default_rng(seed)
+    H, W = size
+    c = rng.uniform(-0.2, 1.2, (n, 1, 2)) * (W, H)
+    if kind == "axis":
+        r = rng.integers(1, 40, (n, 1, 2)).astype(np.float64)
+        q = np.round(c) + np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]]) * r
+    elif kind == "far":
+        q = c * 50 + rng.normal(0, 30, (n, 4, 2))
+    elif kind == "flat":
+        q = c + np.array([[-20, 0], [20, 0], [20, 0], [-20, 0]]) * rng.uniform(0.1, 3, (n, 1, 1))
+    else:
+        a = rng.uniform(0, 2 * np.pi, (n, 1))
+        half = rng.uniform(0.1, 2 if kind == "tiny" else 80, (n, 2))
+        corners = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], np.float64)
+        lx, ly = corners[None, :, 0] * half[:, :1], corners[None, :, 1] * half[:, 1:]
+        q = c + np.stack([lx * np.cos(a) - ly * np.sin(a), lx * np.sin(a) + ly * np.cos(a)], -1)
+    got = east.score_map(q, image_size=size, stride=stride, r=r)
+    real, east._native = east._native, None
+    try:
+        want = east.score_map(q, image_size=size, stride=stride, r=r)
+    finally:
+        east._native = real
+    assert got.dtype == want.dtype and np.array_equal(got, want)

@@ -43,6 +43,8 @@ from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from ..native import lib as _native
+
 __all__ = [
     "CELL_OFFSET",
     "R_SHRINK",
@@ -284,6 +286,8 @@ def score_map(quads, ignore=None, image_size=(512, 512), stride: int = 4, *,
         keep = ~np.asarray(list(ignore), dtype=bool)
         q = q[keep]
     if len(q) == 0:
+        return out
+    if _native is not None and _native.score_quads(q, r, stride, out) is None:  # the lines below in C
         return out
     # shrunk and taken to map coordinates in place ((q - CELL_OFFSET) / stride, as _to_map)
     qm = _shrink(q if q is not quads and q.base is None else q.copy(), r)
