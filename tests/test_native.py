@@ -649,8 +649,8 @@ def test_compiled_score_map_is_the_numpy_one(seed, n, size, stride, kind, r):
     H, W = size
     c = rng.uniform(-0.2, 1.2, (n, 1, 2)) * (W, H)
     if kind == "axis":
-        r = rng.integers(1, 40, (n, 1, 2)).astype(np.float64)
-        q = np.round(c) + np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]]) * r
+        hs = rng.integers(1, 40, (n, 1, 2)).astype(np.float64)
+        q = np.round(c) + np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]]) * hs
     elif kind == "far":
         q = c * 50 + rng.normal(0, 30, (n, 4, 2))
     elif kind == "flat":
