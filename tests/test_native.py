@@ -668,3 +668,38 @@ def test_compiled_score_map_is_the_numpy_one(seed, n, size, stride, kind, r):
     finally:
         east._native = real
     assert got.dtype == want.dtype and np.array_equal(got, want)
+
+
+@needs_native
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.integers(0, 2**32), st.integers(0, 300), st.booleans(), st.booleans())
+def test_atlas_index_is_the_numpy_load(seed, n, dups, wide):
+    """_Atlas._load through _native.atlas_index against the numpy sort and copies: the same
+    sorted code points, int32 rows (CRC and edge bytes as their int32 view) and advances, ties
+    in entry order; an offset past int32 goes the numpy way (int64 rows)."""
+    from synthgen.renderers import glyphs as G
+
+    rng = np.random.default_rng(seed)
+    cps = rng.choice(np.arange(0x20, 0x20 + 4 * n + 8), n, replace=dups).astype(np.uint32)
+    arrays = {"cps": cps, "off": rng.integers(0, 2**31 - 5000 if not wide else 2**33, n).astype(np.int64),
+              "geom": rng.integers(0, 60, (n, 4)).astype(np.int32), "crc": rng.integers(0, 2**32, n, dtype=np.uint32),
+              "edges": rng.integers(0, 256, (n, 4)).astype(np.uint8), "adv": rng.normal(10, 3, n)}
+    meta = {"metrics": [12, 3]}
+
+    def load(compiled):
+        at = object.__new__(G._Atlas)
+        at.metrics = None
+        real = G._native
+        G._native = real if compiled else None
+        try:
+            at._load(meta, arrays, 77)
+        finally:
+            G._native = real
+        return at
+
+    a, b = load(True), load(False)
+    assert a.recs.dtype == b.recs.dtype and a.base == b.base == 77 and a.metrics == b.metrics == (12, 3)
+    for f in ("cps", "recs", "advs"):
+        x, y = getattr(a, f), getattr(b, f)
+        assert x.dtype == y.dtype and x.shape == y.shape and np.array_equal(x.view(np.uint8), y.view(np.uint8))
+    assert [bytes(v) for v in a._views] == [bytes(v) for v in b._views]

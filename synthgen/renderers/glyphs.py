@@ -244,6 +244,7 @@ ATLAS_VERSION = 2  # 1: keyed on this file's and fonts.py's source; 2: edge byte
 ATLAS_MAX_SIZE = 160  # raster sizes above this are not persisted (rare, and large on disk)
 ATLAS_FLUSH = 8192  # new glyphs, process-wide, that trigger a write-back
 _ATLAS_FIELDS = ("cps", "geom", "off", "adv", "edges", "crc")
+_ATLAS_FIELDS_IN = ("cps", "off", "geom", "crc", "edges", "adv")  # _native.atlas_index's argument order
 _I32 = 2**31
 
 
@@ -327,6 +328,11 @@ class _Atlas:
 
     def _load(self, meta: dict, arrays: dict[str, np.ndarray], base: int) -> None:
         """Keep a compact, sorted copy of an entry's index (not the entry's bytes)."""
+        n = len(arrays["cps"])
+        if _native is not None:  # the sort and copies below in one C pass (int32 rows)
+            cps, recs, advs = np.empty(n, np.uint32), np.empty((n, 7), np.int32), np.empty(n, np.float64)
+            if _native.atlas_index(*(arrays[f] for f in _ATLAS_FIELDS_IN), cps, recs, advs) is None:
+                return self._keep(meta, cps, recs, advs, base)
         order = np.argsort(arrays["cps"], kind="stable")
         off = arrays["off"][order].astype(np.int64)
         wide = len(off) and int(off.max()) + int(np.prod(arrays["geom"][:, 2:], axis=1).max()) >= _I32
@@ -335,11 +341,14 @@ class _Atlas:
         recs[:, 1:5] = arrays["geom"][order]
         recs[:, 5] = arrays["crc"][order].astype(np.uint32).view(np.int32)
         recs[:, 6] = arrays["edges"][order].astype(np.uint8).reshape(-1, 4).copy().view("<u4").ravel().view(np.int32)
-        self.cps = np.ascontiguousarray(arrays["cps"][order], np.uint32)
-        self.recs, self.advs, self.base = recs, np.array(arrays["adv"][order], np.float64), base
+        self._keep(meta, np.ascontiguousarray(arrays["cps"][order], np.uint32), recs,
+                   np.array(arrays["adv"][order], np.float64), base)
+
+    def _keep(self, meta: dict, cps: np.ndarray, recs: np.ndarray, advs: np.ndarray, base: int) -> None:
+        self.cps, self.recs, self.advs, self.base = cps, recs, advs, base
         # get() reads these through memoryviews: bisect and plain indexing give Python ints and
         # floats without a numpy call each (searchsorted with a Python int costs ~20x a bisect)
-        self._views = (memoryview(self.cps), memoryview(recs.reshape(-1)), memoryview(self.advs))
+        self._views = (memoryview(cps), memoryview(recs.reshape(-1)), memoryview(advs))
         if meta.get("metrics"):
             self.metrics = (int(meta["metrics"][0]), int(meta["metrics"][1]))
 
