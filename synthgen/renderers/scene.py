@@ -398,9 +398,17 @@ class SceneRenderer:
             q = apply_h(Hn, box_corners(np.concatenate([lay.boxes, wb])))
             all_chars, word_quads = q[: len(lay.boxes)], q[len(lay.boxes) :]
         return [
-            Instance(quad=wq, text=text, chars=all_chars[idx], kind="word", ignore=quad_height(wq) < t.min_readable)
+            Instance(quad=wq, text=text, chars=_rows(all_chars, idx), kind="word", ignore=quad_height(wq) < t.min_readable)
             for (text, idx), wq in zip(words, word_quads)
         ]
+
+
+def _rows(a: np.ndarray, idx: list[int]) -> np.ndarray:
+    """a[idx], a copy: as a slice when idx is a run of consecutive rows (a word's chars always
+    are), ~5x cheaper than indexing with a list."""
+    if idx and idx[-1] - idx[0] + 1 == len(idx) and idx == list(range(idx[0], idx[-1] + 1)):
+        return a[idx[0] : idx[-1] + 1].copy()
+    return a[idx]
 
 
 DISTRACTORS = ("line", "rect", "circle", "polyline", "ellipse")
