@@ -179,7 +179,7 @@ def elastic_field(rng: np.random.Generator, W: int, H: int, amp: float,
     rx = cv2.resize(gx, (W, H), interpolation=cv2.INTER_CUBIC)
     dy = wave[None, :] + 0.4 * amp * ry
     dx = 0.3 * amp * rx + (0.15 * amp * np.sin(2 * math.pi * ys / max(H, 1) + phase2))[:, None]
-    return dx.astype(np.float32), dy.astype(np.float32)
+    return dx.astype(np.float32, copy=False), dy.astype(np.float32, copy=False)  # (float32 already: no copies)
 
 
 def remap(layer: np.ndarray, dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
