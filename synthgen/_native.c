@@ -923,6 +923,108 @@ static int view_get(PyObject *o, View *v, int channels, int writable)
     return 0;
 }
 
+/* -- scene placement (synthgen/renderers/scene.py: SceneRenderer._place) ---------------------------- */
+
+/* dilate3(src, dst): cv2.dilate(src, 3 x 3 ones) of a 2-D uint8 image into dst (the same shape):
+   each pixel the largest of its in-bounds 3 x 3 neighbours (OpenCV's default border adds
+   nothing to a dilation). None, or NotImplemented for other arrays. */
+static PyObject *dilate3(PyObject *self, PyObject *args)
+{
+    PyObject *os, *od;
+    if (!PyArg_ParseTuple(args, "OO", &os, &od)) {
+        PyErr_Clear();
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    View a, b;
+    if (view_get(os, &a, 1, 0) < 0)
+        Py_RETURN_NOTIMPLEMENTED;
+    if (view_get(od, &b, 1, 1) < 0) {
+        PyBuffer_Release(&a.buf);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    PyObject *out = Py_None;
+    unsigned char *hm = NULL; /* each row's 3-wide maxima, then 3 rows of those: separable */
+    if (a.h != b.h || a.w != b.w || a.p == b.p || a.w == 0 || a.h == 0 ||
+        (hm = PyMem_Malloc((size_t)(a.h * a.w))) == NULL) {
+        out = Py_NotImplemented;
+    } else {
+        for (Py_ssize_t y = 0; y < a.h; y++) {
+            const unsigned char *r = a.p + y * a.rs;
+            unsigned char *o = hm + y * a.w;
+            for (Py_ssize_t x = 0; x < a.w; x++) {
+                unsigned char m = r[x * a.ps];
+                if (x > 0 && r[(x - 1) * a.ps] > m)
+                    m = r[(x - 1) * a.ps];
+                if (x + 1 < a.w && r[(x + 1) * a.ps] > m)
+                    m = r[(x + 1) * a.ps];
+                o[x] = m;
+            }
+        }
+        for (Py_ssize_t y = 0; y < a.h; y++) {
+            const unsigned char *u = hm + (y > 0 ? y - 1 : y) * a.w, *c = hm + y * a.w,
+                                *d = hm + (y + 1 < a.h ? y + 1 : y) * a.w;
+            unsigned char *o = b.p + y * b.rs;
+            for (Py_ssize_t x = 0; x < a.w; x++) {
+                unsigned char m = c[x] > u[x] ? c[x] : u[x];
+                o[x * b.ps] = d[x] > m ? d[x] : m;
+            }
+        }
+    }
+    PyMem_Free(hm);
+    PyBuffer_Release(&a.buf);
+    PyBuffer_Release(&b.buf);
+    Py_INCREF(out);
+    return out;
+}
+
+/* grid_place(grid, grown, foot, kx, ky) -> bool: _place's try at grid cell (kx, ky) (in bounds:
+   the caller checked): False when a cell of the grid under a nonzero cell of `grown` is nonzero
+   (cv2.norm(region, NORM_INF, grown)); else `foot` ORed into the grid there and True.
+   NotImplemented for other arrays or a spot off the grid. */
+static PyObject *grid_place(PyObject *self, PyObject *args)
+{
+    PyObject *og, *ogr, *of;
+    Py_ssize_t kx, ky;
+    if (!PyArg_ParseTuple(args, "OOOnn", &og, &ogr, &of, &kx, &ky)) {
+        PyErr_Clear();
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    View g, r, f;
+    if (view_get(og, &g, 1, 1) < 0)
+        Py_RETURN_NOTIMPLEMENTED;
+    if (view_get(ogr, &r, 1, 0) < 0) {
+        PyBuffer_Release(&g.buf);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    if (view_get(of, &f, 1, 0) < 0) {
+        PyBuffer_Release(&g.buf);
+        PyBuffer_Release(&r.buf);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    PyObject *out;
+    if (r.h != f.h || r.w != f.w || kx < 0 || ky < 0 || kx + r.w > g.w || ky + r.h > g.h) {
+        out = Py_NotImplemented;
+    } else {
+        int hit = 0;
+        for (Py_ssize_t y = 0; y < r.h && !hit; y++)
+            for (Py_ssize_t x = 0; x < r.w; x++)
+                if (r.p[y * r.rs + x * r.ps] && g.p[(ky + y) * g.rs + (kx + x) * g.ps]) {
+                    hit = 1;
+                    break;
+                }
+        if (!hit)
+            for (Py_ssize_t y = 0; y < f.h; y++)
+                for (Py_ssize_t x = 0; x < f.w; x++)
+                    g.p[(ky + y) * g.rs + (kx + x) * g.ps] |= f.p[y * f.rs + x * f.ps];
+        out = hit ? Py_False : Py_True;
+    }
+    PyBuffer_Release(&g.buf);
+    PyBuffer_Release(&r.buf);
+    PyBuffer_Release(&f.buf);
+    Py_INCREF(out);
+    return out;
+}
+
 /* -- blends (synthgen/renderers/styles.py: blend) ------------------------------------------------- */
 
 /* OpenCV's uint8 products, cv2.multiply(x, y, scale=1/255) and cv2.convertScaleAbs(a,
@@ -1717,6 +1819,9 @@ static PyMethodDef methods[] = {
      "score_quads(q, r, stride, out): east.score_map's shrink, map coordinates and _raster cells into the h x w uint8 out (NotImplemented: other input)."},
     {"atlas_index", (PyCFunction)(void (*)(void))atlas_index, METH_FASTCALL,
      "atlas_index(cps, off, geom, crc, edges, adv, out_cps, out_recs, out_advs): _Atlas._load's sorted compact index (True: needs int64; NotImplemented: other arrays)."},
+    {"dilate3", dilate3, METH_VARARGS, "dilate3(src, dst): cv2.dilate with a 3 x 3 kernel of a 2-D uint8 image into dst (NotImplemented: other arrays)."},
+    {"grid_place", grid_place, METH_VARARGS,
+     "grid_place(grid, grown, foot, kx, ky) -> bool: SceneRenderer._place's try at (kx, ky): free (foot ORed in) or not (NotImplemented: other arrays)."},
     {"draw_u", (PyCFunction)(void (*)(void))draw_u, METH_FASTCALL,
      "draw_u(ctx, name) -> float: Draws.u (NotImplemented: a name with no cached key)."},
     {"draw_uniform", (PyCFunction)(void (*)(void))draw_uniform, METH_FASTCALL,

@@ -703,3 +703,42 @@ def test_atlas_index_is_the_numpy_load(seed, n, dups, wide):
         x, y = getattr(a, f), getattr(b, f)
         assert x.dtype == y.dtype and x.shape == y.shape and np.array_equal(x.view(np.uint8), y.view(np.uint8))
     assert [bytes(v) for v in a._views] == [bytes(v) for v in b._views]
+
+
+@needs_native
+@settings(max_examples=500, derandomize=True, deadline=None)
+@given(st.integers(1, 30), st.integers(1, 50), st.integers(0, 2**32), st.booleans())
+def test_dilate3_is_opencvs_dilate(h, w, seed, binary):
+    rng = np.random.default_rng(seed)
+    a = (rng.random((h, w)) < 0.2).astype(np.uint8) if binary else rng.integers(0, 256, (h, w), dtype=np.uint8)
+    out = np.empty_like(a)
+    assert native.lib.dilate3(a, out) is None
+    assert np.array_equal(out, cv2.dilate(a, np.ones((3, 3), np.uint8)))
+    view = np.zeros((h, 2 * w), np.uint8)[:, ::2]  # a strided source
+    view[:] = a
+    assert native.lib.dilate3(view, out) is None and np.array_equal(out, cv2.dilate(a, np.ones((3, 3), np.uint8)))
+    assert native.lib.dilate3(a, a) is NotImplemented  # in place would read its own output
+
+
+@needs_native
+@settings(max_examples=500, derandomize=True, deadline=None)
+@given(st.integers(0, 2**32), st.integers(1, 12), st.integers(1, 20))
+def test_grid_place_is_the_opencv_test_and_mark(seed, fh, fw):
+    """_place's try: occupied under the grown footprint (cv2.norm NORM_INF with a mask), else the
+    footprint ORed into the grid; spots off the grid refused."""
+    rng = np.random.default_rng(seed)
+    grid = (rng.random((30, 40)) < rng.choice([0.0, 0.02, 0.3])).astype(np.uint8)
+    foot = (rng.random((fh, fw)) < 0.6).astype(np.uint8)
+    grown = cv2.dilate(foot, np.ones((3, 3), np.uint8))
+    for _ in range(5):
+        kx, ky = int(rng.integers(-2, 42)), int(rng.integers(-2, 32))
+        ref = grid.copy()
+        got = native.lib.grid_place(grid, grown, foot, kx, ky)
+        if kx < 0 or ky < 0 or kx + fw > 40 or ky + fh > 30:
+            assert got is NotImplemented and np.array_equal(grid, ref)
+            continue
+        region = ref[ky : ky + fh, kx : kx + fw]
+        free = not cv2.norm(region, cv2.NORM_INF, grown)
+        if free:
+            np.bitwise_or(region, foot, out=region)
+        assert got is free and np.array_equal(grid, ref)

@@ -16,6 +16,7 @@ from ..config import ImageCfg, LayoutCfg, PipelineConfig, TextCfg
 from ..core import Instance
 from ..draws import Draws
 from ..errors import UserError
+from ..native import lib as _native
 from ..splits import Splitter, split_faces
 from .backgrounds import render_background
 from .corpus import CASES, TextSampler, apply_case, key_of
@@ -314,7 +315,12 @@ class SceneRenderer:
         foot = np.zeros((fh, fw), np.uint8)
         pts = [(int((x - lo_x) / GRID + 1.5), int((y - lo_y) / GRID + 1.5)) for x, y in rel]
         cv2.fillConvexPoly(foot, np.array(pts, np.int32), 1)
-        grown = cv2.dilate(foot, _KERNEL)
+        if _native is not None:  # the dilation and the tries' test and mark in C (synthgen/_native.c)
+            grown = np.empty_like(foot)
+            if _native.dilate3(foot, grown) is not None:
+                grown = cv2.dilate(foot, _KERNEL)
+        else:
+            grown = cv2.dilate(foot, _KERNEL)
         gh, gw = grid.shape
         xn, yn = f"{name}.x", f"{name}.y"
         x_lo, x_hi, y_lo, y_hi = 1 - lo_x, W - 1 - hi_x, 1 - lo_y, H - 1 - hi_y
@@ -325,6 +331,12 @@ class SceneRenderer:
             kx, ky = int((lo_x + cx) / GRID), int((lo_y + cy) / GRID)
             if kx < 0 or ky < 0 or kx + fw > gw or ky + fh > gh:  # a pinned spot off the image: no fit
                 continue
+            if _native is not None:
+                free = _native.grid_place(grid, grown, foot, kx, ky)
+                if free is not NotImplemented:
+                    if free:
+                        return cx, cy
+                    continue
             region = grid[ky : ky + fh, kx : kx + fw]
             # any occupied cell under the grown footprint: the largest cell value under it, one
             # OpenCV call (~4x faster than AND + countNonZero)
