@@ -389,8 +389,8 @@ def draw_sign(d: Draws, name: str, img: np.ndarray, poly: np.ndarray, texture_p:
     if textured:
         field = _photo_background(_Prefixed(d, f"{name}.sign"), x1 - x0, y1 - y0)
     else:
-        field = np.empty((y1 - y0, x1 - x0, 3), np.uint8)
-        field[:] = col
+        # per-channel memset + merge: broadcasting a colour triple makes numpy copy 3 bytes at a time
+        field = cv2.merge([np.full((y1 - y0, x1 - x0), c, np.uint8) for c in col])
     blend_field(img[y0:y1, x0:x1], mask, field)
     if border:
         cv2.polylines(img[y0:y1, x0:x1], [pts], True, bcol, int(bth), lineType=cv2.LINE_AA, shift=2)
