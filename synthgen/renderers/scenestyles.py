@@ -94,8 +94,9 @@ def paint(d: Draws, name: str, sc, contrast: float):
 
     def style(roi: np.ndarray, a: np.ndarray, color) -> np.ndarray | None:
         if ext is not None:
-            side = np.empty(roi.shape, np.uint8)
-            side[:] = contrasting(d, f"{name}.style.extrude_color", luma(color), contrast / 2)
+            # per-channel memset + merge (a colour triple broadcast copies 3 bytes at a time)
+            side = cv2.merge([np.full(roi.shape[:2], c, np.uint8)
+                              for c in contrasting(d, f"{name}.style.extrude_color", luma(color), contrast / 2)])
             LS.blend_field(roi, LS.extrusion(a, *ext), side)
         if fill is None:
             return None
