@@ -802,6 +802,52 @@ static PyObject *score_quads(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* -- elastic bends (synthgen/renderers/linestyles.py: elastic_field) ---------------------------------- */
+
+/* elastic_mix(rx, ry, wave, s, fa, fb, dx, dy): elastic_field's last two lines, dy = wave[x] +
+   float32(fa) * ry and dx = float32(fb) * rx + s[y] (in s's precision: float64 when numpy
+   promotes s to it, float32 otherwise), both stored as float32; rx, ry, dx, dy H x W float32,
+   wave (W,) float32, s (H,) float32 or float64, all C-contiguous. None, or NotImplemented. */
+static PyObject *elastic_mix(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 8 || !PyFloat_CheckExact(args[4]) || !PyFloat_CheckExact(args[5]))
+        Py_RETURN_NOTIMPLEMENTED;
+    float fa = (float)PyFloat_AS_DOUBLE(args[4]), fb = (float)PyFloat_AS_DOUBLE(args[5]);
+    /* rx, ry, wave, s, dx, dy */
+    PyObject *arr[6] = {args[0], args[1], args[2], args[3], args[6], args[7]};
+    Py_buffer b[6];
+    int got = 0, s64 = 0;
+    PyObject *out = Py_NotImplemented;
+    for (; got < 6; got++) {
+        if (typed_get(arr[got], &b[got], "f", got >= 4) == 0)
+            continue;
+        if (got == 3 && typed_get(arr[got], &b[got], "d", 0) == 0) { /* s in float64 */
+            s64 = 1;
+            continue;
+        }
+        goto done;
+    }
+    Py_ssize_t W = b[2].len / 4, H = b[3].len / (s64 ? 8 : 4);
+    if (b[0].len != 4 * W * H || b[1].len != 4 * W * H || b[4].len != 4 * W * H || b[5].len != 4 * W * H)
+        goto done;
+    const float *rx = b[0].buf, *ry = b[1].buf, *wave = b[2].buf;
+    float *dx = b[4].buf, *dy = b[5].buf;
+    for (Py_ssize_t y = 0; y < H; y++) {
+        for (Py_ssize_t x = 0; x < W; x++) {
+            Py_ssize_t i = y * W + x;
+            dy[i] = wave[x] + fa * ry[i];
+            float p = fb * rx[i];
+            dx[i] = s64 ? (float)((double)p + ((const double *)b[3].buf)[y]) : p + ((const float *)b[3].buf)[y];
+        }
+    }
+    out = Py_None;
+done:
+    for (int k = 0; k < got; k++)
+        PyBuffer_Release(&b[k]);
+    Py_INCREF(out);
+    return out;
+}
+
 /* -- the glyph atlas's index (synthgen/renderers/glyphs.py: _Atlas._load) ---------------------------- */
 
 static const uint32_t *sort_keys; /* qsort has no context argument: _load runs under the GIL */
@@ -1822,6 +1868,8 @@ static PyMethodDef methods[] = {
     {"dilate3", dilate3, METH_VARARGS, "dilate3(src, dst): cv2.dilate with a 3 x 3 kernel of a 2-D uint8 image into dst (NotImplemented: other arrays)."},
     {"grid_place", grid_place, METH_VARARGS,
      "grid_place(grid, grown, foot, kx, ky) -> bool: SceneRenderer._place's try at (kx, ky): free (foot ORed in) or not (NotImplemented: other arrays)."},
+    {"elastic_mix", (PyCFunction)(void (*)(void))elastic_mix, METH_FASTCALL,
+     "elastic_mix(rx, ry, wave, s, fa, fb, dx, dy): elastic_field's wave and bends summed into dx, dy (NotImplemented: other arrays)."},
     {"draw_u", (PyCFunction)(void (*)(void))draw_u, METH_FASTCALL,
      "draw_u(ctx, name) -> float: Draws.u (NotImplemented: a name with no cached key)."},
     {"draw_uniform", (PyCFunction)(void (*)(void))draw_uniform, METH_FASTCALL,

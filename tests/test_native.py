@@ -742,3 +742,25 @@ def test_grid_place_is_the_opencv_test_and_mark(seed, fh, fw):
         if free:
             np.bitwise_or(region, foot, out=region)
         assert got is free and np.array_equal(grid, ref)
+
+
+@needs_native
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.integers(0, 2**32), st.integers(1, 400), st.integers(1, 120), st.floats(0.0, 20.0), st.floats(0.5, 50.0))
+def test_elastic_field_sums_are_numpys(seed, W, H, amp, wavelength):
+    """elastic_field with its wave-plus-bend sums in C against the numpy broadcast sums (dx in
+    float64 then float32, as numpy promotes the float64 column; dy in float32): the same bits."""
+    from synthgen.renderers import linestyles as LS
+
+    def field(compiled):
+        real = LS._native
+        LS._native = real if compiled else None
+        try:
+            return LS.elastic_field(np.random.default_rng(seed), W, H, amp, wavelength)
+        finally:
+            LS._native = real
+
+    (gx, gy), (wx, wy) = field(True), field(False)
+    for g, w in ((gx, wx), (gy, wy)):
+        assert g.dtype == w.dtype == np.float32 and g.shape == w.shape == (H, W)
+        assert np.array_equal(g.view(np.uint32), w.view(np.uint32))
