@@ -848,6 +848,107 @@ done:
     return out;
 }
 
+/* -- displacement maps (synthgen/renderers/linestyles.py: remap, warp_displaced) ------------------------ */
+
+/* grid_plus(dx, dy, ox, out_x, out_y, out_xy): every pixel's grid point plus its displacement,
+   (x + ox) + dx and (y + ox) + dy. float32 grids (ox = 0: remap's meshgrid + d, in float32) into
+   out_x and out_y (H x W float32), or float64 (ox = 0.5: warp_displaced's pixel centres + d, in
+   float64) into out_xy (H x W x 2 float64, interleaved as its np.stack). dx, dy: H x W float32.
+   Pass None for the outputs not wanted. None, or NotImplemented. */
+static PyObject *grid_plus(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 6 || !PyFloat_CheckExact(args[2]))
+        Py_RETURN_NOTIMPLEMENTED;
+    double ox = PyFloat_AS_DOUBLE(args[2]);
+    int f64 = args[5] != Py_None;
+    Py_buffer bx, by, o1, o2;
+    int got = 0;
+    PyObject *out = Py_NotImplemented;
+    if (typed_get(args[0], &bx, "f", 0) < 0)
+        goto done;
+    got = 1;
+    if (typed_get(args[1], &by, "f", 0) < 0)
+        goto done;
+    got = 2;
+    if (f64 ? typed_get(args[5], &o1, "d", 1) < 0 : typed_get(args[3], &o1, "f", 1) < 0)
+        goto done;
+    got = 3;
+    if (!f64) {
+        if (typed_get(args[4], &o2, "f", 1) < 0)
+            goto done;
+        got = 4;
+    }
+    if (bx.ndim != 2 || by.len != bx.len || o1.len != (f64 ? 4 : 1) * bx.len || (!f64 && o2.len != bx.len))
+        goto done;
+    Py_ssize_t H = bx.shape[0], W = bx.shape[1];
+    const float *dx = bx.buf, *dy = by.buf;
+    for (Py_ssize_t y = 0; y < H; y++) {
+        for (Py_ssize_t x = 0; x < W; x++) {
+            Py_ssize_t i = y * W + x;
+            if (f64) {
+                ((double *)o1.buf)[2 * i] = ((double)x + ox) + (double)dx[i];
+                ((double *)o1.buf)[2 * i + 1] = ((double)y + ox) + (double)dy[i];
+            } else {
+                ((float *)o1.buf)[i] = ((float)x + (float)ox) + dx[i];
+                ((float *)o2.buf)[i] = ((float)y + (float)ox) + dy[i];
+            }
+        }
+    }
+    out = Py_None;
+done:
+    if (got >= 4)
+        PyBuffer_Release(&o2);
+    if (got >= 3)
+        PyBuffer_Release(&o1);
+    if (got >= 2)
+        PyBuffer_Release(&by);
+    if (got >= 1)
+        PyBuffer_Release(&bx);
+    Py_INCREF(out);
+    return out;
+}
+
+/* split_maps(src, mx, my): warp_displaced's remap maps, float32(src[..., 0] - 0.5) and
+   float32(src[..., 1] - 0.5), from the H x W x 2 float64 points perspectiveTransform gave.
+   None, or NotImplemented. */
+static PyObject *split_maps(PyObject *self, PyObject *args)
+{
+    PyObject *os, *ox, *oy;
+    if (!PyArg_ParseTuple(args, "OOO", &os, &ox, &oy)) {
+        PyErr_Clear();
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    Py_buffer bs, bx, by;
+    if (typed_get(os, &bs, "d", 0) < 0)
+        Py_RETURN_NOTIMPLEMENTED;
+    if (typed_get(ox, &bx, "f", 1) < 0) {
+        PyBuffer_Release(&bs);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    if (typed_get(oy, &by, "f", 1) < 0) {
+        PyBuffer_Release(&bs);
+        PyBuffer_Release(&bx);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    PyObject *out = Py_None;
+    Py_ssize_t n = bx.len / 4;
+    if (by.len != bx.len || bs.len != 16 * n) {
+        out = Py_NotImplemented;
+    } else {
+        const double *src = bs.buf;
+        float *mx = bx.buf, *my = by.buf;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            mx[i] = (float)(src[2 * i] - 0.5);
+            my[i] = (float)(src[2 * i + 1] - 0.5);
+        }
+    }
+    PyBuffer_Release(&bs);
+    PyBuffer_Release(&bx);
+    PyBuffer_Release(&by);
+    Py_INCREF(out);
+    return out;
+}
+
 /* -- the glyph atlas's index (synthgen/renderers/glyphs.py: _Atlas._load) ---------------------------- */
 
 static const uint32_t *sort_keys; /* qsort has no context argument: _load runs under the GIL */
@@ -1870,6 +1971,9 @@ static PyMethodDef methods[] = {
      "grid_place(grid, grown, foot, kx, ky) -> bool: SceneRenderer._place's try at (kx, ky): free (foot ORed in) or not (NotImplemented: other arrays)."},
     {"elastic_mix", (PyCFunction)(void (*)(void))elastic_mix, METH_FASTCALL,
      "elastic_mix(rx, ry, wave, s, fa, fb, dx, dy): elastic_field's wave and bends summed into dx, dy (NotImplemented: other arrays)."},
+    {"grid_plus", (PyCFunction)(void (*)(void))grid_plus, METH_FASTCALL,
+     "grid_plus(dx, dy, ox, out_x, out_y, out_xy): pixel grid (offset ox) plus displacement, float32 maps or float64 points (NotImplemented: other arrays)."},
+    {"split_maps", split_maps, METH_VARARGS, "split_maps(src, mx, my): float32(src - 0.5) per component of H x W x 2 float64 points (NotImplemented: other arrays)."},
     {"draw_u", (PyCFunction)(void (*)(void))draw_u, METH_FASTCALL,
      "draw_u(ctx, name) -> float: Draws.u (NotImplemented: a name with no cached key)."},
     {"draw_uniform", (PyCFunction)(void (*)(void))draw_uniform, METH_FASTCALL,

@@ -764,3 +764,31 @@ def test_elastic_field_sums_are_numpys(seed, W, H, amp, wavelength):
     for g, w in ((gx, wx), (gy, wy)):
         assert g.dtype == w.dtype == np.float32 and g.shape == w.shape == (H, W)
         assert np.array_equal(g.view(np.uint32), w.view(np.uint32))
+
+
+@needs_native
+@settings(max_examples=200, derandomize=True, deadline=None)
+@given(st.integers(0, 2**32), st.integers(1, 300), st.integers(1, 80), st.floats(0.0, 12.0))
+def test_displaced_warps_match_the_numpy_grids(seed, W, H, amp):
+    """remap and warp_displaced with their grids built in C against the numpy meshgrid sums:
+    the same pixels."""
+    from synthgen.renderers import linestyles as LS
+
+    rng = np.random.default_rng(seed)
+    dx = (rng.normal(0, 1, (H, W)) * amp).astype(np.float32)
+    dy = (rng.normal(0, 1, (H, W)) * amp).astype(np.float32)
+    layer = rng.integers(0, 256, (max(1, H // 2 + 3), max(1, W // 2 + 5)), dtype=np.uint8)
+    a = rng.uniform(-0.4, 0.4)
+    Hm = np.array([[np.cos(a) * 1.3, -np.sin(a), rng.uniform(-5, 5)], [np.sin(a), np.cos(a) * 1.1, rng.uniform(-5, 5)],
+                   [rng.uniform(-1e-3, 1e-3), 0.0, 1.0]])
+
+    def run(compiled):
+        real = LS._native
+        LS._native = real if compiled else None
+        try:
+            return LS.remap(layer, dx, dy), LS.warp_displaced(layer, Hm, (W, H), dx, dy)
+        finally:
+            LS._native = real
+
+    for g, w in zip(run(True), run(False)):
+        assert g.shape == w.shape and np.array_equal(g, w)

@@ -190,6 +190,10 @@ def elastic_field(rng: np.random.Generator, W: int, H: int, amp: float,
 def remap(layer: np.ndarray, dx: np.ndarray, dy: np.ndarray) -> np.ndarray:
     """Pixel (x, y) of the result is `layer` at (x + dx, y + dy)."""
     H, W = dx.shape
+    if _native is not None:  # the grid sums in one C pass, the same float32 additions
+        mx, my = np.empty((H, W), np.float32), np.empty((H, W), np.float32)
+        if _native.grid_plus(dx, dy, 0.0, mx, my, None) is None:
+            return cv2.remap(layer, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     gx, gy = np.meshgrid(np.arange(W, dtype=np.float32), np.arange(H, dtype=np.float32))
     return cv2.remap(layer, gx + dx, gy + dy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
@@ -200,9 +204,17 @@ def warp_displaced(mask: np.ndarray, Hm: np.ndarray, size: tuple[int, int], dx: 
     displacement (dx, dy), in ONE resampling: output pixel centre c reads the mask at
     Hm^-1(c + d(c)). Same result as remap(warp(mask, Hm), dx, dy) without the second blur."""
     W, H = size
+    Hi = np.linalg.inv(np.asarray(Hm, np.float64))
+    if _native is not None and dx.shape == (H, W):  # the grid sums and the maps' split in C, the same operations
+        pts = np.empty((H * W, 1, 2))
+        if _native.grid_plus(dx, dy, 0.5, None, None, pts) is None:
+            src = cv2.perspectiveTransform(pts, Hi)
+            mx, my = np.empty((H, W), np.float32), np.empty((H, W), np.float32)
+            if _native.split_maps(src, mx, my) is None:
+                return cv2.remap(mask, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
     gx, gy = np.meshgrid(np.arange(W, dtype=np.float64) + 0.5, np.arange(H, dtype=np.float64) + 0.5)
     pts = np.stack([gx + dx, gy + dy], -1).reshape(-1, 1, 2)
-    src = cv2.perspectiveTransform(pts, np.linalg.inv(np.asarray(Hm, np.float64))).reshape(H, W, 2) - 0.5
+    src = cv2.perspectiveTransform(pts, Hi).reshape(H, W, 2) - 0.5
     return cv2.remap(mask, src[..., 0].astype(np.float32), src[..., 1].astype(np.float32), cv2.INTER_LINEAR,
                      borderMode=cv2.BORDER_CONSTANT, borderValue=0)
 
