@@ -949,6 +949,67 @@ static PyObject *split_maps(PyObject *self, PyObject *args)
     return out;
 }
 
+/* -- the augment stage's point mapping (synthgen/augment/geometric.py: _bilinear) ------------------ */
+
+/* bilinear(f, p, out): geometric._bilinear, the H x W float32 map f at n float64 points p (n x 2)
+   into out (n float64): x0 = clip(int(floor(x)), 0, W - 2) (and y0 alike), fx = x - x0, and
+   f00 (1 - fx)(1 - fy) + f01 fx (1 - fy) + f10 (1 - fx) fy + f11 fx fy in numpy's order.
+   NotImplemented for other arrays, a map under 2 x 2, or a point that is not finite. */
+static PyObject *bilinear(PyObject *self, PyObject *args)
+{
+    PyObject *of, *op, *oo;
+    if (!PyArg_ParseTuple(args, "OOO", &of, &op, &oo)) {
+        PyErr_Clear();
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    Py_buffer bf, bp, bo;
+    if (typed_get(of, &bf, "f", 0) < 0)
+        Py_RETURN_NOTIMPLEMENTED;
+    if (typed_get(op, &bp, "d", 0) < 0) {
+        PyBuffer_Release(&bf);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    if (typed_get(oo, &bo, "d", 1) < 0) {
+        PyBuffer_Release(&bf);
+        PyBuffer_Release(&bp);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    PyObject *out = Py_None;
+    Py_ssize_t n = bo.len / 8;
+    if (bf.ndim != 2 || bf.shape[0] < 2 || bf.shape[1] < 2 || bp.len != 16 * n) {
+        out = Py_NotImplemented;
+    } else {
+        Py_ssize_t H = bf.shape[0], W = bf.shape[1];
+        const float *f = bf.buf;
+        const double *p = bp.buf;
+        double *o = bo.buf;
+        for (Py_ssize_t i = 0; i < n; i++)
+            if (!isfinite(p[2 * i]) || !isfinite(p[2 * i + 1]) || fabs(p[2 * i]) > 1e15 || fabs(p[2 * i + 1]) > 1e15) {
+                out = Py_NotImplemented;
+                break;
+            }
+        if (out == Py_None) {
+            for (Py_ssize_t i = 0; i < n; i++) {
+                double x = p[2 * i], y = p[2 * i + 1];
+                long long x0 = (long long)floor(x), y0 = (long long)floor(y);
+                x0 = x0 < 0 ? 0 : x0; /* np.clip: maximum, then minimum */
+                x0 = x0 > W - 2 ? W - 2 : x0;
+                y0 = y0 < 0 ? 0 : y0;
+                y0 = y0 > H - 2 ? H - 2 : y0;
+                double fx = x - (double)x0, fy = y - (double)y0;
+                double f00 = f[y0 * W + x0], f01 = f[y0 * W + x0 + 1], f10 = f[(y0 + 1) * W + x0],
+                       f11 = f[(y0 + 1) * W + x0 + 1];
+                o[i] = ((f00 * (1 - fx) * (1 - fy) + f01 * fx * (1 - fy)) + f10 * (1 - fx) * fy) + f11 * fx * fy;
+            }
+        }
+    }
+    PyBuffer_Release(&bf);
+    PyBuffer_Release(&bp);
+    PyBuffer_Release(&bo);
+    Py_INCREF(out);
+    return out;
+}
+
 /* -- the glyph atlas's index (synthgen/renderers/glyphs.py: _Atlas._load) ---------------------------- */
 
 static const uint32_t *sort_keys; /* qsort has no context argument: _load runs under the GIL */
@@ -1974,6 +2035,7 @@ static PyMethodDef methods[] = {
     {"grid_plus", (PyCFunction)(void (*)(void))grid_plus, METH_FASTCALL,
      "grid_plus(dx, dy, ox, out_x, out_y, out_xy): pixel grid (offset ox) plus displacement, float32 maps or float64 points (NotImplemented: other arrays)."},
     {"split_maps", split_maps, METH_VARARGS, "split_maps(src, mx, my): float32(src - 0.5) per component of H x W x 2 float64 points (NotImplemented: other arrays)."},
+    {"bilinear", bilinear, METH_VARARGS, "bilinear(f, p, out): geometric._bilinear of a float32 map at float64 points into out (NotImplemented: other input)."},
     {"draw_u", (PyCFunction)(void (*)(void))draw_u, METH_FASTCALL,
      "draw_u(ctx, name) -> float: Draws.u (NotImplemented: a name with no cached key)."},
     {"draw_uniform", (PyCFunction)(void (*)(void))draw_uniform, METH_FASTCALL,

@@ -792,3 +792,24 @@ def test_displaced_warps_match_the_numpy_grids(seed, W, H, amp):
 
     for g, w in zip(run(True), run(False)):
         assert g.shape == w.shape and np.array_equal(g, w)
+
+
+@needs_native
+@settings(max_examples=400, derandomize=True, deadline=None)
+@given(st.integers(0, 2**32), st.integers(2, 60), st.integers(2, 60), st.integers(0, 40))
+def test_bilinear_is_the_numpy_reference(seed, H, W, n):
+    """geometric._bilinear through _native.bilinear against its numpy lines: points inside,
+    on integer coordinates, on the edges and outside (extended linearly from the edge cells)."""
+    from synthgen.augment import geometric as G
+
+    rng = np.random.default_rng(seed)
+    f = rng.normal(0, 50, (H, W)).astype(np.float32)
+    p = np.concatenate([rng.uniform(-5, W + 5, (n, 1)), rng.uniform(-5, H + 5, (n, 1))], 1)
+    p[: n // 3] = np.round(p[: n // 3])
+    got = G._bilinear(f, p)
+    real, G._native = G._native, None
+    try:
+        want = G._bilinear(f, p)
+    finally:
+        G._native = real
+    assert got.dtype == want.dtype == np.float64 and np.array_equal(got.view(np.uint64), want.view(np.uint64))

@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 
 from ..draws import Draws
+from ..native import lib as _native
 from .base import Ctx, Op, register
 
 BORDER = cv2.BORDER_REPLICATE  # reflecting would mirror text into the frame without a label
@@ -271,6 +272,10 @@ class Mapping:
 def _bilinear(f: np.ndarray, p: np.ndarray) -> np.ndarray:
     """The map f (H x W) at float points (n x 2), bilinear; outside the frame it extends
     linearly from the edge (the map is near-affine), so points out of frame map sensibly."""
+    if _native is not None:  # the same operations in C (synthgen/_native.c)
+        out = np.empty(len(p))
+        if _native.bilinear(f, p, out) is None:
+            return out
     H, W = f.shape
     x0 = np.clip(np.floor(p[:, 0]).astype(int), 0, W - 2)
     y0 = np.clip(np.floor(p[:, 1]).astype(int), 0, H - 2)
