@@ -7,9 +7,10 @@ Editable installs copy nothing: they read the checkout's folders.
 
 `synthgen._native` (synthgen/_native.c) is optional: where no C compiler is found the build
 goes on without it and synthgen runs the pure-Python reference of each kernel (the same
-samples, slower; synthgen/native.py). The module records the SHA-256 of the source it was
-built from, so an editable checkout whose C file changed later falls back instead of running
-stale code.
+samples, slower; synthgen/native.py). It is one translation unit: _native.c #includes the
+kernels' files in synthgen/csrc/. The module records the SHA-256 of the sources it was built
+from, so an editable checkout whose C files changed later falls back instead of running stale
+code.
 """
 
 import hashlib
@@ -38,10 +39,22 @@ class BuildPyWithShipped(build_py):
 
 
 NATIVE_SRC = "synthgen/_native.c"
+NATIVE_PARTS = sorted((ROOT / "synthgen" / "csrc").glob("*.c"))  # #included by _native.c
+
+
+def native_source_hash() -> str:
+    """SHA-256 of _native.c and the files it includes, as synthgen/native.py computes it."""
+    h = hashlib.sha256((ROOT / NATIVE_SRC).read_bytes())
+    for part in NATIVE_PARTS:
+        h.update(part.read_bytes())
+    return h.hexdigest()
+
+
 native = Extension(
     "synthgen._native",
     [NATIVE_SRC],
-    define_macros=[("SYNTHGEN_NATIVE_SOURCE", '"%s"' % hashlib.sha256((ROOT / NATIVE_SRC).read_bytes()).hexdigest())],
+    depends=[str(p.relative_to(ROOT)) for p in NATIVE_PARTS],
+    define_macros=[("SYNTHGEN_NATIVE_SOURCE", '"%s"' % native_source_hash())],
     # the same float results as numpy and Python: no fused multiply-add, no fast-math
     extra_compile_args=["-O3", "-ffp-contract=off", "-fno-fast-math"] if os.name != "nt" else ["/fp:precise"],
     optional=True,

@@ -1,9 +1,9 @@
 """The optional compiled kernels (`synthgen/_native.c`), or None.
 
 `lib` is the compiled module when it is importable, built from this checkout's `_native.c`
-(an editable install whose C file changed since `pip install -e .` would otherwise run old
-code), and not switched off with `SYNTHGEN_NATIVE=0`. Every kernel has a pure-Python
-reference next to its caller, which runs when `lib` is None; `tests/test_native.py` checks
+and the kernel files it includes (`csrc/*.c`; an editable install whose C files changed since
+`pip install -e .` would otherwise run old code), and not switched off with
+`SYNTHGEN_NATIVE=0`. Every kernel has a pure-Python reference next to its caller, which runs when `lib` is None; `tests/test_native.py` checks
 the two give the same bytes, so whether a machine has the compiled module changes only the
 speed, never a sample (and so it is not part of `numerics.level()` or a job's versions).
 """
@@ -19,6 +19,15 @@ from types import ModuleType
 SWITCH = "SYNTHGEN_NATIVE"
 
 
+def source_hash(src: Path) -> str:
+    """SHA-256 of `src` (_native.c) and the kernel files it #includes (csrc/*.c, by name), as
+    setup.py records it in the built module."""
+    h = hashlib.sha256(src.read_bytes())
+    for part in sorted(src.with_name("csrc").glob("*.c")):
+        h.update(part.read_bytes())
+    return h.hexdigest()
+
+
 def _load(src: Path = Path(__file__).with_name("_native.c")) -> tuple[ModuleType | None, str]:
     """(module or None, why: 'on', 'off', 'not built', 'stale'); `src`: the C source a
     checkout's module must have been built from."""
@@ -29,9 +38,10 @@ def _load(src: Path = Path(__file__).with_name("_native.c")) -> tuple[ModuleType
     except ImportError:
         return None, "not built"
     if src.is_file():  # a checkout (wheels ship the compiled module only)
-        if hashlib.sha256(src.read_bytes()).hexdigest() != getattr(_native, "SOURCE", None):
-            print(f"synthgen: {src} changed since its compiled module was built; running the Python "
-                  "reference code (same samples, slower). Rebuild with `pip install -e .`", file=sys.stderr)
+        if source_hash(src) != getattr(_native, "SOURCE", None):
+            print(f"synthgen: {src} (or a file in {src.parent / 'csrc'}) changed since its compiled module was "
+                  "built; running the Python reference code (same samples, slower). Rebuild with `pip install -e .`",
+                  file=sys.stderr)
             return None, "stale"
     return _native, "on"
 

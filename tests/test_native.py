@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -283,6 +284,16 @@ def test_a_module_built_from_other_source_is_not_used(tmp_path, capsys):
     lib, state = native._load(src)
     assert (lib, state) == (None, "stale")
     assert "changed since its compiled module was built" in capsys.readouterr().err
+    # the same _native.c with one of the kernel files it includes edited: stale too
+    import shutil
+
+    real = Path(native.__file__).with_name("_native.c")
+    shutil.copy2(real, src)
+    shutil.copytree(real.with_name("csrc"), tmp_path / "csrc")
+    assert native._load(src)[1] == "on"
+    part = sorted((tmp_path / "csrc").glob("*.c"))[0]
+    part.write_text(part.read_text() + "\n/* an edit */\n")
+    assert native._load(src) == (None, "stale")
 
 
 def test_switch_turns_the_compiled_kernels_off():

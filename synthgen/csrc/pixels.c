@@ -1,0 +1,470 @@
+/* synthgen._native, uint8 images: scene placement, blends, luma histograms and quantiles.
+   Included by synthgen/_native.c (one translation unit): its rules apply here. */
+
+/* -- uint8 images through the buffer protocol ------------------------------------------------- */
+
+/* A 2-D (h x w) or 3-D (h x w x 3) uint8 view with any row and pixel strides; channels of a
+   3-D view must be adjacent (numpy slices of an RGB image are). */
+typedef struct {
+    Py_buffer buf;
+    Py_ssize_t h, w, c, rs, ps;
+    unsigned char *p;
+} View;
+
+/* 0 on success; -1 (no exception set) when `o` is not such an array: the kernels then return
+   NotImplemented and the caller runs its reference code, which handles or rejects it */
+static int view_get(PyObject *o, View *v, int channels, int writable)
+{
+    int flags = PyBUF_RECORDS_RO | (writable ? PyBUF_WRITABLE : 0);
+    if (PyObject_GetBuffer(o, &v->buf, flags) < 0) {
+        PyErr_Clear();
+        return -1;
+    }
+    Py_buffer *b = &v->buf;
+    int nd_ok = channels == 1 ? (b->ndim == 2) : (b->ndim == 3 && b->shape[2] == channels && b->strides[2] == 1);
+    if (b->itemsize != 1 || (b->format && strcmp(b->format, "B") != 0) || !nd_ok) {
+        PyBuffer_Release(b);
+        return -1;
+    }
+    v->h = b->shape[0];
+    v->w = b->shape[1];
+    v->c = channels;
+    v->rs = b->strides[0];
+    v->ps = b->strides[1];
+    v->p = (unsigned char *)b->buf;
+    return 0;
+}
+
+/* -- scene placement (synthgen/renderers/scene.py: SceneRenderer._place) ---------------------------- */
+
+/* dilate3(src, dst): cv2.dilate(src, 3 x 3 ones) of a 2-D uint8 image into dst (the same shape):
+   each pixel the largest of its in-bounds 3 x 3 neighbours (OpenCV's default border adds
+   nothing to a dilation). None, or NotImplemented for other arrays. */
+static PyObject *dilate3(PyObject *self, PyObject *args)
+{
+    PyObject *os, *od;
+    if (!PyArg_ParseTuple(args, "OO", &os, &od)) {
+        PyErr_Clear();
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    View a, b;
+    if (view_get(os, &a, 1, 0) < 0)
+        Py_RETURN_NOTIMPLEMENTED;
+    if (view_get(od, &b, 1, 1) < 0) {
+        PyBuffer_Release(&a.buf);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    PyObject *out = Py_None;
+    unsigned char *hm = NULL; /* each row's 3-wide maxima, then 3 rows of those: separable */
+    if (a.h != b.h || a.w != b.w || a.p == b.p || a.w == 0 || a.h == 0 ||
+        (hm = PyMem_Malloc((size_t)(a.h * a.w))) == NULL) {
+        out = Py_NotImplemented;
+    } else {
+        for (Py_ssize_t y = 0; y < a.h; y++) {
+            const unsigned char *r = a.p + y * a.rs;
+            unsigned char *o = hm + y * a.w;
+            for (Py_ssize_t x = 0; x < a.w; x++) {
+                unsigned char m = r[x * a.ps];
+                if (x > 0 && r[(x - 1) * a.ps] > m)
+                    m = r[(x - 1) * a.ps];
+                if (x + 1 < a.w && r[(x + 1) * a.ps] > m)
+                    m = r[(x + 1) * a.ps];
+                o[x] = m;
+            }
+        }
+        for (Py_ssize_t y = 0; y < a.h; y++) {
+            const unsigned char *u = hm + (y > 0 ? y - 1 : y) * a.w, *c = hm + y * a.w,
+                                *d = hm + (y + 1 < a.h ? y + 1 : y) * a.w;
+            unsigned char *o = b.p + y * b.rs;
+            for (Py_ssize_t x = 0; x < a.w; x++) {
+                unsigned char m = c[x] > u[x] ? c[x] : u[x];
+                o[x * b.ps] = d[x] > m ? d[x] : m;
+            }
+        }
+    }
+    PyMem_Free(hm);
+    PyBuffer_Release(&a.buf);
+    PyBuffer_Release(&b.buf);
+    Py_INCREF(out);
+    return out;
+}
+
+/* grid_place(grid, grown, foot, kx, ky) -> bool: _place's try at grid cell (kx, ky) (in bounds:
+   the caller checked): False when a cell of the grid under a nonzero cell of `grown` is nonzero
+   (cv2.norm(region, NORM_INF, grown)); else `foot` ORed into the grid there and True.
+   NotImplemented for other arrays or a spot off the grid. */
+static PyObject *grid_place(PyObject *self, PyObject *args)
+{
+    PyObject *og, *ogr, *of;
+    Py_ssize_t kx, ky;
+    if (!PyArg_ParseTuple(args, "OOOnn", &og, &ogr, &of, &kx, &ky)) {
+        PyErr_Clear();
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    View g, r, f;
+    if (view_get(og, &g, 1, 1) < 0)
+        Py_RETURN_NOTIMPLEMENTED;
+    if (view_get(ogr, &r, 1, 0) < 0) {
+        PyBuffer_Release(&g.buf);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    if (view_get(of, &f, 1, 0) < 0) {
+        PyBuffer_Release(&g.buf);
+        PyBuffer_Release(&r.buf);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    PyObject *out;
+    if (r.h != f.h || r.w != f.w || kx < 0 || ky < 0 || kx + r.w > g.w || ky + r.h > g.h) {
+        out = Py_NotImplemented;
+    } else {
+        int hit = 0;
+        for (Py_ssize_t y = 0; y < r.h && !hit; y++)
+            for (Py_ssize_t x = 0; x < r.w; x++)
+                if (r.p[y * r.rs + x * r.ps] && g.p[(ky + y) * g.rs + (kx + x) * g.ps]) {
+                    hit = 1;
+                    break;
+                }
+        if (!hit)
+            for (Py_ssize_t y = 0; y < f.h; y++)
+                for (Py_ssize_t x = 0; x < f.w; x++)
+                    g.p[(ky + y) * g.rs + (kx + x) * g.ps] |= f.p[y * f.rs + x * f.ps];
+        out = hit ? Py_False : Py_True;
+    }
+    PyBuffer_Release(&g.buf);
+    PyBuffer_Release(&r.buf);
+    PyBuffer_Release(&f.buf);
+    Py_INCREF(out);
+    return out;
+}
+
+/* -- blends (synthgen/renderers/styles.py: blend) ------------------------------------------------- */
+
+/* OpenCV's uint8 products, cv2.multiply(x, y, scale=1/255) and cv2.convertScaleAbs(a,
+   alpha=c/255), round x * y * float32(1/255) to the nearest integer; for x, y in 0..255 that is
+   exactly x * y / 255 rounded (no ties: 255 is odd), which this integer form gives for every
+   product 0..65025 without leaving 16 bits (tests/test_native.py checks the blends against
+   OpenCV for every uint8 pair): plain 16-bit arithmetic the compiler vectorises. */
+static inline uint16_t div255(uint16_t x)
+{
+    uint16_t t = (uint16_t)(x + 128u);
+    return (uint16_t)((t + (t >> 8)) >> 8);
+}
+
+/* one row, 3n values: img = saturate(div255(img * (255 - a)) + div255(a * c)), a and c
+   given per value (alpha repeated per channel, the colour's channels repeated per pixel) */
+static inline void blend_row(unsigned char *restrict pi, const unsigned char *restrict a3,
+                             const unsigned char *restrict c3, Py_ssize_t n3)
+{
+    for (Py_ssize_t j = 0; j < n3; j++) {
+        uint16_t av = a3[j];
+        uint16_t v = (uint16_t)(div255((uint16_t)(pi[j] * (uint16_t)(255u - av))) + div255((uint16_t)(av * c3[j])));
+        pi[j] = (unsigned char)(v > 255u ? 255u : v);
+    }
+}
+
+/* img += (colour - img) * alpha / 255 as OpenCV computes it for styles.blend: cv2.add of
+   cv2.multiply(img, 255 - a, scale=1/255) and cv2.convertScaleAbs(a, alpha=colour/255) */
+static PyObject *blend(PyObject *self, PyObject *args)
+{
+    PyObject *oimg, *oa;
+    double cr, cg, cb;
+    if (!PyArg_ParseTuple(args, "OOddd", &oimg, &oa, &cr, &cg, &cb))
+        return NULL;
+    int col[3] = {(int)cr, (int)cg, (int)cb};
+    if (col[0] != cr || col[1] != cg || col[2] != cb || col[0] < 0 || col[1] < 0 || col[2] < 0 || col[0] > 255 ||
+        col[1] > 255 || col[2] > 255)
+        Py_RETURN_NOTIMPLEMENTED; /* the integer form holds for integer colours 0..255 */
+    View img, a;
+    if (view_get(oimg, &img, 3, 1) < 0)
+        Py_RETURN_NOTIMPLEMENTED;
+    if (view_get(oa, &a, 1, 0) < 0) {
+        PyBuffer_Release(&img.buf);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    if (a.h != img.h || a.w != img.w || img.ps != 3) {
+        PyBuffer_Release(&img.buf);
+        PyBuffer_Release(&a.buf);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    unsigned char *a3 = PyMem_Malloc(6 * (img.w ? img.w : 1)), *c3 = a3 + 3 * (img.w ? img.w : 1);
+    if (a3 == NULL) {
+        PyBuffer_Release(&img.buf);
+        PyBuffer_Release(&a.buf);
+        return PyErr_NoMemory();
+    }
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t x = 0; x < img.w; x++) {
+        c3[3 * x] = (unsigned char)col[0];
+        c3[3 * x + 1] = (unsigned char)col[1];
+        c3[3 * x + 2] = (unsigned char)col[2];
+    }
+    for (Py_ssize_t y = 0; y < img.h; y++) {
+        const unsigned char *pa = a.p + y * a.rs;
+        /* the row's ink span: where alpha is 0 nothing changes (div255(v * 255) is v) */
+        Py_ssize_t x0 = 0, x1 = img.w;
+        while (x0 < x1 && pa[x0 * a.ps] == 0)
+            x0++;
+        while (x1 > x0 && pa[(x1 - 1) * a.ps] == 0)
+            x1--;
+        if (x0 == x1)
+            continue;
+        for (Py_ssize_t x = x0; x < x1; x++)
+            a3[3 * x] = a3[3 * x + 1] = a3[3 * x + 2] = pa[x * a.ps];
+        blend_row(img.p + y * img.rs + 3 * x0, a3 + 3 * x0, c3 + 3 * x0, 3 * (x1 - x0));
+    }
+    Py_END_ALLOW_THREADS
+    PyMem_Free(a3);
+    PyBuffer_Release(&img.buf);
+    PyBuffer_Release(&a.buf);
+    Py_RETURN_NONE;
+}
+
+/* linestyles.blend_field: img = (uint8)(float32(img) * (1 - a) + float32(field) * a + 0.5) with
+   a = float32(alpha) / 255, numpy's float32 operations in its order and its truncating cast
+   (checked for every (pixel, alpha, field) triple in tests/test_native.py). img, field:
+   h x w x 3 uint8 (channels adjacent), alpha h x w uint8. */
+static inline void blend_field_row(unsigned char *restrict pi, const unsigned char *restrict pf,
+                                   const float *restrict a3, Py_ssize_t n3)
+{
+    for (Py_ssize_t j = 0; j < n3; j++) {
+        float av = a3[j];
+        float v = ((float)pi[j] * (1.0f - av) + (float)pf[j] * av) + 0.5f;
+        pi[j] = (unsigned char)(int)v;
+    }
+}
+
+static PyObject *blend_field(PyObject *self, PyObject *args)
+{
+    PyObject *oimg, *oa, *ofield;
+    if (!PyArg_ParseTuple(args, "OOO", &oimg, &oa, &ofield))
+        return NULL;
+    View img, a, f;
+    if (view_get(oimg, &img, 3, 1) < 0)
+        Py_RETURN_NOTIMPLEMENTED;
+    if (view_get(oa, &a, 1, 0) < 0) {
+        PyBuffer_Release(&img.buf);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    if (view_get(ofield, &f, 3, 0) < 0) {
+        PyBuffer_Release(&img.buf);
+        PyBuffer_Release(&a.buf);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    if (a.h != img.h || a.w != img.w || f.h != img.h || f.w != img.w) {
+        PyBuffer_Release(&img.buf);
+        PyBuffer_Release(&a.buf);
+        PyBuffer_Release(&f.buf);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    float af[256];
+    for (int v = 0; v < 256; v++)
+        af[v] = (float)v / 255.0f;
+    float *a3 = NULL;
+    if (img.ps == 3 && f.ps == 3) /* rows of adjacent pixels: one vectorisable loop a row */
+        a3 = PyMem_Malloc(sizeof(float) * 3 * (img.w ? img.w : 1));
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t y = 0; y < img.h; y++) {
+        unsigned char *pi = img.p + y * img.rs;
+        const unsigned char *pa = a.p + y * a.rs, *pf = f.p + y * f.rs;
+        if (a3 != NULL) {
+            for (Py_ssize_t x = 0; x < img.w; x++)
+                a3[3 * x] = a3[3 * x + 1] = a3[3 * x + 2] = af[pa[x * a.ps]];
+            blend_field_row(pi, pf, a3, 3 * img.w);
+            continue;
+        }
+        for (Py_ssize_t x = 0; x < img.w; x++, pi += img.ps, pa += a.ps, pf += f.ps) {
+            float av = af[*pa], iv = 1.0f - av;
+            for (int c = 0; c < 3; c++) {
+                float v = ((float)pi[c] * iv + (float)pf[c] * av) + 0.5f;
+                pi[c] = (unsigned char)(int)v;
+            }
+        }
+    }
+    Py_END_ALLOW_THREADS
+    PyMem_Free(a3);
+    PyBuffer_Release(&img.buf);
+    PyBuffer_Release(&a.buf);
+    PyBuffer_Release(&f.buf);
+    Py_RETURN_NONE;
+}
+
+/* backgrounds._colour_map: out[v][c] = (uint8)(float32(c0[c]) + 0.5 + (float32(c1[c]) - float32(c0[c]))
+   * ramp[v]), numpy's float32 operations in its order and its truncating cast; ramp: 256
+   float32, out: 256 x 3 uint8 (C-contiguous). */
+static PyObject *colour_map(PyObject *self, PyObject *args)
+{
+    double c0[3], c1[3];
+    PyObject *oramp, *oout;
+    if (!PyArg_ParseTuple(args, "(ddd)(ddd)OO", &c0[0], &c0[1], &c0[2], &c1[0], &c1[1], &c1[2], &oramp, &oout))
+        return NULL;
+    Py_buffer br, bo;
+    if (typed_get(oramp, &br, "f", 0) < 0)
+        Py_RETURN_NOTIMPLEMENTED;
+    if (typed_get(oout, &bo, "B", 1) < 0) {
+        PyBuffer_Release(&br);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    if (br.len != 256 * 4 || bo.len != 256 * 3) {
+        PyBuffer_Release(&br);
+        PyBuffer_Release(&bo);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    const float *r = (const float *)br.buf;
+    unsigned char *o = (unsigned char *)bo.buf;
+    for (int c = 0; c < 3; c++) {
+        float a = (float)c0[c], b = (float)c1[c], base = a + 0.5f, d = b - a;
+        for (int v = 0; v < 256; v++) {
+            float x = base + d * r[v];
+            /* numpy's float32 -> uint8 cast of 0..255.99 (the colours are 0..255) */
+            o[3 * v + c] = (unsigned char)(int)x;
+        }
+    }
+    PyBuffer_Release(&br);
+    PyBuffer_Release(&bo);
+    Py_RETURN_NONE;
+}
+
+/* -- luma histograms (synthgen/renderers/styles.py: luma_under) ------------------------------------ */
+
+/* OpenCV's COLOR_RGB2GRAY for uint8: (9798 R + 19235 G + 3735 B + 2^14) >> 15, equal to
+   cv2.cvtColor for all 2^24 colours with OpenCV 5.1 (tests/test_native.py); styles.py checks
+   it against the cv2 it runs with (`gray`) before using `luma_hist`. */
+static inline unsigned int gray_of(const unsigned char *p)
+{
+    return (9798u * p[0] + 19235u * p[1] + 3735u * p[2] + 16384u) >> 15;
+}
+
+/* out = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY) by the formula above (h x w uint8 output) */
+static PyObject *gray(PyObject *self, PyObject *args)
+{
+    PyObject *oimg, *oout;
+    if (!PyArg_ParseTuple(args, "OO", &oimg, &oout))
+        return NULL;
+    View img, out;
+    if (view_get(oimg, &img, 3, 0) < 0)
+        Py_RETURN_NOTIMPLEMENTED;
+    if (view_get(oout, &out, 1, 1) < 0) {
+        PyBuffer_Release(&img.buf);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    if (out.h != img.h || out.w != img.w) {
+        PyBuffer_Release(&img.buf);
+        PyBuffer_Release(&out.buf);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    for (Py_ssize_t r = 0; r < img.h; r++)
+        for (Py_ssize_t c = 0; c < img.w; c++)
+            out.p[r * out.rs + c * out.ps] = (unsigned char)gray_of(img.p + r * img.rs + c * img.ps);
+    PyBuffer_Release(&img.buf);
+    PyBuffer_Release(&out.buf);
+    Py_RETURN_NONE;
+}
+
+/* styles.luma_under's histogram: out[v] = the number of pixels with value v where alpha >=
+   level, else (no alpha reaches it) where alpha > 0, else (alpha all 0) of every pixel; the
+   value is the pixel of a 1-channel image (`masked_hist`) or the grey value (gray_of) of an
+   RGB one (`luma_hist`). `out`: 256 float32, written whole (np.bincount(...).astype(np.float32):
+   counts are exact up to 2**24). */
+static PyObject *hist_of(PyObject *args, int channels)
+{
+    PyObject *oimg, *oa, *oout;
+    int level;
+    if (!PyArg_ParseTuple(args, "OOiO", &oimg, &oa, &level, &oout))
+        return NULL;
+    View img, a;
+    Py_buffer out;
+    if (view_get(oimg, &img, channels, 0) < 0)
+        Py_RETURN_NOTIMPLEMENTED;
+    if (view_get(oa, &a, 1, 0) < 0) {
+        PyBuffer_Release(&img.buf);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    if (PyObject_GetBuffer(oout, &out, PyBUF_WRITABLE | PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) < 0) {
+        PyErr_Clear();
+        PyBuffer_Release(&img.buf);
+        PyBuffer_Release(&a.buf);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    if (a.h != img.h || a.w != img.w || out.len != 256 * 4 || out.itemsize != 4 || !out.format ||
+        strcmp(out.format, "f") != 0 || img.h * img.w >= (1 << 24) || level < 1 || level > 255) {
+        PyBuffer_Release(&img.buf);
+        PyBuffer_Release(&a.buf);
+        PyBuffer_Release(&out);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    uint32_t h[256] = {0};
+    Py_ssize_t n = 0;
+    /* pass 1: alpha >= level (almost always some); pass 2: alpha > 0; pass 3: every pixel */
+    Py_BEGIN_ALLOW_THREADS
+    for (int pass = 0; pass < 3 && n == 0; pass++) {
+        unsigned int lo = pass == 0 ? (unsigned int)level : (pass == 1 ? 1u : 0u);
+        for (Py_ssize_t r = 0; r < img.h; r++) {
+            const unsigned char *pa = a.p + r * a.rs, *pi = img.p + r * img.rs;
+            for (Py_ssize_t c = 0; c < img.w; c++)
+                if (pa[c * a.ps] >= lo) {
+                    const unsigned char *px = pi + c * img.ps;
+                    h[channels == 3 ? gray_of(px) : px[0]]++;
+                    n++;
+                }
+        }
+    }
+    Py_END_ALLOW_THREADS
+    float *o = (float *)out.buf;
+    for (int v = 0; v < 256; v++)
+        o[v] = (float)h[v];
+    PyBuffer_Release(&img.buf);
+    PyBuffer_Release(&a.buf);
+    PyBuffer_Release(&out);
+    Py_RETURN_NONE;
+}
+
+static PyObject *masked_hist(PyObject *self, PyObject *args)
+{
+    return hist_of(args, 1);
+}
+
+static PyObject *luma_hist(PyObject *self, PyObject *args)
+{
+    return hist_of(args, 3);
+}
+
+/* styles.hist_quantile under numpy 2's promotion (a Python float times a float32 scalar is a
+   float32): hist_quantile(hist, f) -> float: hist 256 float32 (any length, C-contiguous), its
+   cumulative sum c in float32 added in order (numpy's cumsum), then the number of c's values
+   below float32(f) * c[-1] (searchsorted, left) as a float; 128.0 unless c[-1] > 0.
+   NotImplemented for other input (and a NaN f). */
+static PyObject *hist_quantile(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyFloat_CheckExact(args[1]))
+        Py_RETURN_NOTIMPLEMENTED;
+    double f = PyFloat_AS_DOUBLE(args[1]);
+    if (f != f)
+        Py_RETURN_NOTIMPLEMENTED;
+    Py_buffer b;
+    if (typed_get(args[0], &b, "f", 0) < 0)
+        Py_RETURN_NOTIMPLEMENTED;
+    Py_ssize_t n = b.len / 4;
+    const float *h = (const float *)b.buf;
+    float c[1024], acc = 0.0f;
+    if (n < 1 || n > 1024) {
+        PyBuffer_Release(&b);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        acc = acc + h[i];
+        c[i] = acc;
+    }
+    PyBuffer_Release(&b);
+    if (!(c[n - 1] > 0.0f))
+        return PyFloat_FromDouble(128.0);
+    float t = (float)f * c[n - 1];
+    Py_ssize_t lo = 0, hi = n; /* the first index whose value is not below t (c is sorted: no NaN) */
+    while (lo < hi) {
+        Py_ssize_t mid = (lo + hi) / 2;
+        if (c[mid] < t)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return PyFloat_FromDouble((double)lo);
+}
