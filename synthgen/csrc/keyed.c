@@ -77,6 +77,17 @@ static int ctx_unit(PyObject *ctx, PyObject *name, double *u)
     return 0;
 }
 
+/* *u from ctx_unit, or return from the calling kernel: NULL on an exception, NotImplemented
+   where ctx_unit does not take the draw (the Python method runs; nothing was recorded) */
+#define DRAW_UNIT(ctx, name, u)                  \
+    do {                                         \
+        int r_ = ctx_unit((ctx), (name), &(u));  \
+        if (r_ < 0)                              \
+            return NULL;                         \
+        if (r_ > 0)                              \
+            Py_RETURN_NOTIMPLEMENTED;            \
+    } while (0)
+
 /* a float, or an int Python converts to the same double exactly (|v| <= 2**53): 0, else 1 */
 static int plain_number(PyObject *o, double *v)
 {
@@ -120,11 +131,7 @@ static PyObject *draw_uniform(PyObject *self, PyObject *const *args, Py_ssize_t 
     /* (hi - lo) as Python forms it: two ints subtract exactly, then convert (the same double
        as converting each: both are exact and so is their difference below 2**54, up to the
        one rounding of the result, which the double subtraction also does once) */
-    int r = ctx_unit(ctx, name, &u);
-    if (r < 0)
-        return NULL;
-    if (r > 0)
-        Py_RETURN_NOTIMPLEMENTED;
+    DRAW_UNIT(ctx, name, u);
     double v = hi > lo ? lo + (hi - lo) * u : lo;
     return record(ctx, name, PyFloat_FromDouble(v));
 }
@@ -137,11 +144,7 @@ static PyObject *draw_bernoulli(PyObject *self, PyObject *const *args, Py_ssize_
     double p, u;
     if (plain_number(args[2], &p))
         Py_RETURN_NOTIMPLEMENTED;
-    int r = ctx_unit(args[0], args[1], &u);
-    if (r < 0)
-        return NULL;
-    if (r > 0)
-        Py_RETURN_NOTIMPLEMENTED;
+    DRAW_UNIT(args[0], args[1], u);
     PyObject *v = u < p ? Py_True : Py_False;
     Py_INCREF(v);
     return record(args[0], args[1], v);
@@ -168,11 +171,7 @@ static PyObject *draw_integers(PyObject *self, PyObject *const *args, Py_ssize_t
     if (n >= 18446744073709551616.0 || (uint64_t)n != span)
         Py_RETURN_NOTIMPLEMENTED;
     double u;
-    int r = ctx_unit(args[0], args[1], &u);
-    if (r < 0)
-        return NULL;
-    if (r > 0)
-        Py_RETURN_NOTIMPLEMENTED;
+    DRAW_UNIT(args[0], args[1], u);
     uint64_t off = (uint64_t)(u * n); /* int() truncates; u * n >= 0 and at most n */
     uint64_t v = (uint64_t)lo + off;  /* modulo 2**64: lo + off for lo < 0 too */
     long long value = off > (uint64_t)(hi - lo) ? hi : (long long)v;
@@ -195,11 +194,7 @@ static PyObject *draw_choice(PyObject *self, PyObject *const *args, Py_ssize_t n
     if (n == 0 || n > 9007199254740992LL)
         Py_RETURN_NOTIMPLEMENTED;
     double u;
-    int r = ctx_unit(args[0], args[1], &u);
-    if (r < 0)
-        return NULL;
-    if (r > 0)
-        Py_RETURN_NOTIMPLEMENTED;
+    DRAW_UNIT(args[0], args[1], u);
     Py_ssize_t i = (Py_ssize_t)(u * (double)n);
     if (i > n - 1)
         i = n - 1;
@@ -214,11 +209,7 @@ static PyObject *draw_u(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     double u;
     if (nargs != 2)
         Py_RETURN_NOTIMPLEMENTED;
-    int r = ctx_unit(args[0], args[1], &u);
-    if (r < 0)
-        return NULL;
-    if (r > 0)
-        Py_RETURN_NOTIMPLEMENTED;
+    DRAW_UNIT(args[0], args[1], u);
     return PyFloat_FromDouble(u);
 }
 
