@@ -5,6 +5,7 @@ Each kernel is compared with its reference on drawn inputs (hypothesis, derandom
 whole samples of the shipped pipelines rendered here (compiled, when built) are compared byte
 for byte with the same samples from a process that runs the references (SYNTHGEN_NATIVE=0)."""
 
+import contextlib
 import hashlib
 import json
 import os
@@ -23,6 +24,17 @@ from synthgen.renderers import styles
 from synthgen.io.encode import encode_sample
 
 needs_native = pytest.mark.skipif(native.lib is None, reason=f"synthgen._native is {native.state}")
+
+
+@contextlib.contextmanager
+def python_only(module, attr: str = "_native"):
+    """`module`'s compiled kernels off (its `attr` None) inside the block: the references run."""
+    real = getattr(module, attr)
+    setattr(module, attr, None)
+    try:
+        yield
+    finally:
+        setattr(module, attr, real)
 
 SAMPLES = {"ocr_line": list(range(0, 80)), "ocr_line_narrow": list(range(0, 20)),
            "ocr_scene": list(range(0, 6)), "idcard_cn": [0, 1, 2], "passport_td3": [0, 1]}
@@ -527,14 +539,11 @@ def test_permute_is_the_python_walk(n, key, i):
 
     i = i % n if i >= 0 else i  # mostly in range; the negative ones must raise as before
     got = native.lib.permute(i, n, key)
-    real, corpus._native = corpus._native, None
-    try:
+    with python_only(corpus):
         try:
             want = corpus.permute(i, n, key)
         except ValueError:
             want = ValueError
-    finally:
-        corpus._native = real
     if got is NotImplemented:  # outside what the C takes: the Python decides
         assert not (0 <= i < n < 2**62 and 0 <= key < 2**64)
         return
@@ -561,11 +570,8 @@ def test_label_round_writes_what_the_numpy_rounding_gives(shapes, seed, odd):
             c[0, 0, 0] = np.nan
         insts.append(core.Instance.trusted(q, "t", c if n or seed % 2 else None, "word", None))
     got = core._instances_json(insts)
-    real, native.lib = native.lib, None
-    try:
+    with python_only(native, "lib"):
         want = core._instances_json(insts)
-    finally:
-        native.lib = real
     opt = orjson.OPT_SORT_KEYS | orjson.OPT_SERIALIZE_NUMPY
     assert orjson.dumps(got, option=opt) == orjson.dumps(want, option=opt)
     for g, w in zip(got, want):
@@ -615,11 +621,8 @@ def test_expand_quads_is_the_numpy_reference(seed, shape, r, f64, odd):
         q.reshape(-1)[rng.integers(0, q.size)] = rng.choice([np.nan, np.inf, 0.0])
     q = q.astype(np.float64 if f64 else np.float32)
     got = layout.expand_quads(q, r)
-    real, layout._native = layout._native, None
-    try:
+    with python_only(layout):
         want = layout.expand_quads(q, r)
-    finally:
-        layout._native = real
     assert got.dtype == want.dtype == np.float32 and got.shape == want.shape
     # bit for bit, but a NaN's sign (which NaN an operation passes on): labels write any NaN as null
     nan = np.isnan(want)
@@ -673,11 +676,8 @@ def test_compiled_score_map_is_the_numpy_one(seed, n, size, stride, kind, r):
         lx, ly = corners[None, :, 0] * half[:, :1], corners[None, :, 1] * half[:, 1:]
         q = c + np.stack([lx * np.cos(a) - ly * np.sin(a), lx * np.sin(a) + ly * np.cos(a)], -1)
     got = east.score_map(q, image_size=size, stride=stride, r=r)
-    real, east._native = east._native, None
-    try:
+    with python_only(east):
         want = east.score_map(q, image_size=size, stride=stride, r=r)
-    finally:
-        east._native = real
     assert got.dtype == want.dtype and np.array_equal(got, want)
 
 
@@ -700,12 +700,8 @@ def test_atlas_index_is_the_numpy_load(seed, n, dups, wide):
     def load(compiled):
         at = object.__new__(G._Atlas)
         at.metrics = None
-        real = G._native
-        G._native = real if compiled else None
-        try:
+        with contextlib.nullcontext() if compiled else python_only(G):
             at._load(meta, arrays, 77)
-        finally:
-            G._native = real
         return at
 
     a, b = load(True), load(False)
@@ -764,12 +760,8 @@ def test_elastic_field_sums_are_numpys(seed, W, H, amp, wavelength):
     from synthgen.renderers import linestyles as LS
 
     def field(compiled):
-        real = LS._native
-        LS._native = real if compiled else None
-        try:
+        with contextlib.nullcontext() if compiled else python_only(LS):
             return LS.elastic_field(np.random.default_rng(seed), W, H, amp, wavelength)
-        finally:
-            LS._native = real
 
     (gx, gy), (wx, wy) = field(True), field(False)
     for g, w in ((gx, wx), (gy, wy)):
@@ -794,12 +786,8 @@ def test_displaced_warps_match_the_numpy_grids(seed, W, H, amp):
                    [rng.uniform(-1e-3, 1e-3), 0.0, 1.0]])
 
     def run(compiled):
-        real = LS._native
-        LS._native = real if compiled else None
-        try:
+        with contextlib.nullcontext() if compiled else python_only(LS):
             return LS.remap(layer, dx, dy), LS.warp_displaced(layer, Hm, (W, H), dx, dy)
-        finally:
-            LS._native = real
 
     for g, w in zip(run(True), run(False)):
         assert g.shape == w.shape and np.array_equal(g, w)
@@ -818,9 +806,6 @@ def test_bilinear_is_the_numpy_reference(seed, H, W, n):
     p = np.concatenate([rng.uniform(-5, W + 5, (n, 1)), rng.uniform(-5, H + 5, (n, 1))], 1)
     p[: n // 3] = np.round(p[: n // 3])
     got = G._bilinear(f, p)
-    real, G._native = G._native, None
-    try:
+    with python_only(G):
         want = G._bilinear(f, p)
-    finally:
-        G._native = real
     assert got.dtype == want.dtype == np.float64 and np.array_equal(got.view(np.uint64), want.view(np.uint64))
