@@ -44,6 +44,27 @@ static int typed_get(PyObject *o, Py_buffer *b, const char *fmt, int writable)
     return 0;
 }
 
+/* typed_get for n buffers: the i-th of format fmts[i] (one character each), writable where
+   writable[i] is '1'; 0 with all of them held, -1 with none (the ones taken are released) */
+static int typed_get_all(PyObject *const *o, Py_buffer *b, const char *fmts, const char *writable, int n)
+{
+    for (int i = 0; i < n; i++) {
+        char fmt[2] = {fmts[i], 0};
+        if (typed_get(o[i], &b[i], fmt, writable[i] == '1') < 0) {
+            while (i-- > 0)
+                PyBuffer_Release(&b[i]);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void release_all(Py_buffer *b, int n)
+{
+    for (int i = 0; i < n; i++)
+        PyBuffer_Release(&b[i]);
+}
+
 /* -- the kernels, by what they serve (synthgen/csrc/) ------------------------------------------ */
 
 #include "csrc/keyed.c"

@@ -69,7 +69,7 @@ _unit = native.lib.unit if native.lib is not None else unit  # the compiled one:
 # Draws.u and the draws with no trace, bias or pins, in C (synthgen/_native.c: draw_*): each
 # gives the value, the record and the repeat count the methods below give, or NotImplemented
 # for input it does not take (then the method runs). None: the methods alone.
-_C = native.lib if native.lib is not None and hasattr(native.lib, "draw_uniform") else None
+_C = native.lib
 # little-endian words: PCG64 reads them as the machine's uint64
 _seed_words = native.lib.seed_words if native.lib is not None and sys.byteorder == "little" else None
 

@@ -3,9 +3,10 @@
 `lib` is the compiled module when it is importable, built from this checkout's `_native.c`
 and the kernel files it includes (`csrc/*.c`; an editable install whose C files changed since
 `pip install -e .` would otherwise run old code), and not switched off with
-`SYNTHGEN_NATIVE=0`. Every kernel has a pure-Python reference next to its caller, which runs when `lib` is None; `tests/test_native.py` checks
-the two give the same bytes, so whether a machine has the compiled module changes only the
-speed, never a sample (and so it is not part of `numerics.level()` or a job's versions).
+`SYNTHGEN_NATIVE=0`. Every kernel has a pure-Python reference next to its caller, which runs
+when `lib` is None; `tests/test_native.py` checks the two give the same bytes, so whether a
+machine has the compiled module changes only the speed, never a sample (and so it is not part
+of `numerics.level()` or a job's versions).
 """
 
 from __future__ import annotations

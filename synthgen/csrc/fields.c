@@ -294,33 +294,23 @@ static PyObject *split_maps(PyObject *self, PyObject *args)
         PyErr_Clear();
         Py_RETURN_NOTIMPLEMENTED;
     }
-    Py_buffer bs, bx, by;
-    if (typed_get(os, &bs, "d", 0) < 0)
+    PyObject *arr[3] = {os, ox, oy};
+    Py_buffer b[3]; /* src, mx, my */
+    if (typed_get_all(arr, b, "dff", "011", 3) < 0)
         Py_RETURN_NOTIMPLEMENTED;
-    if (typed_get(ox, &bx, "f", 1) < 0) {
-        PyBuffer_Release(&bs);
-        Py_RETURN_NOTIMPLEMENTED;
-    }
-    if (typed_get(oy, &by, "f", 1) < 0) {
-        PyBuffer_Release(&bs);
-        PyBuffer_Release(&bx);
-        Py_RETURN_NOTIMPLEMENTED;
-    }
     PyObject *out = Py_None;
-    Py_ssize_t n = bx.len / 4;
-    if (by.len != bx.len || bs.len != 16 * n) {
+    Py_ssize_t n = b[1].len / 4;
+    if (b[2].len != b[1].len || b[0].len != 16 * n) {
         out = Py_NotImplemented;
     } else {
-        const double *src = bs.buf;
-        float *mx = bx.buf, *my = by.buf;
+        const double *src = b[0].buf;
+        float *mx = b[1].buf, *my = b[2].buf;
         for (Py_ssize_t i = 0; i < n; i++) {
             mx[i] = (float)(src[2 * i] - 0.5);
             my[i] = (float)(src[2 * i + 1] - 0.5);
         }
     }
-    PyBuffer_Release(&bs);
-    PyBuffer_Release(&bx);
-    PyBuffer_Release(&by);
+    release_all(b, 3);
     Py_INCREF(out);
     return out;
 }
@@ -338,27 +328,20 @@ static PyObject *bilinear(PyObject *self, PyObject *args)
         PyErr_Clear();
         Py_RETURN_NOTIMPLEMENTED;
     }
-    Py_buffer bf, bp, bo;
-    if (typed_get(of, &bf, "f", 0) < 0)
+    PyObject *arr[3] = {of, op, oo};
+    Py_buffer b[3];
+    if (typed_get_all(arr, b, "fdd", "001", 3) < 0)
         Py_RETURN_NOTIMPLEMENTED;
-    if (typed_get(op, &bp, "d", 0) < 0) {
-        PyBuffer_Release(&bf);
-        Py_RETURN_NOTIMPLEMENTED;
-    }
-    if (typed_get(oo, &bo, "d", 1) < 0) {
-        PyBuffer_Release(&bf);
-        PyBuffer_Release(&bp);
-        Py_RETURN_NOTIMPLEMENTED;
-    }
+    const Py_buffer *bf = &b[0], *bp = &b[1], *bo = &b[2]; /* map, points, out */
     PyObject *out = Py_None;
-    Py_ssize_t n = bo.len / 8;
-    if (bf.ndim != 2 || bf.shape[0] < 2 || bf.shape[1] < 2 || bp.len != 16 * n) {
+    Py_ssize_t n = bo->len / 8;
+    if (bf->ndim != 2 || bf->shape[0] < 2 || bf->shape[1] < 2 || bp->len != 16 * n) {
         out = Py_NotImplemented;
     } else {
-        Py_ssize_t H = bf.shape[0], W = bf.shape[1];
-        const float *f = bf.buf;
-        const double *p = bp.buf;
-        double *o = bo.buf;
+        Py_ssize_t H = bf->shape[0], W = bf->shape[1];
+        const float *f = bf->buf;
+        const double *p = bp->buf;
+        double *o = bo->buf;
         for (Py_ssize_t i = 0; i < n; i++)
             if (!isfinite(p[2 * i]) || !isfinite(p[2 * i + 1]) || fabs(p[2 * i]) > 1e15 || fabs(p[2 * i + 1]) > 1e15) {
                 out = Py_NotImplemented;
@@ -379,9 +362,7 @@ static PyObject *bilinear(PyObject *self, PyObject *args)
             }
         }
     }
-    PyBuffer_Release(&bf);
-    PyBuffer_Release(&bp);
-    PyBuffer_Release(&bo);
+    release_all(b, 3);
     Py_INCREF(out);
     return out;
 }

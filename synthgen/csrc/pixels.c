@@ -35,6 +35,20 @@ static int view_get(PyObject *o, View *v, int channels, int writable)
     return 0;
 }
 
+/* view_get for n arrays: the i-th with channels[i] channels, writable where writable[i] is
+   '1'; 0 with all of them held, -1 with none (the ones taken are released) */
+static int views_get_all(PyObject *const *o, View *v, const int *channels, const char *writable, int n)
+{
+    for (int i = 0; i < n; i++) {
+        if (view_get(o[i], &v[i], channels[i], writable[i] == '1') < 0) {
+            while (i-- > 0)
+                PyBuffer_Release(&v[i].buf);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* -- scene placement (synthgen/renderers/scene.py: SceneRenderer._place) ---------------------------- */
 
 /* dilate3(src, dst): cv2.dilate(src, 3 x 3 ones) of a 2-D uint8 image into dst (the same shape):
@@ -101,38 +115,31 @@ static PyObject *grid_place(PyObject *self, PyObject *args)
         PyErr_Clear();
         Py_RETURN_NOTIMPLEMENTED;
     }
-    View g, r, f;
-    if (view_get(og, &g, 1, 1) < 0)
+    PyObject *arr[3] = {og, ogr, of};
+    static const int one[3] = {1, 1, 1};
+    View v[3];
+    if (views_get_all(arr, v, one, "100", 3) < 0)
         Py_RETURN_NOTIMPLEMENTED;
-    if (view_get(ogr, &r, 1, 0) < 0) {
-        PyBuffer_Release(&g.buf);
-        Py_RETURN_NOTIMPLEMENTED;
-    }
-    if (view_get(of, &f, 1, 0) < 0) {
-        PyBuffer_Release(&g.buf);
-        PyBuffer_Release(&r.buf);
-        Py_RETURN_NOTIMPLEMENTED;
-    }
+    const View *g = &v[0], *r = &v[1], *f = &v[2]; /* grid, grown, foot */
     PyObject *out;
-    if (r.h != f.h || r.w != f.w || kx < 0 || ky < 0 || kx + r.w > g.w || ky + r.h > g.h) {
+    if (r->h != f->h || r->w != f->w || kx < 0 || ky < 0 || kx + r->w > g->w || ky + r->h > g->h) {
         out = Py_NotImplemented;
     } else {
         int hit = 0;
-        for (Py_ssize_t y = 0; y < r.h && !hit; y++)
-            for (Py_ssize_t x = 0; x < r.w; x++)
-                if (r.p[y * r.rs + x * r.ps] && g.p[(ky + y) * g.rs + (kx + x) * g.ps]) {
+        for (Py_ssize_t y = 0; y < r->h && !hit; y++)
+            for (Py_ssize_t x = 0; x < r->w; x++)
+                if (r->p[y * r->rs + x * r->ps] && g->p[(ky + y) * g->rs + (kx + x) * g->ps]) {
                     hit = 1;
                     break;
                 }
         if (!hit)
-            for (Py_ssize_t y = 0; y < f.h; y++)
-                for (Py_ssize_t x = 0; x < f.w; x++)
-                    g.p[(ky + y) * g.rs + (kx + x) * g.ps] |= f.p[y * f.rs + x * f.ps];
+            for (Py_ssize_t y = 0; y < f->h; y++)
+                for (Py_ssize_t x = 0; x < f->w; x++)
+                    g->p[(ky + y) * g->rs + (kx + x) * g->ps] |= f->p[y * f->rs + x * f->ps];
         out = hit ? Py_False : Py_True;
     }
-    PyBuffer_Release(&g.buf);
-    PyBuffer_Release(&r.buf);
-    PyBuffer_Release(&f.buf);
+    for (int i = 0; i < 3; i++)
+        PyBuffer_Release(&v[i].buf);
     Py_INCREF(out);
     return out;
 }

@@ -175,16 +175,14 @@ def glyph(path: str, index: int, size: int, ch: str) -> Glyph:
     return glyph_table(path, index, size)[ch]
 
 
-_UNSET = object()
+_UNSET = object()  # a glyph table's atlas entry not looked up yet
 
 
-def _make_glyph(face, size: int, ch: str, atlas=_UNSET) -> Glyph:
-    """The glyph of `ch` from the atlas entry of (face, size) (`atlas`, when the caller has
-    looked it up already), else rasterised (and added to the entry)."""
+def _make_glyph(face, size: int, ch: str, atlas: "_Atlas | None") -> Glyph:
+    """The glyph of `ch` from `atlas`, the atlas entry of (face, size) (None: no machine cache
+    or a size not persisted), else rasterised (and added to the entry)."""
     if not face.chars.issuperset(ch):  # (face.covers, without the call)
         raise MissingGlyph(f"font {face.name!r} ({face.path}) has no glyph for {ch!r} (U+{ord(ch):04X})")
-    if atlas is _UNSET:
-        atlas = _atlas(face.path, face.index, size)
     if atlas is not None:
         g = atlas.get(ch)
         if g is None:

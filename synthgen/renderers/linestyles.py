@@ -177,14 +177,15 @@ def elastic_field(rng: np.random.Generator, W: int, H: int, amp: float,
     gx = rng.uniform(-1, 1, (3, cells)).astype(np.float32)
     ry = cv2.resize(gy, (W, H), interpolation=cv2.INTER_CUBIC)
     rx = cv2.resize(gx, (W, H), interpolation=cv2.INTER_CUBIC)
+    s = 0.15 * amp * np.sin(2 * math.pi * ys / max(H, 1) + phase2)
     if _native is not None and ry.ndim == 2:  # the two sums below in one C pass (same precision)
-        s = 0.15 * amp * np.sin(2 * math.pi * ys / max(H, 1) + phase2)
         dx, dy = np.empty((H, W), np.float32), np.empty((H, W), np.float32)
         if _native.elastic_mix(rx, ry, wave, s, 0.4 * amp, 0.3 * amp, dx, dy) is None:
             return dx, dy
     dy = wave[None, :] + 0.4 * amp * ry
-    dx = 0.3 * amp * rx + (0.15 * amp * np.sin(2 * math.pi * ys / max(H, 1) + phase2))[:, None]
-    return dx.astype(np.float32, copy=False), dy.astype(np.float32, copy=False)  # (float32 already: no copies)
+    dx = 0.3 * amp * rx + s[:, None]
+    # dy is float32 already (no copy); dx is float64 where numpy 2 promotes the float64 column
+    return dx.astype(np.float32, copy=False), dy.astype(np.float32, copy=False)
 
 
 def remap(layer: np.ndarray, dx: np.ndarray, dy: np.ndarray) -> np.ndarray:

@@ -315,11 +315,8 @@ class SceneRenderer:
         foot = np.zeros((fh, fw), np.uint8)
         pts = [(int((x - lo_x) / GRID + 1.5), int((y - lo_y) / GRID + 1.5)) for x, y in rel]
         cv2.fillConvexPoly(foot, np.array(pts, np.int32), 1)
-        if _native is not None:  # the dilation and the tries' test and mark in C (synthgen/_native.c)
-            grown = np.empty_like(foot)
-            if _native.dilate3(foot, grown) is not None:
-                grown = cv2.dilate(foot, _KERNEL)
-        else:
+        grown = np.empty_like(foot)  # (the dilation in C where it can: synthgen/_native.c)
+        if _native is None or _native.dilate3(foot, grown) is not None:
             grown = cv2.dilate(foot, _KERNEL)
         gh, gw = grid.shape
         xn, yn = f"{name}.x", f"{name}.y"
@@ -331,19 +328,8 @@ class SceneRenderer:
             kx, ky = int((lo_x + cx) / GRID), int((lo_y + cy) / GRID)
             if kx < 0 or ky < 0 or kx + fw > gw or ky + fh > gh:  # a pinned spot off the image: no fit
                 continue
-            if _native is not None:
-                free = _native.grid_place(grid, grown, foot, kx, ky)
-                if free is not NotImplemented:
-                    if free:
-                        return cx, cy
-                    continue
-            region = grid[ky : ky + fh, kx : kx + fw]
-            # any occupied cell under the grown footprint: the largest cell value under it, one
-            # OpenCV call (~4x faster than AND + countNonZero)
-            if cv2.norm(region, cv2.NORM_INF, grown):
-                continue
-            np.bitwise_or(region, foot, out=region)
-            return cx, cy
+            if _mark(grid, grown, foot, kx, ky):
+                return cx, cy
         return None
 
     def _item(self, d: Draws, name: str, slot: int, img: np.ndarray, occupied: np.ndarray,
@@ -415,11 +401,28 @@ class SceneRenderer:
         ]
 
 
+def _mark(grid: np.ndarray, grown: np.ndarray, foot: np.ndarray, kx: int, ky: int) -> bool:
+    """One placement try at grid cell (kx, ky), in bounds: False when an occupied cell lies under
+    the grown footprint, else the footprint marked occupied and True (in C where it can)."""
+    if _native is not None:
+        free = _native.grid_place(grid, grown, foot, kx, ky)
+        if free is not NotImplemented:
+            return free
+    fh, fw = foot.shape
+    region = grid[ky : ky + fh, kx : kx + fw]
+    # any occupied cell under the grown footprint: the largest cell value under it, one OpenCV
+    # call (~4x faster than AND + countNonZero)
+    if cv2.norm(region, cv2.NORM_INF, grown):
+        return False
+    np.bitwise_or(region, foot, out=region)
+    return True
+
+
 def _rows(a: np.ndarray, idx: list[int]) -> np.ndarray:
     """a[idx], a copy: as a slice when idx is a run of consecutive rows (a word's chars always
     are), ~5x cheaper than indexing with a list."""
-    if idx and idx[-1] - idx[0] + 1 == len(idx) and idx == list(range(idx[0], idx[-1] + 1)):
-        return a[idx[0] : idx[-1] + 1].copy()
+    if idx and idx == list(range(idx[0], idx[0] + len(idx))):
+        return a[idx[0] : idx[0] + len(idx)].copy()
     return a[idx]
 
 
