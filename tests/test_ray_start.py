@@ -1,6 +1,6 @@
 """How the Ray executor starts a local Ray of its own (issue 23): without the autoscaler monitor,
 the log monitor and the dashboard (Ray's private Node class, with a fallback to the public
-path). Each Ray runs in a subprocess, which must leave nothing of it running."""
+path), with light agents and a prompt wait for the raylet. Each Ray runs in a subprocess, which must leave nothing of it running."""
 
 import sys
 
@@ -73,4 +73,95 @@ def test_local_ray_starts_without_monitors_and_falls_back():
     assert lean == "['gcs_server', 'raylet'] 7"
     assert "'monitor'" in full and "'log_monitor'" in full and "'dashboard'" in full and full.endswith(" 7")
     assert retried.startswith("['LeanNode', 'Node'] ") and "'dashboard'" in retried and retried.endswith(" 7")
+    assert _no_ray_left(pid) == []
+
+
+def test_light_agents_rewrites_both_agent_commands_or_neither():
+    """The raylet's command: its dashboard agent becomes the stand-in that announces "no
+    metrics" in Ray's three port files, its runtime-env agent is Ray's own behind the on-demand
+    starter; a command where either is not where this Ray has it is left as it was."""
+    from ray._raylet import (DASHBOARD_AGENT_LISTEN_PORT_NAME, METRICS_AGENT_PORT_NAME, METRICS_EXPORT_PORT_NAME,
+                             RUNTIME_ENV_AGENT_PORT_NAME, get_port_filename)
+
+    from synthgen.run.ray_exec import AGENTS, _light_agents
+
+    node = "ab" * 28
+    dash = f"--dashboard_agent_command=/py -u /r/dashboard/agent.py --node-id={node} --session-dir=/s --head"
+    rt = f"--runtime_env_agent_command=/py -u /r/_private/runtime_env/agent/main.py --node-id={node} --session-dir=/s"
+    out = _light_agents(["/r/raylet", "--x=1", dash, rt])
+    assert out[:2] == ["/r/raylet", "--x=1"]
+    files = [f"/s/{get_port_filename(node, n)}"
+             for n in (METRICS_AGENT_PORT_NAME, METRICS_EXPORT_PORT_NAME, DASHBOARD_AGENT_LISTEN_PORT_NAME)]
+    assert out[2] == f"--dashboard_agent_command=/py -u {AGENTS} metrics {' '.join(files)}"
+    assert out[3] == (f"--runtime_env_agent_command=/py -u {AGENTS} runtime-env /s/{get_port_filename(node, RUNTIME_ENV_AGENT_PORT_NAME)} "
+                      f"/r/_private/runtime_env/agent/main.py --node-id={node} --session-dir=/s")
+    for command in (["/r/raylet", dash], ["/r/raylet", rt],  # one of the two missing
+                    ["/r/raylet", dash.replace("agent.py", "other.py"), rt],  # not where this Ray has it
+                    ["/r/raylet", dash, rt.replace("/py ", '"/my py" ')]):  # quoted: not taken apart
+        assert _light_agents(list(command)) == command
+
+
+def test_prompt_asks_the_gcs_until_the_node_is_there(monkeypatch):
+    """Ray's own lookup (which waits a whole second between tries) is made once, after the
+    GCS's client lists the node; any trouble with that client leaves Ray's lookup as it is."""
+    import ray._raylet
+
+    from synthgen.run.ray_exec import _prompt
+
+    class Id:
+        def __init__(self, h):
+            self.h = h
+
+        def hex(self):
+            return self.h
+
+    answers = [{}, {Id("other"): 0}, {Id("other"): 0, Id("mine"): 0}]
+    polls, lookups = [], []
+
+    class Client:
+        def __init__(self, address):
+            assert address == "gcs:1"
+
+        def get_all_node_info(self, timeout=None):
+            polls.append(len(lookups))
+            return answers[min(len(polls), len(answers)) - 1]
+
+    monkeypatch.setattr(ray._raylet, "GcsClient", Client)
+    get = _prompt(lambda gcs, node_id: lookups.append((gcs, node_id)) or "info")
+    assert get("gcs:1", "mine") == "info"
+    assert polls == [0, 0, 0] and lookups == [("gcs:1", "mine")]
+
+    class Broken:
+        def __init__(self, address):
+            raise AttributeError("another Ray")
+
+    monkeypatch.setattr(ray._raylet, "GcsClient", Broken)
+    assert get("gcs:1", "mine") == "info" and len(lookups) == 2
+
+
+def test_lean_ray_agents_stand_in_and_start_on_demand():
+    """In the job's local Ray, the raylet's agents are the stand-in (the three metrics port
+    files say -1) and the on-demand starter; a task with a runtime_env still gets one (Ray's
+    runtime-env agent starts on the raylet's first request), and nothing is left running."""
+    code = ("import os, glob, psutil, ray\n"
+            "from synthgen.run.ray_exec import ray_session\n"
+            "def agents():\n"
+            "    node = ray._private.worker._global_node\n"
+            "    raylet = node.all_processes['raylet'][0].process.pid\n"
+            "    kids = psutil.Process(raylet).children()\n"
+            "    return sorted(' '.join(a for a in k.cmdline() if a in ('metrics', 'runtime-env') or a.endswith('ray_agents.py'))\n"
+            "                  .replace(os.path.dirname(ray.__file__), 'RAY') for k in kids if 'ray_agents.py' in ' '.join(k.cmdline()))\n"
+            "with ray_session(2):\n"
+            "    node = ray._private.worker._global_node\n"
+            "    print(agents())\n"
+            "    print(sorted(open(f).read() for f in glob.glob(os.path.join(node.get_session_dir_path(), '*port*'))\n"
+            "                 if os.path.basename(f).split('_port_')[0] in ('metrics_agent', 'metrics_export', 'dashboard_agent_listen')))\n"
+            "    f = ray.remote(num_cpus=1, runtime_env={'env_vars': {'SYNTHGEN_T': 'set'}})(lambda: os.environ.get('SYNTHGEN_T'))\n"
+            "    print(ray.get(f.remote(), timeout=120), ray.get(ray.remote(num_cpus=1)(lambda: 7).remote()))\n")
+    pid, rc, out, err = _python(code)
+    assert rc == 0, err
+    kinds, ports, ran = out.splitlines()
+    assert kinds.count("ray_agents.py metrics") == 1 and kinds.count("ray_agents.py runtime-env") == 1, kinds
+    assert ports == "['-1', '-1', '-1']"
+    assert ran == "set 7"
     assert _no_ray_left(pid) == []
