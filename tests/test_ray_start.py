@@ -165,3 +165,31 @@ def test_lean_ray_agents_stand_in_and_start_on_demand():
     assert ports == "['-1', '-1', '-1']"
     assert ran == "set 7"
     assert _no_ray_left(pid) == []
+
+
+def test_metrics_stand_in_announces_and_dies_with_its_raylet(tmp_path):
+    """The stand-in writes -1 to every port file it is given (whole files: written aside and
+    renamed), and exits when its parent (the raylet) is killed outright."""
+    import signal
+    import subprocess
+    import time
+
+    import psutil
+
+    from synthgen.run.ray_exec import AGENTS
+
+    files = [tmp_path / f"port_{k}" for k in range(3)]
+    parent = subprocess.Popen(["sh", "-c", f'"{sys.executable}" "{AGENTS}" metrics {" ".join(map(str, files))} & wait'])
+    try:
+        deadline = time.monotonic() + 30
+        while not all(f.exists() for f in files) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [f.read_text() for f in files] == ["-1"] * 3
+        assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f.name for f in files)  # no temporary left
+        (child,) = psutil.Process(parent.pid).children()
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+        child.wait(timeout=15)  # psutil.TimeoutExpired if it outlives its parent
+    finally:
+        if parent.poll() is None:
+            parent.kill()

@@ -31,6 +31,7 @@ import os  # noqa: E402
 import runpy  # noqa: E402
 import signal  # noqa: E402
 import socket  # noqa: E402
+import time  # noqa: E402
 
 PR_SET_PDEATHSIG = 1  # prctl: a signal for this process when its parent (the raylet) dies
 
@@ -42,26 +43,36 @@ def _announce(path: str, port: int) -> None:
     os.replace(tmp, path)  # the raylet polls for the file: never let it read half of one
 
 
-def _stop_with_parent() -> None:
+def _stop_with_parent() -> int:
+    """Exit on SIGTERM (the raylet stopping its agents) and when the raylet dies: Linux signals
+    us (prctl); elsewhere the waits below look at the parent once a second. Returns its pid."""
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     try:
         ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     except (OSError, AttributeError):
         pass
-    if os.getppid() == 1:  # the raylet died before prctl: nothing will signal us
+    parent = os.getppid()
+    if parent == 1:  # the raylet died before prctl: nothing will signal us
+        os._exit(0)
+    return parent
+
+
+def _exit_if_orphaned(parent: int) -> None:
+    if os.getppid() != parent:
         os._exit(0)
 
 
 def metrics(port_files: list[str]) -> None:
-    _stop_with_parent()
+    parent = _stop_with_parent()
     for path in port_files:
         _announce(path, -1)
     while True:
-        signal.pause()
+        time.sleep(1.0)
+        _exit_if_orphaned(parent)
 
 
 def runtime_env(port_file: str, agent: str, args: list[str]) -> None:
-    _stop_with_parent()
+    parent = _stop_with_parent()
     ip = next((a.split("=", 1)[1] for a in args if a.startswith("--node-ip-address=")), "127.0.0.1")
     family = socket.AF_INET6 if ":" in ip else socket.AF_INET
     waiting = socket.socket(family, socket.SOCK_STREAM)
@@ -71,7 +82,13 @@ def runtime_env(port_file: str, agent: str, args: list[str]) -> None:
     port = waiting.getsockname()[1]
     args = [a for a in args if not a.startswith("--runtime-env-agent-port=")] + [f"--runtime-env-agent-port={port}"]
     _announce(port_file, port)
-    first, _ = waiting.accept()  # the raylet's first request: now the agent is needed
+    waiting.settimeout(1.0)
+    while True:
+        try:
+            first, _ = waiting.accept()  # the raylet's first request: now the agent is needed
+            break
+        except socket.timeout:
+            _exit_if_orphaned(parent)
     # Bound but not listening, with SO_REUSEADDR, the port stays ours until the agent binds it
     # (it sets the option too) and listens.
     reserved = socket.socket(family, socket.SOCK_STREAM)
