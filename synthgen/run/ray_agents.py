@@ -21,13 +21,13 @@ milliseconds, without importing synthgen or Ray.
 
 from __future__ import annotations
 
+import os  # (os and sys are loaded before any script: nothing is looked up in this folder yet)
 import sys
 
-if sys.path and sys.path[0] == __file__.rpartition("/")[0]:
+if sys.path and os.path.abspath(sys.path[0]) == os.path.dirname(os.path.abspath(__file__)):
     del sys.path[0]  # this folder's modules (job.py, lock.py, ...) must not shadow any other
 
 import ctypes  # noqa: E402
-import os  # noqa: E402
 import runpy  # noqa: E402
 import signal  # noqa: E402
 import socket  # noqa: E402
