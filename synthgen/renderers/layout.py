@@ -24,6 +24,7 @@ Conventions:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -44,8 +45,16 @@ class TextLayout:
     text: str
     kind: str = "straight"  # straight | arc | sine | vertical | shaped
     # Points along the baseline (m x 2, mask coordinates) for decorations such as underlines;
-    # None where a baseline does not apply (vertical text).
-    baseline: np.ndarray | None = None
+    # None where a baseline does not apply (vertical text). May be given as a function that
+    # makes them: `baseline` calls it on first use (most layouts are never underlined).
+    _baseline: np.ndarray | Callable[[], np.ndarray] | None = None
+
+    @property
+    def baseline(self) -> np.ndarray | None:
+        b = self._baseline
+        if callable(b):
+            b = self._baseline = b()
+        return b
 
     @property
     def vertical(self) -> bool:
@@ -226,8 +235,11 @@ def curved(path: str, index: int, size: int, text: str, kind: str = "arc", bend:
     dy = (b0[1] + b1[1] + b2[1] + b3[1] - a0[1] - a1[1] - a2[1] - a3[1]) / 4.0
     angle = math.atan2(dy, dx) if n > 1 and math.hypot(dx, dy) > 1e-6 else 0.0
     quad = oriented_quad(chars, angle)
-    bx, by, _ = curve(np.linspace(-total / 2.0, total / 2.0, max(2, n * 2 + 1)))
-    baseline = (np.stack([bx, by], axis=1) - lo).astype(np.float32)
+
+    def baseline() -> np.ndarray:
+        bx, by, _ = curve(np.linspace(-total / 2.0, total / 2.0, max(2, n * 2 + 1)))
+        return (np.stack([bx, by], axis=1) - lo).astype(np.float32)
+
     return TextLayout(canvas, chars, quad, text, kind, baseline)
 
 
