@@ -7,7 +7,9 @@ drift in the machine's load falls on both alike; then Ray's fixed costs, phase b
     python scripts/bench_ray.py --against /tmp/wt_old ...   # also Ray from another checkout
 
 Prints one line per run and a summary (median walls, the ratio process/ray = Ray's speed as a
-share of the process executor's); --out writes every figure as JSON. Each run renders into a
+share of the process executor's, and when the first shard was done and how long the command ran
+after the last one, from the shard files' mtimes: where a per-command Ray's start and shutdown
+show); --out writes every figure as JSON. Each run renders into a
 fresh temporary folder (deleted afterwards), so nothing is resumed.
 
 --against DIR (a checkout of synthgen, e.g. `git worktree add /tmp/wt_old HEAD~1`; repeatable):
@@ -46,17 +48,23 @@ def run_render(pipeline: str, n: int, workers: int, executor: str, extra: list[s
     out = tempfile.mkdtemp(prefix=f"bench_ray_{executor}_")
     try:
         before = os.times()
-        t0 = time.perf_counter()
+        t0, start_ns = time.perf_counter(), time.time_ns()
         p = subprocess.run([*SYNTHGEN, "render", pipeline, "--n", str(n), "--workers",
                             str(workers), "--executor", executor, "--out", out, "-q", *extra],
                            capture_output=True, text=True, cwd=tree, env=tree_env(tree))
         wall = time.perf_counter() - t0
+        end_ns = time.time_ns()
         after = os.times()
         if p.returncode != 0:
             raise SystemExit(f"{executor} run failed ({p.returncode}): {p.stderr.strip()[-500:]}")
         digest = json.load(open(os.path.join(out, "manifest.json")))
         shas = [s.get("sha256") for s in digest.get("shards", [])]
+        # when each shard was finished (its file's mtime: written, then renamed): the start
+        # before the first one and the tail after the last, with no instrumentation in the job
+        done = sorted(os.stat(os.path.join(out, s["name"])).st_mtime_ns for s in digest.get("shards", []))
         return {"executor": executor, "tree": tree, "wall_s": wall, "samples_per_s": n / wall,
+                "first_shard_done_s": (done[0] - start_ns) / 1e9 if done else None,
+                "last_shard_to_exit_s": (end_ns - done[-1]) / 1e9 if done else None,
                 # children's CPU: the driver and the pool's workers (Ray's workers are the
                 # raylet's children and are not counted here)
                 "children_cpu_s": (after.children_user - before.children_user) + (after.children_system - before.children_system),
@@ -101,7 +109,9 @@ def main() -> None:
             res = run_render(a.pipeline, a.n, a.workers, ex, extra, tree)
             res["label"], res["round"], res["load_before"] = label, r, l0
             runs.append(res)
-            print(f"{label:12s} wall {res['wall_s']:7.2f} s  {res['samples_per_s']:7.1f} samples/s  load {l0:.2f}", flush=True)
+            print(f"{label:12s} wall {res['wall_s']:7.2f} s  {res['samples_per_s']:7.1f} samples/s  first shard done "
+                  f"{res['first_shard_done_s']:.2f} s, last shard to exit {res['last_shard_to_exit_s']:.2f} s  load {l0:.2f}",
+                  flush=True)
         if a.ray_address:
             continue
         for label, ex, tree in kinds:
@@ -120,6 +130,10 @@ def main() -> None:
                "pair_ratios": pairs, "same_shards": same,
                "median_fixed_cost": {x: {k: statistics.median(c[k] for c in costs if c["label"] == x)
                                          for k in costs[0] if k not in ("label",)} for x in pairs} if costs else None}
+    for key in ("first_shard_done_s", "last_shard_to_exit_s"):
+        summary[f"median_{key}"] = {x: statistics.median(r[key] for r in runs if r["label"] == x) for x in labels}
+    print("median first shard done: " + ", ".join(f"{x} {v:.2f} s" for x, v in summary["median_first_shard_done_s"].items())
+          + "; last shard to exit: " + ", ".join(f"{x} {v:.2f} s" for x, v in summary["median_last_shard_to_exit_s"].items()))
     for x in pairs:
         print(f"median wall: process {med['process']:.2f} s, {x} {med[x]:.2f} s; at "
               f"{summary['ratio_process_over_ray'][x]:.3f}x the process executor (pairs "
