@@ -14,7 +14,8 @@ def _walk_with_numpy(tile, u, v, lo, hi, contrast):
     """Every pixel of the walk at once (the rows and columns from the _WALK tables), luma in
     float64, the first that contrasts."""
     h, w = tile.shape[:2]
-    p = tile[(((v + styles._WALK_V) % 1.0) * (h - 1)).astype(np.intp), (((u + styles._WALK_U) % 1.0) * (w - 1)).astype(np.intp)]
+    wv, wu = np.array(styles._WALK_V), np.array(styles._WALK_U)
+    p = tile[(((v + wv) % 1.0) * (h - 1)).astype(np.intp), (((u + wu) % 1.0) * (w - 1)).astype(np.intp)]
     c = p.astype(np.float64)
     y = 0.299 * c[:, 0] + 0.587 * c[:, 1] + 0.114 * c[:, 2]
     ok = np.flatnonzero((y <= lo - contrast) | (y >= hi + contrast))

@@ -17,18 +17,11 @@ static PyObject *forward_exact(PyObject *self, PyObject *args)
     Py_ssize_t H, W;
     if (!PyArg_ParseTuple(args, "OOOnndi", &oq, &op, &of, &H, &W, &tol, &iters))
         return NULL;
-    Py_buffer bq, bp, bf;
-    if (typed_get(oq, &bq, "d", 1) < 0)
+    PyObject *arr[3] = {oq, op, of};
+    Py_buffer b[3];
+    if (typed_get_all(arr, b, "ddf", "100", 3) < 0)
         Py_RETURN_NOTIMPLEMENTED;
-    if (typed_get(op, &bp, "d", 0) < 0) {
-        PyBuffer_Release(&bq);
-        Py_RETURN_NOTIMPLEMENTED;
-    }
-    if (typed_get(of, &bf, "f", 0) < 0) {
-        PyBuffer_Release(&bq);
-        PyBuffer_Release(&bp);
-        Py_RETURN_NOTIMPLEMENTED;
-    }
+    Py_buffer bq = b[0], bp = b[1], bf = b[2];
     Py_ssize_t m = bq.len / (2 * (Py_ssize_t)sizeof(double));
     PyObject *result = Py_NotImplemented;
     double *q = (double *)bq.buf, *nw = NULL;
@@ -76,9 +69,7 @@ static PyObject *forward_exact(PyObject *self, PyObject *args)
     result = Py_None;
 done:
     PyMem_Free(nw);
-    PyBuffer_Release(&bq);
-    PyBuffer_Release(&bp);
-    PyBuffer_Release(&bf);
+    release_all(b, 3);
     Py_XINCREF(result);
     return result;
 }

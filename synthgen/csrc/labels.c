@@ -16,13 +16,11 @@ static PyObject *label_round(PyObject *self, PyObject *args)
         PyErr_Clear();
         Py_RETURN_NOTIMPLEMENTED;
     }
-    Py_buffer b64, b32;
-    if (typed_get(o64, &b64, "d", 1) < 0)
+    PyObject *arr[2] = {o64, o32};
+    Py_buffer b[2];
+    if (typed_get_all(arr, b, "df", "11", 2) < 0)
         Py_RETURN_NOTIMPLEMENTED;
-    if (typed_get(o32, &b32, "f", 1) < 0) {
-        PyBuffer_Release(&b64);
-        Py_RETURN_NOTIMPLEMENTED;
-    }
+    Py_buffer b64 = b[0], b32 = b[1];
     PyObject *out = NULL;
     Py_ssize_t total = b64.len / 8, k = 0;
     double *d64 = (double *)b64.buf;
@@ -64,8 +62,7 @@ refuse:
     out = Py_NotImplemented;
     Py_INCREF(out);
 done:
-    PyBuffer_Release(&b64);
-    PyBuffer_Release(&b32);
+    release_all(b, 2);
     return out;
 }
 

@@ -49,6 +49,12 @@ static int views_get_all(PyObject *const *o, View *v, const int *channels, const
     return 0;
 }
 
+static void views_release(View *v, int n)
+{
+    for (int i = 0; i < n; i++)
+        PyBuffer_Release(&v[i].buf);
+}
+
 /* -- scene placement (synthgen/renderers/scene.py: SceneRenderer._place) ---------------------------- */
 
 /* dilate3(src, dst): cv2.dilate(src, 3 x 3 ones) of a 2-D uint8 image into dst (the same shape):
@@ -61,13 +67,12 @@ static PyObject *dilate3(PyObject *self, PyObject *args)
         PyErr_Clear();
         Py_RETURN_NOTIMPLEMENTED;
     }
-    View a, b;
-    if (view_get(os, &a, 1, 0) < 0)
+    PyObject *arr[2] = {os, od};
+    static const int one[2] = {1, 1};
+    View v[2];
+    if (views_get_all(arr, v, one, "01", 2) < 0)
         Py_RETURN_NOTIMPLEMENTED;
-    if (view_get(od, &b, 1, 1) < 0) {
-        PyBuffer_Release(&a.buf);
-        Py_RETURN_NOTIMPLEMENTED;
-    }
+    View a = v[0], b = v[1];
     PyObject *out = Py_None;
     unsigned char *hm = NULL; /* each row's 3-wide maxima, then 3 rows of those: separable */
     if (a.h != b.h || a.w != b.w || a.p == b.p || a.w == 0 || a.h == 0 ||
@@ -97,8 +102,7 @@ static PyObject *dilate3(PyObject *self, PyObject *args)
         }
     }
     PyMem_Free(hm);
-    PyBuffer_Release(&a.buf);
-    PyBuffer_Release(&b.buf);
+    views_release(v, 2);
     Py_INCREF(out);
     return out;
 }
@@ -138,8 +142,7 @@ static PyObject *grid_place(PyObject *self, PyObject *args)
                     g->p[(ky + y) * g->rs + (kx + x) * g->ps] |= f->p[y * f->rs + x * f->ps];
         out = hit ? Py_False : Py_True;
     }
-    for (int i = 0; i < 3; i++)
-        PyBuffer_Release(&v[i].buf);
+    views_release(v, 3);
     Py_INCREF(out);
     return out;
 }
@@ -181,22 +184,19 @@ static PyObject *blend(PyObject *self, PyObject *args)
     if (col[0] != cr || col[1] != cg || col[2] != cb || col[0] < 0 || col[1] < 0 || col[2] < 0 || col[0] > 255 ||
         col[1] > 255 || col[2] > 255)
         Py_RETURN_NOTIMPLEMENTED; /* the integer form holds for integer colours 0..255 */
-    View img, a;
-    if (view_get(oimg, &img, 3, 1) < 0)
+    PyObject *arr[2] = {oimg, oa};
+    static const int chans[2] = {3, 1};
+    View v[2];
+    if (views_get_all(arr, v, chans, "10", 2) < 0)
         Py_RETURN_NOTIMPLEMENTED;
-    if (view_get(oa, &a, 1, 0) < 0) {
-        PyBuffer_Release(&img.buf);
-        Py_RETURN_NOTIMPLEMENTED;
-    }
+    View img = v[0], a = v[1];
     if (a.h != img.h || a.w != img.w || img.ps != 3) {
-        PyBuffer_Release(&img.buf);
-        PyBuffer_Release(&a.buf);
+        views_release(v, 2);
         Py_RETURN_NOTIMPLEMENTED;
     }
     unsigned char *a3 = PyMem_Malloc(6 * (img.w ? img.w : 1)), *c3 = a3 + 3 * (img.w ? img.w : 1);
     if (a3 == NULL) {
-        PyBuffer_Release(&img.buf);
-        PyBuffer_Release(&a.buf);
+        views_release(v, 2);
         return PyErr_NoMemory();
     }
     Py_BEGIN_ALLOW_THREADS
@@ -221,8 +221,7 @@ static PyObject *blend(PyObject *self, PyObject *args)
     }
     Py_END_ALLOW_THREADS
     PyMem_Free(a3);
-    PyBuffer_Release(&img.buf);
-    PyBuffer_Release(&a.buf);
+    views_release(v, 2);
     Py_RETURN_NONE;
 }
 
@@ -245,22 +244,14 @@ static PyObject *blend_field(PyObject *self, PyObject *args)
     PyObject *oimg, *oa, *ofield;
     if (!PyArg_ParseTuple(args, "OOO", &oimg, &oa, &ofield))
         return NULL;
-    View img, a, f;
-    if (view_get(oimg, &img, 3, 1) < 0)
+    PyObject *arr[3] = {oimg, oa, ofield};
+    static const int chans[3] = {3, 1, 3};
+    View v[3];
+    if (views_get_all(arr, v, chans, "100", 3) < 0)
         Py_RETURN_NOTIMPLEMENTED;
-    if (view_get(oa, &a, 1, 0) < 0) {
-        PyBuffer_Release(&img.buf);
-        Py_RETURN_NOTIMPLEMENTED;
-    }
-    if (view_get(ofield, &f, 3, 0) < 0) {
-        PyBuffer_Release(&img.buf);
-        PyBuffer_Release(&a.buf);
-        Py_RETURN_NOTIMPLEMENTED;
-    }
+    View img = v[0], a = v[1], f = v[2];
     if (a.h != img.h || a.w != img.w || f.h != img.h || f.w != img.w) {
-        PyBuffer_Release(&img.buf);
-        PyBuffer_Release(&a.buf);
-        PyBuffer_Release(&f.buf);
+        views_release(v, 3);
         Py_RETURN_NOTIMPLEMENTED;
     }
     float af[256];
@@ -289,9 +280,7 @@ static PyObject *blend_field(PyObject *self, PyObject *args)
     }
     Py_END_ALLOW_THREADS
     PyMem_Free(a3);
-    PyBuffer_Release(&img.buf);
-    PyBuffer_Release(&a.buf);
-    PyBuffer_Release(&f.buf);
+    views_release(v, 3);
     Py_RETURN_NONE;
 }
 
@@ -304,20 +293,16 @@ static PyObject *colour_map(PyObject *self, PyObject *args)
     PyObject *oramp, *oout;
     if (!PyArg_ParseTuple(args, "(ddd)(ddd)OO", &c0[0], &c0[1], &c0[2], &c1[0], &c1[1], &c1[2], &oramp, &oout))
         return NULL;
-    Py_buffer br, bo;
-    if (typed_get(oramp, &br, "f", 0) < 0)
+    PyObject *arr[2] = {oramp, oout};
+    Py_buffer b[2];
+    if (typed_get_all(arr, b, "fB", "01", 2) < 0)
         Py_RETURN_NOTIMPLEMENTED;
-    if (typed_get(oout, &bo, "B", 1) < 0) {
-        PyBuffer_Release(&br);
-        Py_RETURN_NOTIMPLEMENTED;
-    }
-    if (br.len != 256 * 4 || bo.len != 256 * 3) {
-        PyBuffer_Release(&br);
-        PyBuffer_Release(&bo);
+    if (b[0].len != 256 * 4 || b[1].len != 256 * 3) {
+        release_all(b, 2);
         Py_RETURN_NOTIMPLEMENTED;
     }
-    const float *r = (const float *)br.buf;
-    unsigned char *o = (unsigned char *)bo.buf;
+    const float *r = (const float *)b[0].buf;
+    unsigned char *o = (unsigned char *)b[1].buf;
     for (int c = 0; c < 3; c++) {
         float a = (float)c0[c], b = (float)c1[c], base = a + 0.5f, d = b - a;
         for (int v = 0; v < 256; v++) {
@@ -326,8 +311,7 @@ static PyObject *colour_map(PyObject *self, PyObject *args)
             o[3 * v + c] = (unsigned char)(int)x;
         }
     }
-    PyBuffer_Release(&br);
-    PyBuffer_Release(&bo);
+    release_all(b, 2);
     Py_RETURN_NONE;
 }
 
@@ -347,23 +331,20 @@ static PyObject *gray(PyObject *self, PyObject *args)
     PyObject *oimg, *oout;
     if (!PyArg_ParseTuple(args, "OO", &oimg, &oout))
         return NULL;
-    View img, out;
-    if (view_get(oimg, &img, 3, 0) < 0)
+    PyObject *arr[2] = {oimg, oout};
+    static const int chans[2] = {3, 1};
+    View v[2];
+    if (views_get_all(arr, v, chans, "01", 2) < 0)
         Py_RETURN_NOTIMPLEMENTED;
-    if (view_get(oout, &out, 1, 1) < 0) {
-        PyBuffer_Release(&img.buf);
-        Py_RETURN_NOTIMPLEMENTED;
-    }
+    View img = v[0], out = v[1];
     if (out.h != img.h || out.w != img.w) {
-        PyBuffer_Release(&img.buf);
-        PyBuffer_Release(&out.buf);
+        views_release(v, 2);
         Py_RETURN_NOTIMPLEMENTED;
     }
     for (Py_ssize_t r = 0; r < img.h; r++)
         for (Py_ssize_t c = 0; c < img.w; c++)
             out.p[r * out.rs + c * out.ps] = (unsigned char)gray_of(img.p + r * img.rs + c * img.ps);
-    PyBuffer_Release(&img.buf);
-    PyBuffer_Release(&out.buf);
+    views_release(v, 2);
     Py_RETURN_NONE;
 }
 
@@ -378,24 +359,20 @@ static PyObject *hist_of(PyObject *args, int channels)
     int level;
     if (!PyArg_ParseTuple(args, "OOiO", &oimg, &oa, &level, &oout))
         return NULL;
-    View img, a;
+    PyObject *arr[2] = {oimg, oa};
+    const int chans[2] = {channels, 1};
+    View vw[2];
     Py_buffer out;
-    if (view_get(oimg, &img, channels, 0) < 0)
+    if (views_get_all(arr, vw, chans, "00", 2) < 0)
         Py_RETURN_NOTIMPLEMENTED;
-    if (view_get(oa, &a, 1, 0) < 0) {
-        PyBuffer_Release(&img.buf);
-        Py_RETURN_NOTIMPLEMENTED;
-    }
-    if (PyObject_GetBuffer(oout, &out, PyBUF_WRITABLE | PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) < 0) {
-        PyErr_Clear();
-        PyBuffer_Release(&img.buf);
-        PyBuffer_Release(&a.buf);
+    View img = vw[0], a = vw[1];
+    if (typed_get(oout, &out, "f", 1) < 0) {
+        views_release(vw, 2);
         Py_RETURN_NOTIMPLEMENTED;
     }
-    if (a.h != img.h || a.w != img.w || out.len != 256 * 4 || out.itemsize != 4 || !out.format ||
-        strcmp(out.format, "f") != 0 || img.h * img.w >= (1 << 24) || level < 1 || level > 255) {
-        PyBuffer_Release(&img.buf);
-        PyBuffer_Release(&a.buf);
+    if (a.h != img.h || a.w != img.w || out.len != 256 * 4 || img.h * img.w >= (1 << 24) || level < 1 ||
+        level > 255) {
+        views_release(vw, 2);
         PyBuffer_Release(&out);
         Py_RETURN_NOTIMPLEMENTED;
     }
@@ -419,8 +396,7 @@ static PyObject *hist_of(PyObject *args, int channels)
     float *o = (float *)out.buf;
     for (int v = 0; v < 256; v++)
         o[v] = (float)h[v];
-    PyBuffer_Release(&img.buf);
-    PyBuffer_Release(&a.buf);
+    views_release(vw, 2);
     PyBuffer_Release(&out);
     Py_RETURN_NONE;
 }

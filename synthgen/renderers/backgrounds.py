@@ -346,6 +346,12 @@ def _photo_background(d: Draws, width: int, height: int, busy: float = 0.0) -> n
 PAPER_TONES = ((246, 243, 235), (250, 250, 248), (238, 228, 200), (222, 214, 196), (205, 180, 140), (232, 236, 240))
 
 
+def solid(height: int, width: int, colour) -> np.ndarray:
+    """A height x width RGB image of one colour (uint8 channel values): a memset per channel,
+    merged; ~30x faster than broadcasting the colour triple (numpy copies 3 bytes at a time)."""
+    return cv2.merge([np.full((height, width), c, np.uint8) for c in colour])
+
+
 def _at(d: Draws, name: str, hi: int) -> int:
     """A crop offset in 0..hi; a pinned one past the end (the factor's range is the union over
     texture and frame sizes) is clamped, so the crop keeps the frame's size."""
@@ -442,8 +448,7 @@ def render_background(d: Draws, weights: dict[str, float], folders: list[str], w
     c0 = [d.uniform("background.color0.r", 0, 255), d.uniform("background.color0.g", 0, 255),
           d.uniform("background.color0.b", 0, 255)]
     if kind == "plain":
-        # per-channel memset + merge: ~30x faster than broadcasting a colour with np.full
-        return cv2.merge([np.full((height, width), int(round(v)), np.uint8) for v in c0])
+        return solid(height, width, [int(round(v)) for v in c0])
     c1 = [d.uniform("background.color1.r", 0, 255), d.uniform("background.color1.g", 0, 255),
           d.uniform("background.color1.b", 0, 255)]
     if kind == "fractal":

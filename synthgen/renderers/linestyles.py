@@ -388,7 +388,7 @@ def draw_sign(d: Draws, name: str, img: np.ndarray, poly: np.ndarray, texture_p:
     """A sign under a scene item: the polygon `poly` (its grown box on the item's plane) filled
     with a plain colour or a shipped photo texture, sometimes with a border. Drawn before the
     text, so the text colour is chosen against it."""
-    from .backgrounds import _photo_background
+    from .backgrounds import _photo_background, solid
 
     H, W = img.shape[:2]
     x0, y0 = np.floor(poly.min(axis=0)).astype(int)
@@ -407,8 +407,7 @@ def draw_sign(d: Draws, name: str, img: np.ndarray, poly: np.ndarray, texture_p:
     if textured:
         field = _photo_background(_Prefixed(d, f"{name}.sign"), x1 - x0, y1 - y0)
     else:
-        # per-channel memset + merge: broadcasting a colour triple makes numpy copy 3 bytes at a time
-        field = cv2.merge([np.full((y1 - y0, x1 - x0), c, np.uint8) for c in col])
+        field = solid(y1 - y0, x1 - x0, col)
     blend_field(img[y0:y1, x0:x1], mask, field)
     if border:
         cv2.polylines(img[y0:y1, x0:x1], [pts], True, bcol, int(bth), lineType=cv2.LINE_AA, shift=2)

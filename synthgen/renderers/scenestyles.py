@@ -25,6 +25,7 @@ import numpy as np
 
 from ..draws import Draws
 from . import linestyles as LS
+from .backgrounds import solid
 from .glyphs import Layout, compose_line, layout_line
 from .layout import box_quads
 from .styles import contrasting, ink_contrasting, luma, luma_under
@@ -94,9 +95,7 @@ def paint(d: Draws, name: str, sc, contrast: float):
 
     def style(roi: np.ndarray, a: np.ndarray, color) -> np.ndarray | None:
         if ext is not None:
-            # per-channel memset + merge (a colour triple broadcast copies 3 bytes at a time)
-            side = cv2.merge([np.full(roi.shape[:2], c, np.uint8)
-                              for c in contrasting(d, f"{name}.style.extrude_color", luma(color), contrast / 2)])
+            side = solid(*roi.shape[:2], contrasting(d, f"{name}.style.extrude_color", luma(color), contrast / 2))
             LS.blend_field(roi, LS.extrusion(a, *ext), side)
         if fill is None:
             return None

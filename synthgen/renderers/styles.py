@@ -138,11 +138,10 @@ def ink_contrasting(d: Draws, name: str, under: np.ndarray, contrast: float, q: 
 
 
 PHOTO_COLOUR_TRIES = 64
-# the walk's steps k * 0.381966 (rows) and k * 0.618034 (columns), k = 0..PHOTO_COLOUR_TRIES-1:
-# the same float64 products the walk took one pixel at a time
-_WALK = np.arange(PHOTO_COLOUR_TRIES, dtype=np.float64)
-_WALK_V, _WALK_U = _WALK * 0.381966, _WALK * 0.618034
-_WALK_V_L, _WALK_U_L = _WALK_V.tolist(), _WALK_U.tolist()
+# the walk's steps k * 0.381966 (rows) and k * 0.618034 (columns), k = 0..PHOTO_COLOUR_TRIES-1,
+# as float64 products
+_WALK_V = [k * 0.381966 for k in range(PHOTO_COLOUR_TRIES)]
+_WALK_U = [k * 0.618034 for k in range(PHOTO_COLOUR_TRIES)]
 
 
 def photo_contrasting(d: Draws, name: str, under: np.ndarray, contrast: float, q: float = 10.0):
@@ -161,10 +160,10 @@ def photo_contrasting(d: Draws, name: str, under: np.ndarray, contrast: float, q
     # the walk one pixel at a time in plain Python, stopping at the first that contrasts (most
     # calls stop within a few; a fifth find none): each pixel of the walk is a page of the tile
     # to touch, and numpy calls on the whole walk cost more than the few pixels read. The
-    # same float64 operations as the table _WALK_V / _WALK_U and `luma`, in their order.
+    # same float64 operations as `luma`, in its order.
     lo_c, hi_c = lo - contrast, hi + contrast
     for k in range(PHOTO_COLOUR_TRIES):
-        r, g, b = t[int(((v + _WALK_V_L[k]) % 1.0) * (h - 1)), int(((u + _WALK_U_L[k]) % 1.0) * (w - 1))].tolist()
+        r, g, b = t[int(((v + _WALK_V[k]) % 1.0) * (h - 1)), int(((u + _WALK_U[k]) % 1.0) * (w - 1))].tolist()
         y = 0.299 * r + 0.587 * g + 0.114 * b
         if y <= lo_c or y >= hi_c:
             return r, g, b
