@@ -218,6 +218,9 @@ def main() -> int:
     ap.add_argument("--chunk", type=int, default=250, help="samples a turn with --against (default 250)")
     ap.add_argument("--prime", action="store_true", help="with --steady: one untimed pass first (warms the machine cache)")
     ap.add_argument("--stages", action="store_true", help="cProfile of steady samples, grouped by stage")
+    ap.add_argument("--bytecode", choices=("compile", "as-is"), default="compile",
+                    help="with --steady: compile: write the checkouts' missing synthgen bytecode first, as a wheel "
+                    "install has it (default; synthgen/bench.py `bytecode`); as-is: leave them alone")
     a = ap.parse_args()
     if a.steady or a.stages:
         ov = parse_set(a.sets) if a.sets else {}
@@ -225,6 +228,11 @@ def main() -> int:
             stages(a.pipeline, a.warm, a.n or 1000, ov)
             return 0
         trees = [None] + ([a.against] if a.against else [])
+        from synthgen.bench import bytecode
+
+        for t in trees:
+            c = bytecode(t, compile=a.bytecode == "compile")
+            print(f"bytecode [{t or 'this checkout'}]: {c['cached']}/{c['modules']} modules")
         if a.prime:
             steady(a.pipeline, trees, 1, 0, 1, ov)
         steady(a.pipeline, trees, a.warm, a.n or 3000, a.chunk, ov)

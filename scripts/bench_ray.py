@@ -16,6 +16,12 @@ fresh temporary folder (deleted afterwards), so nothing is resumed.
 each round also runs the Ray render (and its fixed-cost probe) with DIR's synthgen, and the
 round's runs rotate their order (process, ray, ray@DIR; then ray, ray@DIR, process; ...). A
 run uses a tree by running in it with it first on PYTHONPATH (Ray's workers inherit both).
+
+--bytecode compile (the default) writes each tree's missing synthgen bytecode first, as an
+installed wheel has it; `as-is` leaves the trees as they are. Without it (an editable checkout in
+a shell with PYTHONDONTWRITEBYTECODE=1) every fresh interpreter compiles synthgen from source,
+which a Ray run pays in its driver and in each new worker and the process executor once
+(synthgen/bench.py, `bytecode`). The figures record how many modules had bytecode.
 """
 
 from __future__ import annotations
@@ -92,6 +98,9 @@ def main() -> None:
                     "starting a local one per run; the fixed costs are then skipped")
     ap.add_argument("--against", action="append", default=[], metavar="DIR",
                     help="another checkout of synthgen: each round also runs its Ray render (repeatable)")
+    ap.add_argument("--bytecode", choices=("compile", "as-is"), default="compile",
+                    help="compile: write the trees' missing synthgen bytecode first, as a wheel install has it "
+                    "(default); as-is: leave the trees alone")
     ap.add_argument("--out", help="write the figures here as JSON")
     ap.add_argument("extra", nargs="*", help="more render options (after --)")
     a = ap.parse_args()
@@ -99,6 +108,12 @@ def main() -> None:
     kinds = [("process", "process", HERE), ("ray", "ray", HERE)]
     for tree in a.against:
         kinds.append((f"ray@{os.path.basename(os.path.abspath(tree))}", "ray", os.path.abspath(tree)))
+    sys.path.insert(0, HERE)
+    from synthgen.bench import bytecode
+
+    compiled = {tree: bytecode(tree, compile=a.bytecode == "compile") for tree in dict.fromkeys(t for *_, t in kinds)}
+    print("bytecode (modules with it): " + ", ".join(f"{x} {c['cached']}/{c['modules']}" for x, c in compiled.items()),
+          flush=True)
     runs, costs = [], []
     for r in range(a.repeat):
         k = r % len(kinds)
@@ -141,7 +156,7 @@ def main() -> None:
     print(f"shards identical: {same}")
     if a.out:
         with open(a.out, "w") as f:
-            json.dump({"args": vars(a), "runs": runs, "fixed_costs": costs, "summary": summary}, f, indent=1)
+            json.dump({"args": vars(a), "bytecode": compiled, "runs": runs, "fixed_costs": costs, "summary": summary}, f, indent=1)
 
 if __name__ == "__main__":
     main()
