@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from importlib.util import cache_from_source
 
 from synthgen.bench import bytecode
 
@@ -20,8 +21,8 @@ def _loads_bytecode(tmp_path, module: str) -> bool:
     env = {**os.environ, "PYTHONPATH": str(tmp_path), "PYTHONDONTWRITEBYTECODE": "1"}
     p = subprocess.run([sys.executable, "-v", "-c", f"import {module}"], capture_output=True, text=True, env=env,
                        cwd=str(tmp_path), check=True)
-    name = module.rsplit(".", 1)[-1]
-    return any(line.startswith("# code object from") and f"{name}.{sys.implementation.cache_tag}.pyc" in line for line in p.stderr.splitlines())
+    pyc = cache_from_source(str(tmp_path.joinpath(*module.split(".")).with_suffix(".py")))
+    return f"# code object from '{pyc}'" in p.stderr.splitlines()
 
 
 def test_counts_then_compiles(tmp_path):
