@@ -169,7 +169,8 @@ def test_lean_ray_agents_stand_in_and_start_on_demand():
 
 def test_metrics_stand_in_announces_and_dies_with_its_raylet(tmp_path):
     """The stand-in writes -1 to every port file it is given (whole files: written aside and
-    renamed), and exits when its parent (the raylet) is killed outright."""
+    renamed), and exits when its parent (the raylet) is killed outright. An option the raylet
+    appends (with RAY_enable_metrics_collection=0: --disable-metrics-collection) is not a file."""
     import signal
     import subprocess
     import time
@@ -179,7 +180,8 @@ def test_metrics_stand_in_announces_and_dies_with_its_raylet(tmp_path):
     from synthgen.run.ray_exec import AGENTS
 
     files = [tmp_path / f"port_{k}" for k in range(3)]
-    parent = subprocess.Popen(["sh", "-c", f'"{sys.executable}" "{AGENTS}" metrics {" ".join(map(str, files))} & wait'])
+    parent = subprocess.Popen(["sh", "-c", f'"{sys.executable}" "{AGENTS}" metrics {" ".join(map(str, files))} '
+                               '--disable-metrics-collection & wait'], cwd=tmp_path)
     try:
         deadline = time.monotonic() + 30
         while not all(f.exists() for f in files) and time.monotonic() < deadline:

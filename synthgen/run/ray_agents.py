@@ -62,10 +62,11 @@ def _exit_if_orphaned(parent: int) -> None:
         os._exit(0)
 
 
-def metrics(port_files: list[str]) -> None:
+def metrics(args: list[str]) -> None:
     parent = _stop_with_parent()
-    for path in port_files:
-        _announce(path, -1)
+    for path in args:
+        if not path.startswith("-"):  # the raylet may append options (--disable-metrics-collection)
+            _announce(path, -1)
     while True:
         time.sleep(1.0)
         _exit_if_orphaned(parent)
