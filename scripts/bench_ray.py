@@ -37,7 +37,7 @@ import tempfile
 import time
 
 
-SYNTHGEN = [sys.executable, "-c", "import sys; from synthgen.cli import main; sys.exit(main())"]
+SYNTHGEN = [sys.executable, "-c", "from synthgen.cli import entry; entry()"]  # as the console script runs
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
