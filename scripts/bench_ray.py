@@ -37,7 +37,8 @@ import tempfile
 import time
 
 
-SYNTHGEN = [sys.executable, "-c", "from synthgen.cli import entry; entry()"]  # as the console script runs
+# as the console script runs it (cli.entry; a checkout from before it: main())
+SYNTHGEN = [sys.executable, "-c", "import sys, synthgen.cli as c; getattr(c, 'entry', lambda: sys.exit(c.main()))()"]
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
