@@ -15,7 +15,7 @@ FONTS = shipped("fonts")
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 def _range(v: Any) -> Any:
