@@ -113,7 +113,7 @@ def entry() -> None:
     Ray's ~0.5 s tail on the 2-core VM, after everything was written; there the process ends
     once the exit handlers have run (`_end`)."""
     rc = main()
-    if "ray" in sys.modules:
+    if "ray" in sys.modules and isinstance(rc, int):  # (anything else: as sys.exit says it)
         _end(rc)
     sys.exit(rc)
 
