@@ -13,7 +13,7 @@ from, so an editable checkout whose C files changed later falls back instead of 
 code.
 """
 
-import hashlib
+import importlib.util
 import os
 import shutil
 from pathlib import Path
@@ -43,11 +43,12 @@ NATIVE_PARTS = sorted((ROOT / "synthgen" / "csrc").glob("*.c"))  # #included by 
 
 
 def native_source_hash() -> str:
-    """SHA-256 of _native.c and the files it includes, as synthgen/native.py computes it."""
-    h = hashlib.sha256((ROOT / NATIVE_SRC).read_bytes())
-    for part in NATIVE_PARTS:
-        h.update(part.read_bytes())
-    return h.hexdigest()
+    """The hash synthgen/native.py checks the built module against (synthgen/native_source.py,
+    loaded by its path: synthgen is not importable while it builds)."""
+    spec = importlib.util.spec_from_file_location("_synthgen_native_source", ROOT / "synthgen" / "native_source.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.source_hash(ROOT / NATIVE_SRC)
 
 
 native = Extension(

@@ -11,22 +11,14 @@ of `numerics.level()` or a job's versions).
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sys
 from pathlib import Path
 from types import ModuleType
 
+from .native_source import source_hash
+
 SWITCH = "SYNTHGEN_NATIVE"
-
-
-def source_hash(src: Path) -> str:
-    """SHA-256 of `src` (_native.c) and the kernel files it #includes (csrc/*.c, by name), as
-    setup.py records it in the built module."""
-    h = hashlib.sha256(src.read_bytes())
-    for part in sorted(src.with_name("csrc").glob("*.c")):
-        h.update(part.read_bytes())
-    return h.hexdigest()
 
 
 def _load(src: Path = Path(__file__).with_name("_native.c")) -> tuple[ModuleType | None, str]:

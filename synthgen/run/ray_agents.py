@@ -5,10 +5,11 @@ A raylet registers its node, and so lets `ray.init` go on, only once both of its
 written their ports to files in the session folder; each is a Python interpreter importing
 Ray (~0.5-0.7 CPU-s) on the job's CPUs.
 
-- `metrics PORT_FILE...`: in place of the dashboard agent, whose services (metrics export,
-  the dashboard's per-node API, log and job endpoints) such a Ray does not use. It writes -1,
-  Ray's own "not in use" (its agent writes the same when Ray is installed without the
-  dashboard), to each file, and waits until the raylet stops it.
+- `metrics PORT_FILE... [OPTION...]`: in place of the dashboard agent, whose services
+  (metrics export, the dashboard's per-node API, log and job endpoints) such a Ray does not
+  use. It writes -1, Ray's own "not in use" (its agent writes the same when Ray is installed
+  without the dashboard), to each file, and waits until the raylet stops it. Options the
+  raylet appends to the agent's command (`--disable-metrics-collection`) are not files.
 - `runtime-env PORT_FILE AGENT [ARGS...]`: Ray's own runtime-env agent, started when it is
   first needed. The raylet asks it for something only for a task or job with a runtime_env
   (synthgen's tasks have none), so this announces a port at once, listens on it, and on the
