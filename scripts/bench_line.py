@@ -39,7 +39,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 
 def _child(conn, n: int, overrides: dict, pipeline: str) -> None:
@@ -113,18 +114,22 @@ for line in sys.stdin:
 """
 
 
-def steady(pipeline: str, trees: list[str | None], warm: int, n: int, chunk: int, overrides: dict) -> list[dict]:
+def steady(pipeline: str, trees: list[str | None], warm: int, n: int, chunk: int, overrides: dict,
+           pythons: list[str | None] | None = None) -> list[dict]:
     """Start-up and steady-state lines per CPU-second of each checkout (None: this one), their
-    chunks alternating ABBA. Returns one record per checkout."""
+    chunks alternating ABBA; `pythons`: the interpreter running each (None: this one). Returns
+    one record per checkout."""
     import json
     import statistics
     import subprocess
 
     here = str(Path(__file__).resolve().parent.parent)
     procs = []
-    for t in trees:
+    pythons = pythons or [None] * len(trees)
+    labels = [(t or here) + (f" on {py}" if py else "") for t, py in zip(trees, pythons)]
+    for t, py in zip(trees, pythons):
         env = dict(os.environ, PYTHONPATH=t or here)
-        procs.append(subprocess.Popen([sys.executable, "-c", _STEADY_CHILD, pipeline, str(max(1, warm)),
+        procs.append(subprocess.Popen([py or sys.executable, "-c", _STEADY_CHILD, pipeline, str(max(1, warm)),
                                        json.dumps(overrides), repr(time.time())],
                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
                                       cwd=tempfile.gettempdir()))
@@ -155,7 +160,7 @@ def steady(pipeline: str, trees: list[str | None], warm: int, n: int, chunk: int
     out = []
     for j, t in enumerate(trees):
         f = procs[j].first
-        rec = {"tree": t or here, "first_wall_s": f["first_wall"], "first_cpu_s": f["first_cpu"],
+        rec = {"tree": labels[j], "first_wall_s": f["first_wall"], "first_cpu_s": f["first_cpu"],
                "warm_cpu_s": f["warm_cpu"], "lines_per_cpu_s": n / sum(cpu[j]),
                "median_chunk_lines_per_cpu_s": chunk / statistics.median(cpu[j]), "rss_mb": rss[j], "cpu": cpu[j]}
         out.append(rec)
@@ -214,6 +219,10 @@ def main() -> int:
     ap.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE")
     ap.add_argument("--steady", action="store_true", help="start-up to the first sample and steady lines per CPU-s")
     ap.add_argument("--against", metavar="CHECKOUT", help="with --steady: also this checkout, chunks alternating")
+    ap.add_argument("--python", metavar="PY", help="with --steady: the interpreter that runs this checkout (default: "
+                    "this one); the build of CPython matters (a PGO+LTO build runs our Python-heavy code faster)")
+    ap.add_argument("--against-python", metavar="PY", help="with --against: the interpreter that runs that checkout "
+                    "(its dependencies and compiled module must be built for it)")
     ap.add_argument("--warm", type=int, default=3000, help="samples before the steady window (default 3000)")
     ap.add_argument("--chunk", type=int, default=250, help="samples a turn with --against (default 250)")
     ap.add_argument("--prime", action="store_true", help="with --steady: one untimed pass first (warms the machine cache)")
@@ -228,14 +237,22 @@ def main() -> int:
             stages(a.pipeline, a.warm, a.n or 1000, ov)
             return 0
         trees = [None] + ([a.against] if a.against else [])
+        pythons = [a.python] + ([a.against_python] if a.against else [])
         from synthgen.bench import bytecode
 
-        for t in trees:
+        for t, py in zip(trees, pythons):
+            if py:  # another interpreter writes (and checks) its own bytecode
+                import subprocess
+
+                if a.bytecode == "compile":
+                    subprocess.run([py, "-m", "compileall", "-q", str(Path(t or ROOT) / "synthgen")], check=True)
+                print(f"bytecode [{t or 'this checkout'}]: compiled by {py}" if a.bytecode == "compile" else "")
+                continue
             c = bytecode(t, compile=a.bytecode == "compile")
             print(f"bytecode [{t or 'this checkout'}]: {c['cached']}/{c['modules']} modules")
         if a.prime:
-            steady(a.pipeline, trees, 1, 0, 1, ov)
-        steady(a.pipeline, trees, a.warm, a.n or 3000, a.chunk, ov)
+            steady(a.pipeline, trees, 1, 0, 1, ov, pythons)
+        steady(a.pipeline, trees, a.warm, a.n or 3000, a.chunk, ov, pythons)
         return 0
     a.n = a.n or 20000
     if a.sets:
