@@ -34,14 +34,47 @@ def test_photo_colour_is_the_first_contrasting_pixel_of_the_walk(index, a, b, co
     def fake_photo(path, touch=0):
         return tiles.setdefault(path, tile)
 
-    real = styles._photo
-    styles._photo = fake_photo
+    real = styles._photo, styles._photo_file
+    styles._photo, styles._photo_file = fake_photo, lambda path: None  # the tile's array (the map's view)
     try:
         d = Draws(5, index)
         got = styles.photo_contrasting(d, "c", under, contrast)
     finally:
-        styles._photo = real
+        styles._photo, styles._photo_file = real
     lo, hi = styles.hist_quantile(under, 0.1), styles.hist_quantile(under, 0.9)
     assert got == _walk_with_numpy(tile, d.factors["c.u"], d.factors["c.v"], lo, hi, contrast)
     assert got is None or all(type(x) is int for x in got)
     assert photo_tiles()  # the shipped tiles exist (the function returns None without them)
+
+
+def test_photo_colour_read_from_the_store_file_is_the_one_from_its_map(tmp_path, monkeypatch):
+    """The walk over a tile read pixel by pixel from the tile store's file (tiles.FileTile, what
+    a machine with a cache does) picks the colour the walk over the mapped tile picks."""
+    import cv2
+
+    from synthgen import machinecache
+    from synthgen.renderers import tiles as T
+
+    monkeypatch.setenv(machinecache.ENV, str(tmp_path / "cache"))
+    machinecache.reset()
+    try:
+        rng = np.random.default_rng(3)
+        path = str(tmp_path / "t.png")
+        cv2.imwrite(path, rng.integers(0, 256, (40, 70, 3), dtype=np.uint8))
+        store = T.TileStore.open((path,), lambda p: cv2.cvtColor(cv2.imread(p), cv2.COLOR_BGR2RGB))
+        monkeypatch.setattr(styles, "photo_tiles", lambda: (path,))
+        under = np.full((6, 9), 90, np.uint8)
+        under[::2] = 160
+        hits = 0
+        for index in range(200):
+            picks = []
+            for ft in (store.file_tile(path), None):
+                monkeypatch.setattr(styles, "_photo_file", lambda p, ft=ft: ft)
+                monkeypatch.setattr(styles, "_photo", lambda p, touch=0: store.get(p, touch))
+                picks.append(styles.photo_contrasting(Draws(5, index), "c", under, float(index % 200)))
+            assert picks[0] == picks[1]
+            hits += picks[0] is not None
+        assert 0 < hits < 200  # both outcomes met
+    finally:
+        monkeypatch.undo()
+        machinecache.reset()

@@ -102,3 +102,38 @@ def test_banks_read_back_mapped(cache, monkeypatch):
                 T.used()
             assert all(np.array_equal(a, b) for a, b in zip(got, ref))  # past a drop of its pages
     B.paper_bank.cache_clear()
+
+
+def test_file_tiles_read_what_the_map_holds(cache, images):
+    """FileTile (regions read from the entry's file, not its map) against the mapped view: any
+    band and window of it, every turn and mirror through tiles.window, single pixels."""
+    store = T.TileStore.open(images, _decode)
+    rng = np.random.default_rng(7)
+    for p in images:
+        a, ft = store.get(p), store.file_tile(p)
+        assert ft is not None and ft.shape == a.shape
+        H, W = a.shape[:2]
+        for _ in range(40):
+            r0, c0 = int(rng.integers(0, H)), int(rng.integers(0, W))
+            r1, c1 = int(rng.integers(r0, H + 1)), int(rng.integers(c0, W + 1))
+            assert np.array_equal(ft[r0:r1, c0:c1], a[r0:r1, c0:c1]), (p, r0, r1, c0, c1)
+            r, c = int(rng.integers(0, H)), int(rng.integers(0, W))
+            assert ft.pixel(r, c) == a[r, c].tolist()
+        for turn in range(4):
+            RH, RW = T.turned_shape(a, turn)
+            for flip in (False, True):
+                ww, wh = int(rng.integers(1, RW + 1)), int(rng.integers(1, RH + 1))
+                x, y = int(rng.integers(0, RW - ww + 1)), int(rng.integers(0, RH - wh + 1))
+                assert np.array_equal(T.window(ft, turn, flip, x, y, ww, wh), T.window(a, turn, flip, x, y, ww, wh))
+    assert store.file_tile("/no/such/tile.jpg") is None
+
+
+def test_file_tile_of_damaged_pixels_is_refused(cache, images):
+    T.TileStore.open(images, _decode)
+    (entry,) = (cache / "tiles").iterdir()
+    data = bytearray(entry.read_bytes())
+    data[-1] ^= 0xFF  # the last image's last byte
+    entry.write_bytes(bytes(data))
+    store = T.TileStore.open(images, _decode)
+    assert store.file_tile(images[0]) is not None
+    assert store.file_tile(images[-1]) is None  # its CRC-32 does not check out: the caller decodes it

@@ -23,7 +23,7 @@ from ..draws import Draws
 from ..errors import UserError
 from ..io.images import read_rgb
 from ..native import lib as _native
-from .tiles import PAGE, TileStore, mapped, turned, turned_shape, used, window
+from .tiles import PAGE, FileTile, TileStore, mapped, turned, turned_shape, used, window
 
 BANK_SEED = 0x5EED_BA4C
 NOISE_SIZE = 512  # fractal and paper banks: mirrored out when an output is larger
@@ -229,10 +229,17 @@ def photo_categories() -> dict[str, tuple[str, ...]]:
 def _photo(path: str, touch: int = 0) -> np.ndarray:
     """A shipped tile, decoded (read-only): from the machine's tile store (tiles.TileStore: in
     the page cache, shared by every worker), else decoded and kept by this process. `touch`:
-    the bytes the caller reads (tiles.used; a background counts its own in render_background)."""
+    the bytes the caller reads (tiles.used)."""
     store = _tile_store()
     t = store.get(path, touch) if store is not None else None
     return _decoded(path) if t is None else t
+
+
+def _photo_file(path: str) -> FileTile | None:
+    """A shipped tile whose regions are read from the tile store's file (tiles.FileTile: no page
+    of the map enters the process), or None (no store, no os.pread): use `_photo`."""
+    store = _tile_store()
+    return store.file_tile(path) if store is not None else None
 
 
 @lru_cache(maxsize=1)
@@ -305,7 +312,9 @@ def _photo_background(d: Draws, width: int, height: int, busy: float = 0.0) -> n
     cat = d.choice("background.photo_category", list(cats))
     names = cats[cat]
     # a pinned index past this category's end (the factor's range is the union over categories) is clamped
-    tile = _photo(names[min(max(d.integers("background.photo", 0, len(names) - 1), 0), len(names) - 1)])
+    path = names[min(max(d.integers("background.photo", 0, len(names) - 1), 0), len(names) - 1)]
+    # windows read from the store's file (one read of their rows' band), not through its map
+    tile = _photo_file(path) or _photo(path)
     turn = d.integers("background.photo_turn", 0, 3)
     flip = d.bernoulli("background.photo_flip", 0.5)
     # scale 0.5x-2x of the tile's own resolution, at least enough for the tile to cover the
@@ -330,7 +339,9 @@ def _photo_background(d: Draws, width: int, height: int, busy: float = 0.0) -> n
                 if dk > best:
                     best, best_k, win = dk, k, wk
             d.derive("background.busy_window", best_k)
-    else:
+    else:  # (the whole tile, turned and mirrored out: through the map)
+        used(height * max(width * 3, PAGE))
+        tile = _photo(path)
         tile = cv2.copyMakeBorder(turned(tile, turn, flip), 0, max(0, wh - th), 0, max(0, ww - tw), cv2.BORDER_REFLECT_101)
         x = _at(d, "background.x", tile.shape[1] - ww)
         y = _at(d, "background.y", tile.shape[0] - wh)
@@ -429,11 +440,11 @@ def render_background(d: Draws, weights: dict[str, float], folders: list[str], w
     (text over busy photo detail); at 0 nothing more is drawn."""
     kinds = [k for k, w in weights.items() if w > 0 and (k != "image" or folders)]
     kind = d.choice("background.kind", kinds, [weights[k] for k in kinds])
-    # now and then, drop this process's pages of the mapped banks and tiles (tiles.used): a
-    # background reads about `height` rows of its bank or tile, each at least a page
-    used(height * max(width * 3, PAGE))
-    if kind == "photo":
+    if kind == "photo":  # (counts its own reads of a map)
         return _photo_background(d, width, height, busy)
+    # now and then, drop this process's pages of the mapped banks and tiles (tiles.used): a
+    # background reads about `height` rows of its bank, each at least a page
+    used(height * max(width * 3, PAGE))
     if kind == "paper":
         return _paper_background(d, width, height)
     if kind == "image":

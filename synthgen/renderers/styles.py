@@ -14,7 +14,7 @@ import numpy as np
 
 from ..draws import Draws
 from ..native import lib as _native
-from .backgrounds import _photo, photo_tiles
+from .backgrounds import _photo, _photo_file, photo_tiles
 from .tiles import PAGE
 
 
@@ -154,7 +154,9 @@ def photo_contrasting(d: Draws, name: str, under: np.ndarray, contrast: float, q
     if not tiles:
         return None
     lo, hi = hist_quantile(under, q / 100.0), hist_quantile(under, 1.0 - q / 100.0)
-    t = _photo(tiles[d.integers(f"{name}.tile", 0, len(tiles) - 1)], PHOTO_COLOUR_TRIES * PAGE)  # (a page a pixel)
+    path = tiles[d.integers(f"{name}.tile", 0, len(tiles) - 1)]
+    ft = _photo_file(path)  # each pixel one small read of the store's file, not a page of its map
+    t = ft if ft is not None else _photo(path, PHOTO_COLOUR_TRIES * PAGE)  # (a page a pixel)
     u, v = d.uniform(f"{name}.u", 0.0, 1.0), d.uniform(f"{name}.v", 0.0, 1.0)
     h, w = t.shape[:2]
     # the walk one pixel at a time in plain Python, stopping at the first that contrasts (most
@@ -163,7 +165,8 @@ def photo_contrasting(d: Draws, name: str, under: np.ndarray, contrast: float, q
     # same float64 operations as `luma`, in its order.
     lo_c, hi_c = lo - contrast, hi + contrast
     for k in range(PHOTO_COLOUR_TRIES):
-        r, g, b = t[int(((v + _WALK_V[k]) % 1.0) * (h - 1)), int(((u + _WALK_U[k]) % 1.0) * (w - 1))].tolist()
+        at = int(((v + _WALK_V[k]) % 1.0) * (h - 1)), int(((u + _WALK_U[k]) % 1.0) * (w - 1))
+        r, g, b = ft.pixel(*at) if ft is not None else t[at].tolist()
         y = 0.299 * r + 0.587 * g + 0.114 * b
         if y <= lo_c or y >= hi_c:
             return r, g, b

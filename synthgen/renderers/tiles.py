@@ -69,6 +69,14 @@ def window(tile: np.ndarray, turn: int, flip: bool, x: int, y: int, ww: int, wh:
 # the drops themselves ~15 us a line. Scenes drop about as often as before. What a view shows
 # is what was written: an entry's CRC-32 is checked when it is mapped, each tile's on its first
 # read in a process.
+# The faults back in after each drop cost: 30-40 us of kernel time a steady `ocr_line` sample
+# (sys 48-61 us a sample with the drops, 20 us with none, but then peak RSS 364 MB instead of
+# 169). So photo windows and the photo-colour walk now read the tile store's file instead
+# (FileTile: a window's band of rows in one pread, a pixel in one small read; ~the copy the
+# window needed anyway): no page of the tiles' map enters the process, nothing to drop or fault
+# back, sys 20 us a sample at the same RSS (x1.04 lines, x1.035 scenes per CPU-s, side by side).
+# The banks, and the rare whole-tile reads (an output larger than the tile), still go through
+# the map and the drops.
 DROP_EVERY = 12
 USE_BYTES = 1 << 20  # what a use touches unless it says
 PAGE = 4096
@@ -134,10 +142,12 @@ class TileStore:
     machine-cache entry (`open` returns None when the machine cache is off or unwritable: the
     caller decodes as before)."""
 
-    def __init__(self, mm, index: dict[str, tuple[int, tuple[int, ...], int]]) -> None:
+    def __init__(self, mm, index: dict[str, tuple[int, tuple[int, ...], int]], file: str | None = None) -> None:
         self.mm = mm
         self.index = index  # path -> (byte offset in the map, shape, crc32)
         self.checked: set[str] = set()
+        self.file = file  # the entry's file, for FileTile reads (None: the map only)
+        self._fd, self._pid = -1, 0
 
     @classmethod
     def open(cls, paths: tuple[str, ...], decode, kind: str = "tiles", sources: tuple[str, ...] = ()):
@@ -189,7 +199,7 @@ class TileStore:
             mm.close()
             return None
         _keep(mm)
-        return cls(mm, index)
+        return cls(mm, index, str(path))
 
     def get(self, path: str, touch: int = USE_BYTES) -> np.ndarray | None:
         """The decoded image of `path` (read-only), or None when it is not in the store or its
@@ -207,3 +217,67 @@ class TileStore:
             self.checked.add(path)
         used(touch)
         return a
+
+    # -- reads that leave the map alone (FileTile) -------------------------------------------
+    def _descriptor(self) -> int:
+        """This process's descriptor on the entry's file (never one inherited through a fork)."""
+        if self._fd < 0 or self._pid != os.getpid():
+            self._fd, self._pid = os.open(self.file, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)), os.getpid()
+        return self._fd
+
+    def file_tile(self, path: str) -> "FileTile | None":
+        """`path`'s tile as a FileTile (its regions read from the file), or None where that
+        cannot be done here (no os.pread (Windows), no file, a tile whose bytes do not check out): the
+        caller then reads `get`'s view of the map. Counts no use (`used`): the map is not read."""
+        hit = self.index.get(path)
+        if hit is None or self.file is None or not hasattr(os, "pread"):
+            return None
+        off, shape, crc = hit
+        if len(shape) != 3:
+            return None
+        try:
+            fd = self._descriptor()
+            if path not in self.checked:  # the tile's CRC once a process, as `get` does (without the map)
+                n = math.prod(shape)
+                if zlib.crc32(os.pread(fd, n, off)) != crc:
+                    return None
+                self.checked.add(path)
+        except OSError:
+            return None
+        return FileTile(fd, off, shape)
+
+
+class FileTile:
+    """A tile of the store read from its file by bands of whole rows (one os.pread: a band is
+    contiguous in the file), leaving the mapped pages alone. A small window of a line's photo
+    background read through the map faults its pages into the process and, since the pages are
+    dropped now and then (`used`), faults them in again: ~4% of a steady `ocr_line` sample's CPU
+    went to that (the kernel's). Only what `window` and the photo-colour walk need: `shape`,
+    `tile[r0:r1, c0:c1]` (a new array with the view's values) and `pixel`."""
+
+    __slots__ = ("fd", "off", "shape")
+
+    def __init__(self, fd: int, off: int, shape: tuple[int, ...]) -> None:
+        self.fd, self.off, self.shape = fd, off, shape
+
+    def __getitem__(self, key) -> np.ndarray:
+        ys, xs = key
+        H, W, C = self.shape
+        r0, r1, _ = ys.indices(H)
+        c0, c1, _ = xs.indices(W)
+        h = max(0, r1 - r0)
+        n = h * W * C
+        b = os.pread(self.fd, n, self.off + r0 * W * C) if n else b""
+        if len(b) != n:
+            raise OSError(f"short read of a photo tile ({len(b)} of {n} bytes)")
+        band = np.frombuffer(b, np.uint8).reshape(h, W, C)
+        return band if c0 == 0 and c1 == W else band[:, c0:c1]
+
+    def pixel(self, r: int, c: int) -> list[int]:
+        """The pixel at row r, column c (one small read: a walk over scattered pixels reads no pages
+        into the process)."""
+        H, W, C = self.shape
+        b = os.pread(self.fd, C, self.off + (r * W + c) * C)
+        if len(b) != C:
+            raise OSError("short read of a photo tile")
+        return list(b)
