@@ -73,6 +73,7 @@ static void release_all(Py_buffer *b, int n)
 #include "csrc/atlas.c"
 #include "csrc/pixels.c"
 #include "csrc/glyphs.c"
+#include "csrc/layout.c"
 
 /* -- module ---------------------------------------------------------------------------------- */
 
@@ -132,6 +133,8 @@ static PyMethodDef methods[] = {
     {"array_ready", array_ready, METH_O, "array_ready(ok) -> bool: turn the array kernels on (after the probes agreed) or off."},
     {"compose", compose, METH_VARARGS,
      "compose(glyphs, spacing, pad) -> (canvas, boxes, oy): glyphs.compose_line without jitter (NotImplemented: other input)."},
+    {"curved_frame", curved_frame, METH_VARARGS,
+     "curved_frame(rel, cx, px, py, cos, sin, pad, quads, A) -> (lo_x, lo_y, W, H, boxes): layout._curved_frame into quads and A (NotImplemented: other input)."},
     {"paste_max", paste_max, METH_VARARGS,
      "paste_max(canvas, masks, xs, ys): each mask maxed into the canvas at (x, y), in place."},
     {NULL, NULL, 0, NULL},

@@ -809,3 +809,69 @@ def test_bilinear_is_the_numpy_reference(seed, H, W, n):
     with python_only(G):
         want = G._bilinear(f, p)
     assert got.dtype == want.dtype == np.float64 and np.array_equal(got.view(np.uint64), want.view(np.uint64))
+
+
+@needs_native
+@settings(max_examples=1500, derandomize=True, deadline=None)
+@given(st.integers(0, 2**32), st.integers(1, 40), st.integers(0, 6), st.sampled_from([1.0, 30.0, 400.0]),
+       st.booleans())
+def test_curved_frame_is_the_numpy_reference(seed, n, pad, scale, odd):
+    """layout.curved's geometry in C (quads, warp matrices, boxes, canvas) bit for bit against
+    _curved_frame; a value that is not finite is left to the reference."""
+    from synthgen.renderers import layout
+
+    rng = np.random.default_rng(seed)
+    rel = np.ascontiguousarray(np.sort(rng.normal(0, scale, (n, 4)), axis=1)[:, [0, 2, 1, 3]])  # x0 <= x1, y0 <= y1
+    th = rng.uniform(-np.pi, np.pi, n)
+    cx, px, py = (rel[:, 0] + rel[:, 2]) / 2.0, rng.normal(0, scale * 3, n), rng.normal(0, scale, n)
+    cos, sin = np.cos(th), np.sin(th)
+    if odd:
+        rng.choice([rel[:, 0], px, py, cos])[rng.integers(0, n)] = rng.choice([np.nan, np.inf, -0.0])
+    q_c, a_c = np.empty((n, 4, 2)), np.empty((n, 2, 3))
+    got = native.lib.curved_frame(rel, cx, px, py, cos, sin, pad, q_c, a_c)
+    finite = all(np.isfinite(v).all() for v in (rel, cx, px, py, cos, sin))
+    if not finite:
+        assert got is NotImplemented
+        return
+    q_p, a_p = np.empty((n, 4, 2)), np.empty((n, 2, 3))
+    want = layout._curved_frame(rel, cx, px, py, cos, sin, pad, q_p, a_p)
+    assert got == want and all(type(v) is int for b in got[4] for v in b)
+    assert np.array_equal(q_c.view(np.uint64), q_p.view(np.uint64)) and np.array_equal(a_c.view(np.uint64), a_p.view(np.uint64))
+
+
+@needs_native
+def test_curved_is_the_reference_on_real_lines():
+    """`curved` as ocr_line calls it (arcs, sines, turned characters), compiled frame against the
+    reference: the same canvas, char quads, line quad and baseline."""
+    from synthgen.pipeline import load_pipeline
+    from synthgen.renderers import layout
+
+    calls, real, compiled = [], layout.curved, []
+
+    def spy(*a, **k):
+        calls.append((a, k))
+        return real(*a, **k)
+
+    class Counted:  # the module, its curved_frame counted: the compiled path must have run
+        def __getattr__(self, name):
+            return getattr(native.lib, name)
+
+        def curved_frame(self, *a):
+            r = native.lib.curved_frame(*a)
+            compiled.append(r is not NotImplemented)
+            return r
+
+    layout.curved, layout._native = spy, Counted()
+    try:
+        p = load_pipeline("ocr_line", seed=11)
+        for i in range(300):
+            p.sample(i)
+    finally:
+        layout.curved, layout._native = real, native.lib
+    assert len(calls) > 40 and len(compiled) == len(calls) and all(compiled)
+    for a, k in calls:
+        got = real(*a, **k)
+        with python_only(layout):
+            want = real(*a, **k)
+        assert np.array_equal(got.mask, want.mask) and np.array_equal(got.chars, want.chars)
+        assert np.array_equal(got.quad, want.quad) and np.array_equal(got.baseline, want.baseline)

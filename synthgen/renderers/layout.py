@@ -200,30 +200,13 @@ def curved(path: str, index: int, size: int, text: str, kind: str = "arc", bend:
     if turn is not None:
         th = th + np.asarray(turn, np.float64)
     cos, sin = np.cos(th), np.sin(th)
-    # Corners about the glyph's pen point on the baseline, turned by th, moved onto the curve.
-    lx = rel[:, [0, 2, 2, 0]] - cx[:, None]
-    ly = rel[:, [1, 1, 3, 3]]
-    quads = np.empty((n, 4, 2), np.float64)
-    quads[:, :, 0] = lx * cos[:, None] - ly * sin[:, None] + px[:, None]
-    quads[:, :, 1] = lx * sin[:, None] + ly * cos[:, None] + py[:, None]
-    lo = np.floor(quads.reshape(-1, 2).min(axis=0)) - pad
-    hi = np.ceil(quads.reshape(-1, 2).max(axis=0)) + pad
-    quads -= lo
-    W, H = int(hi[0] - lo[0]), int(hi[1] - lo[1])
+    quads, A = np.empty((n, 4, 2), np.float64), np.empty((n, 2, 3), np.float64)
+    frame = NotImplemented if _native is None else _native.curved_frame(rel, cx, px, py, cos, sin, pad, quads, A)
+    if frame is NotImplemented:  # (the C above computes what this does, in the same double operations)
+        frame = _curved_frame(rel, cx, px, py, cos, sin, pad, quads, A)
+    lox, loy, W, H, boxes = frame
+    lo = np.array([lox, loy])
     canvas = np.zeros((H, W), np.uint8)
-    # Each glyph mask maps rigidly onto its quad: mask corner (0, 0) -> quad vertex 0. Warp it
-    # into its own bounding box only (OpenCV indexes pixel centres: half-pixel shifts).
-    b0 = np.floor(quads.min(axis=1))  # n x 2: each glyph's box, (x0, y0) and (x1, y1)
-    b1 = np.ceil(quads.max(axis=1))
-    boxes = np.concatenate([b0, b1], axis=1).astype(int).tolist()
-    # All glyphs' 2 x 3 matrices at once, each translated into its own box.
-    A = np.empty((n, 2, 3))
-    A[:, 0, 0] = cos
-    A[:, 0, 1] = -sin
-    A[:, 0, 2] = quads[:, 0, 0] + 0.5 * (cos - sin) - 0.5 - b0[:, 0]
-    A[:, 1, 0] = sin
-    A[:, 1, 1] = cos
-    A[:, 1, 2] = quads[:, 0, 1] + 0.5 * (sin + cos) - 0.5 - b0[:, 1]
     # (OpenCV's defaults: bilinear, zero border)
     ink = [(g, Ai, b) for g, Ai, b in zip(glyphs, A, boxes) if not g.blank]
     paste_max(canvas, [cv2.warpAffine(g.mask, Ai, (x1 - x0, y1 - y0)) for g, Ai, (x0, y0, x1, y1) in ink],
@@ -241,6 +224,36 @@ def curved(path: str, index: int, size: int, text: str, kind: str = "arc", bend:
         return (np.stack([bx, by], axis=1) - lo).astype(np.float32)
 
     return TextLayout(canvas, chars, quad, text, kind, baseline)
+
+
+def _curved_frame(rel: np.ndarray, cx: np.ndarray, px: np.ndarray, py: np.ndarray, cos: np.ndarray,
+                  sin: np.ndarray, pad: int, quads: np.ndarray, A: np.ndarray):
+    """The geometry of `curved` once each glyph's point on the curve and angle are known (the
+    reference of _native.curved_frame): into `quads` each glyph's box corners about its pen
+    point, turned and moved onto the curve, then shifted onto the canvas (by -lo); into `A` each
+    glyph's 2 x 3 warp into its own integer box. Returns (lo_x, lo_y, W, H, boxes)."""
+    # Corners about the glyph's pen point on the baseline, turned by th, moved onto the curve.
+    lx = rel[:, [0, 2, 2, 0]] - cx[:, None]
+    ly = rel[:, [1, 1, 3, 3]]
+    quads[:, :, 0] = lx * cos[:, None] - ly * sin[:, None] + px[:, None]
+    quads[:, :, 1] = lx * sin[:, None] + ly * cos[:, None] + py[:, None]
+    lo = np.floor(quads.reshape(-1, 2).min(axis=0)) - pad
+    hi = np.ceil(quads.reshape(-1, 2).max(axis=0)) + pad
+    quads -= lo
+    W, H = int(hi[0] - lo[0]), int(hi[1] - lo[1])
+    # Each glyph mask maps rigidly onto its quad: mask corner (0, 0) -> quad vertex 0. Warp it
+    # into its own bounding box only (OpenCV indexes pixel centres: half-pixel shifts).
+    b0 = np.floor(quads.min(axis=1))  # n x 2: each glyph's box, (x0, y0) and (x1, y1)
+    b1 = np.ceil(quads.max(axis=1))
+    boxes = np.concatenate([b0, b1], axis=1).astype(int).tolist()
+    # All glyphs' 2 x 3 matrices at once, each translated into its own box.
+    A[:, 0, 0] = cos
+    A[:, 0, 1] = -sin
+    A[:, 0, 2] = quads[:, 0, 0] + 0.5 * (cos - sin) - 0.5 - b0[:, 0]
+    A[:, 1, 0] = sin
+    A[:, 1, 1] = cos
+    A[:, 1, 2] = quads[:, 0, 1] + 0.5 * (sin + cos) - 0.5 - b0[:, 1]
+    return float(lo[0]), float(lo[1]), W, H, boxes
 
 
 # -- vertical ---------------------------------------------------------------------------------

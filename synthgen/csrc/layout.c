@@ -1,0 +1,96 @@
+/* synthgen._native, layouts: the geometry of a curved line's glyphs (synthgen/renderers/layout.py:
+   curved). Included by synthgen/_native.c (one translation unit): its rules apply here. */
+
+/* curved_frame(rel, cx, px, py, cos, sin, pad, quads, A) -> (lo_x, lo_y, W, H, boxes) |
+   NotImplemented: layout._curved_frame, the numpy that `curved` runs once the curve's angles
+   are known. rel (n, 4) float64: each glyph's box about its pen point (x0, y0, x1, y1); cx, px,
+   py, cos, sin (n,) float64; pad an int. Writes quads (n, 4, 2) float64 (the turned corners
+   moved onto the curve, then shifted by -lo onto the canvas) and A (n, 2, 3) float64 (each
+   glyph's warp into its own box); boxes is the list of [x0, y0, x1, y1] ints. The same double
+   operations in numpy's order; NotImplemented for other arrays, n == 0 or a value that is not
+   finite (the Python raises or propagates NaN as numpy does). */
+static PyObject *curved_frame(PyObject *self, PyObject *args)
+{
+    PyObject *o[9];
+    int pad;
+    if (!PyArg_ParseTuple(args, "OOOOOOiOO", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &pad, &o[7], &o[8])) {
+        PyErr_Clear();
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    PyObject *ins[8] = {o[0], o[1], o[2], o[3], o[4], o[5], o[7], o[8]};
+    Py_buffer b[8];
+    if (typed_get_all(ins, b, "dddddddd", "00000011", 8) < 0)
+        Py_RETURN_NOTIMPLEMENTED;
+    PyObject *out = Py_NotImplemented;
+    Py_INCREF(out);
+    Py_ssize_t n = b[1].len / 8;
+    if (n < 1 || b[0].len != 32 * n || b[2].len != 8 * n || b[3].len != 8 * n || b[4].len != 8 * n ||
+        b[5].len != 8 * n || b[6].len != 64 * n || b[7].len != 48 * n)
+        goto done;
+    const double *rel = b[0].buf, *cx = b[1].buf, *px = b[2].buf, *py = b[3].buf, *cs = b[4].buf, *sn = b[5].buf;
+    double *q = b[6].buf, *A = b[7].buf;
+    static const int XI[4] = {0, 2, 2, 0}, YI[4] = {1, 1, 3, 3};
+    double mnx = 0, mny = 0, mxx = 0, mxy = 0;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        for (int j = 0; j < 4; j++) {
+            double lx = rel[4 * k + XI[j]] - cx[k], ly = rel[4 * k + YI[j]];
+            double x = lx * cs[k] - ly * sn[k] + px[k]; /* ((lx cos) - (ly sin)) + px, as numpy */
+            double y = lx * sn[k] + ly * cs[k] + py[k];
+            if (!isfinite(x) || !isfinite(y))
+                goto done;
+            q[8 * k + 2 * j] = x;
+            q[8 * k + 2 * j + 1] = y;
+            if ((k == 0 && j == 0) || x < mnx)
+                mnx = x;
+            if ((k == 0 && j == 0) || y < mny)
+                mny = y;
+            if ((k == 0 && j == 0) || x > mxx)
+                mxx = x;
+            if ((k == 0 && j == 0) || y > mxy)
+                mxy = y;
+        }
+    }
+    double lox = floor(mnx) - pad, loy = floor(mny) - pad, hix = ceil(mxx) + pad, hiy = ceil(mxy) + pad;
+    PyObject *boxes = PyList_New(n);
+    if (boxes == NULL) {
+        Py_CLEAR(out);
+        goto done;
+    }
+    for (Py_ssize_t k = 0; k < n; k++) {
+        double bx0 = 0, by0 = 0, bx1 = 0, by1 = 0;
+        for (int j = 0; j < 4; j++) {
+            double x = q[8 * k + 2 * j] - lox, y = q[8 * k + 2 * j + 1] - loy;
+            q[8 * k + 2 * j] = x;
+            q[8 * k + 2 * j + 1] = y;
+            if (j == 0 || x < bx0)
+                bx0 = x;
+            if (j == 0 || y < by0)
+                by0 = y;
+            if (j == 0 || x > bx1)
+                bx1 = x;
+            if (j == 0 || y > by1)
+                by1 = y;
+        }
+        bx0 = floor(bx0), by0 = floor(by0), bx1 = ceil(bx1), by1 = ceil(by1);
+        double c = cs[k], s = sn[k];
+        double *a = A + 6 * k;
+        a[0] = c;
+        a[1] = -s;
+        a[2] = q[8 * k] + 0.5 * (c - s) - 0.5 - bx0;
+        a[3] = s;
+        a[4] = c;
+        a[5] = q[8 * k + 1] + 0.5 * (s + c) - 0.5 - by0;
+        PyObject *box = Py_BuildValue("[LLLL]", (long long)bx0, (long long)by0, (long long)bx1, (long long)by1);
+        if (box == NULL) {
+            Py_DECREF(boxes);
+            Py_CLEAR(out);
+            goto done;
+        }
+        PyList_SET_ITEM(boxes, k, box);
+    }
+    Py_DECREF(out);
+    out = Py_BuildValue("(ddLLN)", lox, loy, (long long)(hix - lox), (long long)(hiy - loy), boxes);
+done:
+    release_all(b, 8);
+    return out;
+}
