@@ -41,31 +41,33 @@ def _table(overrides: tuple) -> tuple[tuple[Op, float, tuple[float, float]], ...
     return tuple(op_table({n: {"p": p, "range": r} for n, p, r in overrides}))
 
 
+@lru_cache(maxsize=64)
+def _drawn(overrides: tuple) -> tuple[tuple[Op, float, tuple[float, float], str], ...]:
+    """_table's ops with a chance, each with the name of its `apply` factor (made once, not per sample)."""
+    return tuple((op, p, rng, f"aug.{op.name}.apply") for op, p, rng in _table(overrides) if p > 0)
+
+
 def plan(d: Draws, strength: float, cfg: Any, W: int, H: int, instances: list[Instance]):
     """Draw every op's chance and parameters: (mapping, [(photometric op, params)])."""
     ctx = Ctx(W, H, [inst.quad for inst in instances if not inst.ignore])
-    M = np.eye(3)
-    plain = True  # no geometric op has fired: M is still the identity
+    M = None  # no geometric op has fired: the identity (np.eye(3), made when one fires)
     fields: list = []
     photo: list[tuple[Op, dict]] = []
-    for op, p, rng in _table(_overrides(cfg)):
-        if p <= 0:
-            continue
+    for op, p, rng, apply in _drawn(_overrides(cfg)):
         # parameters are drawn only for ops that fire: draws are keyed by factor name, so
         # skipping them moves no other value (pinning `apply` changes only this op)
-        if not d.bernoulli(f"aug.{op.name}.apply", p * strength):
+        if not d.bernoulli(apply, p * strength):
             continue
         params = op.draw(d, rng, strength, ctx)
         if not op.useful(params):
             continue
         if op.kind == "geometric":
-            M = op.matrix(params, ctx) @ M
-            plain = False
+            M = op.matrix(params, ctx) @ (np.eye(3) if M is None else M)
         elif op.kind == "field":
             fields.append((op, params))
         else:
             photo.append((op, params))
-    return Mapping(M, fields, ctx, plain=plain), photo
+    return Mapping(np.eye(3) if M is None else M, fields, ctx, plain=M is None), photo
 
 
 def declare(cat, cfg: Any, strength: float | None = None) -> None:
