@@ -24,6 +24,7 @@ Conventions:
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -296,17 +297,18 @@ def vertical(path: str, index: int, size: int, text: str, spacing: float = 0.0, 
     col_w = max(size, line_h)  # column wide enough for both kinds of character
     cx = col_w / 2.0
     em_top = asc - 0.88 * size  # ideographic em box: 0.88 em above the baseline, 0.12 below
-    n = len(text)
-    quads = np.empty((n, 4, 2), np.float64)
+    rows: list[list[float]] = []  # each character's quad, 8 coordinates (one array at the end)
     items: list[tuple[np.ndarray, int, int] | None] = []
     y = 0.0
     table = glyph_table(path, index, size)
-    for i, ch in enumerate(text):
+    for ch in text:
         g = table[ch]
         if upright_in_vertical(ch):
             adv = float(size)
             if g.blank:
-                quads[i] = box_quads(np.array([cx - size / 2.0, y, cx + size / 2.0, y + adv]))
+                # (the box in float32, as box_quads makes it: array('f') rounds as numpy's cast)
+                x0, y0, x1, y1 = array("f", (cx - size / 2.0, y, cx + size / 2.0, y + adv)).tolist()
+                rows.append([x0, y0, x1, y0, x1, y1, x0, y1])
                 items.append(None)
             else:
                 h, w = g.mask.shape
@@ -315,7 +317,8 @@ def vertical(path: str, index: int, size: int, text: str, spacing: float = 0.0, 
                 if ch in _CORNER_V:
                     ex, ey = size - ex - w, size - ey - h
                 x0, y0 = int(round(cx - size / 2.0 + ex)), int(round(y + ey))
-                quads[i] = box_quads(np.array([x0, y0, x0 + w, y0 + h], np.float64))
+                x1, y1 = x0 + w, y0 + h  # (whole pixels: exact in float32)
+                rows.append([x0, y0, x1, y0, x1, y1, x0, y1])
                 items.append((g.mask, x0, y0))
         else:
             adv = max(g.advance, 1.0)
@@ -323,7 +326,7 @@ def vertical(path: str, index: int, size: int, text: str, spacing: float = 0.0, 
             if g.blank:
                 # own top-left is the screen top-right: TR, BR, BL, TL
                 x0, x1, y0, y1 = left, left + line_h, y, y + adv
-                quads[i] = np.array([[x1, y0], [x1, y1], [x0, y1], [x0, y0]])
+                rows.append([x1, y0, x1, y1, x0, y1, x0, y0])
                 items.append(None)
             else:
                 h, w = g.mask.shape
@@ -331,11 +334,12 @@ def vertical(path: str, index: int, size: int, text: str, spacing: float = 0.0, 
                 x0 = int(round(left + line_h - (g.y0 + h)))
                 y0 = int(round(y + g.x0))
                 x1, y1 = x0 + h, y0 + w
-                quads[i] = np.array([[x1, y0], [x1, y1], [x0, y1], [x0, y0]], np.float64)
+                rows.append([x1, y0, x1, y1, x0, y1, x0, y0])
                 items.append((m, x0, y0))
         y += adv + spacing
     if all(it is None for it in items):
         raise ValueError(f"text {text!r} has no ink")
+    quads = np.array(rows, np.float64).reshape(-1, 4, 2)
     pts = quads.reshape(-1, 2)
     lo = np.floor(pts.min(axis=0)) - pad
     hi = np.ceil(pts.max(axis=0)) + pad
