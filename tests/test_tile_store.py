@@ -126,6 +126,12 @@ def test_file_tiles_read_what_the_map_holds(cache, images):
                 x, y = int(rng.integers(0, RW - ww + 1)), int(rng.integers(0, RH - wh + 1))
                 assert np.array_equal(T.window(ft, turn, flip, x, y, ww, wh), T.window(a, turn, flip, x, y, ww, wh))
     assert store.file_tile("/no/such/tile.jpg") is None
+    # bands are read into one reused buffer: what a read returned stays as it was after the next
+    a, ft = store.get(images[1]), store.file_tile(images[1])
+    first = ft[3:9, 2:30]
+    keep = first.copy()
+    ft[40:64, :]
+    assert np.array_equal(first, keep) and np.array_equal(first, a[3:9, 2:30])
 
 
 def test_file_tile_of_damaged_pixels_is_refused(cache, images):
