@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import mmap
 import os
+import threading
 import zlib
 
 import cv2
@@ -253,7 +254,7 @@ class TileStore:
 
 
 _PREADV = getattr(os, "preadv", None)
-_BAND = bytearray()  # FileTile's read buffer, grown to the largest band read
+_BANDS = threading.local()  # FileTile's read buffer, one a thread (preadv lets go of the GIL)
 
 
 class FileTile:
@@ -276,12 +277,12 @@ class FileTile:
         c0, c1, _ = xs.indices(W)
         h = max(0, r1 - r0)
         n = h * W * C
-        if n and _PREADV is not None:  # into this process's band buffer (a fresh block a read costs more)
-            global _BAND
-            if len(_BAND) < n:
-                _BAND = bytearray(max(n, 2 * len(_BAND)))
-            got = _PREADV(self.fd, [memoryview(_BAND)[:n]], self.off + r0 * W * C)
-            band = np.frombuffer(_BAND, np.uint8, count=n)
+        if n and _PREADV is not None:  # into this thread's band buffer (a fresh block a read costs more)
+            buf = getattr(_BANDS, "buf", None)
+            if buf is None or len(buf) < n:
+                buf = _BANDS.buf = bytearray(max(n, 2 * len(buf or b"")))
+            got = _PREADV(self.fd, [memoryview(buf)[:n]], self.off + r0 * W * C)
+            band = np.frombuffer(buf, np.uint8, count=n)
         else:
             b = os.pread(self.fd, n, self.off + r0 * W * C) if n else b""
             got, band = len(b), np.frombuffer(b, np.uint8)
