@@ -75,7 +75,7 @@ def window(tile: np.ndarray, turn: int, flip: bool, x: int, y: int, ww: int, wh:
 # 169). So photo windows and the photo-colour walk now read the tile store's file instead
 # (FileTile: a window's band of rows in one pread, a pixel in one small read; ~the copy the
 # window needed anyway): no page of the tiles' map enters the process, nothing to drop or fault
-# back, sys 20 us a sample at the same RSS (x1.04 lines, x1.035 scenes per CPU-s, side by side).
+# back, sys 20 us a sample at the same RSS (x1.04 lines per CPU-s side by side; scenes as before).
 # The banks, and the rare whole-tile reads (an output larger than the tile), still go through
 # the map and the drops. So do windows over FILE_WINDOW_MAX bytes (a 512 px scene's): read
 # from the file, a scene's ~786 KB band a sample, each into a fresh bytes object, grew a
@@ -258,8 +258,8 @@ _BANDS = threading.local()  # FileTile's read buffer, one a thread (preadv lets 
 
 
 class FileTile:
-    """A tile of the store read from its file by bands of whole rows (one os.pread: a band is
-    contiguous in the file), leaving the mapped pages alone. A small window of a line's photo
+    """A tile of the store read from its file by bands of whole rows (one read of a band, which
+    is contiguous in the file, into this thread's reused buffer), leaving the mapped pages alone. A small window of a line's photo
     background read through the map faults its pages into the process and, since the pages are
     dropped now and then (`used`), faults them in again: ~4% of a steady `ocr_line` sample's CPU
     went to that (the kernel's). Only what `window` and the photo-colour walk need: `shape`,
