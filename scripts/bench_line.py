@@ -123,7 +123,7 @@ def steady(pipeline: str, trees: list[str | None], warm: int, n: int, chunk: int
     import statistics
     import subprocess
 
-    here = str(Path(__file__).resolve().parent.parent)
+    here = str(ROOT)
     procs = []
     pythons = pythons or [None] * len(trees)
     labels = [(t or here) + (f" on {py}" if py else "") for t, py in zip(trees, pythons)]
@@ -246,7 +246,7 @@ def main() -> int:
 
                 if a.bytecode == "compile":
                     subprocess.run([py, "-m", "compileall", "-q", str(Path(t or ROOT) / "synthgen")], check=True)
-                print(f"bytecode [{t or 'this checkout'}]: compiled by {py}" if a.bytecode == "compile" else "")
+                    print(f"bytecode [{t or 'this checkout'}]: compiled by {py}")
                 continue
             c = bytecode(t, compile=a.bytecode == "compile")
             print(f"bytecode [{t or 'this checkout'}]: {c['cached']}/{c['modules']} modules")

@@ -23,7 +23,7 @@ from ..draws import Draws
 from ..errors import UserError
 from ..io.images import read_rgb
 from ..native import lib as _native
-from .tiles import FILE_WINDOW_MAX, PAGE, FileTile, TileStore, mapped, turned, turned_shape, used, window
+from .tiles import FILE_WINDOW_MAX, PAGE, FileTile, TileStore, mapped, turned, used, window
 
 BANK_SEED = 0x5EED_BA4C
 NOISE_SIZE = 512  # fractal and paper banks: mirrored out when an output is larger
@@ -235,6 +235,13 @@ def _photo(path: str, touch: int = 0) -> np.ndarray:
     return _decoded(path) if t is None else t
 
 
+def _photo_shape(path: str) -> tuple[int, ...]:
+    """A shipped tile's (height, width, channels), from the tile store's index when it has one."""
+    store = _tile_store()
+    shape = store.shape(path) if store is not None else None
+    return shape if shape is not None else _photo(path).shape
+
+
 def _photo_file(path: str) -> FileTile | None:
     """A shipped tile whose regions are read from the tile store's file (tiles.FileTile: no page
     of the map enters the process), or None (no store, no os.pread): use `_photo`."""
@@ -313,22 +320,22 @@ def _photo_background(d: Draws, width: int, height: int, busy: float = 0.0) -> n
     names = cats[cat]
     # a pinned index past this category's end (the factor's range is the union over categories) is clamped
     path = names[min(max(d.integers("background.photo", 0, len(names) - 1), 0), len(names) - 1)]
-    # small windows are read from the store's file (one read of their rows' band), not its map
-    ft = _photo_file(path)
-    tile = ft if ft is not None else _photo(path)
+    shape = _photo_shape(path)
     turn = d.integers("background.photo_turn", 0, 3)
     flip = d.bernoulli("background.photo_flip", 0.5)
     # scale 0.5x-2x of the tile's own resolution, at least enough for the tile to cover the
     # output (up to 2x); what is still short is mirrored out (reflection: no seam). The
     # window is cut in tile pixels first and resized once, so the cost follows the output.
-    th, tw = turned_shape(tile, turn)
+    th, tw = (shape[1], shape[0]) if turn % 2 else (shape[0], shape[1])
     s = max(d.uniform("background.photo_scale", 0.5, 2.0), min(max(width, height) / th, 2.0))
     ww, wh = max(1, int(np.ceil(width / s))), max(1, int(np.ceil(height / s)))
     if ww <= tw and wh <= th:  # the usual case: turn and mirror the window alone (tiles.py)
-        if ft is not None and ww * wh * ft.shape[2] > FILE_WINDOW_MAX:
-            tile = _photo(path)  # a large window (a scene's) through the map (tiles.FILE_WINDOW_MAX)
-        if tile is not ft:
+        # a small window read from the store's file (one read of its rows' band), a large one (a
+        # scene's) through the map (tiles.FILE_WINDOW_MAX)
+        tile = _photo_file(path) if ww * wh * shape[2] <= FILE_WINDOW_MAX else None
+        if tile is None:
             used(height * max(width * 3, PAGE))
+            tile = _photo(path)
         x = _at(d, "background.x", tw - ww)
         y = _at(d, "background.y", th - wh)
         win = window(tile, turn, flip, x, y, ww, wh)

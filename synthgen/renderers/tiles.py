@@ -153,7 +153,7 @@ class TileStore:
         self.index = index  # path -> (byte offset in the map, shape, crc32)
         self.checked: set[str] = set()
         self.file = file  # the entry's file, for FileTile reads (None: the map only)
-        self._fd, self._pid = -1, 0
+        self._fd = -1
 
     @classmethod
     def open(cls, paths: tuple[str, ...], decode, kind: str = "tiles", sources: tuple[str, ...] = ()):
@@ -225,10 +225,16 @@ class TileStore:
         return a
 
     # -- reads that leave the map alone (FileTile) -------------------------------------------
+    def shape(self, path: str) -> tuple[int, ...] | None:
+        """The decoded image's shape (None: not in the store), without reading it."""
+        hit = self.index.get(path)
+        return None if hit is None else hit[1]
+
     def _descriptor(self) -> int:
-        """This process's descriptor on the entry's file (never one inherited through a fork)."""
-        if self._fd < 0 or self._pid != os.getpid():
-            self._fd, self._pid = os.open(self.file, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0)), os.getpid()
+        """A descriptor on the entry's file, opened once. Reads are positional (pread), so a
+        forked worker reads through the one it inherits, and nothing closes it."""
+        if self._fd < 0:
+            self._fd = os.open(self.file, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
         return self._fd
 
     def file_tile(self, path: str) -> "FileTile | None":
