@@ -256,7 +256,7 @@ class _Atlas:
     where a dict of rows and the entry's own arrays took ~120."""
 
     __slots__ = ("name", "path", "cps", "recs", "advs", "base", "ident", "pending", "metrics", "damaged", "blob",
-                 "_fd", "_pid", "_views")
+                 "boff", "_fd", "_pid", "_views")
 
     def __init__(self, name: str, path: str) -> None:
         self.name, self.path = name, path
@@ -266,7 +266,8 @@ class _Atlas:
         self.ident = None  # (device, inode, size, mtime) of the file the index was read from
         self.metrics = None
         self.damaged = False  # a mask that did not read back whole: the entry is written afresh
-        self.blob = None  # a small entry's masks, read whole (no file kept open for it)
+        self.blob = None  # a small entry's masks, read whole (no file kept open for it)...
+        self.boff = 0  # ...from this offset of `blob` on (the entry's file read in one piece)
         self._fd = -1
         self._pid = 0
         self.open()
@@ -299,16 +300,21 @@ class _Atlas:
             ident = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
             if ident != self.ident:
                 self._forget()
-                entry = _read_index(fd)
+                # a small file in one read (head, index and masks; ~3x cheaper than three reads
+                # into three fresh buffers, a new table's cost in scenes), a large one's index alone
+                whole = os.pread(fd, st.st_size, 0) if st.st_size <= ATLAS_SLURP + ATLAS_INDEX_ROOM else None
+                entry = _read_index(fd) if whole is None else _index_of(whole)
                 if entry is not None:
                     self._load(*entry)
                     self.ident = ident
+                    if whole is not None and st.st_size - self.base <= ATLAS_SLURP:
+                        self.blob, self.boff = whole, self.base
             if self.cps is None:
                 return False
             n = st.st_size - self.base
             if n <= ATLAS_SLURP:
                 if self.blob is None:
-                    self.blob = os.pread(fd, n, self.base) if n > 0 else b""
+                    self.blob, self.boff = (os.pread(fd, n, self.base) if n > 0 else b""), 0
                 return True
             keep = True
         except OSError:
@@ -374,8 +380,8 @@ class _Atlas:
         if n == 0:
             return Glyph(_BLANK if w == h == 0 else np.zeros((h, w), np.uint8), x0, y0, adv)
         if self.blob is not None:  # a view of the entry's bytes: the glyphs drawn are not held twice
-            b, o = self.blob, off
-            ok = off + n <= len(b) and zlib.crc32(memoryview(b)[off : off + n]) == crc & 0xFFFFFFFF
+            b, o = self.blob, self.boff + off
+            ok = o + n <= len(b) and zlib.crc32(memoryview(b)[o : o + n]) == crc & 0xFFFFFFFF
         else:
             try:
                 b, o = os.pread(self._fd, n, self.base + off), 0
@@ -423,15 +429,18 @@ def _open_limit() -> int:
 
 ATLAS_OPEN_FILES = _open_limit()  # large atlas files a process keeps open (scenes use thousands of tables)
 ATLAS_SLURP = 65536  # an entry whose masks take no more is read whole when opened
+ATLAS_INDEX_ROOM = 16384  # a file up to ATLAS_SLURP + this is read in one piece (the index: ~44 bytes a glyph)
 _open_files: dict[int, _Atlas] = {}
 _atlases: dict[tuple[str, int, int], _Atlas | None] = {}
 _pending = 0
 
 
-def _atlas_name(path: str, index: int, size: int) -> str | None:
-    import PIL
-    from PIL import ImageFont
+_LIBS: tuple[str, str, str] | None = None  # (Pillow, FreeType, OpenCV) versions, as atlas names carry them
+_FOLDER: tuple = (None, None)  # (machine cache root, its glyph folder as a string)
 
+
+def _atlas_name(path: str, index: int, size: int) -> str | None:
+    global _LIBS
     from .. import machinecache
     from . import fonts
 
@@ -441,13 +450,18 @@ def _atlas_name(path: str, index: int, size: int) -> str | None:
         fid = fonts.font_id(path)
     except OSError:
         return None
-    return machinecache.key("glyphs", ATLAS_VERSION, fid, index, size, PIL.__version__,
-                            str(getattr(ImageFont.core, "freetype2_version", "")), cv2.__version__)
+    if _LIBS is None:
+        import PIL
+        from PIL import ImageFont
+
+        _LIBS = (PIL.__version__, str(getattr(ImageFont.core, "freetype2_version", "")), cv2.__version__)
+    return machinecache.key("glyphs", ATLAS_VERSION, fid, index, size, *_LIBS)
 
 
 def _atlas(path: str, index: int, size: int) -> _Atlas | None:
     """The atlas of (path, index, size), its index read on first use; None when the machine
     cache is off or the size is not persisted."""
+    global _FOLDER
     k = (path, index, size)
     try:
         return _atlases[k]
@@ -458,9 +472,11 @@ def _atlas(path: str, index: int, size: int) -> _Atlas | None:
     name = _atlas_name(path, index, size)
     at = None
     if name is not None:
-        p = machinecache.path("glyphs", name)
-        if p is not None:
-            at = _Atlas(name, str(p))
+        root = machinecache.root()  # (a string join: pathlib's costs ~20 us a new table in place)
+        if root is not None:
+            if _FOLDER[0] is not root:
+                _FOLDER = (root, str(machinecache.path("glyphs", "x").parent))
+            at = _Atlas(name, os.path.join(_FOLDER[1], name))
     _atlases[k] = at
     return at
 
@@ -474,7 +490,17 @@ def _read_index(fd: int):
     n = machinecache.entry_length(head)
     if n is None:
         return None
-    hit = machinecache.unpack(head + os.pread(fd, n, machinecache.HEAD_SIZE))
+    return _index_of(head + os.pread(fd, n, machinecache.HEAD_SIZE))
+
+
+def _index_of(data: bytes):
+    """_read_index of an entry's bytes (its head and index, and possibly its masks after them)."""
+    from .. import machinecache
+
+    n = machinecache.entry_length(data)
+    if n is None:
+        return None
+    hit = machinecache.unpack(data)
     if hit is None or any(k not in hit[1] for k in _ATLAS_FIELDS):
         return None
     return hit[0], hit[1], machinecache.HEAD_SIZE + n
