@@ -123,6 +123,8 @@ static PyMethodDef methods[] = {
     {"blend_field", blend_field, METH_VARARGS,
      "blend_field(img, alpha, field): linestyles.blend_field of an RGB image, in place."},
     {"blend", blend, METH_VARARGS, "blend(img, alpha, r, g, b): styles.blend at opacity 1, in place (NotImplemented: not uint8 RGB and alpha of one size)."},
+    {"photo_walk", photo_walk, METH_VARARGS,
+     "photo_walk(fd, off, h, w, c, u, v, lo, hi, tries) -> (r, g, b) | None: styles.photo_contrasting's walk over a FileTile (NotImplemented: other input, a short read)."},
     {"gray", gray, METH_VARARGS, "gray(img, out): cv2.COLOR_RGB2GRAY of uint8 RGB into out (h x w uint8)."},
     {"luma_hist", luma_hist, METH_VARARGS,
      "luma_hist(img, alpha, level, out): styles.luma_under of an RGB image, into 256 float32."},

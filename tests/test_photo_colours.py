@@ -65,16 +65,80 @@ def test_photo_colour_read_from_the_store_file_is_the_one_from_its_map(tmp_path,
         monkeypatch.setattr(styles, "photo_tiles", lambda: (path,))
         under = np.full((6, 9), 90, np.uint8)
         under[::2] = 160
+        native = styles._native
+        compiled = []  # the compiled walk's answers (so the test cannot pass on the Python loop alone)
+
+        class Counting:
+            def __getattr__(self, name):
+                return getattr(native, name)
+
+            def photo_walk(self, *a):
+                compiled.append(native.photo_walk(*a))
+                return compiled[-1]
+
+        class NoWalk:  # the compiled module without its walk: the Python loop over FileTile.pixel
+            def __getattr__(self, name):
+                return getattr(native, name)
+
+            def photo_walk(self, *a):
+                return NotImplemented
+
         hits = 0
         for index in range(200):
             picks = []
-            for ft in (store.file_tile(path), None):
+            # the file's walk in C, the file's walk in Python (FileTile.pixel), the map's walk
+            for ft, lib in ((store.file_tile(path), native and Counting()), (store.file_tile(path), native and NoWalk()),
+                            (None, native)):
+                monkeypatch.setattr(styles, "_native", lib)
                 monkeypatch.setattr(styles, "_photo_file", lambda p, ft=ft: ft)
                 monkeypatch.setattr(styles, "_photo", lambda p, touch=0: store.get(p, touch))
                 picks.append(styles.photo_contrasting(Draws(5, index), "c", under, float(index % 200)))
-            assert picks[0] == picks[1]
+            assert picks[0] == picks[1] == picks[2]
+            assert picks[0] is None or all(type(x) is int for x in picks[0])
             hits += picks[0] is not None
         assert 0 < hits < 200  # both outcomes met
+        if native is not None:
+            assert len(compiled) == 200 and NotImplemented not in compiled
     finally:
         monkeypatch.undo()
+        machinecache.reset()
+
+
+def test_compiled_walk_decides_at_the_thresholds_as_the_walk_does(tmp_path, monkeypatch):
+    """The compiled walk (`_native.photo_walk`) over a tile of the store's file, against the whole
+    walk gathered with numpy, with thresholds set exactly at the luma of a pixel of the walk (or
+    a hair either side): a pixel's luma computed in another order, or a row or column rounded
+    another way, picks another pixel here."""
+    import cv2
+    import pytest
+
+    from synthgen import machinecache
+    from synthgen.renderers import tiles as T
+
+    if styles._native is None:
+        pytest.skip("no compiled module")
+    monkeypatch.setenv(machinecache.ENV, str(tmp_path / "cache"))
+    machinecache.reset()
+    try:
+        rng = np.random.default_rng(11)
+        path = str(tmp_path / "t.png")
+        cv2.imwrite(path, rng.integers(0, 256, (37, 53, 3), dtype=np.uint8))
+        store = T.TileStore.open((path,), lambda p: cv2.cvtColor(cv2.imread(p), cv2.COLOR_BGR2RGB))
+        ft, tile = store.file_tile(path), store.get(path)
+        h, w = tile.shape[:2]
+        n = styles.PHOTO_COLOUR_TRIES
+        found = 0
+        for i in range(600):
+            u, v = float(rng.random()), float(rng.random())
+            p = tile[(((v + np.array(styles._WALK_V)) % 1.0) * (h - 1)).astype(np.intp),
+                     (((u + np.array(styles._WALK_U)) % 1.0) * (w - 1)).astype(np.intp)].astype(np.float64)
+            y = 0.299 * p[:, 0] + 0.587 * p[:, 1] + 0.114 * p[:, 2]
+            k = int(rng.integers(0, n))
+            eps = (0.0, 1e-9, -1e-9)[i % 3]
+            lo, hi = (float(y[k]) + eps, 1e9) if i % 2 else (-1e9, float(y[k]) + eps)
+            got = styles._native.photo_walk(ft.fd, ft.off, h, w, 3, u, v, lo, hi, n)
+            assert got == _walk_with_numpy(tile, u, v, lo, hi, 0.0), (i, u, v, lo, hi)
+            found += got is not None
+        assert 0 < found < 600
+    finally:
         machinecache.reset()

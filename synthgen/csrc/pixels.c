@@ -451,3 +451,45 @@ static PyObject *hist_quantile(PyObject *self, PyObject *const *args, Py_ssize_t
     }
     return PyFloat_FromDouble((double)lo);
 }
+
+/* -- the photo-colour walk (synthgen/renderers/styles.py: photo_contrasting) ------------------- */
+
+#ifndef _WIN32
+#include <unistd.h>
+#endif
+
+/* photo_walk(fd, off, h, w, c, u, v, lo, hi, tries) -> (r, g, b) | None | NotImplemented:
+   photo_contrasting's walk over a tile of the store's file (tiles.FileTile: h x w x c uint8 at
+   byte `off` of descriptor fd), each pixel one 3-byte pread: the first pixel of the walk whose
+   luma (0.299 r + 0.587 g + 0.114 b, doubles in that order) is <= lo or >= hi, None if none of
+   the `tries` is. The walk's row and column as the reference computes them: trunc(((v + k *
+   0.381966) % 1.0) * (h - 1)) (fmod is Python's % for the non-negative values here).
+   NotImplemented: c != 3, u or v outside [0, 1), a short read (the reference raises), no pread. */
+static PyObject *photo_walk(PyObject *self, PyObject *args)
+{
+    int fd, tries;
+    long long off;
+    Py_ssize_t h, w, c;
+    double u, v, lo, hi;
+    if (!PyArg_ParseTuple(args, "iLnnnddddi", &fd, &off, &h, &w, &c, &u, &v, &lo, &hi, &tries)) {
+        PyErr_Clear();
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+#ifdef _WIN32
+    Py_RETURN_NOTIMPLEMENTED;
+#else
+    if (c != 3 || h < 1 || w < 1 || off < 0 || !(u >= 0.0 && u < 1.0) || !(v >= 0.0 && v < 1.0))
+        Py_RETURN_NOTIMPLEMENTED;
+    for (int k = 0; k < tries; k++) {
+        double fv = fmod(v + (double)k * 0.381966, 1.0), fu = fmod(u + (double)k * 0.618034, 1.0);
+        Py_ssize_t r = (Py_ssize_t)(fv * (double)(h - 1)), q = (Py_ssize_t)(fu * (double)(w - 1));
+        unsigned char p[3];
+        if (pread(fd, p, 3, (off_t)(off + (long long)(r * w + q) * 3)) != 3)
+            Py_RETURN_NOTIMPLEMENTED;
+        double y = 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
+        if (y <= lo || y >= hi)
+            return Py_BuildValue("(iii)", (int)p[0], (int)p[1], (int)p[2]);
+    }
+    Py_RETURN_NONE;
+#endif
+}

@@ -164,6 +164,10 @@ def photo_contrasting(d: Draws, name: str, under: np.ndarray, contrast: float, q
     # to touch, and numpy calls on the whole walk cost more than the few pixels read. The
     # same float64 operations as `luma`, in its order.
     lo_c, hi_c = lo - contrast, hi + contrast
+    if ft is not None and _native is not None:  # the walk below in C, a pread a pixel (synthgen/csrc/pixels.c)
+        got = _native.photo_walk(ft.fd, ft.off, h, w, t.shape[2], u, v, lo_c, hi_c, PHOTO_COLOUR_TRIES)
+        if got is not NotImplemented:
+            return got
     for k in range(PHOTO_COLOUR_TRIES):
         at = int(((v + _WALK_V[k]) % 1.0) * (h - 1)), int(((u + _WALK_U[k]) % 1.0) * (w - 1))
         r, g, b = ft.pixel(*at) if ft is not None else t[at].tolist()
