@@ -119,19 +119,25 @@ def jittered(d: Draws, name: str, path: str, index: int, size: int, text: str, a
 
 
 def bend(d: Draws, name: str, mask: np.ndarray, chars: np.ndarray, amp: float,
-         wavelength: float) -> tuple[np.ndarray, np.ndarray, int]:
+         wavelength: float, lazy: bool = False):
     """The item bent by an elastic / wave field in its own frame (linestyles.elastic_field:
     a wave along the text plus smooth random bends; `amp` and `wavelength` in layout px).
     The mask is padded first so nothing bends off it. Returns (mask, char quads, pad): the
     quads in the padded frame, pushed out to hold their glyphs' mapped boundaries
     (linestyles.follow_quads). A word's quad is then the box of its bent chars (word_boxes):
-    each char's ink lies in its quad, so the word's lies in that box."""
+    each char's ink lies in its quad, so the word's lies in that box. `lazy`: the mask as a
+    function that bends it when called (the quads place the item; an item that finds no room,
+    a fifth of a scene's, is never bent: the pixels take no draws)."""
     p = int(math.ceil(amp)) + 2
-    m = cv2.copyMakeBorder(mask, p, p, p, p, cv2.BORDER_CONSTANT, value=0)
-    H, W = m.shape
+    h, w = mask.shape
+    H, W = h + 2 * p, w + 2 * p
     dx, dy = LS.elastic_field(d.rng_for(f"{name}.style.elastic"), W, H, amp, wavelength)
+
+    def pixels() -> np.ndarray:
+        return LS.remap(cv2.copyMakeBorder(mask, p, p, p, p, cv2.BORDER_CONSTANT, value=0), dx, dy)
+
     # the field bends over >= 2 text heights: 4 samples a char edge hold its boundary
-    return LS.remap(m, dx, dy), LS.follow_quads(chars + p, dx, dy, per_edge=4), p
+    return (pixels if lazy else pixels()), LS.follow_quads(chars + p, dx, dy, per_edge=4), p
 
 
 def word_boxes(cq: np.ndarray, words: list[list[int]]) -> np.ndarray:
