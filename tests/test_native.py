@@ -875,3 +875,50 @@ def test_curved_is_the_reference_on_real_lines():
             want = real(*a, **k)
         assert np.array_equal(got.mask, want.mask) and np.array_equal(got.chars, want.chars)
         assert np.array_equal(got.quad, want.quad) and np.array_equal(got.baseline, want.baseline)
+
+
+@needs_native
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.integers(1, 90), st.integers(1, 90), st.floats(0.0, np.pi), st.floats(0.2, 0.8), st.floats(0.04, 0.16),
+       st.integers(0, 2**32 - 1))
+def test_paper_fold_is_the_numpy_reference(h, w, fa, fo, fs, seed):
+    """backgrounds._fold (the arithmetic around numpy's tanh and exp in C) against
+    _fold_reference (numpy throughout), byte for byte, with the compiled path counted."""
+    from synthgen.renderers import backgrounds as B
+
+    img = np.random.default_rng(seed).integers(0, 256, (h, w, 3), dtype=np.uint8)
+    done = []
+
+    class Counted:  # the module, its fold_shade counted: the compiled path must have run
+        def __getattr__(self, name):
+            return getattr(native.lib, name)
+
+        def fold_shade(self, *a):
+            done.append(native.lib.fold_shade(*a))
+            return done[-1]
+
+    B._native = Counted()
+    try:
+        got = B._fold(img.copy(), fa, fo, fs)
+    finally:
+        B._native = native.lib
+    assert done == [None]
+    assert np.array_equal(got, B._fold_reference(img, fa, fo, fs))
+
+
+@needs_native
+def test_paper_fold_at_scene_size_and_refusals():
+    """A 512 x 512 fold is the reference's (the size ocr_scene folds); arrays the kernels do not
+    take (not uint8 RGB, not contiguous) go to the reference."""
+    from synthgen.renderers import backgrounds as B
+
+    rng = np.random.default_rng(4)
+    for fa, fo, fs in ((0.0, 0.5, 0.16), (np.pi / 2, 0.2, 0.04), (1.234, 0.77, 0.1)):
+        img = rng.integers(0, 256, (512, 512, 3), dtype=np.uint8)
+        assert np.array_equal(B._fold(img.copy(), fa, fo, fs), B._fold_reference(img, fa, fo, fs))
+    t, e = np.zeros((4, 5)), np.zeros((4, 5))
+    assert native.lib.fold_shade(np.zeros((4, 5, 4), np.uint8), t, e, 0.1) is NotImplemented
+    assert native.lib.fold_shade(np.zeros((4, 5, 3), np.uint8), t[:, :4], e, 0.1) is NotImplemented
+    assert native.lib.fold_args(np.zeros(5), np.zeros(4), 0.0, 2.0, 12.0, t, np.zeros((4, 4))) is NotImplemented
+    strided = rng.integers(0, 256, (20, 30, 3), dtype=np.uint8)[:, ::2]
+    assert np.array_equal(B._fold(strided.copy(order="K"), 0.3, 0.4, 0.1), B._fold_reference(strided, 0.3, 0.4, 0.1))

@@ -493,3 +493,75 @@ static PyObject *photo_walk(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 #endif
 }
+
+/* -- the paper background's fold (synthgen/renderers/backgrounds.py: _fold) -------------------- */
+
+/* fold_args(X, Y, c, w, w6, t, e): the fold's distance d = (X[j] + Y[i]) - c at each pixel (i, j)
+   of an h x w image (X (w,), Y (h,) float64), and the arguments of its tanh and exp: t = d / w,
+   e = (-|d|) / w6, into t and e (h x w float64). The reference's double operations in its
+   order; numpy's tanh and exp then run on t and e (their kernels are numpy's, not libm's). */
+static PyObject *fold_args(PyObject *self, PyObject *args)
+{
+    PyObject *o[4];
+    double c, w, w6;
+    if (!PyArg_ParseTuple(args, "OOdddOO", &o[0], &o[1], &c, &w, &w6, &o[2], &o[3])) {
+        PyErr_Clear();
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    Py_buffer b[4];
+    if (typed_get_all(o, b, "dddd", "0011", 4) < 0)
+        Py_RETURN_NOTIMPLEMENTED;
+    Py_ssize_t W = b[0].len / 8, H = b[1].len / 8;
+    if (b[2].len != 8 * W * H || b[3].len != 8 * W * H) {
+        release_all(b, 4);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    const double *X = b[0].buf, *Y = b[1].buf;
+    double *t = b[2].buf, *e = b[3].buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t i = 0; i < H; i++)
+        for (Py_ssize_t j = 0; j < W; j++) {
+            double d = (X[j] + Y[i]) - c;
+            t[i * W + j] = d / w;
+            e[i * W + j] = -fabs(d) / w6;
+        }
+    Py_END_ALLOW_THREADS
+    release_all(b, 4);
+    Py_RETURN_NONE;
+}
+
+/* fold_shade(img, t, e, fs): in place, img (h x w x 3 uint8, C-contiguous) times its shade
+   float32(1.0 + (fs * tanh) * exp) per pixel (t and e: numpy's tanh and exp, h x w float64):
+   each channel float32(v) * shade in float32, clipped to 0..255 and truncated to uint8, as
+   np.clip(img * shade, 0, 255).astype(np.uint8) */
+static PyObject *fold_shade(PyObject *self, PyObject *args)
+{
+    PyObject *o[3];
+    double fs;
+    if (!PyArg_ParseTuple(args, "OOOd", &o[0], &o[1], &o[2], &fs)) {
+        PyErr_Clear();
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    Py_buffer b[3];
+    if (typed_get_all(o, b, "Bdd", "100", 3) < 0)
+        Py_RETURN_NOTIMPLEMENTED;
+    Py_ssize_t n = b[1].len / 8;
+    if (b[0].len != 3 * n || b[2].len != 8 * n || b[0].ndim != 3 || b[0].shape[2] != 3) {
+        release_all(b, 3);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    unsigned char *p = b[0].buf;
+    const double *t = b[1].buf, *e = b[2].buf;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t k = 0; k < n; k++) {
+        float s = (float)(1.0 + (fs * t[k]) * e[k]);
+        for (int ch = 0; ch < 3; ch++) {
+            float v = (float)p[3 * k + ch] * s;
+            v = v < 0.0f ? 0.0f : v > 255.0f ? 255.0f : v;
+            p[3 * k + ch] = (unsigned char)v;
+        }
+    }
+    Py_END_ALLOW_THREADS
+    release_all(b, 3);
+    Py_RETURN_NONE;
+}
