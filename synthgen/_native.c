@@ -129,6 +129,8 @@ static PyMethodDef methods[] = {
      "fold_args(X, Y, c, w, w6, t, e): backgrounds._fold's tanh and exp arguments into t and e (NotImplemented: other arrays)."},
     {"fold_shade", fold_shade, METH_VARARGS,
      "fold_shade(img, t, e, fs): backgrounds._fold's shade applied to uint8 RGB img in place (NotImplemented: other arrays)."},
+    {"colour_lut", colour_lut, METH_VARARGS,
+     "colour_lut(grey, lut, out): cv2.applyColorMap of 2-D uint8 grey with a 256 x 1 x 3 user table into h x w x 3 out (NotImplemented: other arrays)."},
     {"gray", gray, METH_VARARGS, "gray(img, out): cv2.COLOR_RGB2GRAY of uint8 RGB into out (h x w uint8)."},
     {"luma_hist", luma_hist, METH_VARARGS,
      "luma_hist(img, alpha, level, out): styles.luma_under of an RGB image, into 256 float32."},

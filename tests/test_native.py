@@ -922,3 +922,39 @@ def test_paper_fold_at_scene_size_and_refusals():
     assert native.lib.fold_args(np.zeros(5), np.zeros(4), 0.0, 2.0, 12.0, t, np.zeros((4, 4))) is NotImplemented
     strided = rng.integers(0, 256, (20, 30, 3), dtype=np.uint8)[:, ::2]
     assert np.array_equal(B._fold(strided.copy(order="K"), 0.3, 0.4, 0.1), B._fold_reference(strided, 0.3, 0.4, 0.1))
+
+
+@needs_native
+@settings(max_examples=200, derandomize=True, deadline=None)
+@given(st.integers(1, 70), st.integers(1, 70), st.integers(0, 2**32 - 1), st.sampled_from(["whole", "window", "rows"]))
+def test_colour_lut_is_opencvs_apply_color_map(h, w, seed, view):
+    """backgrounds._apply_map (one C pass) against cv2.applyColorMap with the same user table,
+    on whole arrays and on windows of a larger bank (what backgrounds pass), every grey value
+    met; the compiled path counted."""
+    from synthgen.renderers import backgrounds as B
+
+    rng = np.random.default_rng(seed)
+    bank = rng.integers(0, 256, (h + 9, w + 11), dtype=np.uint8)
+    bank.flat[: min(256, bank.size)] = np.arange(min(256, bank.size))  # every value, where there is room
+    grey = {"whole": bank[:h, :w].copy(), "window": bank[5 : 5 + h, 3 : 3 + w], "rows": bank[::-1][:h, :w]}[view]
+    cmap = rng.integers(0, 256, (256, 1, 3), dtype=np.uint8)
+    done = []
+
+    class Counted:
+        def __getattr__(self, name):
+            return getattr(native.lib, name)
+
+        def colour_lut(self, *a):
+            done.append(native.lib.colour_lut(*a))
+            return done[-1]
+
+    B._native = Counted()
+    try:
+        got = B._apply_map(grey, cmap)
+    finally:
+        B._native = native.lib
+    assert done == [None]
+    assert np.array_equal(got, cv2.applyColorMap(np.ascontiguousarray(grey), cmap))
+    out = np.empty((h, w, 3), np.uint8)
+    assert native.lib.colour_lut(grey, cmap[:128], out) is NotImplemented  # not a 256-entry table
+    assert native.lib.colour_lut(grey, cmap, np.empty((h, w + 1, 3), np.uint8)) is NotImplemented

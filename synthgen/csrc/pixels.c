@@ -565,3 +565,53 @@ static PyObject *fold_shade(PyObject *self, PyObject *args)
     release_all(b, 3);
     Py_RETURN_NONE;
 }
+
+/* -- grey through a colour table (synthgen/renderers/backgrounds.py: _apply_map) --------------- */
+
+/* colour_lut(grey, lut, out): out[y, x] = lut[grey[y, x]] for a 2-D uint8 grey (any row stride,
+   unit pixel stride), a 256 x 1 x 3 uint8 table (C-contiguous) and an h x w x 3 uint8 out: what
+   cv2.applyColorMap(grey, lut) gives for a user table, in one pass (OpenCV converts the grey to
+   3 channels first, then looks each channel up: two). NotImplemented for other arrays. */
+static PyObject *colour_lut(PyObject *self, PyObject *args)
+{
+    PyObject *og, *ol, *oo;
+    if (!PyArg_ParseTuple(args, "OOO", &og, &ol, &oo)) {
+        PyErr_Clear();
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    PyObject *arr[2] = {og, oo};
+    static const int chans[2] = {1, 3};
+    View v[2];
+    if (views_get_all(arr, v, chans, "01", 2) < 0)
+        Py_RETURN_NOTIMPLEMENTED;
+    Py_buffer lb;
+    if (typed_get(ol, &lb, "B", 0) < 0) {
+        views_release(v, 2);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    View g = v[0], o = v[1];
+    if (lb.len != 768 || g.ps != 1 || g.h != o.h || g.w != o.w || o.ps != 3) {
+        PyBuffer_Release(&lb);
+        views_release(v, 2);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    const unsigned char *lut = lb.buf;
+    uint32_t lut4[256]; /* each entry's 3 bytes and a spare: one 4-byte store a pixel, the spare
+                           byte overwritten by the next pixel's (the row's last pixel: 3 bytes) */
+    for (int i = 0; i < 256; i++)
+        memcpy(&lut4[i], lut + 3 * i, 3), ((unsigned char *)&lut4[i])[3] = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t y = 0; y < g.h; y++) {
+        const unsigned char *s = g.p + y * g.rs;
+        unsigned char *d = o.p + y * o.rs;
+        Py_ssize_t x = 0;
+        for (; x + 1 < g.w; x++)
+            memcpy(d + 3 * x, &lut4[s[x]], 4);
+        if (x < g.w)
+            memcpy(d + 3 * x, &lut4[s[x]], 3);
+    }
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&lb);
+    views_release(v, 2);
+    Py_RETURN_NONE;
+}
