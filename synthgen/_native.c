@@ -110,6 +110,8 @@ static PyMethodDef methods[] = {
      "draw_integers(ctx, name, lo, hi) -> int: Draws.integers with no trace, bias or pins, recorded (NotImplemented: other input)."},
     {"draw_bernoulli", (PyCFunction)(void (*)(void))draw_bernoulli, METH_FASTCALL,
      "draw_bernoulli(ctx, name, p) -> bool: Draws.bernoulli with no trace, bias or pins, recorded (NotImplemented: other input)."},
+    {"draw_bernoullis", (PyCFunction)(void (*)(void))draw_bernoullis, METH_FASTCALL,
+     "draw_bernoullis(ctx, names, ps, scale) -> (taken, fired): Draws.bernoulli(names[i], ps[i] * scale) in order while it can, recorded (NotImplemented: other input)."},
     {"draw_choice", (PyCFunction)(void (*)(void))draw_choice, METH_FASTCALL,
      "draw_choice(ctx, name, options) -> option: Draws.choice of equal odds with no trace, bias or pins, recorded (NotImplemented: other input)."},
     {"follow_tail", follow_tail, METH_VARARGS,

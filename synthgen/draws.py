@@ -380,6 +380,17 @@ class Draws:
         self.factors[name] = value
         return value
 
+    def bernoullis(self, names: tuple[str, ...], ps: tuple[float, ...], scale: float = 1.0) -> tuple[int, list[int]]:
+        """`bernoulli(names[i], ps[i] * scale)` for every i, in order, in one compiled call where
+        it can: (taken, fired), the first `taken` drawn and recorded (the rest not: draw them one
+        by one), `fired` the indices among them that came out True. The same values and records
+        as the calls one by one (a draw's value depends on its name alone)."""
+        if self._fast is not None:
+            r = _C.draw_bernoullis(self._fast, names, ps, scale)
+            if r is not NotImplemented:
+                return r
+        return 0, []
+
     def assign(self, name: str, value: Any, src: str | None = None) -> Any:
         """Record a value chosen by a deterministic rule rather than a uniform (a corpus entry
         from the dataset-wide permutation walk); pinnable like a draw."""

@@ -958,3 +958,36 @@ def test_colour_lut_is_opencvs_apply_color_map(h, w, seed, view):
     out = np.empty((h, w, 3), np.uint8)
     assert native.lib.colour_lut(grey, cmap[:128], out) is NotImplemented  # not a 256-entry table
     assert native.lib.colour_lut(grey, cmap, np.empty((h, w + 1, 3), np.uint8)) is NotImplemented
+
+
+_FRESH = iter(range(10**9))  # names never drawn before in this process (no cached key)
+
+
+@needs_native
+@settings(max_examples=400, derandomize=True, deadline=None)
+@given(st.integers(0, 2**32), st.integers(0, 10**6),
+       st.lists(st.tuples(st.integers(0, 9), st.floats(-0.5, 1.5) | st.sampled_from([0, 1])), max_size=30),
+       st.floats(0.0, 2.0), st.integers(0, 12), st.lists(st.integers(0, 9), max_size=4))
+def test_batched_bernoullis_are_the_draws_one_by_one(seed, index, ops, scale, uncached, before):
+    """Draws.bernoullis (the augment plan's chances in one compiled call) against bernoulli one
+    by one with the methods alone: the same values, records and repeat counts, names repeated,
+    drawn before (a retry's stream), or without a cached key (the call stops there: `taken`)."""
+    names = [f"b[{k}].apply" for k, _ in ops]
+    for nm in names:
+        draws._name_key(nm)  # cached: the compiled draw takes it
+    if uncached < len(names):  # one name with no cached key yet
+        names[uncached] = f"b.fresh[{next(_FRESH)}].apply"
+    names = tuple(names)
+    ps = tuple(float(p) for _, p in ops)
+    fast, ref = draws.Draws(seed, index), draws.Draws(seed, index)
+    ref._ctx = ref._fast = None
+    for k in before:
+        fast.bernoulli(f"b[{k}].apply", 0.5), ref.bernoulli(f"b[{k}].apply", 0.5)
+    taken, fired = fast.bernoullis(names, ps, scale)
+    assert taken == min(uncached, len(names))
+    got = [i in fired for i in range(taken)] + [fast.bernoulli(n, p * scale) for n, p in zip(names[taken:], ps[taken:])]
+    want = [ref.bernoulli(n, p * scale) for n, p in zip(names, ps)]
+    assert got == want
+    assert fast.factors == ref.factors and fast._repeats == ref._repeats
+    assert fast.bernoullis(list(names), ps, scale) == (0, [])  # not a tuple: nothing drawn, nothing recorded
+    assert fast.factors == ref.factors
