@@ -1,6 +1,8 @@
 """styles.photo_contrasting: the first pixel along its walk over a photo tile that contrasts
 with the background under the text, against the whole walk gathered with numpy."""
 
+import contextlib
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -47,9 +49,9 @@ def test_photo_colour_is_the_first_contrasting_pixel_of_the_walk(index, a, b, co
     assert photo_tiles()  # the shipped tiles exist (the function returns None without them)
 
 
-def test_photo_colour_read_from_the_store_file_is_the_one_from_its_map(tmp_path, monkeypatch):
-    """The walk over a tile read pixel by pixel from the tile store's file (tiles.FileTile, what
-    a machine with a cache does) picks the colour the walk over the mapped tile picks."""
+@contextlib.contextmanager
+def _one_tile_store(tmp_path, monkeypatch, shape, seed):
+    """(store, path): a tile store holding one random tile, in a machine cache of its own."""
     import cv2
 
     from synthgen import machinecache
@@ -58,10 +60,18 @@ def test_photo_colour_read_from_the_store_file_is_the_one_from_its_map(tmp_path,
     monkeypatch.setenv(machinecache.ENV, str(tmp_path / "cache"))
     machinecache.reset()
     try:
-        rng = np.random.default_rng(3)
         path = str(tmp_path / "t.png")
-        cv2.imwrite(path, rng.integers(0, 256, (40, 70, 3), dtype=np.uint8))
-        store = T.TileStore.open((path,), lambda p: cv2.cvtColor(cv2.imread(p), cv2.COLOR_BGR2RGB))
+        cv2.imwrite(path, np.random.default_rng(seed).integers(0, 256, shape, dtype=np.uint8))
+        yield T.TileStore.open((path,), lambda p: cv2.cvtColor(cv2.imread(p), cv2.COLOR_BGR2RGB)), path
+    finally:
+        monkeypatch.undo()
+        machinecache.reset()
+
+
+def test_photo_colour_read_from_the_store_file_is_the_one_from_its_map(tmp_path, monkeypatch):
+    """The walk over a tile read pixel by pixel from the tile store's file (tiles.FileTile, what
+    a machine with a cache does) picks the colour the walk over the mapped tile picks."""
+    with _one_tile_store(tmp_path, monkeypatch, (40, 70, 3), 3) as (store, path):
         monkeypatch.setattr(styles, "photo_tiles", lambda: (path,))
         under = np.full((6, 9), 90, np.uint8)
         under[::2] = 160
@@ -99,9 +109,6 @@ def test_photo_colour_read_from_the_store_file_is_the_one_from_its_map(tmp_path,
         assert 0 < hits < 200  # both outcomes met
         if native is not None:
             assert len(compiled) == 200 and NotImplemented not in compiled
-    finally:
-        monkeypatch.undo()
-        machinecache.reset()
 
 
 def test_compiled_walk_decides_at_the_thresholds_as_the_walk_does(tmp_path, monkeypatch):
@@ -109,21 +116,12 @@ def test_compiled_walk_decides_at_the_thresholds_as_the_walk_does(tmp_path, monk
     walk gathered with numpy, with thresholds set exactly at the luma of a pixel of the walk (or
     a hair either side): a pixel's luma computed in another order, or a row or column rounded
     another way, picks another pixel here."""
-    import cv2
     import pytest
-
-    from synthgen import machinecache
-    from synthgen.renderers import tiles as T
 
     if styles._native is None:
         pytest.skip("no compiled module")
-    monkeypatch.setenv(machinecache.ENV, str(tmp_path / "cache"))
-    machinecache.reset()
-    try:
-        rng = np.random.default_rng(11)
-        path = str(tmp_path / "t.png")
-        cv2.imwrite(path, rng.integers(0, 256, (37, 53, 3), dtype=np.uint8))
-        store = T.TileStore.open((path,), lambda p: cv2.cvtColor(cv2.imread(p), cv2.COLOR_BGR2RGB))
+    rng = np.random.default_rng(11)
+    with _one_tile_store(tmp_path, monkeypatch, (37, 53, 3), 12) as (store, path):
         ft, tile = store.file_tile(path), store.get(path)
         h, w = tile.shape[:2]
         n = styles.PHOTO_COLOUR_TRIES
@@ -140,5 +138,3 @@ def test_compiled_walk_decides_at_the_thresholds_as_the_walk_does(tmp_path, monk
             assert got == _walk_with_numpy(tile, u, v, lo, hi, 0.0), (i, u, v, lo, hi)
             found += got is not None
         assert 0 < found < 600
-    finally:
-        machinecache.reset()
