@@ -15,6 +15,7 @@ Steady state and start-up (issue 23), in fresh interpreters:
                                                            # lines per CPU-s over samples 3000-6000
     python scripts/bench_line.py --steady --against /tmp/wt_base   # the same for another checkout,
                                                            # in alternating chunks (paired figures)
+    python scripts/bench_line.py --steady --against /tmp/wt_base --runs 5   # five fresh pairs, the median ratio
     python scripts/bench_line.py --stages                  # where a steady sample's time goes
 
 "Start-up" is from launching the interpreter to the first sample rendered and encoded (the
@@ -226,6 +227,9 @@ def main() -> int:
     ap.add_argument("--warm", type=int, default=3000, help="samples before the steady window (default 3000)")
     ap.add_argument("--chunk", type=int, default=250, help="samples a turn with --against (default 250)")
     ap.add_argument("--prime", action="store_true", help="with --steady: one untimed pass first (warms the machine cache)")
+    ap.add_argument("--runs", type=int, default=1, help="with --steady --against: repeat the paired run in fresh processes "
+                    "and print the median ratio (one pair carries ~+-3%% of per-process luck on a 2-vCPU VM: the same "
+                    "code against itself read 0.987 and 1.031)")
     ap.add_argument("--stages", action="store_true", help="cProfile of steady samples, grouped by stage")
     ap.add_argument("--bytecode", choices=("compile", "as-is"), default="compile",
                     help="with --steady: compile: write the checkouts' missing synthgen bytecode first, as a wheel "
@@ -252,7 +256,18 @@ def main() -> int:
             print(f"bytecode [{t or 'this checkout'}]: {c['cached']}/{c['modules']} modules")
         if a.prime:
             steady(a.pipeline, trees, 1, 0, 1, ov, pythons)
-        steady(a.pipeline, trees, a.warm, a.n or 3000, a.chunk, ov, pythons)
+        ratios = []
+        for k in range(a.runs):
+            if a.runs > 1:
+                print(f"-- run {k + 1} of {a.runs}: fresh processes", flush=True)
+            out = steady(a.pipeline, trees, a.warm, a.n or 3000, a.chunk, ov, pythons)
+            if len(out) == 2:
+                ratios.append(out[0]["lines_per_cpu_s"] / out[1]["lines_per_cpu_s"])
+        if len(ratios) > 1:
+            import statistics
+
+            print(f"speed-up over {a.runs} runs (each its own pair of processes): median {statistics.median(ratios):.3f}, "
+                  f"runs {', '.join(f'{r:.3f}' for r in ratios)}", flush=True)
         return 0
     a.n = a.n or 20000
     if a.sets:
