@@ -63,3 +63,25 @@ def quad_coverage(quad, h: int, w: int, ss: int = 4) -> np.ndarray:
         a, b = q[i], q[(i + 1) % 4]
         inside &= sign * ((b[0] - a[0]) * (yy - a[1]) - (b[1] - a[1]) * (xx - a[0])) >= 0
     return np.round(inside.reshape(h, ss, w, ss).mean((1, 3)) * 255).astype(np.uint8)
+
+
+class KernelSpy:
+    """The compiled module (`synthgen.native.lib`) with one kernel wrapped, to stand in for a
+    caller's `_native`: each call's result is appended to `results` (so a test can show the
+    compiled path ran, not only the reference); `replace`, if given, runs instead of the kernel
+    (e.g. one that declines: NotImplemented)."""
+
+    def __init__(self, lib, kernel: str, results: list, replace=None) -> None:
+        self._lib, self._kernel, self._results, self._replace = lib, kernel, results, replace
+
+    def __getattr__(self, attr):
+        f = getattr(self._lib, attr)
+        if attr != self._kernel:
+            return f
+        run = self._replace or f
+
+        def spied(*a):
+            self._results.append(run(*a))
+            return self._results[-1]
+
+        return spied

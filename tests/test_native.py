@@ -23,6 +23,8 @@ from synthgen import draws, native
 from synthgen.renderers import styles
 from synthgen.io.encode import encode_sample
 
+from .helpers import KernelSpy
+
 needs_native = pytest.mark.skipif(native.lib is None, reason=f"synthgen._native is {native.state}")
 
 
@@ -852,23 +854,15 @@ def test_curved_is_the_reference_on_real_lines():
         calls.append((a, k))
         return real(*a, **k)
 
-    class Counted:  # the module, its curved_frame counted: the compiled path must have run
-        def __getattr__(self, name):
-            return getattr(native.lib, name)
-
-        def curved_frame(self, *a):
-            r = native.lib.curved_frame(*a)
-            compiled.append(r is not NotImplemented)
-            return r
-
-    layout.curved, layout._native = spy, Counted()
+    # the module, its curved_frame counted: the compiled path must have run
+    layout.curved, layout._native = spy, KernelSpy(native.lib, "curved_frame", compiled)
     try:
         p = load_pipeline("ocr_line", seed=11)
         for i in range(300):
             p.sample(i)
     finally:
         layout.curved, layout._native = real, native.lib
-    assert len(calls) > 40 and len(compiled) == len(calls) and all(compiled)
+    assert len(calls) > 40 and len(compiled) == len(calls) and all(r is not NotImplemented for r in compiled)
     for a, k in calls:
         got = real(*a, **k)
         with python_only(layout):
@@ -888,16 +882,7 @@ def test_paper_fold_is_the_numpy_reference(h, w, fa, fo, fs, seed):
 
     img = np.random.default_rng(seed).integers(0, 256, (h, w, 3), dtype=np.uint8)
     done = []
-
-    class Counted:  # the module, its fold_shade counted: the compiled path must have run
-        def __getattr__(self, name):
-            return getattr(native.lib, name)
-
-        def fold_shade(self, *a):
-            done.append(native.lib.fold_shade(*a))
-            return done[-1]
-
-    B._native = Counted()
+    B._native = KernelSpy(native.lib, "fold_shade", done)  # the compiled path must have run
     try:
         got = B._fold(img.copy(), fa, fo, fs)
     finally:
@@ -939,16 +924,7 @@ def test_colour_lut_is_opencvs_apply_color_map(h, w, seed, view):
     grey = {"whole": bank[:h, :w].copy(), "window": bank[5 : 5 + h, 3 : 3 + w], "rows": bank[::-1][:h, :w]}[view]
     cmap = rng.integers(0, 256, (256, 1, 3), dtype=np.uint8)
     done = []
-
-    class Counted:
-        def __getattr__(self, name):
-            return getattr(native.lib, name)
-
-        def colour_lut(self, *a):
-            done.append(native.lib.colour_lut(*a))
-            return done[-1]
-
-    B._native = Counted()
+    B._native = KernelSpy(native.lib, "colour_lut", done)
     try:
         got = B._apply_map(grey, cmap)
     finally:

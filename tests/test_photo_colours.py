@@ -11,6 +11,8 @@ from synthgen.draws import Draws
 from synthgen.renderers import styles
 from synthgen.renderers.backgrounds import photo_tiles
 
+from .helpers import KernelSpy
+
 
 def _walk_with_numpy(tile, u, v, lo, hi, contrast):
     """Every pixel of the walk at once (the rows and columns from the _WALK tables), luma in
@@ -77,27 +79,13 @@ def test_photo_colour_read_from_the_store_file_is_the_one_from_its_map(tmp_path,
         under[::2] = 160
         native = styles._native
         compiled = []  # the compiled walk's answers (so the test cannot pass on the Python loop alone)
-
-        class Counting:
-            def __getattr__(self, name):
-                return getattr(native, name)
-
-            def photo_walk(self, *a):
-                compiled.append(native.photo_walk(*a))
-                return compiled[-1]
-
-        class NoWalk:  # the compiled module without its walk: the Python loop over FileTile.pixel
-            def __getattr__(self, name):
-                return getattr(native, name)
-
-            def photo_walk(self, *a):
-                return NotImplemented
-
         hits = 0
         for index in range(200):
             picks = []
             # the file's walk in C, the file's walk in Python (FileTile.pixel), the map's walk
-            for ft, lib in ((store.file_tile(path), native and Counting()), (store.file_tile(path), native and NoWalk()),
+            # (NoWalk: the compiled module with its walk declining, so the Python loop over FileTile.pixel runs)
+            for ft, lib in ((store.file_tile(path), native and KernelSpy(native, "photo_walk", compiled)),
+                            (store.file_tile(path), native and KernelSpy(native, "photo_walk", [], lambda *a: NotImplemented)),
                             (None, native)):
                 monkeypatch.setattr(styles, "_native", lib)
                 monkeypatch.setattr(styles, "_photo_file", lambda p, ft=ft: ft)

@@ -341,8 +341,8 @@ class SceneRenderer:
         bent = None  # (char quads, word quads) in the layout frame, when the item is bent
         if st.elastic is not None:
             h = box[3] - box[1]
-            mask, cq, _ = SS.bend(d, name, mask, box_corners(lay.boxes), st.elastic[0] * h, st.elastic[1] * h,
-                                  lazy=True)  # (bent below, once placed)
+            # (the mask is bent below, once placed)
+            mask, cq, _ = SS.bend(d, name, mask, box_corners(lay.boxes), st.elastic[0] * h, st.elastic[1] * h)
             wq = SS.word_boxes(cq, [i for _, i in words])
             bent = (cq, wq)
             lo, hi = wq.reshape(-1, 2).min(axis=0).tolist(), wq.reshape(-1, 2).max(axis=0).tolist()

@@ -119,15 +119,15 @@ def jittered(d: Draws, name: str, path: str, index: int, size: int, text: str, a
 
 
 def bend(d: Draws, name: str, mask: np.ndarray, chars: np.ndarray, amp: float,
-         wavelength: float, lazy: bool = False):
+         wavelength: float):
     """The item bent by an elastic / wave field in its own frame (linestyles.elastic_field:
     a wave along the text plus smooth random bends; `amp` and `wavelength` in layout px).
-    The mask is padded first so nothing bends off it. Returns (mask, char quads, pad): the
-    quads in the padded frame, pushed out to hold their glyphs' mapped boundaries
+    The mask is padded first so nothing bends off it. Returns (bent mask, char quads, pad): the
+    bent mask as a function that bends it when called (the quads place the item; an item that
+    finds no room, a fifth of a scene's, is never bent: the pixels take no draws); the quads in
+    the padded frame, pushed out to hold their glyphs' mapped boundaries
     (linestyles.follow_quads). A word's quad is then the box of its bent chars (word_boxes):
-    each char's ink lies in its quad, so the word's lies in that box. `lazy`: the mask as a
-    function that bends it when called (the quads place the item; an item that finds no room,
-    a fifth of a scene's, is never bent: the pixels take no draws)."""
+    each char's ink lies in its quad, so the word's lies in that box."""
     p = int(math.ceil(amp)) + 2
     h, w = mask.shape
     H, W = h + 2 * p, w + 2 * p
@@ -137,7 +137,7 @@ def bend(d: Draws, name: str, mask: np.ndarray, chars: np.ndarray, amp: float,
         return LS.remap(cv2.copyMakeBorder(mask, p, p, p, p, cv2.BORDER_CONSTANT, value=0), dx, dy)
 
     # the field bends over >= 2 text heights: 4 samples a char edge hold its boundary
-    return (pixels if lazy else pixels()), LS.follow_quads(chars + p, dx, dy, per_edge=4), p
+    return pixels, LS.follow_quads(chars + p, dx, dy, per_edge=4), p
 
 
 def word_boxes(cq: np.ndarray, words: list[list[int]]) -> np.ndarray:
