@@ -967,3 +967,74 @@ def test_batched_bernoullis_are_the_draws_one_by_one(seed, index, ops, scale, un
     assert fast.factors == ref.factors and fast._repeats == ref._repeats
     assert fast.bernoullis(list(names), ps, scale) == (0, [])  # not a tuple: nothing drawn, nothing recorded
     assert fast.factors == ref.factors
+
+
+_finite = st.floats(-1e6, 1e6, allow_nan=False) | st.sampled_from([0.0, -0.0, 1.0, 1e-300, 3.0e15])
+
+
+def _bits(x):
+    """A nested tuple/list of floats as the bit patterns of its doubles (so -0.0 differs from 0.0)."""
+    if isinstance(x, (tuple, list)):
+        return [_bits(v) for v in x]
+    assert type(x) is float
+    return np.float64(x).view(np.uint64).item()
+
+
+@needs_native
+@settings(max_examples=1500, derandomize=True, deadline=None)
+@given(st.lists(_finite, min_size=18, max_size=18))
+def test_mm3_is_the_python_product(v):
+    """layout.mm3 in C against the reference: the same doubles, bit for bit, as tuples of float."""
+    from synthgen.renderers import layout
+
+    A = tuple(tuple(v[3 * r : 3 * r + 3]) for r in range(3))
+    B = tuple(tuple(v[9 + 3 * r : 12 + 3 * r]) for r in range(3))
+    got, want = native.lib.mm3(A, B), layout._mm3(A, B)
+    assert type(got) is tuple and all(type(r) is tuple for r in got)
+    assert _bits(got) == _bits(want)
+    assert layout.mm3(A, B) == got
+
+
+@needs_native
+@settings(max_examples=1500, derandomize=True, deadline=None)
+@given(st.lists(_finite, min_size=9, max_size=9),
+       st.lists(st.tuples(_finite | st.integers(-2**53, 2**53), _finite | st.integers(-2**53, 2**53)), max_size=6),
+       st.booleans())
+def test_apply_t_is_the_python_projection(v, pts, as_lists):
+    """layout.apply_t in C against the reference: points as tuples or lists, of floats or ints
+    (an int meets a float as its exact double), the same doubles bit for bit; a point at w == 0
+    is left to the reference, which raises."""
+    from synthgen.renderers import layout
+
+    Hm = tuple(tuple(v[3 * r : 3 * r + 3]) for r in range(3))
+    P = [list(p) for p in pts] if as_lists else pts
+    got = native.lib.apply_t(Hm, P)
+    try:
+        want = layout._apply_t(Hm, P)
+    except ZeroDivisionError:
+        assert got is NotImplemented
+        with pytest.raises(ZeroDivisionError):
+            layout.apply_t(Hm, P)
+        return
+    assert type(got) is list and all(type(p) is tuple for p in got)
+    assert _bits(got) == _bits(want)
+
+
+@needs_native
+def test_matrix_kernels_leave_other_input_to_python():
+    """Ints, numpy scalars, wrong shapes and big ints: NotImplemented, and the wrappers give the
+    reference's result (an int matrix stays Python's exact int arithmetic)."""
+    from synthgen.renderers import layout
+
+    I = layout.t3(0.0, 0.0)
+    ints = ((1, 0, 5), (0, 1, 7), (0, 0, 1))
+    np64 = ((np.float64(2.0), 0.0, 0.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0))
+    for A, B in ((ints, ints), (I, ints), (np64, I), (I[:2], I), (list(I), I), (I, ((1.0, 2.0), I[1], I[2]))):
+        assert native.lib.mm3(A, B) is NotImplemented
+    assert layout.mm3(ints, ints) == ((1, 0, 10), (0, 1, 14), (0, 0, 1))
+    assert all(type(x) is int for r in layout.mm3(ints, ints) for x in r)
+    for pts in ([(2**60, 1.0)], [(1.0, 2.0, 3.0)], [np.array([1.0, 2.0])], ((1.0, "2"),), [(np.float32(1.0), 2.0)]):
+        assert native.lib.apply_t(I, pts) is NotImplemented
+    assert native.lib.apply_t(ints, [(1.0, 2.0)]) is NotImplemented
+    assert layout.apply_t(I, [(2**60, 1.0)]) == [(float(2**60), 1.0)]
+    assert native.lib.apply_t(I, []) == [] and native.lib.apply_t(I, ()) == []

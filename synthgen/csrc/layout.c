@@ -94,3 +94,116 @@ done:
     release_all(b, 8);
     return out;
 }
+
+/* -- 3 x 3 tuple matrices (synthgen/renderers/layout.py: mm3, apply_t) ----------------------- */
+
+/* the 9 doubles of a tuple of 3 tuples of 3 floats, row by row: 0; 1 for anything else (an
+   int among them: Python's int arithmetic is the reference's, so the Python runs) */
+static int mat3_of(PyObject *m, double *v)
+{
+    if (!PyTuple_CheckExact(m) || PyTuple_GET_SIZE(m) != 3)
+        return 1;
+    for (int r = 0; r < 3; r++) {
+        PyObject *row = PyTuple_GET_ITEM(m, r);
+        if (!PyTuple_CheckExact(row) || PyTuple_GET_SIZE(row) != 3)
+            return 1;
+        for (int c = 0; c < 3; c++) {
+            PyObject *x = PyTuple_GET_ITEM(row, c);
+            if (!PyFloat_CheckExact(x))
+                return 1;
+            v[3 * r + c] = PyFloat_AS_DOUBLE(x);
+        }
+    }
+    return 0;
+}
+
+/* mm3(A, B) -> A @ B | NotImplemented: layout.mm3 of two tuple matrices of floats, each entry
+   (a*p + b*s) + c*v as Python adds it; NotImplemented for anything else */
+static PyObject *mm3(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    double a[9], b[9];
+    if (nargs != 2 || mat3_of(args[0], a) || mat3_of(args[1], b))
+        Py_RETURN_NOTIMPLEMENTED;
+    PyObject *out = PyTuple_New(3);
+    if (out == NULL)
+        return NULL;
+    for (int r = 0; r < 3; r++) {
+        const double *x = a + 3 * r;
+        PyObject *row = PyTuple_New(3);
+        if (row == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyTuple_SET_ITEM(out, r, row);
+        for (int c = 0; c < 3; c++) {
+            PyObject *v = PyFloat_FromDouble(x[0] * b[c] + x[1] * b[3 + c] + x[2] * b[6 + c]);
+            if (v == NULL) {
+                Py_DECREF(out);
+                return NULL;
+            }
+            PyTuple_SET_ITEM(row, c, v);
+        }
+    }
+    return out;
+}
+
+/* a float, or an int that converts to a double exactly (|v| <= 2**53; Python converts an int
+   meeting a float the same way): 0, else 1 */
+static int point_coord(PyObject *o, double *v)
+{
+    if (PyFloat_CheckExact(o)) {
+        *v = PyFloat_AS_DOUBLE(o);
+        return 0;
+    }
+    return plain_number(o, v);
+}
+
+/* apply_t(H, pts) -> [(x, y), ...] | NotImplemented: layout.apply_t of a tuple matrix of floats
+   and a list or tuple of 2-item lists or tuples of floats or ints; NotImplemented for anything
+   else and where a point's w is 0 (the Python raises ZeroDivisionError) */
+static PyObject *apply_t(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    double h[9];
+    if (nargs != 2 || mat3_of(args[0], h))
+        Py_RETURN_NOTIMPLEMENTED;
+    PyObject *pts = args[1];
+    if (!PyList_CheckExact(pts) && !PyTuple_CheckExact(pts))
+        Py_RETURN_NOTIMPLEMENTED;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(pts);
+    PyObject **items = PySequence_Fast_ITEMS(pts);
+    for (Py_ssize_t k = 0; k < n; k++) { /* check every point before building anything */
+        PyObject *p = items[k];
+        double x = 0.0, y = 0.0;
+        if (!(PyTuple_CheckExact(p) || PyList_CheckExact(p)) || PySequence_Fast_GET_SIZE(p) != 2 ||
+            point_coord(PySequence_Fast_ITEMS(p)[0], &x) || point_coord(PySequence_Fast_ITEMS(p)[1], &y))
+            Py_RETURN_NOTIMPLEMENTED;
+        if (h[6] * x + h[7] * y + h[8] == 0.0)
+            Py_RETURN_NOTIMPLEMENTED;
+    }
+    PyObject *out = PyList_New(n);
+    if (out == NULL)
+        return NULL;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        double x = 0.0, y = 0.0;
+        point_coord(PySequence_Fast_ITEMS(items[k])[0], &x);
+        point_coord(PySequence_Fast_ITEMS(items[k])[1], &y);
+        double w = h[6] * x + h[7] * y + h[8];
+        PyObject *q = PyTuple_New(2), *qx = PyFloat_FromDouble((h[0] * x + h[1] * y + h[2]) / w),
+                 *qy = PyFloat_FromDouble((h[3] * x + h[4] * y + h[5]) / w);
+        if (q != NULL && qx != NULL && qy != NULL) {
+            PyTuple_SET_ITEM(q, 0, qx);
+            PyTuple_SET_ITEM(q, 1, qy);
+        } else {
+            Py_XDECREF(q);
+            Py_XDECREF(qx);
+            Py_XDECREF(qy);
+            q = NULL;
+        }
+        if (q == NULL) {
+            Py_DECREF(out);
+            return NULL;
+        }
+        PyList_SET_ITEM(out, k, q);
+    }
+    return out;
+}

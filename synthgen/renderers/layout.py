@@ -361,7 +361,16 @@ def vertical(path: str, index: int, size: int, text: str, spacing: float = 0.0, 
 # 3 x 3 matrices as tuples of row tuples: composing a line's handful of transforms in plain
 # Python costs a fraction of the numpy calls it replaces (each ~1 us on 3 x 3 arrays).
 def mm3(A, B):
-    """A @ B for 3 x 3 tuple matrices."""
+    """A @ B for 3 x 3 tuple matrices (of floats: one C call, synthgen/csrc/layout.c; else
+    `_mm3`, the reference)."""
+    if _native is not None:
+        r = _native.mm3(A, B)
+        if r is not NotImplemented:
+            return r
+    return _mm3(A, B)
+
+
+def _mm3(A, B):
     (a, b, c), (d, e, f), (g, h, i) = A
     (p, q, r), (s, t, u), (v, w, x) = B
     return ((a * p + b * s + c * v, a * q + b * t + c * w, a * r + b * u + c * x),
@@ -385,7 +394,16 @@ def r3(deg: float):
 
 
 def apply_t(Hm, pts) -> list[tuple[float, float]]:
-    """(x, y) points through a tuple homography, in plain Python (for a handful of points)."""
+    """(x, y) points through a tuple homography (a handful of them: one C call for a matrix of
+    floats, else `_apply_t`, the reference in plain Python)."""
+    if _native is not None:
+        r = _native.apply_t(Hm, pts)
+        if r is not NotImplemented:
+            return r
+    return _apply_t(Hm, pts)
+
+
+def _apply_t(Hm, pts) -> list[tuple[float, float]]:
     (a, b, c), (d, e, f), (g, h, i) = Hm
     out = []
     for x, y in pts:
