@@ -167,7 +167,7 @@ def steady(pipeline: str, trees: list[str | None], warm: int, n: int, chunk: int
         out.append(rec)
         print(f"{pipeline} [{rec['tree']}]: start-up to first sample {rec['first_wall_s']:.2f} s wall, "
               f"{rec['first_cpu_s']:.2f} CPU-s; samples 1-{warm - 1} {rec['warm_cpu_s']:.1f} CPU-s; steady "
-              f"(samples {warm}-{warm + n}) {rec['lines_per_cpu_s']:.0f} lines per CPU-s (median chunk "
+              f"(samples {warm}-{warm + n}) {rec['lines_per_cpu_s']:.0f} samples per CPU-s (median chunk "
               f"{rec['median_chunk_lines_per_cpu_s']:.0f}); peak RSS {rec['rss_mb']:.0f} MB", flush=True)
     if len(trees) == 2:
         ratios = [b / a for a, b in zip(cpu[0], cpu[1])]
