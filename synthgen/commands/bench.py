@@ -16,7 +16,10 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
                        description="Render into a temporary folder and print images/s (per worker and total) and peak "
                        "RSS. Shared or virtual machines drift by 2x from minute to minute: each run also prints a "
                        "reference time (a fixed pure-Python loop) taken just before it, so runs can be compared, and "
-                       "--repeat keeps the best run (the machine's speed when nothing else interferes).")
+                       "--repeat keeps the best run (the machine's speed when nothing else interferes). Every worker pays "
+                       "its own start-up and warm-up (a process's first ~1,000 scenes are its slowest: glyphs, tables "
+                       "and pages met for the first time), so compare worker counts with a few thousand samples per "
+                       "worker: ocr_scene on 2 workers read x1.41 one worker's rate at --n 2000 and x1.86 at --n 6000.")
     add_pipeline_args(b)
     b.add_argument("--n", default="2000", help="samples per run (default 2000)")
     b.add_argument("--workers", default="1", help="comma-separated worker counts (default 1)")
