@@ -1038,3 +1038,7 @@ def test_matrix_kernels_leave_other_input_to_python():
     assert native.lib.apply_t(ints, [(1.0, 2.0)]) is NotImplemented
     assert layout.apply_t(I, [(2**60, 1.0)]) == [(float(2**60), 1.0)]
     assert native.lib.apply_t(I, []) == [] and native.lib.apply_t(I, ()) == []
+    # the constructors give floats for int or numpy offsets and scales, so their products take the C path
+    for M in (layout.t3(-3, np.int64(4)), layout.s3(2), layout.s3(np.float64(0.5))):
+        assert all(type(x) is float for r in M for x in r)
+        assert native.lib.mm3(M, I) is not NotImplemented

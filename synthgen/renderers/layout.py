@@ -378,11 +378,14 @@ def _mm3(A, B):
             (g * p + h * s + i * v, g * q + h * t + i * w, g * r + h * u + i * x))
 
 
+# The constructors give floats whatever they are passed (an int pixel offset, a numpy scalar):
+# the same doubles in every product, and mm3 / apply_t take their C path.
 def t3(tx: float, ty: float):
-    return ((1.0, 0.0, tx), (0.0, 1.0, ty), (0.0, 0.0, 1.0))
+    return ((1.0, 0.0, float(tx)), (0.0, 1.0, float(ty)), (0.0, 0.0, 1.0))
 
 
 def s3(s: float):
+    s = float(s)
     return ((s, 0.0, 0.0), (0.0, s, 0.0), (0.0, 0.0, 1.0))
 
 

@@ -55,7 +55,7 @@ def blend(img: np.ndarray, mask: np.ndarray, M, color, ink: np.ndarray | None = 
     x1, y1 = min(W, math.ceil(max(xs)) + grow), min(H, math.ceil(max(ys)) + grow)
     if x1 <= x0 or y1 <= y0:
         return
-    a = warp(mask, mm3(t3(float(-x0), float(-y0)), M), (x1 - x0, y1 - y0))  # into the ROI only (floats: mm3's C path)
+    a = warp(mask, mm3(t3(-x0, -y0), M), (x1 - x0, y1 - y0))  # into the ROI only
     if callable(color):  # chosen against the background under the warped glyphs
         color = color(img[y0:y1, x0:x1], a)
     field = style(img[y0:y1, x0:x1], a, color) if style is not None else None
