@@ -76,11 +76,12 @@ KINDS = {
     "faces": "font faces' character maps (fontTools), one entry per font file",
     "glyphs": "the glyph atlas: rasterised glyphs, one entry per font face and raster size",
     "banks": "procedural background banks (paper, fractal, stains), one entry per bank",
-    "tiles": "the shipped photo texture tiles, decoded (mapped by every worker)",
+    "tiles": "the shipped photo texture tiles, decoded (mapped by every worker), and again transposed",
 }
 MAX_ENV = "SYNTHGEN_CACHE_MAX_MB"
-# One version of the code with every shipped pipeline warm takes ~400 MB on the build machine
-# (glyph atlas ~140 MB after long scene runs, banks ~125, tiles 111, faces 1): 2048 MB keeps
+# One version of the code with every shipped pipeline warm takes ~510 MB on the build machine
+# (glyph atlas ~140 MB after long scene runs, banks ~125, tiles 2 x 106 (as decoded and
+# transposed), faces 1): 2048 MB keeps
 # several versions warm (switching branches, upgrading a library and back) and bounds a folder
 # that otherwise only grows (933 MB after one day of development here).
 DEFAULT_MAX_MB = 2048

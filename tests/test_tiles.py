@@ -1,10 +1,12 @@
 """tiles.window against the whole tile turned and mirrored, then cropped (the obvious way)."""
 
+import os
+
 import cv2
 import numpy as np
 import pytest
 
-from synthgen.renderers.tiles import turned_shape, window
+from synthgen.renderers.tiles import FileTile, turned_shape, window
 
 ROT = (None, cv2.ROTATE_90_CLOCKWISE, cv2.ROTATE_180, cv2.ROTATE_90_COUNTERCLOCKWISE)
 
@@ -30,3 +32,33 @@ def test_window_equals_turning_the_whole_tile(turn, flip):
         assert np.array_equal(got, reference(tile, turn, flip, x, y, ww, wh)), (x, y, ww, wh)
     with pytest.raises(ValueError):
         window(tile, turn, flip, RW - 2, 0, 5, 5)
+
+
+@pytest.mark.parametrize("turn", [0, 1, 2, 3])
+@pytest.mark.parametrize("flip", [False, True])
+@pytest.mark.parametrize("source", ["arrays", "files"])
+def test_window_from_the_transposed_tile(turn, flip, source, tmp_path):
+    """A quarter turn's window read from the transposed tile (the transposed tile store), as
+    arrays and as FileTile reads of both tiles from one file: the same pixels as the reference."""
+    rng = np.random.default_rng(100 + turn * 2 + flip)
+    tile = rng.integers(0, 256, (41, 29, 3), dtype=np.uint8)
+    tile_t = np.ascontiguousarray(tile.transpose(1, 0, 2))
+    fd = -1
+    if source == "files":
+        f = tmp_path / "tiles.bin"
+        f.write_bytes(b"\x07" * 13 + tile.tobytes() + tile_t.tobytes())  # odd offsets on purpose
+        fd = os.open(f, os.O_RDONLY)
+        tile, tile_t = FileTile(fd, 13, tile.shape), FileTile(fd, 13 + tile.nbytes, tile_t.shape)
+        whole = np.frombuffer(f.read_bytes()[13 : 13 + 41 * 29 * 3], np.uint8).reshape(41, 29, 3)
+    else:
+        whole = tile
+    try:
+        RH, RW = turned_shape(tile, turn)
+        for _ in range(25):
+            ww, wh = int(rng.integers(1, RW + 1)), int(rng.integers(1, RH + 1))
+            x, y = int(rng.integers(0, RW - ww + 1)), int(rng.integers(0, RH - wh + 1))
+            got = window(tile, turn, flip, x, y, ww, wh, tile_t)
+            assert np.array_equal(got, reference(whole, turn, flip, x, y, ww, wh)), (x, y, ww, wh)
+    finally:
+        if fd >= 0:
+            os.close(fd)

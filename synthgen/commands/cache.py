@@ -21,7 +21,7 @@ what it holds (one folder per kind under v1/):
   faces    font faces' character maps (fontTools), one entry per font file
   glyphs   the glyph atlas: rasterised glyphs, one entry per font face and raster size
   banks    procedural background banks (paper, fractal, stains), one entry per bank
-  tiles    the shipped photo texture tiles, decoded (mapped by every worker)
+  tiles    the shipped photo texture tiles, decoded (mapped by every worker), and again transposed
 Every entry is keyed by the code that made it, its input files' bytes and the library versions
 (banks and tiles also by the CPU kernels numpy and OpenCV run, synthgen/numerics.py):
 what a process reads back is what it would have computed. An edit of that code or a library

@@ -249,11 +249,35 @@ def _photo_file(path: str) -> FileTile | None:
     return store.file_tile(path) if store is not None else None
 
 
+def _photo_file_t(path: str) -> FileTile | None:
+    """`_photo_file` of the tile transposed (tiles.window's `tile_t`: a quarter turn's window
+    read as a short band of rows), or None."""
+    store = _tile_store_t()
+    return store.file_tile(path) if store is not None else None
+
+
 @lru_cache(maxsize=1)
 def _tile_store() -> TileStore | None:
     from ..io import images
 
     return TileStore.open(photo_tiles(), _decode_tile, sources=(images.__file__,))
+
+
+@lru_cache(maxsize=1)
+def _tile_store_t() -> TileStore | None:
+    """The shipped tiles transposed, a second store (as large as the first, ~110 MB of the
+    machine cache): made from the first once per machine, when a quarter-turned line window
+    first needs it."""
+    from ..io import images
+
+    return TileStore.open(photo_tiles(), _transposed_tile, sources=(images.__file__,), variant="transposed")
+
+
+def _transposed_tile(path: str) -> np.ndarray:
+    t = _photo(path, touch=0)
+    out = np.ascontiguousarray(t.transpose(1, 0, 2))
+    used(t.nbytes)  # the whole tile read through the map: counted, so its pages get dropped
+    return out
 
 
 def _decode_tile(path: str) -> np.ndarray:
@@ -333,12 +357,15 @@ def _photo_background(d: Draws, width: int, height: int, busy: float = 0.0) -> n
         # a small window read from the store's file (one read of its rows' band), a large one (a
         # scene's) through the map (tiles.FILE_WINDOW_MAX)
         tile = _photo_file(path) if ww * wh * shape[2] <= FILE_WINDOW_MAX else None
+        tile_t = None
         if tile is None:
             used(height * max(width * 3, PAGE))
             tile = _photo(path)
+        elif turn % 2:  # a quarter turn: the window's rows of the transposed tile (tiles.window)
+            tile_t = _photo_file_t(path)
         x = _at(d, "background.x", tw - ww)
         y = _at(d, "background.y", th - wh)
-        win = window(tile, turn, flip, x, y, ww, wh)
+        win = window(tile, turn, flip, x, y, ww, wh, tile_t)
         if busy > 0 and d.bernoulli("background.photo_busy", busy, src="line.busy_background"):
             # the busiest of BUSY_WINDOWS crops: the drawn one and its shifts by fixed fractions of
             # the free range (no further draws: every recorded factor still moves the pixels)
@@ -346,7 +373,7 @@ def _photo_background(d: Draws, width: int, height: int, busy: float = 0.0) -> n
             for k in range(1, BUSY_WINDOWS):
                 xk = int(x + k * 0.618 * (tw - ww + 1)) % (tw - ww + 1)
                 yk = int(y + k * 0.382 * (th - wh + 1)) % (th - wh + 1)
-                wk = window(tile, turn, flip, xk, yk, ww, wh)
+                wk = window(tile, turn, flip, xk, yk, ww, wh, tile_t)
                 dk = _detail(wk)
                 if dk > best:
                     best, best_k, win = dk, k, wk

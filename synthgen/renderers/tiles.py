@@ -35,16 +35,26 @@ def turned(tile: np.ndarray, turn: int, flip: bool) -> np.ndarray:
     return cv2.flip(out, 1) if flip else out
 
 
-def window(tile: np.ndarray, turn: int, flip: bool, x: int, y: int, ww: int, wh: int) -> np.ndarray:
+def window(tile: np.ndarray, turn: int, flip: bool, x: int, y: int, ww: int, wh: int,
+           tile_t=None) -> np.ndarray:
     """`cv2.flip(cv2.rotate(tile, turn), 1)[y : y + wh, x : x + ww]` (flip only if `flip`; turn
     0-3 quarter turns clockwise), computed on the window alone. The window must lie inside the
-    turned tile."""
+    turned tile. `tile_t`: the tile transposed (tile.transpose(1, 0, 2)), where a quarter turn
+    reads its window from: a wide window of a turned tile is a tall one of the tile, whose band
+    of whole rows (what a FileTile reads) is ~7x the window's; of the transposed tile it is a
+    short band again (rotate = transpose + mirror: the same pixels)."""
     H, W = tile.shape[:2]
     RH, RW = turned_shape(tile, turn)
     if not (0 <= x and 0 <= y and x + ww <= RW and y + wh <= RH and ww > 0 and wh > 0):
         raise ValueError(f"window {x},{y} {ww}x{wh} outside the turned {RW}x{RH} tile")
     if flip:  # a mirrored column c of the turned tile is its column RW - 1 - c
         x = RW - x - ww
+    if tile_t is not None and turn % 2:
+        if turn == 1:  # rotate clockwise = transpose, then mirror left-right; `flip` mirrors it back
+            out = tile_t[y : y + wh, H - x - ww : H - x]
+            return out if flip else cv2.flip(out, 1)
+        out = tile_t[W - y - wh : W - y, x : x + ww]  # counter-clockwise = transpose, then upside down
+        return cv2.flip(out, -1 if flip else 0)
     if turn == 0:
         out = tile[y : y + wh, x : x + ww]
     elif turn == 1:  # R[r, c] = T[H - 1 - c, r]
@@ -156,9 +166,11 @@ class TileStore:
         self._fd = -1
 
     @classmethod
-    def open(cls, paths: tuple[str, ...], decode, kind: str = "tiles", sources: tuple[str, ...] = ()):
+    def open(cls, paths: tuple[str, ...], decode, kind: str = "tiles", sources: tuple[str, ...] = (),
+             variant: str = ""):
         """The store of `paths`, each decoded by `decode(path)` (H x W x C uint8) once per
-        machine; `sources`: source files besides this one that the decoding depends on."""
+        machine; `sources`: source files besides this one that the decoding depends on;
+        `variant`: what `decode` makes of the files besides decoding them (a store of its own)."""
         from .. import machinecache
 
         if not paths or machinecache.root() is None:
@@ -166,7 +178,7 @@ class TileStore:
         try:
             name = machinecache.key(kind, [(os.path.basename(p), machinecache.source_key(p)) for p in paths],
                                     machinecache.source_key(__file__, *sources), cv2.__version__, np.__version__,
-                                    numerics.level())
+                                    numerics.level(), *((variant,) if variant else ()))
         except OSError:
             return None
         store = cls._open(machinecache.path(kind, name), paths)
