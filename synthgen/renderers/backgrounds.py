@@ -249,6 +249,12 @@ def _photo_file(path: str) -> FileTile | None:
     return store.file_tile(path) if store is not None else None
 
 
+def _photo_t(path: str) -> np.ndarray | None:
+    """`_photo` of the tile transposed, from the transposed store (None without one)."""
+    store = _tile_store_t()
+    return store.get(path, 0) if store is not None else None
+
+
 def _photo_file_t(path: str) -> FileTile | None:
     """`_photo_file` of the tile transposed (tiles.window's `tile_t`: a quarter turn's window
     read as a short band of rows), or None."""
@@ -357,11 +363,13 @@ def _photo_background(d: Draws, width: int, height: int, busy: float = 0.0) -> n
         # a small window read from the store's file (one read of its rows' band), a large one (a
         # scene's) through the map (tiles.FILE_WINDOW_MAX)
         tile = _photo_file(path) if ww * wh * shape[2] <= FILE_WINDOW_MAX else None
-        tile_t = None
+        tile_t = None  # a quarter turn's window is cut from the transposed tile (tiles.window)
         if tile is None:
             used(height * max(width * 3, PAGE))
             tile = _photo(path)
-        elif turn % 2:  # a quarter turn: the window's rows of the transposed tile (tiles.window)
+            if turn % 2:  # a view of the transposed map: one mirror (or none) instead of a rotate
+                tile_t = _photo_t(path)
+        elif turn % 2:  # a short band of its rows instead of a tall one of the tile's
             tile_t = _photo_file_t(path)
         x = _at(d, "background.x", tw - ww)
         y = _at(d, "background.y", th - wh)
