@@ -1042,3 +1042,73 @@ def test_matrix_kernels_leave_other_input_to_python():
     for M in (layout.t3(-3, np.int64(4)), layout.s3(2), layout.s3(np.float64(0.5))):
         assert all(type(x) is float for r in M for x in r)
         assert native.lib.mm3(M, I) is not NotImplemented
+
+
+@needs_native
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.binary(max_size=3000), st.integers(0, 40))
+def test_crc32_is_zlibs(data, cut):
+    import zlib
+
+    assert native.lib.crc32(data) == zlib.crc32(data)
+    assert native.lib.crc32(memoryview(data)[cut:]) == zlib.crc32(data[cut:])
+
+
+@needs_native
+def test_atlas_glyph_is_the_python_read(tmp_path, monkeypatch):
+    """Every glyph of small atlas entries read by atlas_glyph (one C call) and by _Atlas.get's
+    Python: the same fields, the same types, the inset tuple sharing the same float objects, the
+    mask a read-only view of the entry's bytes; a code point the entry lacks is None; a mask whose
+    bytes do not check out marks the entry damaged and gives None, as the Python does."""
+    import synthgen.renderers.glyphs as G
+    from synthgen import machinecache
+    from synthgen.renderers import fonts as F
+
+    from .test_machinecache import forget_caches
+
+    monkeypatch.setenv(machinecache.ENV, str(tmp_path / "cache"))
+    forget_caches()
+    try:
+        face = F.resolve_faces(["dejavu"], [])[0]
+        text = "Il|!.,:;ij1'`-_ Quartz jinx 0-9 VEX 12.5% (a/b) fiord ÅÉ"
+        sizes = (4, 5, 8, 14, 30)  # small sizes: masks one pixel wide ("|" at 4 and 8) or high (the _HALF insets)
+        for size in sizes:
+            for ch in text:
+                G.glyph(face.path, face.index, size, ch)
+        G.flush_atlas()
+        seen_w1 = seen_h1 = 0
+        for size in sizes:
+            at = G._atlas(face.path, face.index, size)
+            assert at is not None and at.blob is not None
+            for cp in at.cps.tolist():
+                ch = chr(cp)
+                with python_only(G):
+                    ref = at.get(ch)
+                got = at.get(ch)
+                if ref.blank:
+                    assert native.lib.atlas_glyph(*at._views, at.blob, cp, G.Glyph, G._EDGE, G._HALF) is NotImplemented
+                    continue
+                assert type(got) is G.Glyph and got is not ref
+                assert np.array_equal(got.mask, ref.mask) and got.mask.dtype == np.uint8 and got.mask.shape == (ref.h, ref.w)
+                assert got.mask.base is at.blob and not got.mask.flags.writeable
+                for f in ("x0", "y0", "w", "h", "advance", "blank"):
+                    assert getattr(got, f) == getattr(ref, f) and type(getattr(got, f)) is type(getattr(ref, f)), f
+                assert all(a is b for a, b in zip(got.inset, ref.inset)) and len(got.inset) == 4
+                seen_w1 += ref.w == 1
+                seen_h1 += ref.h == 1
+            assert native.lib.atlas_glyph(*at._views, at.blob, 0x10FFFF, G.Glyph, G._EDGE, G._HALF) is None
+        assert seen_w1 and seen_h1  # both one-pixel branches ran
+        # a damaged mask: False from C, the entry marked damaged and None from get, as in Python
+        at = G._atlas(face.path, face.index, 14)
+        good = at.blob
+        at.blob = bytes(b ^ 0xFF for b in good)  # every mask's bytes changed
+        c0 = next(c for c, (w, h) in zip(at.cps.tolist(), at.recs[:, 3:5].tolist()) if w * h)
+        assert native.lib.atlas_glyph(*at._views, at.blob, c0, G.Glyph, G._EDGE, G._HALF) is False
+        at.damaged = False
+        assert at.get(chr(c0)) is None and at.damaged
+        at.damaged = False
+        with python_only(G):
+            assert at.get(chr(c0)) is None and at.damaged
+        at.blob = good
+    finally:
+        forget_caches()

@@ -485,3 +485,144 @@ done:
     PyMem_Free(gs);
     return result;
 }
+
+/* -- a glyph read from a small atlas entry (synthgen/renderers/glyphs.py: _Atlas.get) -------- */
+
+static uint32_t crc_tab[8][256]; /* CRC-32 (zlib's: reflected, polynomial 0xEDB88320), 8 bytes a step */
+static int crc_ready = 0;
+
+static void crc_init(void)
+{
+    for (uint32_t i = 0; i < 256; i++) {
+        uint32_t c = i;
+        for (int k = 0; k < 8; k++)
+            c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+        crc_tab[0][i] = c;
+    }
+    for (uint32_t i = 0; i < 256; i++)
+        for (int t = 1; t < 8; t++)
+            crc_tab[t][i] = (crc_tab[t - 1][i] >> 8) ^ crc_tab[0][crc_tab[t - 1][i] & 255];
+    crc_ready = 1;
+}
+
+/* zlib.crc32(p[:n]) */
+static uint32_t crc32_of(const unsigned char *p, Py_ssize_t n)
+{
+    uint32_t c = 0xFFFFFFFFu;
+    for (; n >= 8; n -= 8, p += 8) {
+        uint32_t a = c ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+        c = crc_tab[7][a & 255] ^ crc_tab[6][a >> 8 & 255] ^ crc_tab[5][a >> 16 & 255] ^ crc_tab[4][a >> 24] ^
+            crc_tab[3][p[4]] ^ crc_tab[2][p[5]] ^ crc_tab[1][p[6]] ^ crc_tab[0][p[7]];
+    }
+    while (n-- > 0)
+        c = crc_tab[0][(c ^ *p++) & 255] ^ (c >> 8);
+    return c ^ 0xFFFFFFFFu;
+}
+
+/* crc32(data) -> int: zlib.crc32 of a C-contiguous buffer (for the tests) */
+static PyObject *crc32(PyObject *self, PyObject *arg)
+{
+    Py_buffer b;
+    if (PyObject_GetBuffer(arg, &b, PyBUF_C_CONTIGUOUS) < 0)
+        return NULL;
+    if (!crc_ready)
+        crc_init();
+    uint32_t c = crc32_of(b.buf, b.len);
+    PyBuffer_Release(&b);
+    return PyLong_FromUnsignedLong(c);
+}
+
+/* atlas_glyph(cps, recs, advs, blob, cp, Glyph, edge, half) -> Glyph | None | False |
+   NotImplemented: _Atlas.get's blob path for code point cp. cps uint32 (n,) sorted, recs int32
+   (n, 7: off, x0, y0, w, h, crc, edge bytes), advs float64 (n,), blob the entry's masks (bytes);
+   edge and half: glyphs._EDGE and _HALF (256 floats each, whose objects the inset tuple shares).
+   None: cp is not in the entry; False: its mask does not check out (CRC or length: the caller
+   marks the entry damaged); NotImplemented: anything else, a blank glyph included (the
+   reference runs). The Glyph has what Glyph(mask, x0, y0, adv, _insets(e, w, h)) sets: mask a
+   read-only h x w uint8 view of blob (np.ndarray((h, w), np.uint8, blob, off)), x0, y0, h, w
+   ints, advance a float, blank False, inset the 4 shared floats. */
+static PyObject *atlas_glyph(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 8 || !ready || !PyType_Check(args[5]) || !PyTuple_CheckExact(args[6]) ||
+        !PyTuple_CheckExact(args[7]) || PyTuple_GET_SIZE(args[6]) != 256 || PyTuple_GET_SIZE(args[7]) != 256 ||
+        !PyBytes_CheckExact(args[3]) || !PyLong_CheckExact(args[4]))
+        Py_RETURN_NOTIMPLEMENTED;
+    long cpl = PyLong_AsLong(args[4]);
+    if (cpl == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    Py_buffer b[3];
+    if (typed_get_all(args, b, "Iid", "000", 3) < 0)
+        Py_RETURN_NOTIMPLEMENTED;
+    PyObject *out = Py_NotImplemented;
+    Py_ssize_t n = b[0].len / 4;
+    if (b[1].len != 28 * n || b[2].len != 8 * n)
+        goto done;
+    const uint32_t *cps = b[0].buf;
+    if (cpl < 0 || cpl > 0xFFFFFFFFL) {
+        out = Py_None;
+        goto done;
+    }
+    uint32_t cp = (uint32_t)cpl;
+    Py_ssize_t lo = 0, hi = n; /* bisect_left */
+    while (lo < hi) {
+        Py_ssize_t mid = (lo + hi) / 2;
+        if (cps[mid] < cp)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == n || cps[lo] != cp) {
+        out = Py_None;
+        goto done;
+    }
+    const int32_t *r = (const int32_t *)b[1].buf + 7 * lo;
+    long off = r[0], x0 = r[1], y0 = r[2], w = r[3], h = r[4];
+    uint32_t crc = (uint32_t)r[5], e = (uint32_t)r[6];
+    double adv = ((const double *)b[2].buf)[lo];
+    long long area = (long long)w * (long long)h;
+    if (area <= 0 || w < 0 || h < 0)
+        goto done; /* a blank glyph (or nonsense): the reference */
+    const unsigned char *blob = (const unsigned char *)PyBytes_AS_STRING(args[3]);
+    Py_ssize_t blen = PyBytes_GET_SIZE(args[3]);
+    if (!crc_ready)
+        crc_init();
+    if (off < 0 || off + area > blen || crc32_of(blob + off, (Py_ssize_t)area) != crc) {
+        out = Py_False;
+        goto done;
+    }
+    PyObject *edge = args[6], *half = args[7];
+    unsigned cl = e & 255, ct = e >> 8 & 255, cr = e >> 16 & 255, cb = e >> 24 & 255;
+    PyObject *il = w == 1 ? PyTuple_GET_ITEM(half, cl) : PyTuple_GET_ITEM(edge, cl);
+    PyObject *ir = w == 1 ? PyTuple_GET_ITEM(half, cl) : PyTuple_GET_ITEM(edge, cr);
+    PyObject *it = h == 1 ? PyTuple_GET_ITEM(half, ct) : PyTuple_GET_ITEM(edge, ct);
+    PyObject *ib = h == 1 ? PyTuple_GET_ITEM(half, ct) : PyTuple_GET_ITEM(edge, cb);
+    PyObject *inset = PyTuple_Pack(4, il, it, ir, ib);
+    PyObject *mask = inset == NULL ? NULL : PyObject_CallFunction(np_type, "((ll)OOl)", h, w, np_u8, args[3], off);
+    PyTypeObject *gt = (PyTypeObject *)args[5];
+    PyObject *g = mask == NULL ? NULL : gt->tp_alloc(gt, 0);
+    PyObject *vx0 = PyLong_FromLong(x0), *vy0 = PyLong_FromLong(y0), *vw = PyLong_FromLong(w),
+             *vh = PyLong_FromLong(h), *va = PyFloat_FromDouble(adv);
+    if (g == NULL || vx0 == NULL || vy0 == NULL || vw == NULL || vh == NULL || va == NULL ||
+        PyObject_SetAttr(g, s_mask, mask) < 0 || PyObject_SetAttr(g, s_x0, vx0) < 0 ||
+        PyObject_SetAttr(g, s_y0, vy0) < 0 || PyObject_SetAttr(g, s_h, vh) < 0 || PyObject_SetAttr(g, s_w, vw) < 0 ||
+        PyObject_SetAttr(g, s_advance, va) < 0 || PyObject_SetAttr(g, s_blank, Py_False) < 0 ||
+        PyObject_SetAttr(g, s_inset, inset) < 0) {
+        Py_XDECREF(g);
+        g = NULL;
+    }
+    Py_XDECREF(inset);
+    Py_XDECREF(mask);
+    Py_XDECREF(vx0);
+    Py_XDECREF(vy0);
+    Py_XDECREF(vw);
+    Py_XDECREF(vh);
+    Py_XDECREF(va);
+    release_all(b, 3);
+    return g; /* NULL: the exception raised */
+done:
+    release_all(b, 3);
+    Py_INCREF(out);
+    return out;
+}

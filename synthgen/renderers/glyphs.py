@@ -362,6 +362,13 @@ class _Atlas:
         v = self._views
         if v is None:
             return None
+        if self.blob is not None and _native is not None:  # the blob read below in one C call (csrc/glyphs.c)
+            g = _native.atlas_glyph(v[0], v[1], v[2], self.blob, cp, Glyph, _EDGE, _HALF)
+            if g is not NotImplemented:
+                if g is False:
+                    self.damaged = True
+                    return None
+                return g
         i = bisect_left(v[0], cp)
         if i == len(v[0]) or v[0][i] != cp:
             return None
