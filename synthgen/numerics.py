@@ -7,8 +7,12 @@ those kernels round differently in the last bit:
   `arctan`, `arctan2`, `log1p`, `sinh`, ... and for float32 `power`, `arctan`, `log1p`, ...
   differ from its AVX2 and baseline kernels;
 * OpenCV's AVX-512 kernels differ from its AVX2 ones (6 of 300 `ocr_line` samples);
-* OpenBLAS's SkylakeX float32 matrix products differ from its Haswell / Zen ones (no sample
-  calls OpenBLAS today; pinned so that none will differ when one does);
+* OpenBLAS's SkylakeX float32 matrix products differ from its Haswell / Zen ones (pinned so
+  that none will differ if a sample ever makes one). The samples do call OpenBLAS, for float64
+  products of a few points (`layout.oriented_quad`'s `p @ e`: a dgemv kernel that rounds
+  otherwise than `x * c + y * s` in a quarter of its results); that kernel gave the same bits
+  under the Haswell, Zen and SkylakeX core types and other bits under Prescott (pre-AVX2),
+  measured on the 2-vCPU EPYC in session 19;
 * without AVX2, numpy's float32 `exp`, `sin`, `tanh` and several OpenCV warps differ again.
 
 A pixel on a rounding edge then lands one level apart: sample 131 of `ocr_scene` (a gradient
