@@ -33,11 +33,13 @@ is not a positive number is ignored and the default applies, silently, as an unu
 every error.
 
 "Used" is max(atime, mtime). Linux's default `relatime` refreshes atime on the first read of a
-day (read, pread and mmap alike: measured), which is all the order needs. `read` also sets
-atime when it is over a day old (free: the file is open and stat'ed; mtime is kept, as the
-glyph atlas identifies its file by it), so faces keep their order on `noatime` mounts; there,
-entries opened through `path` (atlas, banks, tiles) age from their last write, as a stat in
-`path` would cost 6-15 us a call (1,101 calls in ocr_scene's first 200 samples).
+day only (read, pread and mmap alike: measured), so the readers also set atime when it is over
+TOUCH_EVERY_S (an hour) old (`refresh`; free where the file is open and stat'ed anyway: `read`,
+the glyph atlas opening an entry, a store or bank being mapped; mtime is kept, as the glyph
+atlas identifies its file by it). Without it, a machine that reaches the cap within a day (a few
+code versions benchmarked side by side) pruned by write time, not use: on session 19's
+development machine the atlas lost 1,518 of its 4,331 entries in a day of use while other
+versions' 106 MB stores stayed. It also keeps the order on `noatime` mounts.
 
 Deleting is safe while other processes run: one that has an entry open or mapped keeps
 reading it (POSIX unlink), a writer's temporary file is left alone for TEMP_GRACE_S after its
@@ -90,7 +92,7 @@ PRUNE_TO = 0.9  # a pruning process stops under this share of the cap
 PRUNE_EVERY_S = 600  # machine-wide: a process skips the size check if another did one this recently
 # (the check stats every file: ~12 us a file here, 0.21 s for 18,099 files)
 TEMP_GRACE_S = 60  # a temporary file written to this recently belongs to a live writer
-TOUCH_EVERY_S = 86400  # a reader refreshes an entry's atime when it is older than this
+TOUCH_EVERY_S = 3600  # a reader refreshes an entry's atime when it is older than this
 _STAMP = ".last-prune"
 _ENTRY = re.compile(r"[0-9a-f]{32}")
 _TEMP = re.compile(r"\.[0-9a-f]{32}\.[A-Za-z0-9_]+\.tmp")
@@ -211,7 +213,7 @@ def read(kind: str, name: str) -> tuple[dict[str, Any], dict[str, np.ndarray]] |
             buf = bytearray(size)
             if f.readinto(buf) != size:
                 return None
-            _refresh(f.fileno(), st)
+            refresh(f.fileno(), st)
     except OSError:
         return None
     out = unpack(buf)
@@ -228,9 +230,10 @@ def path(kind: str, name: str) -> Path | None:
     return _path(kind, name)
 
 
-def _refresh(fd: int, st: os.stat_result) -> None:
-    """Set the atime of the open entry `fd` to now if its last use is over a day old (mtime
-    kept); works on `noatime` mounts; errors (another user's file) are ignored."""
+def refresh(fd: int, st: os.stat_result) -> None:
+    """Set the atime of the open entry `fd` (`st`: its fstat) to now if its last use is over
+    TOUCH_EVERY_S old (mtime kept); works on `noatime` mounts; errors (another user's file) are
+    ignored."""
     if time.time() - max(st.st_atime, st.st_mtime) <= TOUCH_EVERY_S:
         return
     if os.utime not in os.supports_fd:  # Windows: atime as the system keeps it

@@ -351,6 +351,49 @@ def test_read_refreshes_a_stale_atime_and_keeps_mtime(cache):
     assert st.st_mtime_ns == mtime_ns and time.time() - st.st_atime < 60
 
 
+def test_the_atlas_and_the_mapped_stores_refresh_their_last_use(cache, monkeypatch):
+    """Readers that open entries themselves (the glyph atlas, mapped tile stores and banks) pass
+    each entry they open to `refresh`, which sets a last use over TOUCH_EVERY_S old to now and
+    keeps mtime (the atlas identifies its file by it), and leaves a fresher one alone. (Linux's
+    relatime also moves atime after a utime, so the decision is checked on `refresh` itself.)"""
+    from synthgen.renderers import fonts as F
+    from synthgen.renderers import glyphs as G
+    from synthgen.renderers import tiles as T
+
+    from .test_machinecache import forget_caches
+
+    forget_caches()
+    try:
+        face = F.resolve_faces(["dejavu"], [])[0]
+        for ch in "Quartz":
+            G.glyph(face.path, face.index, 18, ch)
+        G.flush_atlas()
+        (atlas,) = (cache / "glyphs").iterdir()
+        store = _put("tiles", 0, 4096)
+        seen = []
+        real = mc.refresh
+        monkeypatch.setattr(mc, "refresh", lambda fd, st: seen.append(os.fstat(fd).st_ino) or real(fd, st))
+        forget_caches()
+        assert G.glyph(face.path, face.index, 18, "Q").w > 0  # read from the atlas entry
+        assert T.mapped("tiles", store.name) is not None
+        ours = [ino for ino in seen if ino in (atlas.stat().st_ino, store.stat().st_ino)]  # (faces' reads too)
+        assert ours == [atlas.stat().st_ino, store.stat().st_ino]
+    finally:
+        forget_caches()
+
+    calls = []
+    monkeypatch.setattr(mc.os, "utime", lambda fd, ns: calls.append((fd, ns)))
+    monkeypatch.setattr(mc.os, "supports_fd", {mc.os.utime})
+    now = time.time()
+    for age, touched in ((2 * mc.TOUCH_EVERY_S, True), (mc.TOUCH_EVERY_S / 4, False)):
+        calls.clear()
+        st = os.stat_result((0o100644, 1, 2, 1, 0, 0, 10, int(now - age), int(now - 2 * age), 0,
+                             now - age, now - 2 * age, 0, int(now - age) * 10**9, 123456789, 0))
+        mc.refresh(7, st)
+        assert [(fd, ns[1]) for fd, ns in calls] == ([(7, 123456789)] if touched else []), age  # mtime kept
+        assert all(abs(ns[0] / 1e9 - time.time()) < 60 for _, ns in calls)
+
+
 def test_help_explains_the_cache(capsys):
     with pytest.raises(SystemExit):
         main(["cache", "--help"])

@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
+from .. import machinecache
 from ..native import lib as _native
 from .fonts import load_faces, pil_font
 
@@ -296,6 +297,7 @@ class _Atlas:
         keep = False
         try:
             st = os.fstat(fd)
+            machinecache.refresh(fd, st)  # its last use, for the cap's order (hourly at most)
             ident = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
             if ident != self.ident:
                 self._forget()

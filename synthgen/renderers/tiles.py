@@ -101,8 +101,11 @@ _touched = 0  # bytes counted since the last drop
 
 
 def _map(path) -> mmap.mmap | None:
+    from .. import machinecache
+
     try:
         with open(path, "rb") as f:
+            machinecache.refresh(f.fileno(), os.fstat(f.fileno()))  # its last use, for the cap's order
             return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
     except (OSError, ValueError):  # absent, or empty
         return None
