@@ -57,8 +57,11 @@ def test_window_from_the_transposed_tile(turn, flip, source, tmp_path):
         for _ in range(25):
             ww, wh = int(rng.integers(1, RW + 1)), int(rng.integers(1, RH + 1))
             x, y = int(rng.integers(0, RW - ww + 1)), int(rng.integers(0, RH - wh + 1))
-            got = window(tile, turn, flip, x, y, ww, wh, tile_t)
+            got = window(tile_t, turn, flip, x, y, ww, wh, True) if turn % 2 else window(tile, turn, flip, x, y, ww, wh)
             assert np.array_equal(got, reference(whole, turn, flip, x, y, ww, wh)), (x, y, ww, wh)
+        if turn % 2 == 0:
+            with pytest.raises(ValueError):  # a transposed tile serves quarter turns only
+                window(tile_t, turn, flip, 0, 0, 1, 1, True)
     finally:
         if fd >= 0:
             os.close(fd)

@@ -147,17 +147,6 @@ static PyObject *mm3(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     return out;
 }
 
-/* a float, or an int that converts to a double exactly (|v| <= 2**53; Python converts an int
-   meeting a float the same way): 0, else 1 */
-static int point_coord(PyObject *o, double *v)
-{
-    if (PyFloat_CheckExact(o)) {
-        *v = PyFloat_AS_DOUBLE(o);
-        return 0;
-    }
-    return plain_number(o, v);
-}
-
 /* a new tuple (a, b) of two floats, or NULL with an exception (Py_BuildValue's format parsing
    costs about a third of apply_t's call) */
 static PyObject *float_pair(double a, double b)
@@ -174,8 +163,10 @@ static PyObject *float_pair(double a, double b)
 }
 
 /* apply_t(H, pts) -> [(x, y), ...] | NotImplemented: layout.apply_t of a tuple matrix of floats
-   and a list or tuple of 2-item lists or tuples of floats or ints; NotImplemented for anything
-   else and where a point's w is 0 (the Python raises ZeroDivisionError) */
+   and a list or tuple of 2-item lists or tuples of floats or ints (keyed.c's plain_number: an
+   int that converts to its double exactly, as Python converts it meeting a float);
+   NotImplemented for anything else and where a point's w is 0 (the Python raises
+   ZeroDivisionError) */
 static PyObject *apply_t(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     double h[9];
@@ -190,7 +181,7 @@ static PyObject *apply_t(PyObject *self, PyObject *const *args, Py_ssize_t nargs
         PyObject *p = items[k];
         double x = 0.0, y = 0.0;
         if (!(PyTuple_CheckExact(p) || PyList_CheckExact(p)) || PySequence_Fast_GET_SIZE(p) != 2 ||
-            point_coord(PySequence_Fast_ITEMS(p)[0], &x) || point_coord(PySequence_Fast_ITEMS(p)[1], &y))
+            plain_number(PySequence_Fast_ITEMS(p)[0], &x) || plain_number(PySequence_Fast_ITEMS(p)[1], &y))
             goto refuse;
         double w = h[6] * x + h[7] * y + h[8];
         if (w == 0.0)

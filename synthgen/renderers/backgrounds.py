@@ -242,41 +242,40 @@ def _photo_shape(path: str) -> tuple[int, ...]:
     return shape if shape is not None else _photo(path).shape
 
 
-def _photo_file(path: str) -> FileTile | None:
-    """A shipped tile whose regions are read from the tile store's file (tiles.FileTile: no page
-    of the map enters the process), or None (no store, no os.pread): use `_photo`."""
-    store = _tile_store()
+def _photo_file(path: str, transposed: bool = False) -> FileTile | None:
+    """A shipped tile (`transposed`: the tile transposed) whose regions are read from the tile
+    store's file (tiles.FileTile: no page of the map enters the process), or None (no store, no
+    os.pread): use `_photo`."""
+    store = _tile_store(True) if transposed else _tile_store()  # (one cache key each)
     return store.file_tile(path) if store is not None else None
 
 
-def _photo_t(path: str) -> np.ndarray | None:
-    """`_photo` of the tile transposed, from the transposed store (None without one)."""
-    store = _tile_store_t()
-    return store.get(path, 0) if store is not None else None
+def _window_tile(path: str, quarter: bool, small: bool, touch: int):
+    """(the tile a photo window is cut from, whether it is the transposed one): a quarter turn's
+    window from the transposed tile where there is a transposed store (a short band of its rows,
+    or one mirror of a view instead of a rotate: tiles.window); a small window from a store's
+    file, a large one through the map (`touch`: the bytes it reads, tiles.used)."""
+    if small:
+        for transposed in ((True, False) if quarter else (False,)):
+            t = _photo_file(path, transposed)
+            if t is not None:
+                return t, transposed
+    used(touch)
+    store = _tile_store(True) if quarter else None
+    t = store.get(path, 0) if store is not None else None
+    return (t, True) if t is not None else (_photo(path), False)
 
 
-def _photo_file_t(path: str) -> FileTile | None:
-    """`_photo_file` of the tile transposed (tiles.window's `tile_t`: a quarter turn's window
-    read as a short band of rows), or None."""
-    store = _tile_store_t()
-    return store.file_tile(path) if store is not None else None
-
-
-@lru_cache(maxsize=1)
-def _tile_store() -> TileStore | None:
+@lru_cache(maxsize=2)
+def _tile_store(transposed: bool = False) -> TileStore | None:
+    """The shipped tiles decoded, in the machine cache (tiles.TileStore); `transposed`: a second
+    store of them transposed (as large, ~106 MB), made from the first once per machine when a
+    quarter-turned window first needs it."""
     from ..io import images
 
+    if transposed:
+        return TileStore.open(photo_tiles(), _transposed_tile, sources=(images.__file__,), variant="transposed")
     return TileStore.open(photo_tiles(), _decode_tile, sources=(images.__file__,))
-
-
-@lru_cache(maxsize=1)
-def _tile_store_t() -> TileStore | None:
-    """The shipped tiles transposed, a second store (as large as the first, ~110 MB of the
-    machine cache): made from the first once per machine, when a quarter-turned line window
-    first needs it."""
-    from ..io import images
-
-    return TileStore.open(photo_tiles(), _transposed_tile, sources=(images.__file__,), variant="transposed")
 
 
 def _transposed_tile(path: str) -> np.ndarray:
@@ -360,20 +359,13 @@ def _photo_background(d: Draws, width: int, height: int, busy: float = 0.0) -> n
     s = max(d.uniform("background.photo_scale", 0.5, 2.0), min(max(width, height) / th, 2.0))
     ww, wh = max(1, int(np.ceil(width / s))), max(1, int(np.ceil(height / s)))
     if ww <= tw and wh <= th:  # the usual case: turn and mirror the window alone (tiles.py)
-        # a small window read from the store's file (one read of its rows' band), a large one (a
+        # a small window read from a store's file (one read of its rows' band), a large one (a
         # scene's) through the map (tiles.FILE_WINDOW_MAX)
-        tile = _photo_file(path) if ww * wh * shape[2] <= FILE_WINDOW_MAX else None
-        tile_t = None  # a quarter turn's window is cut from the transposed tile (tiles.window)
-        if tile is None:
-            used(height * max(width * 3, PAGE))
-            tile = _photo(path)
-            if turn % 2:  # a view of the transposed map: one mirror (or none) instead of a rotate
-                tile_t = _photo_t(path)
-        elif turn % 2:  # a short band of its rows instead of a tall one of the tile's
-            tile_t = _photo_file_t(path)
+        tile, transposed = _window_tile(path, turn % 2 == 1, ww * wh * shape[2] <= FILE_WINDOW_MAX,
+                                        height * max(width * 3, PAGE))
         x = _at(d, "background.x", tw - ww)
         y = _at(d, "background.y", th - wh)
-        win = window(tile, turn, flip, x, y, ww, wh, tile_t)
+        win = window(tile, turn, flip, x, y, ww, wh, transposed)
         if busy > 0 and d.bernoulli("background.photo_busy", busy, src="line.busy_background"):
             # the busiest of BUSY_WINDOWS crops: the drawn one and its shifts by fixed fractions of
             # the free range (no further draws: every recorded factor still moves the pixels)
@@ -381,7 +373,7 @@ def _photo_background(d: Draws, width: int, height: int, busy: float = 0.0) -> n
             for k in range(1, BUSY_WINDOWS):
                 xk = int(x + k * 0.618 * (tw - ww + 1)) % (tw - ww + 1)
                 yk = int(y + k * 0.382 * (th - wh + 1)) % (th - wh + 1)
-                wk = window(tile, turn, flip, xk, yk, ww, wh, tile_t)
+                wk = window(tile, turn, flip, xk, yk, ww, wh, transposed)
                 dk = _detail(wk)
                 if dk > best:
                     best, best_k, win = dk, k, wk

@@ -36,24 +36,26 @@ def turned(tile: np.ndarray, turn: int, flip: bool) -> np.ndarray:
 
 
 def window(tile: np.ndarray, turn: int, flip: bool, x: int, y: int, ww: int, wh: int,
-           tile_t=None) -> np.ndarray:
+           transposed: bool = False) -> np.ndarray:
     """`cv2.flip(cv2.rotate(tile, turn), 1)[y : y + wh, x : x + ww]` (flip only if `flip`; turn
     0-3 quarter turns clockwise), computed on the window alone. The window must lie inside the
-    turned tile. `tile_t`: the tile transposed (tile.transpose(1, 0, 2)), where a quarter turn
-    reads its window from: a wide window of a turned tile is a tall one of the tile, whose band
-    of whole rows (what a FileTile reads) is ~7x the window's; of the transposed tile it is a
-    short band again (rotate = transpose + mirror: the same pixels)."""
-    H, W = tile.shape[:2]
-    RH, RW = turned_shape(tile, turn)
+    turned tile. `transposed`: `tile` is the tile transposed (tile.transpose(1, 0, 2)), for a
+    quarter turn only: a wide window of a turned tile is a tall one of the tile, whose band of
+    whole rows (what a FileTile reads) is ~7x the window's; of the transposed tile it is a short
+    band again (rotate = transpose + mirror: the same pixels)."""
+    H, W = (tile.shape[1], tile.shape[0]) if transposed else tile.shape[:2]
+    RH, RW = (W, H) if turn % 2 else (H, W)
+    if transposed and turn % 2 == 0:
+        raise ValueError("a transposed tile serves quarter turns only")
     if not (0 <= x and 0 <= y and x + ww <= RW and y + wh <= RH and ww > 0 and wh > 0):
         raise ValueError(f"window {x},{y} {ww}x{wh} outside the turned {RW}x{RH} tile")
     if flip:  # a mirrored column c of the turned tile is its column RW - 1 - c
         x = RW - x - ww
-    if tile_t is not None and turn % 2:
+    if transposed:
         if turn == 1:  # rotate clockwise = transpose, then mirror left-right; `flip` mirrors it back
-            out = tile_t[y : y + wh, H - x - ww : H - x]
+            out = tile[y : y + wh, H - x - ww : H - x]
             return out if flip else cv2.flip(out, 1)
-        out = tile_t[W - y - wh : W - y, x : x + ww]  # counter-clockwise = transpose, then upside down
+        out = tile[W - y - wh : W - y, x : x + ww]  # counter-clockwise = transpose, then upside down
         return cv2.flip(out, -1 if flip else 0)
     if turn == 0:
         out = tile[y : y + wh, x : x + ww]
