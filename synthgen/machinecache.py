@@ -25,7 +25,8 @@ library upgrade are never read again, so the folder is capped at `$SYNTHGEN_CACH
 process on the machine checked in the last ten minutes: the mtime of `v1/.last-prune`) and
 again after each further 10% of the cap it writes (a cold process writes the 106 MB tile entry
 after its first, small, entries); over the cap, it deletes the least recently used entries
-until the folder is under 90% of the cap, keeping the entry it just wrote. A check stats every
+(by the hour of last use, the largest first within an hour: `prune`) until the folder is under
+90% of the cap, keeping the entry it just wrote. A check stats every
 file (~12 us a file here: 0.21 s for this machine's 18,099 entries): one per process start and
 per 205 MB written at the default cap. `off` (or `0`, `none`, empty) means no cap; a value that
 is not a positive number is ignored and the default applies, silently, as an unusable
@@ -429,8 +430,15 @@ def remove(folder: Path, items: list[Item]) -> tuple[int, int]:
 def prune(folder: Path, cap: int, keep: Path | None = None, now: float | None = None) -> tuple[int, int]:
     """If the files under `folder` take more than `cap` bytes, delete the least recently used
     until they take at most PRUNE_TO x `cap`: temporary files left by dead writers (no write for
-    TEMP_GRACE_S) first, then entries by max(atime, mtime), oldest first; never `keep` (the entry
-    just written) nor a live writer's temporary file. (files deleted, bytes freed)."""
+    TEMP_GRACE_S) first, then entries by max(atime, mtime), oldest first, except that among
+    those last used in the same hour the largest go first; never `keep` (the entry just written) nor a live
+    writer's temporary file. (files deleted, bytes freed).
+
+    Why by hour and size: readers refresh last use hourly (TOUCH_EVERY_S), so within an hour the
+    stamps order entries by when they were written or first read, not by use. There the largest
+    go first: a photo tile store (106 MB) is rebuilt in a second from files on disk, while the
+    same bytes of glyph atlas are ~3,500 entries and ~30-60 CPU-s of rasterising, and the fewer
+    entries deleted, the fewer processes find one missing."""
     now = time.time() if now is None else now
     items, _ = scan(folder)
     total = sum(it.size for it in items)
@@ -440,7 +448,7 @@ def prune(folder: Path, cap: int, keep: Path | None = None, now: float | None = 
     keep_key = (keep.parent.name, keep.name) if keep is not None else None
     order = sorted((it for it in items if (it.kind, it.name) != keep_key
                     and not it.writing(now)),
-                   key=lambda it: (not it.temp, it.used))
+                   key=lambda it: (not it.temp, -((now - it.used) // TOUCH_EVERY_S), -it.size, it.used))
     chosen = []
     for it in order:
         if total <= target:

@@ -280,6 +280,25 @@ def test_the_cap_prunes_least_recently_used_first_to_under_90_percent(cache):
     assert mc.prune(cache, cap) == (0, 0)  # under the cap: nothing to do
 
 
+def test_within_an_hour_of_last_use_the_largest_entries_go_first(cache):
+    # Last use is refreshed hourly, so within an hour the stamps say when an entry was written,
+    # not how recently it was read: the pruner does not trust them there, and deletes the few
+    # large entries (a tile store, rebuilt in a second) before many small ones (the atlas's).
+    now = time.time()
+    small = [_put("glyphs", i, 20_000, now - 600 + i) for i in range(30)]  # written over 10 minutes
+    big = _put("tiles", 0, 300_000, now - 60)  # the most recently stamped of all
+    s, b = small[0].stat().st_size, big.stat().st_size
+    cap = 30 * s + b - 1  # over by a byte: 10% to free, five of the small entries' worth
+    assert mc.prune(cache, cap, now=now) == (1, b)
+    assert not big.exists() and all(p.exists() for p in small)
+    # an older hour still goes first, however small: recency across hours is kept
+    old = [_put("glyphs", 100 + i, 20_000, now - 3 * 3600 - i) for i in range(3)]
+    big = _put("tiles", 1, 300_000, now - 60)
+    cap = 33 * s + b - 1  # the three old ones are not enough: then the big one
+    assert mc.prune(cache, cap, now=now) == (4, 3 * s + b)
+    assert not any(p.exists() for p in old + [big]) and all(p.exists() for p in small)
+
+
 def test_the_cap_is_checked_after_a_first_write_and_after_each_tenth_of_it(cache, monkeypatch):
     now = time.time()
     old = [_put("banks", i, 100_000, now - DAY - i) for i in range(8)]

@@ -34,8 +34,9 @@ cannot be written turns it off too, silently: everything is then computed as bef
 size cap: $SYNTHGEN_CACHE_MAX_MB (MiB; default 2048, about five times what one version of the
 code with every shipped pipeline warm takes). A process checks the folder's size after its
 first write (at most once every ten minutes on the machine) and after each further 10% of the
-cap it writes; over the cap, it deletes the least recently used entries (last read or write)
-until the folder is under 90% of the cap. off / 0 / none: no cap; a value that is not a
+cap it writes; over the cap, it deletes the least recently used entries (last read or write,
+to the hour; the largest first among those of the same hour) until the folder is under 90% of
+the cap. off / 0 / none: no cap; a value that is not a
 positive number is ignored (the default applies), as an unusable SYNTHGEN_CACHE_DIR is: a cache
 setting never makes a process fail. `synthgen cache info` shows the cap in force.
 
