@@ -416,6 +416,120 @@ def test_compose_is_compose_line(items, spacing, pad):
 
 
 @needs_native
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2**32 - 1), st.integers(0, 9), st.integers(1, 12), st.integers(-4, 6),
+                          st.integers(-6, 8), st.floats(0.0, 14.0, allow_nan=False)),
+                min_size=1, max_size=12),
+       st.sampled_from([0.0, 0.5, 1.25, -2.5, 3.0, 0.1]), st.integers(0, 3))
+def test_compose_into_an_array_is_numpys_array_of_the_boxes(items, spacing, pad):
+    """compose with `out` (glyphs.compose_boxes) against the reference's list of boxes put
+    through np.array(boxes, np.float32): the same float32 bits (one double -> float rounding,
+    as numpy's cast), the same canvas and oy; `boxes` is `out` itself."""
+    from synthgen.renderers import glyphs as G
+
+    glyphs = [_glyph(seed, w, h, x0, y0, adv, False) for seed, w, h, x0, y0, adv in items]
+    ref, got = _compose_both(glyphs, spacing, pad)
+    if isinstance(ref, str):  # no ink: the C refuses, compose_boxes raises as the reference does
+        assert native.lib.compose(glyphs, float(spacing), pad, np.empty((len(glyphs), 4), np.float32)) is NotImplemented
+        return
+    out = np.empty((len(glyphs), 4), np.float32)
+    canvas, boxes, oy = native.lib.compose(glyphs, float(spacing), pad, out)
+    want = np.array(ref[1], np.float32)
+    assert boxes is out and np.array_equal(out.view(np.uint32), want.view(np.uint32))
+    assert np.array_equal(canvas, ref[0]) and oy == ref[2]
+    table = dict(zip("abcdefghijklmnopqrstuvwxyz0123456789", glyphs))
+    real = G.glyph_table
+    G.glyph_table = lambda path, index, size: table
+    try:
+        text = "".join(table)
+        for c, b, o in (G.compose_boxes("x.ttf", 0, 10, text, spacing, pad),
+                        _reference(G, G.compose_boxes, "x.ttf", 0, 10, text, spacing, pad)):
+            assert np.array_equal(c, ref[0]) and o == ref[2] and b.dtype == np.float32
+            assert np.array_equal(b.view(np.uint32), want.view(np.uint32))
+    finally:
+        G.glyph_table = real
+    # a buffer of the wrong size or type: refused, nothing written
+    for bad in (np.empty((len(glyphs) + 1, 4), np.float32), np.empty((len(glyphs), 4)), out[:, :2]):
+        assert native.lib.compose(glyphs, float(spacing), pad, bad) is NotImplemented
+
+
+_f32 = st.floats(-3e4, 3e4, allow_nan=False, width=32) | st.sampled_from([0.0, -0.0, 1e-40, -1e-40])
+
+
+@needs_native
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.lists(st.tuples(_f32, _f32, _f32, _f32), min_size=1, max_size=20))
+def test_box_quads_is_numpys_corners_and_extremes(rows):
+    """box_quads in C: the corners numpy's fancy indexing copies (bits, so -0.0 stays -0.0), and
+    the least x0 and greatest x1 as numpy's min / max find them; layout.box_quads and straight's
+    extremes give the same either way."""
+    from synthgen.renderers import layout
+
+    b = np.array(rows, np.float32)
+    q = np.empty((len(b), 4, 2), np.float32)
+    lo, hi = native.lib.box_quads(b, q)
+    want = b[:, layout._CORNERS]
+    assert np.array_equal(q.view(np.uint32), want.view(np.uint32))
+    assert (lo, hi) == (float(b[:, 0].min()), float(b[:, 2].max())) and type(lo) is float
+    got = layout.box_quads(b)
+    assert np.array_equal(got.view(np.uint32), want.view(np.uint32))
+    with python_only(layout):
+        assert np.array_equal(layout.box_quads(b).view(np.uint32), want.view(np.uint32))
+    for args in ((b, np.empty((len(b), 4, 2))), (b.astype(np.float64), q), (b[:, :2], q), (b[::2], q[: len(b[::2])]),
+                 (b[:0], q[:0])):
+        if args[0].flags.c_contiguous and args[0].dtype == np.float32 and args[0].shape[-1:] == (4,) and len(args[0]) \
+                and args[1].dtype == np.float32 and args[1].size == 2 * args[0].size:
+            continue
+        assert native.lib.box_quads(*args) is NotImplemented
+
+
+@needs_native
+@settings(max_examples=800, derandomize=True, deadline=None)
+@given(st.lists(st.floats(-1e6, 1e6, allow_nan=False) | st.sampled_from([0.0, -0.0, 1.0, 1e-300, 3.0e15]),
+                min_size=9, max_size=9))
+def test_mat3_array_is_numpys_array_and_division(v):
+    """A tuple matrix of floats as np.array(H, np.float64) makes it, and np.array(H[:2]) / H[2][2]
+    (what layout.warp gives warpAffine), bit for bit; a zero corner divides as numpy does."""
+    from synthgen.renderers import layout
+
+    H = tuple(tuple(v[3 * r : 3 * r + 3]) for r in range(3))
+    full, aff = np.empty((3, 3)), np.empty((2, 3))
+    assert native.lib.mat3_array(H, full, False) is None and native.lib.mat3_array(H, aff, True) is None
+    assert np.array_equal(full.view(np.uint64), np.array(H, np.float64).view(np.uint64))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        want = np.array(H[:2], np.float64) / H[2][2]
+    assert np.array_equal(aff.view(np.uint64), want.view(np.uint64))
+    assert np.array_equal(layout.as_array(H).view(np.uint64), full.view(np.uint64))
+    ints = ((1, 0, 5), (0, 1, 7), (0, 0, 1))
+    for args in ((ints, full, False), (H, aff, False), (H, full, True), (H, full.astype(np.float32), False), (H[:2], aff, True)):
+        assert native.lib.mat3_array(*args) is NotImplemented
+    assert layout.as_array(ints).dtype == np.float64 and layout.as_array(ints)[0, 2] == 5.0
+
+
+@needs_native
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.integers(1, 12), st.integers(0, 2**32 - 1))
+def test_stack_points_is_numpys_concatenation(n, seed):
+    """stack_points: the char quads then the quad, widened to float64 and shaped for
+    cv2.perspectiveTransform, the same values as numpy's concatenate + astype; other dtypes or
+    layouts go to numpy."""
+    from synthgen.renderers import layout
+
+    r = np.random.default_rng(seed)
+    chars = (r.standard_normal((n, 4, 2)) * 300).astype(np.float32)
+    quad = (r.standard_normal((4, 2)) * 300).astype(np.float32)
+    want = np.concatenate([chars.reshape(-1, 2), quad]).astype(np.float64).reshape(-1, 1, 2)
+    got = layout.stack_points(chars, quad)
+    assert got.shape == want.shape and np.array_equal(got.view(np.uint64), want.view(np.uint64))
+    with python_only(layout):
+        assert np.array_equal(layout.stack_points(chars, quad), want)
+    for c in (chars.astype(np.float64), chars[:, ::-1]):
+        assert native.lib.stack_points(c, quad, np.empty(want.shape)) is NotImplemented
+        assert np.array_equal(layout.stack_points(c, quad), np.concatenate([c.reshape(-1, 2), quad]).reshape(-1, 1, 2))
+    assert native.lib.stack_points(chars, quad, np.empty((len(want) + 1, 1, 2))) is NotImplemented
+
+
+@needs_native
 def test_compose_rounds_pens_half_to_even():
     # pens at 0, 0.5, 1.5, 2.5, 3.5: Python's round gives 0, 0, 2, 2, 4 (C's round would give 1, 2, 3, 4)
     from synthgen.renderers.glyphs import Glyph

@@ -385,23 +385,39 @@ static PyObject *expand_quads(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
-/* compose(glyphs, spacing, pad) -> (canvas, boxes, oy): compose_line without jitter, the same
-   canvas (a numpy array from np.zeros), the same boxes (floats; a blank glyph's y values are
-   ints, as the reference makes them) and oy; NotImplemented for anything else (no ink, a glyph
-   it cannot read), for which the caller runs its reference */
+/* compose(glyphs, spacing, pad[, out]) -> (canvas, boxes, oy): compose_line without jitter, the
+   same canvas (a numpy array from np.zeros), the same boxes (floats; a blank glyph's y values
+   are ints, as the reference makes them) and oy; NotImplemented for anything else (no ink, a
+   glyph it cannot read), for which the caller runs its reference. `out` (float32, len(glyphs)
+   x 4, writable): the boxes are written there instead, as np.array(boxes, np.float32) holds
+   them (each double rounded to float32 once, as numpy's cast does), and `boxes` is `out`. */
 static PyObject *compose(PyObject *self, PyObject *args)
 {
-    PyObject *glyphs;
+    PyObject *glyphs, *out_arg = NULL;
     double spacing;
     long pad;
-    if (!PyArg_ParseTuple(args, "O!dl", &PyList_Type, &glyphs, &spacing, &pad))
+    if (!PyArg_ParseTuple(args, "O!dl|O", &PyList_Type, &glyphs, &spacing, &pad, &out_arg))
         return NULL;
     if (!ready)
         Py_RETURN_NOTIMPLEMENTED;
     Py_ssize_t n = PyList_GET_SIZE(glyphs);
+    Py_buffer bo = {0};
+    float *fo = NULL;
+    if (out_arg != NULL && out_arg != Py_None) {
+        if (typed_get(out_arg, &bo, "f", 1) < 0)
+            Py_RETURN_NOTIMPLEMENTED;
+        if (bo.len != (Py_ssize_t)(n * 4 * sizeof(float))) {
+            PyBuffer_Release(&bo);
+            Py_RETURN_NOTIMPLEMENTED;
+        }
+        fo = (float *)bo.buf;
+    }
     GlyphC *gs = PyMem_Malloc(sizeof(GlyphC) * (n ? n : 1));
-    if (gs == NULL)
+    if (gs == NULL) {
+        if (fo != NULL)
+            PyBuffer_Release(&bo);
         return PyErr_NoMemory();
+    }
     PyObject *canvas = NULL, *boxes = NULL, *result = NULL;
     /* pass 1: pen positions and the ink's extent, as the reference computes them */
     double x = 0.0;
@@ -436,9 +452,14 @@ static PyObject *compose(PyObject *self, PyObject *args)
     NpyHead *cv = u8_2d(canvas);
     if (cv == NULL || cv->dimensions[0] != H || cv->dimensions[1] != W || cv->strides[0] != W)
         goto not_implemented;
-    boxes = PyList_New(n);
-    if (boxes == NULL)
-        goto fail;
+    if (fo != NULL) {
+        boxes = out_arg;
+        Py_INCREF(boxes);
+    } else {
+        boxes = PyList_New(n);
+        if (boxes == NULL)
+            goto fail;
+    }
     /* pass 2: paste (max where neighbours overlap), and the boxes */
     long right = 0;
     unsigned char *out = (unsigned char *)cv->data;
@@ -448,6 +469,11 @@ static PyObject *compose(PyObject *self, PyObject *args)
         if (c->blank) {
             double x0 = c->pxf + (double)ox;
             double adv = 1.0 > c->advance ? 1.0 : c->advance;
+            if (fo != NULL) {
+                float *b = fo + 4 * k;
+                b[0] = (float)x0, b[1] = (float)pad, b[2] = (float)(x0 + adv), b[3] = (float)(H - pad);
+                continue;
+            }
             box = Py_BuildValue("(dldl)", x0, pad, x0 + adv, H - pad);
         } else {
             long x0 = c->px + ox, y0 = c->py + oy, x1 = x0 + c->w, y1 = y0 + c->h;
@@ -464,6 +490,12 @@ static PyObject *compose(PyObject *self, PyObject *args)
             }
             if (x1 > right)
                 right = x1;
+            if (fo != NULL) {
+                float *b = fo + 4 * k;
+                b[0] = (float)((double)x0 + c->inset[0]), b[1] = (float)((double)y0 + c->inset[1]);
+                b[2] = (float)((double)x1 - c->inset[2]), b[3] = (float)((double)y1 - c->inset[3]);
+                continue;
+            }
             box = Py_BuildValue("(dddd)", (double)x0 + c->inset[0], (double)y0 + c->inset[1],
                                 (double)x1 - c->inset[2], (double)y1 - c->inset[3]);
         }
@@ -483,7 +515,47 @@ done:
     Py_XDECREF(canvas);
     Py_XDECREF(boxes);
     PyMem_Free(gs);
+    if (fo != NULL)
+        PyBuffer_Release(&bo);
     return result;
+}
+
+/* box_quads(boxes, out) -> (min x0, max x1): layout.box_quads of float32 boxes (n x 4: x0, y0,
+   x1, y1) into out (float32, n x 4 x 2: TL, TR, BR, BL), and the least x0 and the greatest x1
+   as Python floats (numpy's min and max of those columns; n > 0); NotImplemented for other
+   input */
+static PyObject *box_quads(PyObject *self, PyObject *args)
+{
+    PyObject *a, *o;
+    if (!PyArg_ParseTuple(args, "OO", &a, &o))
+        return NULL;
+    Py_buffer bb, bo;
+    if (typed_get(a, &bb, "f", 0) < 0)
+        Py_RETURN_NOTIMPLEMENTED;
+    if (typed_get(o, &bo, "f", 1) < 0) {
+        PyBuffer_Release(&bb);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    Py_ssize_t n = bb.len / (Py_ssize_t)(4 * sizeof(float));
+    if (n < 1 || bb.len != n * (Py_ssize_t)(4 * sizeof(float)) || bo.len != 2 * bb.len) {
+        PyBuffer_Release(&bb);
+        PyBuffer_Release(&bo);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    const float *b = (const float *)bb.buf;
+    float *q = (float *)bo.buf;
+    float lo = b[0], hi = b[2];
+    for (Py_ssize_t k = 0; k < n; k++, b += 4, q += 8) {
+        q[0] = b[0], q[1] = b[1], q[2] = b[2], q[3] = b[1];
+        q[4] = b[2], q[5] = b[3], q[6] = b[0], q[7] = b[3];
+        if (b[0] < lo)
+            lo = b[0];
+        if (b[2] > hi)
+            hi = b[2];
+    }
+    PyBuffer_Release(&bb);
+    PyBuffer_Release(&bo);
+    return Py_BuildValue("(dd)", (double)lo, (double)hi);
 }
 
 /* -- a glyph read from a small atlas entry (synthgen/renderers/glyphs.py: _Atlas.get) -------- */

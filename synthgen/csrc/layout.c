@@ -117,6 +117,62 @@ static int mat3_of(PyObject *m, double *v)
     return 0;
 }
 
+/* mat3_array(H, out, affine) -> None | NotImplemented: a tuple matrix of floats as numpy makes
+   it: np.array(H, np.float64) into out (9 doubles), or with affine true np.array(H[:2],
+   np.float64) / H[2][2] into out (6 doubles; IEEE division, as numpy's); NotImplemented for
+   anything else */
+static PyObject *mat3_array(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    double v[9];
+    if (nargs != 3 || mat3_of(args[0], v))
+        Py_RETURN_NOTIMPLEMENTED;
+    int affine = PyObject_IsTrue(args[2]);
+    if (affine < 0) {
+        PyErr_Clear();
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    Py_buffer bo;
+    if (typed_get(args[1], &bo, "d", 1) < 0)
+        Py_RETURN_NOTIMPLEMENTED;
+    if (bo.len != (affine ? 6 : 9) * (Py_ssize_t)sizeof(double)) {
+        PyBuffer_Release(&bo);
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    double *o = bo.buf;
+    for (int i = 0; i < (affine ? 6 : 9); i++)
+        o[i] = affine ? v[i] / v[8] : v[i];
+    PyBuffer_Release(&bo);
+    Py_RETURN_NONE;
+}
+
+/* stack_points(chars, quad, out) -> None | NotImplemented: np.concatenate([chars.reshape(-1, 2),
+   quad]).astype(np.float64) into out: chars and quad float32 (any shape; C-contiguous), out
+   float64 with room for exactly their values (float32 -> double is exact) */
+static PyObject *stack_points(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3)
+        Py_RETURN_NOTIMPLEMENTED;
+    Py_buffer b[3];
+    if (typed_get_all(args, b, "ffd", "001", 3) < 0)
+        Py_RETURN_NOTIMPLEMENTED;
+    Py_ssize_t na = b[0].len / (Py_ssize_t)sizeof(float), nq = b[1].len / (Py_ssize_t)sizeof(float);
+    PyObject *r = Py_None;
+    if (na % 2 || nq % 2 || b[2].len != (na + nq) * (Py_ssize_t)sizeof(double)) {
+        r = Py_NotImplemented;
+    } else {
+        const float *a = b[0].buf, *q = b[1].buf;
+        double *o = b[2].buf;
+        for (Py_ssize_t i = 0; i < na; i++)
+            o[i] = (double)a[i];
+        for (Py_ssize_t i = 0; i < nq; i++)
+            o[na + i] = (double)q[i];
+    }
+    for (int i = 0; i < 3; i++)
+        PyBuffer_Release(&b[i]);
+    Py_INCREF(r);
+    return r;
+}
+
 /* mm3(A, B) -> A @ B | NotImplemented: layout.mm3 of two tuple matrices of floats, each entry
    (a*p + b*s) + c*v as Python adds it; NotImplemented for anything else */
 static PyObject *mm3(PyObject *self, PyObject *const *args, Py_ssize_t nargs)

@@ -670,6 +670,27 @@ def compose_line(path: str, index: int, size: int, text: str, spacing: float = 0
         out = _native.compose(glyphs, float(spacing), pad)
         if out is not NotImplemented:
             return out
+    return _compose(glyphs, text, spacing, pad, jitter)
+
+
+def compose_boxes(path: str, index: int, size: int, text: str, spacing: float = 0.0,
+                  pad: int = 1) -> tuple[np.ndarray, np.ndarray, int]:
+    """compose_line (no jitter) with the boxes as an n x 4 float32 array: what
+    np.array(boxes, np.float32) makes of compose_line's, written by the C compose directly."""
+    table = glyph_table(path, index, size)
+    glyphs = [table[c] for c in text]
+    if _native is not None:
+        b = np.empty((len(glyphs), 4), np.float32)
+        out = _native.compose(glyphs, float(spacing), pad, b)
+        if out is not NotImplemented:
+            return out
+    canvas, boxes, oy = _compose(glyphs, text, spacing, pad, None)
+    return canvas, np.array(boxes, np.float32), oy
+
+
+def _compose(glyphs: list, text: str, spacing: float, pad: int,
+             jitter: tuple | None) -> tuple[np.ndarray, list[tuple[float, float, float, float]], int]:
+    """compose_line's reference, on the looked-up glyphs of `text`."""
     # Plain Python over the characters: numpy calls on scalars would cost more than they save.
     dxs, dys = jitter if jitter is not None else (None, None)
     # Pass 1: pen positions and the ink's extent.
@@ -738,6 +759,10 @@ def layout_line(path: str, index: int, size: int, text: str, spacing: float = 0.
                 jitter: tuple | None = None) -> Layout:
     """Lay `text` out on one horizontal line (see compose_line, and its `jitter`); `ink` is the
     canvas less its pad."""
-    canvas, boxes, _ = compose_line(path, index, size, text, spacing, pad, jitter=jitter)
+    if jitter is None:
+        canvas, b, _ = compose_boxes(path, index, size, text, spacing, pad)
+    else:
+        canvas, boxes, _ = compose_line(path, index, size, text, spacing, pad, jitter=jitter)
+        b = np.array(boxes, np.float32)
     H, W = canvas.shape
-    return Layout(canvas, np.array(boxes, np.float32), (float(pad), float(pad), float(W - pad), float(H - pad)))
+    return Layout(canvas, b, (float(pad), float(pad), float(W - pad), float(H - pad)))

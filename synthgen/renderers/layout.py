@@ -33,7 +33,7 @@ import cv2
 import numpy as np
 
 from ..native import lib as _native
-from .glyphs import compose_line, glyph_metrics, glyph_table, paste_max
+from .glyphs import compose_boxes, glyph_metrics, glyph_table, paste_max
 
 _CORNERS = np.array([[0, 1], [2, 1], [2, 3], [0, 3]])
 
@@ -64,7 +64,12 @@ class TextLayout:
 
 def box_quads(boxes: np.ndarray) -> np.ndarray:
     """[x0, y0, x1, y1] (... x 4) -> quads (... x 4 x 2): TL, TR, BR, BL (clockwise on screen)."""
-    return np.asarray(boxes, np.float32)[..., _CORNERS]
+    b = np.asarray(boxes, np.float32)
+    if _native is not None and b.ndim == 2 and len(b):  # the same copies in one C call
+        q = np.empty((len(b), 4, 2), np.float32)
+        if _native.box_quads(b, q) is not NotImplemented:
+            return q
+    return b[..., _CORNERS]
 
 
 def apply_h(Hm: np.ndarray, pts: np.ndarray) -> np.ndarray:
@@ -121,16 +126,24 @@ def metrics(path: str, index: int, size: int) -> tuple[int, int]:
 
 def straight(path: str, index: int, size: int, text: str, spacing: float = 0.0, pad: int = 1) -> TextLayout:
     """One horizontal line; `spacing` px added after every character's advance."""
-    canvas, boxes, oy = compose_line(path, index, size, text, spacing, pad)
+    canvas, b, oy = compose_boxes(path, index, size, text, spacing, pad)
     H, W = canvas.shape
-    b = np.array(boxes, np.float32)
     base_y = oy + metrics(path, index, size)[0]
     baseline = np.array([[pad, base_y], [W - pad, base_y]], np.float32)
     # The ink box (blank characters at either end may reach past it: include them).
-    qx0 = min(float(pad), float(b[:, 0].min()))
-    qx1 = max(float(W - pad), float(b[:, 2].max()))
+    chars = None
+    if _native is not None:  # the corners and the columns' extremes in one C call
+        chars = np.empty((len(b), 4, 2), np.float32)
+        span = _native.box_quads(b, chars)
+        if span is NotImplemented:
+            chars = None
+        else:
+            lo, hi = span
+    if chars is None:
+        chars, lo, hi = b[:, _CORNERS], float(b[:, 0].min()), float(b[:, 2].max())
+    qx0, qx1 = min(float(pad), lo), max(float(W - pad), hi)
     quad = np.array([[qx0, pad], [qx1, pad], [qx1, H - pad], [qx0, H - pad]], np.float32)
-    return TextLayout(canvas, b[:, _CORNERS], quad, text, "straight", baseline)
+    return TextLayout(canvas, chars, quad, text, "straight", baseline)
 
 
 # -- curved -----------------------------------------------------------------------------------
@@ -423,7 +436,30 @@ def warp(mask: np.ndarray, Hm, size: tuple[int, int]) -> np.ndarray:
     # OpenCV maps pixel-centre indices: shift by half a pixel on both sides.
     Hc = mm3(mm3(t3(-0.5, -0.5), Hm), t3(0.5, 0.5))
     if abs(Hc[2][0]) < 1e-12 and abs(Hc[2][1]) < 1e-12:
-        return cv2.warpAffine(mask, np.array(Hc[:2], np.float64) / Hc[2][2], size, flags=cv2.INTER_LINEAR,
-                              borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    return cv2.warpPerspective(mask, np.array(Hc, np.float64), size, flags=cv2.INTER_LINEAR,
+        A = np.empty((2, 3))  # np.array(Hc[:2], np.float64) / Hc[2][2], in one C call where it can
+        if _native is None or _native.mat3_array(Hc, A, True) is not None:
+            A = np.array(Hc[:2], np.float64) / Hc[2][2]
+        return cv2.warpAffine(mask, A, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return cv2.warpPerspective(mask, as_array(Hc), size, flags=cv2.INTER_LINEAR,
                                borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+
+def as_array(Hm) -> np.ndarray:
+    """A tuple matrix as the 3 x 3 float64 array np.array(Hm, np.float64) makes (one C call for
+    a matrix of floats)."""
+    if _native is not None:
+        out = np.empty((3, 3))
+        if _native.mat3_array(Hm, out, False) is None:
+            return out
+    return np.array(Hm, np.float64)
+
+
+def stack_points(chars: np.ndarray, quad: np.ndarray) -> np.ndarray:
+    """Char quads (n x 4 x 2) and a quad (4 x 2) as one float64 point list (4n + 4) x 1 x 2, as
+    cv2.perspectiveTransform takes it: np.concatenate([chars.reshape(-1, 2), quad]) in float64
+    (one C call for float32 arrays)."""
+    if _native is not None:
+        out = np.empty((chars.size // 2 + quad.size // 2, 1, 2))
+        if _native.stack_points(chars, quad, out) is None:
+            return out
+    return np.concatenate([chars.reshape(-1, 2), quad]).astype(np.float64).reshape(-1, 1, 2)

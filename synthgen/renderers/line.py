@@ -443,7 +443,7 @@ class LineRenderer:
         Mt = _mm(_mm(_T(off[0], off[1]), _S(scale)), _mm(_T(-mn[0], -mn[1]), G))
         if tight is not None:
             Mt, n_along = self._tighten(Mt, np.concatenate([chars_l.reshape(-1, 2), quad_l]), along_ax, n_along, tight, lc.width is None, lc.width_multiple)
-        M = np.array(Mt, np.float64)
+        M = L.as_array(Mt)
         Wo, Ho = (H, n_along) if vertical_out else (n_along, H)
 
         # -- masks in layout space, one warp into the crop ---------------------------------
@@ -475,8 +475,7 @@ class LineRenderer:
                 D, A = LS.overlap_layer(lay, face.path, face.index, raster, ov_text, sty.overlap)
                 ov_a = wp(D, np.array(_mm(Mt, (tuple(A[0]), tuple(A[1]), (0.0, 0.0, 1.0))), np.float64))
         n = len(chars_l)
-        src = np.concatenate([chars_l.reshape(-1, 2), quad_l]).astype(np.float64).reshape(-1, 1, 2)
-        pts = cv2.perspectiveTransform(src, M).reshape(-1, 2).astype(np.float32)
+        pts = cv2.perspectiveTransform(L.stack_points(chars_l, quad_l), M).reshape(-1, 2).astype(np.float32)
         chars_o, quad_o = pts[: 4 * n].reshape(n, 4, 2), pts[4 * n :]
         if sty.elastic:
             # char quads re-fit where their glyphs went
