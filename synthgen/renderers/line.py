@@ -527,6 +527,7 @@ class LineRenderer:
         else:
             blend(img, top_a, color)
 
-        inst = Instance(quad=quad_o, text=text, chars=chars_o, kind="line")
+        # (float32, (4, 2) and (n, 4, 2), owned: what the constructor's conversions would make)
+        inst = Instance.trusted(quad_o, text, chars_o, "line", None)
         ink = np.maximum(fill_a, stroke_a) if (want_ink and stroke_a is not None) else (fill_a.copy() if want_ink else None)
         return img, [inst], ink
