@@ -243,3 +243,21 @@ def test_cut_char_check_measures_only_quads_that_leave_the_frame(seed, n, size):
         c[0] = c[0, :1]  # a point
     c = c.astype(np.float32)
     assert _a_char_is_cut(c, W, H) == any(visible_fraction(q, W, H) < CHAR_VISIBLE for q in c)
+
+
+_coord = st.floats(-5.0, 70.0, width=32) | st.sampled_from([0.0, -0.0, 64.0, 48.0, float("nan"), float("inf"),
+                                                             float(np.nextafter(np.float32(64), np.float32(65))),
+                                                             float(np.nextafter(np.float32(0), np.float32(-1)))])
+
+
+@settings(max_examples=500, derandomize=True, deadline=None)
+@given(st.lists(_coord, min_size=8, max_size=8), st.sampled_from([np.float32, np.float64]))
+def test_inside_is_numpys_all_corners_in_the_frame(v, dtype):
+    """place_instances' frame test in plain Python against the numpy expression it replaced:
+    edges, -0.0, a float32 step past the edge, NaN and inf."""
+    from synthgen.augment.stage import _inside
+
+    q = np.array(v, dtype).reshape(4, 2)
+    W, H = 64, 48
+    want = bool(np.all((q[:, 0] >= 0) & (q[:, 0] <= W) & (q[:, 1] >= 0) & (q[:, 1] <= H)))
+    assert _inside(q, W, H) is want

@@ -189,7 +189,7 @@ def place_instances(instances: list[Instance], pts: np.ndarray, edge_pts: np.nda
             quad = grow_to_hold(quad, held if chars is None or not len(chars) else
                                 np.concatenate([held, chars.reshape(-1, 2)]))
         ignore = inst.ignore or flipped
-        inside = bool(np.all((quad[:, 0] >= 0) & (quad[:, 0] <= W) & (quad[:, 1] >= 0) & (quad[:, 1] <= H)))
+        inside = _inside(quad, W, H)
         if not inside and visible_fraction(quad, W, H) < min_visible:
             if drop:
                 continue
@@ -199,6 +199,13 @@ def place_instances(instances: list[Instance], pts: np.ndarray, edge_pts: np.nda
             ignore = True
         out.append(Instance(quad=quad, text=inst.text, chars=chars, kind=inst.kind, field=inst.field, ignore=ignore))
     return out
+
+
+def _inside(quad: np.ndarray, W: int, H: int) -> bool:
+    """Every corner of `quad` (4 x 2) in the frame [0, W] x [0, H] (NaN is outside): numpy's
+    np.all((x >= 0) & (x <= W) & (y >= 0) & (y <= H)) in plain Python, ~4x cheaper on 4 points
+    (the float32 values compare exactly as doubles, W and H exactly as float32)."""
+    return all(0 <= x <= W and 0 <= y <= H for x, y in quad.tolist())
 
 
 def _a_char_is_cut(chars: np.ndarray, W: int, H: int) -> bool:
