@@ -147,6 +147,8 @@ static PyMethodDef methods[] = {
      "box_quads(boxes, out) -> (min x0, max x1): layout.box_quads of float32 boxes into out (NotImplemented: other input)."},
     {"mat3_array", (PyCFunction)(void (*)(void))mat3_array, METH_FASTCALL,
      "mat3_array(H, out, affine): np.array(H, np.float64) of a tuple matrix of floats into out, or with affine np.array(H[:2]) / H[2][2] (NotImplemented: other input)."},
+    {"oriented_box", (PyCFunction)(void (*)(void))oriented_box, METH_FASTCALL,
+     "oriented_box(u, v, c, s, out): layout.oriented_quad's extremes and corners from the projections u, v (NotImplemented: other input)."},
     {"stack_points", (PyCFunction)(void (*)(void))stack_points, METH_FASTCALL,
      "stack_points(chars, quad, out): np.concatenate([chars.reshape(-1, 2), quad]).astype(np.float64) of float32 arrays into out (NotImplemented: other input)."},
     {"mm3", (PyCFunction)(void (*)(void))mm3, METH_FASTCALL,

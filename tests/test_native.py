@@ -6,6 +6,7 @@ whole samples of the shipped pipelines rendered here (compiled, when built) are 
 for byte with the same samples from a process that runs the references (SYNTHGEN_NATIVE=0)."""
 
 import contextlib
+import math
 import hashlib
 import json
 import os
@@ -504,6 +505,29 @@ def test_mat3_array_is_numpys_array_and_division(v):
     for args in ((ints, full, False), (H, aff, False), (H, full, True), (H, full.astype(np.float32), False), (H[:2], aff, True)):
         assert native.lib.mat3_array(*args) is NotImplemented
     assert layout.as_array(ints).dtype == np.float64 and layout.as_array(ints)[0, 2] == 5.0
+
+
+@needs_native
+@settings(max_examples=500, derandomize=True, deadline=None)
+@given(st.integers(1, 40), st.integers(0, 2**32 - 1), st.floats(-7.0, 7.0) | st.sampled_from([0.0, -0.0, math.pi / 2, math.pi]),
+       st.booleans())
+def test_oriented_quad_in_c_is_the_numpy_one(n, seed, angle, f32):
+    """layout.oriented_quad with its extremes and corners in C against its numpy, bit for bit
+    (the projections stay numpy's); a NaN point goes to numpy, which propagates it."""
+    from synthgen.renderers import layout
+
+    r = np.random.default_rng(seed)
+    pts = r.standard_normal((n, 2)) * r.choice([1.0, 50.0, 3000.0])
+    if f32:
+        pts = pts.astype(np.float32)
+    got = layout.oriented_quad(pts, angle)
+    with python_only(layout):
+        want = layout.oriented_quad(pts, angle)
+    assert got.dtype == want.dtype == np.float32 and np.array_equal(got.view(np.uint32), want.view(np.uint32))
+    u = np.array([1.0, float("nan")])
+    assert native.lib.oriented_box(u, u, 1.0, 0.0, np.empty((4, 2), np.float32)) is NotImplemented
+    assert native.lib.oriented_box(u[:1], u, 1.0, 0.0, np.empty((4, 2), np.float32)) is NotImplemented
+    assert native.lib.oriented_box(u[:1], u[:1], 1, 0.0, np.empty((4, 2), np.float32)) is NotImplemented
 
 
 @needs_native

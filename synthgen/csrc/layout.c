@@ -145,6 +145,55 @@ static PyObject *mat3_array(PyObject *self, PyObject *const *args, Py_ssize_t na
     Py_RETURN_NONE;
 }
 
+/* oriented_box(u, v, c, s, out) -> None | NotImplemented: the end of layout.oriented_quad once
+   numpy has projected the points (u = p @ e, v = p @ n: float64, the same length n > 0): the
+   extremes u0, u1, v0, v1 and the corners (u0, v0), (u1, v0), (u1, v1), (u0, v1) back in screen
+   coordinates, u * e + v * n with e = (c, s), n = (-s, c), each product and sum as numpy rounds
+   it, then float32, into out (4 x 2 float32); NotImplemented for other input or a NaN (numpy's
+   min and max propagate it) */
+static PyObject *oriented_box(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 5 || !PyFloat_CheckExact(args[2]) || !PyFloat_CheckExact(args[3]))
+        Py_RETURN_NOTIMPLEMENTED;
+    double c = PyFloat_AS_DOUBLE(args[2]), s = PyFloat_AS_DOUBLE(args[3]);
+    PyObject *ins[3] = {args[0], args[1], args[4]};
+    Py_buffer b[3];
+    if (typed_get_all(ins, b, "ddf", "001", 3) < 0)
+        Py_RETURN_NOTIMPLEMENTED;
+    PyObject *r = Py_NotImplemented;
+    Py_ssize_t n = b[0].len / (Py_ssize_t)sizeof(double);
+    if (n > 0 && b[1].len == b[0].len && b[2].len == 8 * (Py_ssize_t)sizeof(float)) {
+        const double *u = b[0].buf, *v = b[1].buf;
+        double u0 = u[0], u1 = u[0], v0 = v[0], v1 = v[0];
+        int nan = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            if (isnan(u[i]) || isnan(v[i]))
+                nan = 1;
+            if (u[i] < u0)
+                u0 = u[i];
+            if (u[i] > u1)
+                u1 = u[i];
+            if (v[i] < v0)
+                v0 = v[i];
+            if (v[i] > v1)
+                v1 = v[i];
+        }
+        if (!nan) {
+            const double us[4] = {u0, u1, u1, u0}, vs[4] = {v0, v0, v1, v1}, nx = -s;
+            float *o = b[2].buf;
+            for (int k = 0; k < 4; k++) {
+                o[2 * k] = (float)(us[k] * c + vs[k] * nx);
+                o[2 * k + 1] = (float)(us[k] * s + vs[k] * c);
+            }
+            r = Py_None;
+        }
+    }
+    for (int i = 0; i < 3; i++)
+        PyBuffer_Release(&b[i]);
+    Py_INCREF(r);
+    return r;
+}
+
 /* stack_points(chars, quad, out) -> None | NotImplemented: np.concatenate([chars.reshape(-1, 2),
    quad]).astype(np.float64) into out: chars and quad float32 (any shape; C-contiguous), out
    float64 with room for exactly their values (float32 -> double is exact) */

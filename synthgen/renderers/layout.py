@@ -91,7 +91,11 @@ def oriented_quad(points: np.ndarray, angle: float) -> np.ndarray:
     e = np.array([c, s])  # reading direction
     n = np.array([-s, c])  # the text's "down"
     p = np.asarray(points, np.float64).reshape(-1, 2)
-    u, v = p @ e, p @ n
+    u, v = p @ e, p @ n  # (OpenBLAS's dgemv: numerics.py)
+    if _native is not None:  # the rest in one C call: the same double operations
+        out = np.empty((4, 2), np.float32)
+        if _native.oriented_box(u, v, c, s, out) is None:
+            return out
     u0, u1, v0, v1 = u.min(), u.max(), v.min(), v.max()
     uv = np.array([[u0, v0], [u1, v0], [u1, v1], [u0, v1]])
     return (uv[:, :1] * e + uv[:, 1:] * n).astype(np.float32)
