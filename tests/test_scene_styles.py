@@ -12,6 +12,8 @@ Tally already does for its own-frame rule).
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import synthgen
 from synthgen.config import load_config
@@ -226,3 +228,23 @@ def test_no_factor_drawn_twice_but_placement_tries(pipe, monkeypatch):
             kinds.add(s.factors["background.kind"])
     assert kinds >= {"photo", "paper", "fractal"}
     assert seen <= {"word.x", "word.y"}, seen
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.integers(1, 300), st.integers(1, 300), st.sampled_from([0, 1, 3, 4]), st.integers(0, 2**32 - 1),
+       st.sampled_from(["random", "255", "0", "view"]))
+def test_mean_u8_is_numpys_mean_bit_for_bit(h, w, ch, seed, kind):
+    """styles.mean_u8 (OpenCV's per-channel sums, one division) against float(np.mean(a)): the
+    same double for uint8 images of 1, 3 or 4 channels, all-255 ones (the largest sums) and
+    strided views (an ROI)."""
+    from synthgen.renderers.styles import mean_u8
+
+    shape = (h, w) if ch == 0 else (h, w, ch)
+    r = np.random.default_rng(seed)
+    a = {"255": np.full(shape, 255, np.uint8), "0": np.zeros(shape, np.uint8)}.get(
+        kind, r.integers(0, 256, shape, np.uint8))
+    if kind == "view":
+        big = r.integers(0, 256, (h + 7, w + 5) + shape[2:], np.uint8)
+        a = big[3 : 3 + h, 2 : 2 + w]
+    got, want = mean_u8(a), float(np.mean(a))
+    assert type(got) is float and np.float64(got).view(np.uint64) == np.float64(want).view(np.uint64)

@@ -24,7 +24,7 @@ from . import linestyles as LS
 from . import scenestyles as SS
 from .fonts import FaceCoverage, FontFace, FontPicker, resolve_faces
 from .glyphs import Layout, layout_line, raster_size
-from .layout import apply_h, apply_t, mm3, r3, s3, t3, warp
+from .layout import apply_h, apply_t, as_array, mm3, r3, s3, t3, warp
 from .layout import box_quads as box_corners
 from .styles import blend as blend_color
 from .styles import ink_contrasting, luma_under
@@ -386,7 +386,7 @@ class SceneRenderer:
         style, grow = st.paint
         blend(img, mask, Hm, lambda roi, a: ink_contrasting(d, f"{name}.color", luma_under(roi, a), t.contrast), ink,
               style, grow)
-        Hn = np.array(Hm, np.float64)
+        Hn = as_array(Hm)
         if bent is not None:  # chars and words bent with the glyphs (scenestyles.bend), one transform
             q = apply_h(Hn, np.concatenate(bent))
             all_chars, word_quads = q[: len(bent[0])], list(q[len(bent[0]) :])
@@ -398,8 +398,9 @@ class SceneRenderer:
                             lay.boxes[i][:, 3].max()] for _, i in words], np.float32)
             q = apply_h(Hn, box_corners(np.concatenate([lay.boxes, wb])))
             all_chars, word_quads = q[: len(lay.boxes)], q[len(lay.boxes) :]
+        # (float32 (4, 2) word quads and (n, 4, 2) char rows: what the constructor's conversions would make)
         return [
-            Instance(quad=wq, text=text, chars=_rows(all_chars, idx), kind="word", ignore=quad_height(wq) < t.min_readable)
+            Instance.trusted(wq, text, _rows(all_chars, idx), "word", None, quad_height(wq) < t.min_readable)
             for (text, idx), wq in zip(words, word_quads)
         ]
 

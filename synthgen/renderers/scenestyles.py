@@ -28,7 +28,7 @@ from . import linestyles as LS
 from .backgrounds import solid
 from .glyphs import Layout, compose_line, layout_line
 from .layout import box_quads
-from .styles import contrasting, ink_contrasting, luma, luma_under
+from .styles import contrasting, ink_contrasting, luma, luma_under, mean_u8
 
 
 @dataclass
@@ -101,7 +101,7 @@ def paint(d: Draws, name: str, sc, contrast: float):
             return None
         under = luma_under(roi, a)
         c2 = LS.same_side(ink_contrasting(d, f"{name}.style.fill_color2", under, contrast), color, under)
-        bg = float(np.mean(roi)) if roi.size else 128.0
+        bg = mean_u8(roi) if roi.size else 128.0
         return LS.fill_field(fill[0], color, c2, fill[1], roi.shape[:2], d.rng_for(f"{name}.style.fill_texture"), bg)
 
     return style, (ext[0] + 1 if ext else 0)

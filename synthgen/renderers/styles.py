@@ -68,6 +68,16 @@ def _gray_agrees() -> bool:
     return _native.gray(img, out) is None and np.array_equal(out, cv2.cvtColor(img, cv2.COLOR_RGB2GRAY))
 
 
+def mean_u8(a: np.ndarray) -> float:
+    """float(np.mean(a)) of a non-empty uint8 image (h x w, or h x w x 1-4), from OpenCV's
+    per-channel sums: a sum of bytes is an integer, exact in double in any order (numpy's
+    pairwise float64 sum gets the same one), and the one division rounds as numpy's does. One
+    OpenCV call instead of numpy's Python-level mean."""
+    if a.dtype == np.uint8 and (a.ndim == 2 or (a.ndim == 3 and a.shape[2] <= 4)) and 0 < a.size < 2**45:
+        return float(sum(cv2.sumElems(a)) / a.size)
+    return float(np.mean(a))
+
+
 def luma_under(img: np.ndarray, alpha: np.ndarray, level: int = 128) -> np.ndarray:
     """Histogram (256 bins) of the luma of the background pixels the glyphs will cover
     (`alpha` >= level; any coverage if none reaches it), `img` and `alpha` the same size."""
