@@ -454,6 +454,46 @@ def test_compose_into_an_array_is_numpys_array_of_the_boxes(items, spacing, pad)
         assert native.lib.compose(glyphs, float(spacing), pad, bad) is NotImplemented
 
 
+@needs_native
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2**32 - 1), st.integers(0, 9), st.integers(1, 12), st.integers(-4, 6),
+                          st.integers(-6, 8), st.floats(0.0, 14.0, allow_nan=False),
+                          st.floats(-6.0, 6.0, allow_nan=False) | st.sampled_from([0.5, -0.25, 1.0]),
+                          st.integers(-5, 5)),
+                min_size=1, max_size=12),
+       st.sampled_from([0.0, 0.5, -2.5, 3.0]), st.integers(0, 3))
+def test_compose_with_jitter_is_the_reference(items, spacing, pad):
+    """compose_boxes with jitter (the C compose given dxs / dys) against compose_line's Python
+    with the same jitter, through np.array(boxes, np.float32): the same canvas, float32 boxes and
+    oy; pens held back by max(1.0, ...) (dx pulling an advance under one pixel) and whole-pixel
+    dys as jitter_offsets makes them (float64, int64)."""
+    from synthgen.renderers import glyphs as G
+
+    glyphs = [_glyph(seed, w, h, x0, y0, adv, False) for seed, w, h, x0, y0, adv, _, _ in items]
+    jitter = (np.array([dx for *_, dx, _ in items], np.float64), np.array([dy for *_, dy in items]).astype(int))
+    table = dict(zip("abcdefghijklmnopqrstuvwxyz0123456789", glyphs))
+    text = "".join(table)
+    real = G.glyph_table
+    G.glyph_table = lambda path, index, size: table
+    try:
+        try:
+            ref = _reference(G, G.compose_line, "x.ttf", 0, 10, text, spacing, pad, jitter=jitter)
+        except ValueError:  # no ink: the C refuses and the reference raises
+            assert native.lib.compose(glyphs, float(spacing), pad, None, *jitter) is NotImplemented
+            return
+        canvas, b, oy = G.compose_boxes("x.ttf", 0, 10, text, spacing, pad, jitter)
+        assert native.lib.compose(glyphs, float(spacing), pad, None, *jitter) is not NotImplemented
+    finally:
+        G.glyph_table = real
+    want = np.array(ref[1], np.float32)
+    assert np.array_equal(canvas, ref[0]) and oy == ref[2]
+    assert b.dtype == np.float32 and np.array_equal(b.view(np.uint32), want.view(np.uint32))
+    # jitter of other types or lengths: refused (the reference runs)
+    for dxs, dys in ((jitter[0].astype(np.float32), jitter[1]), (jitter[0], jitter[1].astype(np.int32)),
+                     (jitter[0][:-1], jitter[1][:-1]), (list(jitter[0]), jitter[1])):
+        assert native.lib.compose(glyphs, float(spacing), pad, None, dxs, dys) is NotImplemented
+
+
 _f32 = st.floats(-3e4, 3e4, allow_nan=False, width=32) | st.sampled_from([0.0, -0.0, 1e-40, -1e-40])
 
 

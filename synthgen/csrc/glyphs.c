@@ -385,29 +385,52 @@ static PyObject *expand_quads(PyObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
-/* compose(glyphs, spacing, pad[, out]) -> (canvas, boxes, oy): compose_line without jitter, the
+/* compose(glyphs, spacing, pad[, out[, dxs, dys]]) -> (canvas, boxes, oy): compose_line, the
    same canvas (a numpy array from np.zeros), the same boxes (floats; a blank glyph's y values
    are ints, as the reference makes them) and oy; NotImplemented for anything else (no ink, a
    glyph it cannot read), for which the caller runs its reference. `out` (float32, len(glyphs)
-   x 4, writable): the boxes are written there instead, as np.array(boxes, np.float32) holds
-   them (each double rounded to float32 once, as numpy's cast does), and `boxes` is `out`. */
+   x 4, writable, or None): the boxes are written there instead, as np.array(boxes, np.float32)
+   holds them (each double rounded to float32 once, as numpy's cast does), and `boxes` is
+   `out`. `dxs`, `dys` (float64 and int64, one per glyph): compose_line's jitter, the pen moved
+   by max(1.0, (advance + spacing) + dx) and each glyph dy off the baseline. */
 static PyObject *compose(PyObject *self, PyObject *args)
 {
-    PyObject *glyphs, *out_arg = NULL;
+    PyObject *glyphs, *out_arg = NULL, *dx_arg = NULL, *dy_arg = NULL;
     double spacing;
     long pad;
-    if (!PyArg_ParseTuple(args, "O!dl|O", &PyList_Type, &glyphs, &spacing, &pad, &out_arg))
+    if (!PyArg_ParseTuple(args, "O!dl|OOO", &PyList_Type, &glyphs, &spacing, &pad, &out_arg, &dx_arg, &dy_arg))
         return NULL;
-    if (!ready)
+    if (!ready || (dx_arg == NULL) != (dy_arg == NULL))
         Py_RETURN_NOTIMPLEMENTED;
     Py_ssize_t n = PyList_GET_SIZE(glyphs);
-    Py_buffer bo = {0};
+    Py_buffer bo = {0}, bx = {0}, by = {0};
     float *fo = NULL;
-    if (out_arg != NULL && out_arg != Py_None) {
-        if (typed_get(out_arg, &bo, "f", 1) < 0)
+    const double *jx = NULL;
+    const int64_t *jy = NULL;
+    if (dx_arg != NULL) {
+        if (typed_get(dx_arg, &bx, "d", 0) < 0)
             Py_RETURN_NOTIMPLEMENTED;
-        if (bo.len != (Py_ssize_t)(n * 4 * sizeof(float))) {
-            PyBuffer_Release(&bo);
+        if (typed_get(dy_arg, &by, "l", 0) < 0 || sizeof(long) != sizeof(int64_t)) {
+            if (by.obj != NULL)
+                PyBuffer_Release(&by);
+            PyBuffer_Release(&bx);
+            Py_RETURN_NOTIMPLEMENTED;
+        }
+        if (bx.len != n * (Py_ssize_t)sizeof(double) || by.len != n * (Py_ssize_t)sizeof(int64_t)) {
+            PyBuffer_Release(&bx);
+            PyBuffer_Release(&by);
+            Py_RETURN_NOTIMPLEMENTED;
+        }
+        jx = bx.buf, jy = by.buf;
+    }
+    if (out_arg != NULL && out_arg != Py_None) {
+        if (typed_get(out_arg, &bo, "f", 1) < 0 || bo.len != (Py_ssize_t)(n * 4 * sizeof(float))) {
+            if (bo.obj != NULL)
+                PyBuffer_Release(&bo);
+            if (jx != NULL) {
+                PyBuffer_Release(&bx);
+                PyBuffer_Release(&by);
+            }
             Py_RETURN_NOTIMPLEMENTED;
         }
         fo = (float *)bo.buf;
@@ -416,6 +439,10 @@ static PyObject *compose(PyObject *self, PyObject *args)
     if (gs == NULL) {
         if (fo != NULL)
             PyBuffer_Release(&bo);
+        if (jx != NULL) {
+            PyBuffer_Release(&bx);
+            PyBuffer_Release(&by);
+        }
         return PyErr_NoMemory();
     }
     PyObject *canvas = NULL, *boxes = NULL, *result = NULL;
@@ -430,7 +457,7 @@ static PyObject *compose(PyObject *self, PyObject *args)
             c->pxf = x;
         } else {
             c->px = (long)nearbyint(x) + c->x0;  /* round(x): halves to even, as Python's */
-            c->py = c->y0;
+            c->py = c->y0 + (jy != NULL ? (long)jy[k] : 0);
             if (c->px < x_min)
                 x_min = c->px;
             if (c->px + c->w > x_max)
@@ -440,7 +467,12 @@ static PyObject *compose(PyObject *self, PyObject *args)
             if (c->py + c->h > y_max)
                 y_max = c->py + c->h;
         }
-        x += c->advance + spacing;
+        if (jx != NULL) {
+            double t = c->advance + spacing + jx[k]; /* max(1.0, t): the pen never moves back */
+            x += t > 1.0 ? t : 1.0;
+        } else {
+            x += c->advance + spacing;
+        }
     }
     if (x_max < x_min)
         goto not_implemented;  /* no ink: the reference raises */
@@ -517,6 +549,10 @@ done:
     PyMem_Free(gs);
     if (fo != NULL)
         PyBuffer_Release(&bo);
+    if (jx != NULL) {
+        PyBuffer_Release(&bx);
+        PyBuffer_Release(&by);
+    }
     return result;
 }
 

@@ -666,25 +666,28 @@ def compose_line(path: str, index: int, size: int, text: str, spacing: float = 0
     an integer offset from the baseline (linestyles.jittered)."""
     table = glyph_table(path, index, size)
     glyphs = [table[c] for c in text]
-    if jitter is None and _native is not None:  # one C call (synthgen/_native.c: compose), else the code below
+    # one C call (synthgen/_native.c: compose), else the code below; with jitter the reference's
+    # boxes hold numpy floats where a pen went through numpy: compose_boxes takes that case to C
+    if jitter is None and _native is not None:
         out = _native.compose(glyphs, float(spacing), pad)
         if out is not NotImplemented:
             return out
     return _compose(glyphs, text, spacing, pad, jitter)
 
 
-def compose_boxes(path: str, index: int, size: int, text: str, spacing: float = 0.0,
-                  pad: int = 1) -> tuple[np.ndarray, np.ndarray, int]:
-    """compose_line (no jitter) with the boxes as an n x 4 float32 array: what
-    np.array(boxes, np.float32) makes of compose_line's, written by the C compose directly."""
+def compose_boxes(path: str, index: int, size: int, text: str, spacing: float = 0.0, pad: int = 1,
+                  jitter: tuple | None = None) -> tuple[np.ndarray, np.ndarray, int]:
+    """compose_line with the boxes as an n x 4 float32 array: what np.array(boxes, np.float32)
+    makes of compose_line's, written by the C compose directly."""
     table = glyph_table(path, index, size)
     glyphs = [table[c] for c in text]
     if _native is not None:
         b = np.empty((len(glyphs), 4), np.float32)
-        out = _native.compose(glyphs, float(spacing), pad, b)
+        out = _native.compose(glyphs, float(spacing), pad, b) if jitter is None else \
+            _native.compose(glyphs, float(spacing), pad, b, *jitter)
         if out is not NotImplemented:
             return out
-    canvas, boxes, oy = _compose(glyphs, text, spacing, pad, None)
+    canvas, boxes, oy = _compose(glyphs, text, spacing, pad, jitter)
     return canvas, np.array(boxes, np.float32), oy
 
 
@@ -759,10 +762,6 @@ def layout_line(path: str, index: int, size: int, text: str, spacing: float = 0.
                 jitter: tuple | None = None) -> Layout:
     """Lay `text` out on one horizontal line (see compose_line, and its `jitter`); `ink` is the
     canvas less its pad."""
-    if jitter is None:
-        canvas, b, _ = compose_boxes(path, index, size, text, spacing, pad)
-    else:
-        canvas, boxes, _ = compose_line(path, index, size, text, spacing, pad, jitter=jitter)
-        b = np.array(boxes, np.float32)
+    canvas, b, _ = compose_boxes(path, index, size, text, spacing, pad, jitter)
     H, W = canvas.shape
     return Layout(canvas, b, (float(pad), float(pad), float(W - pad), float(H - pad)))

@@ -135,19 +135,20 @@ def straight(path: str, index: int, size: int, text: str, spacing: float = 0.0, 
     base_y = oy + metrics(path, index, size)[0]
     baseline = np.array([[pad, base_y], [W - pad, base_y]], np.float32)
     # The ink box (blank characters at either end may reach past it: include them).
-    chars = None
-    if _native is not None:  # the corners and the columns' extremes in one C call
-        chars = np.empty((len(b), 4, 2), np.float32)
-        span = _native.box_quads(b, chars)
-        if span is NotImplemented:
-            chars = None
-        else:
-            lo, hi = span
-    if chars is None:
-        chars, lo, hi = b[:, _CORNERS], float(b[:, 0].min()), float(b[:, 2].max())
+    chars, lo, hi = corners_and_span(b)
     qx0, qx1 = min(float(pad), lo), max(float(W - pad), hi)
     quad = np.array([[qx0, pad], [qx1, pad], [qx1, H - pad], [qx0, H - pad]], np.float32)
     return TextLayout(canvas, chars, quad, text, "straight", baseline)
+
+
+def corners_and_span(b: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """(box_quads(b), least x0, greatest x1) of float32 boxes (n x 4, n > 0): one C call."""
+    if _native is not None:
+        chars = np.empty((len(b), 4, 2), np.float32)
+        span = _native.box_quads(b, chars)
+        if span is not NotImplemented:
+            return chars, span[0], span[1]
+    return b[:, _CORNERS], float(b[:, 0].min()), float(b[:, 2].max())
 
 
 # -- curved -----------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ import numpy as np
 from ..draws import Draws
 from ..native import lib as _native
 from . import layout as L
-from .glyphs import compose_line
+from .glyphs import compose_boxes, compose_line
 from .styles import hist_quantile, luma
 
 
@@ -120,15 +120,14 @@ def jittered(d: Draws, path: str, index: int, size: int, text: str, spacing: flo
     ink boxes where they were pasted: exact."""
     asc, desc = L.metrics(path, index, size)
     jitter = jitter_offsets(d.rng_for("line.style.jitter"), len(text), size, amp_y, amp_x)
-    canvas, boxes, oy = compose_line(path, index, size, text, spacing, pad, jitter=jitter)
+    canvas, b, oy = compose_boxes(path, index, size, text, spacing, pad, jitter)
     Hc, W = canvas.shape
-    b = np.array(boxes, np.float32)
     base_y = oy + asc
     baseline = np.array([[pad, base_y], [W - pad, base_y]], np.float32)
-    qx0 = min(float(pad), float(b[:, 0].min()))
-    qx1 = max(float(W - pad), float(b[:, 2].max()))
+    chars, lo, hi = L.corners_and_span(b)
+    qx0, qx1 = min(float(pad), lo), max(float(W - pad), hi)
     quad = np.array([[qx0, pad], [qx1, pad], [qx1, Hc - pad], [qx0, Hc - pad]], np.float32)
-    return L.TextLayout(canvas, L.box_quads(b), quad, text, "straight", baseline)
+    return L.TextLayout(canvas, chars, quad, text, "straight", baseline)
 
 
 def jitter_offsets(rng: np.random.Generator, n: int, size: int, amp_y: float,
