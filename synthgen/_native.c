@@ -149,6 +149,8 @@ static PyMethodDef methods[] = {
      "mat3_array(H, out, affine): np.array(H, np.float64) of a tuple matrix of floats into out, or with affine np.array(H[:2]) / H[2][2] (NotImplemented: other input)."},
     {"oriented_box", (PyCFunction)(void (*)(void))oriented_box, METH_FASTCALL,
      "oriented_box(u, v, c, s, out): layout.oriented_quad's extremes and corners from the projections u, v (NotImplemented: other input)."},
+    {"word_boxes", (PyCFunction)(void (*)(void))word_boxes, METH_FASTCALL,
+     "word_boxes(cq, words, out): scenestyles.word_boxes' axis boxes of each word's char quads into out (NotImplemented: other input)."},
     {"stack_points", (PyCFunction)(void (*)(void))stack_points, METH_FASTCALL,
      "stack_points(chars, quad, out): np.concatenate([chars.reshape(-1, 2), quad]).astype(np.float64) of float32 arrays into out (NotImplemented: other input)."},
     {"mm3", (PyCFunction)(void (*)(void))mm3, METH_FASTCALL,

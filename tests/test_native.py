@@ -494,7 +494,7 @@ def test_compose_with_jitter_is_the_reference(items, spacing, pad):
         assert native.lib.compose(glyphs, float(spacing), pad, None, dxs, dys) is NotImplemented
 
 
-_f32 = st.floats(-3e4, 3e4, allow_nan=False, width=32) | st.sampled_from([0.0, -0.0, 1e-40, -1e-40])
+_f32 = st.floats(-3e4, 3e4, allow_nan=False, width=32) | st.sampled_from([0.0, -0.0, 1e-40, -1e-40, 0.0, -0.0])
 
 
 @needs_native
@@ -508,10 +508,16 @@ def test_box_quads_is_numpys_corners_and_extremes(rows):
 
     b = np.array(rows, np.float32)
     q = np.empty((len(b), 4, 2), np.float32)
-    lo, hi = native.lib.box_quads(b, q)
+    span = native.lib.box_quads(b, q)
     want = b[:, layout._CORNERS]
     assert np.array_equal(q.view(np.uint32), want.view(np.uint32))
-    assert (lo, hi) == (float(b[:, 0].min()), float(b[:, 2].max())) and type(lo) is float
+    want_span = (float(b[:, 0].min()), float(b[:, 2].max()))
+    if span is NotImplemented:  # a zero extreme: its sign is numpy's to pick
+        assert 0.0 in want_span
+    else:
+        assert _bits(list(span)) == _bits(list(want_span))
+    chars, lo, hi = layout.corners_and_span(b)
+    assert np.array_equal(chars.view(np.uint32), want.view(np.uint32)) and _bits([lo, hi]) == _bits(list(want_span))
     got = layout.box_quads(b)
     assert np.array_equal(got.view(np.uint32), want.view(np.uint32))
     with python_only(layout):
@@ -564,10 +570,40 @@ def test_oriented_quad_in_c_is_the_numpy_one(n, seed, angle, f32):
     with python_only(layout):
         want = layout.oriented_quad(pts, angle)
     assert got.dtype == want.dtype == np.float32 and np.array_equal(got.view(np.uint32), want.view(np.uint32))
+    # points on the axes: projections (and extremes) of 0.0 and -0.0, whose sign numpy's min / max pick
+    for pts0 in ([[0.0, 0.0], [3.0, 2.0]], [[-0.0, 1.0], [0.0, -2.0], [2.5, -0.0]], [[0.0, 5.0], [-0.0, 4.0]]):
+        for a in (0.0, -0.0, math.pi / 2):
+            p0 = np.array(pts0, np.float32 if f32 else np.float64)
+            got = layout.oriented_quad(p0, a)
+            with python_only(layout):
+                want = layout.oriented_quad(p0, a)
+            assert np.array_equal(got.view(np.uint32), want.view(np.uint32)), (pts0, a)
     u = np.array([1.0, float("nan")])
     assert native.lib.oriented_box(u, u, 1.0, 0.0, np.empty((4, 2), np.float32)) is NotImplemented
+    assert native.lib.oriented_box(np.array([0.0, 1.0]), np.array([1.0, 2.0]), 1.0, 0.0,
+                                   np.empty((4, 2), np.float32)) is NotImplemented
     assert native.lib.oriented_box(u[:1], u, 1.0, 0.0, np.empty((4, 2), np.float32)) is NotImplemented
     assert native.lib.oriented_box(u[:1], u[:1], 1, 0.0, np.empty((4, 2), np.float32)) is NotImplemented
+
+
+@needs_native
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(st.lists(st.lists(st.tuples(_f32, _f32), min_size=4, max_size=4), min_size=1, max_size=14), st.data())
+def test_word_boxes_in_c_are_numpys(chars, data):
+    """scenestyles.word_boxes with the boxes from C against its numpy, bit for bit: words of
+    consecutive or scattered chars, zeros of either sign (numpy picks those), bad indices refused."""
+    from synthgen.renderers import scenestyles as SS
+
+    cq = np.array(chars, np.float32)
+    n = len(cq)
+    words = data.draw(st.lists(st.lists(st.integers(0, n - 1), min_size=1, max_size=n), min_size=1, max_size=5))
+    got = SS.word_boxes(cq, words)
+    with python_only(SS):
+        want = SS.word_boxes(cq, words)
+    assert got.dtype == want.dtype == np.float32 and np.array_equal(got.view(np.uint32), want.view(np.uint32))
+    out = np.empty((len(words), 4), np.float32)
+    for bad in ([[n]], [[-1]], [[]], [(0,)], [[0.0]]):
+        assert native.lib.word_boxes(cq, bad, out[:1]) is NotImplemented
 
 
 @needs_native

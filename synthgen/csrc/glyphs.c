@@ -559,7 +559,8 @@ done:
 /* box_quads(boxes, out) -> (min x0, max x1): layout.box_quads of float32 boxes (n x 4: x0, y0,
    x1, y1) into out (float32, n x 4 x 2: TL, TR, BR, BL), and the least x0 and the greatest x1
    as Python floats (numpy's min and max of those columns; n > 0); NotImplemented for other
-   input */
+   input, or an extreme that is zero (numpy keeps 0.0 or -0.0 by the order of its loops: its
+   min / max decide those; out is written all the same) */
 static PyObject *box_quads(PyObject *self, PyObject *args)
 {
     PyObject *a, *o;
@@ -591,6 +592,8 @@ static PyObject *box_quads(PyObject *self, PyObject *args)
     }
     PyBuffer_Release(&bb);
     PyBuffer_Release(&bo);
+    if (lo == 0.0f || hi == 0.0f) /* which of 0.0 and -0.0 numpy's min / max keep depends on its loops */
+        Py_RETURN_NOTIMPLEMENTED;
     return Py_BuildValue("(dd)", (double)lo, (double)hi);
 }
 

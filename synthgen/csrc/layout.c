@@ -149,8 +149,9 @@ static PyObject *mat3_array(PyObject *self, PyObject *const *args, Py_ssize_t na
    numpy has projected the points (u = p @ e, v = p @ n: float64, the same length n > 0): the
    extremes u0, u1, v0, v1 and the corners (u0, v0), (u1, v0), (u1, v1), (u0, v1) back in screen
    coordinates, u * e + v * n with e = (c, s), n = (-s, c), each product and sum as numpy rounds
-   it, then float32, into out (4 x 2 float32); NotImplemented for other input or a NaN (numpy's
-   min and max propagate it) */
+   it, then float32, into out (4 x 2 float32); NotImplemented for other input, a NaN (numpy's
+   min and max propagate it) or an extreme that is zero (which of 0.0 and -0.0 numpy's min / max
+   keep depends on the order of its loops) */
 static PyObject *oriented_box(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     if (nargs != 5 || !PyFloat_CheckExact(args[2]) || !PyFloat_CheckExact(args[3]))
@@ -178,7 +179,7 @@ static PyObject *oriented_box(PyObject *self, PyObject *const *args, Py_ssize_t 
             if (v[i] > v1)
                 v1 = v[i];
         }
-        if (!nan) {
+        if (!nan && u0 != 0.0 && u1 != 0.0 && v0 != 0.0 && v1 != 0.0) { /* a zero extreme: numpy's (signed) */
             const double us[4] = {u0, u1, u1, u0}, vs[4] = {v0, v0, v1, v1}, nx = -s;
             float *o = b[2].buf;
             for (int k = 0; k < 4; k++) {
@@ -190,6 +191,65 @@ static PyObject *oriented_box(PyObject *self, PyObject *const *args, Py_ssize_t 
     }
     for (int i = 0; i < 3; i++)
         PyBuffer_Release(&b[i]);
+    Py_INCREF(r);
+    return r;
+}
+
+/* word_boxes(cq, words, out) -> None | NotImplemented: scenestyles.word_boxes' boxes before
+   box_quads: for each word (a list of char indices into cq, float32 n x 4 x 2) the least and
+   greatest x and y of its chars' corners, as numpy's min / max find them, into out (float32,
+   len(words) x 4: x0, y0, x1, y1); NotImplemented for other input, an empty word, an index out
+   of range, a NaN (numpy's min and max propagate it) or a zero extreme (its sign is numpy's) */
+static PyObject *word_boxes(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3 || !PyList_CheckExact(args[1]))
+        Py_RETURN_NOTIMPLEMENTED;
+    PyObject *ins[2] = {args[0], args[2]};
+    Py_buffer b[2];
+    if (typed_get_all(ins, b, "ff", "01", 2) < 0)
+        Py_RETURN_NOTIMPLEMENTED;
+    PyObject *r = Py_NotImplemented;
+    Py_ssize_t n = b[0].len / (Py_ssize_t)(8 * sizeof(float)), nw = PyList_GET_SIZE(args[1]);
+    if (b[0].len != n * (Py_ssize_t)(8 * sizeof(float)) || b[1].len != nw * (Py_ssize_t)(4 * sizeof(float)))
+        goto done;
+    const float *q = b[0].buf;
+    float *o = b[1].buf;
+    for (Py_ssize_t w = 0; w < nw; w++) {
+        PyObject *idx = PyList_GET_ITEM(args[1], w);
+        if (!PyList_CheckExact(idx) || PyList_GET_SIZE(idx) < 1)
+            goto done;
+        float lo[2] = {0, 0}, hi[2] = {0, 0};
+        for (Py_ssize_t j = 0; j < PyList_GET_SIZE(idx); j++) {
+            PyObject *v = PyList_GET_ITEM(idx, j);
+            if (!PyLong_CheckExact(v))
+                goto done;
+            long k = PyLong_AsLong(v);
+            if (k == -1 && PyErr_Occurred()) {
+                PyErr_Clear();
+                goto done;
+            }
+            if (k < 0 || k >= n)
+                goto done;
+            for (int c = 0; c < 4; c++) {
+                for (int a = 0; a < 2; a++) {
+                    float x = q[8 * k + 2 * c + a];
+                    if (isnan(x))
+                        goto done;
+                    if ((j == 0 && c == 0) || x < lo[a])
+                        lo[a] = x;
+                    if ((j == 0 && c == 0) || x > hi[a])
+                        hi[a] = x;
+                }
+            }
+        }
+        if (lo[0] == 0.0f || lo[1] == 0.0f || hi[0] == 0.0f || hi[1] == 0.0f)
+            goto done; /* a zero extreme: numpy's min / max pick its sign */
+        o[4 * w] = lo[0], o[4 * w + 1] = lo[1], o[4 * w + 2] = hi[0], o[4 * w + 3] = hi[1];
+    }
+    r = Py_None;
+done:
+    PyBuffer_Release(&b[0]);
+    PyBuffer_Release(&b[1]);
     Py_INCREF(r);
     return r;
 }

@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 
 from ..draws import Draws
+from ..native import lib as _native
 from . import linestyles as LS
 from .backgrounds import solid
 from .glyphs import Layout, compose_line, layout_line
@@ -142,6 +143,10 @@ def bend(d: Draws, name: str, mask: np.ndarray, chars: np.ndarray, amp: float,
 
 def word_boxes(cq: np.ndarray, words: list[list[int]]) -> np.ndarray:
     """Each word's quad (k x 4 x 2): the axis box, in the item's own frame, of its chars' quads."""
+    if _native is not None:  # the boxes in one C call: the same min / max
+        b = np.empty((len(words), 4), np.float32)
+        if _native.word_boxes(cq, words, b) is None:
+            return box_quads(b)
     b = np.array([[*cq[i].reshape(-1, 2).min(axis=0), *cq[i].reshape(-1, 2).max(axis=0)] for i in words], np.float32)
     return box_quads(b)
 
