@@ -54,7 +54,7 @@ def _chances(overrides: tuple) -> tuple[tuple[str, ...], tuple[float, ...]]:
     return tuple(a for _, _, _, a in drawn), tuple(float(p) for _, p, _, _ in drawn)
 
 
-_EYE3 = np.eye(3)  # read-only: a copy of it costs ~0.4 us, np.eye(3) (a Python function) ~3 us
+_EYE3 = np.eye(3)  # read-only; a copy costs 0.15 us in a loop, np.eye(3) (a Python function) 1.0 us
 _EYE3.flags.writeable = False
 
 
