@@ -431,8 +431,8 @@ def prune(folder: Path, cap: int, keep: Path | None = None, now: float | None = 
     """If the files under `folder` take more than `cap` bytes, delete the least recently used
     until they take at most PRUNE_TO x `cap`: temporary files left by dead writers (no write for
     TEMP_GRACE_S) first, then entries by max(atime, mtime), oldest first, except that among
-    those last used in the same hour the largest go first; never `keep` (the entry just written) nor a live
-    writer's temporary file. (files deleted, bytes freed).
+    those last used in the same hour the largest go first; never `keep` (the entry just
+    written) nor a live writer's temporary file. (files deleted, bytes freed).
 
     Why by hour and size: readers refresh last use hourly (TOUCH_EVERY_S), so within an hour the
     stamps order entries by when they were written or first read, not by use. There the largest

@@ -403,49 +403,29 @@ static PyObject *compose(PyObject *self, PyObject *args)
     if (!ready || (dx_arg == NULL) != (dy_arg == NULL))
         Py_RETURN_NOTIMPLEMENTED;
     Py_ssize_t n = PyList_GET_SIZE(glyphs);
+    /* zeroed: PyBuffer_Release leaves a buffer it never got alone, so every exit releases all three */
     Py_buffer bo = {0}, bx = {0}, by = {0};
     float *fo = NULL;
     const double *jx = NULL;
     const int64_t *jy = NULL;
+    GlyphC *gs = NULL;
+    PyObject *canvas = NULL, *boxes = NULL, *result = NULL;
     if (dx_arg != NULL) {
-        if (typed_get(dx_arg, &bx, "d", 0) < 0)
-            Py_RETURN_NOTIMPLEMENTED;
-        if (typed_get(dy_arg, &by, "l", 0) < 0 || sizeof(long) != sizeof(int64_t)) {
-            if (by.obj != NULL)
-                PyBuffer_Release(&by);
-            PyBuffer_Release(&bx);
-            Py_RETURN_NOTIMPLEMENTED;
-        }
-        if (bx.len != n * (Py_ssize_t)sizeof(double) || by.len != n * (Py_ssize_t)sizeof(int64_t)) {
-            PyBuffer_Release(&bx);
-            PyBuffer_Release(&by);
-            Py_RETURN_NOTIMPLEMENTED;
-        }
+        if (sizeof(long) != sizeof(int64_t) || typed_get(dx_arg, &bx, "d", 0) < 0 || typed_get(dy_arg, &by, "l", 0) < 0
+            || bx.len != n * (Py_ssize_t)sizeof(double) || by.len != n * (Py_ssize_t)sizeof(int64_t))
+            goto not_implemented;
         jx = bx.buf, jy = by.buf;
     }
     if (out_arg != NULL && out_arg != Py_None) {
-        if (typed_get(out_arg, &bo, "f", 1) < 0 || bo.len != (Py_ssize_t)(n * 4 * sizeof(float))) {
-            if (bo.obj != NULL)
-                PyBuffer_Release(&bo);
-            if (jx != NULL) {
-                PyBuffer_Release(&bx);
-                PyBuffer_Release(&by);
-            }
-            Py_RETURN_NOTIMPLEMENTED;
-        }
+        if (typed_get(out_arg, &bo, "f", 1) < 0 || bo.len != (Py_ssize_t)(n * 4 * sizeof(float)))
+            goto not_implemented;
         fo = (float *)bo.buf;
     }
-    GlyphC *gs = PyMem_Malloc(sizeof(GlyphC) * (n ? n : 1));
+    gs = PyMem_Malloc(sizeof(GlyphC) * (n ? n : 1));
     if (gs == NULL) {
-        if (fo != NULL)
-            PyBuffer_Release(&bo);
-        if (jx != NULL) {
-            PyBuffer_Release(&bx);
-            PyBuffer_Release(&by);
-        }
-        return PyErr_NoMemory();
+        PyErr_NoMemory();
+        goto fail;
     }
-    PyObject *canvas = NULL, *boxes = NULL, *result = NULL;
     /* pass 1: pen positions and the ink's extent, as the reference computes them */
     double x = 0.0;
     long x_min = 1L << 30, y_min = 1L << 30, x_max = -(1L << 30), y_max = -(1L << 30);
@@ -547,12 +527,9 @@ done:
     Py_XDECREF(canvas);
     Py_XDECREF(boxes);
     PyMem_Free(gs);
-    if (fo != NULL)
-        PyBuffer_Release(&bo);
-    if (jx != NULL) {
-        PyBuffer_Release(&bx);
-        PyBuffer_Release(&by);
-    }
+    PyBuffer_Release(&bo);
+    PyBuffer_Release(&bx);
+    PyBuffer_Release(&by);
     return result;
 }
 
